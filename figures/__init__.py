@@ -1,0 +1,1 @@
+"""Figures: one module per figure; each is a function and an ``ssldyn figure`` target."""

@@ -1,0 +1,1 @@
+"""Command-line tool, batch runs and sweeps, and (with the torch extra) real SimSiam training."""

@@ -1,0 +1,10 @@
+"""One module per ``ssldyn`` subcommand.
+
+Each module defines ``NAME`` (the subcommand), ``HELP`` (one line), ``add_arguments(parser)``
+and ``run(args) -> int``. Heavy imports happen inside ``run`` so ``ssldyn --help`` stays fast.
+Add a new subcommand by adding its module name here.
+"""
+MODULES = (
+    "derive",
+    "check_gradient",
+)

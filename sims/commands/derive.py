@@ -1,0 +1,40 @@
+"""Print the derived ODEs of a model: its matrix, eigenvalue or reduced form.
+
+--format json prints one object {"model", "form", "state", "params", "rhs": {state: srepr},
+"latex": {state: latex}} (plus invariants, the equilibrium polynomial and symbol definitions).
+"""
+NAME = "derive"
+HELP = "derive a model's ODEs symbolically and print them (latex, python or json)"
+
+MODEL_CHOICES = ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol", "two-layer")
+
+
+def add_arguments(p):
+    p.add_argument("--model", required=True, help="one of " + ", ".join(MODEL_CHOICES))
+    p.add_argument("--form", default="reduced", help="matrix, eigen or reduced (default reduced)")
+    p.add_argument("--format", default="latex", dest="fmt", help="latex, python or json (default latex)")
+    p.add_argument("--convention", default="frobenius",
+                   help="cosine normalizers: frobenius (N = ||.||_F, default) or feature-norm "
+                        "(N = sqrt(1+sigma2) ||.||_F)")
+    p.add_argument("--no-cache", action="store_true", help="derive afresh, ignoring the disk cache")
+
+
+def run(args) -> int:
+    import json
+
+    from symbolic.errors import check_choice
+    from symbolic.models import derive
+
+    check_choice("--format", args.fmt, ("latex", "python", "json"))
+    d = derive(args.model, args.form, args.convention, use_cache=not args.no_cache)
+    if args.fmt == "json":
+        print(json.dumps(d.to_json(), indent=1))
+        return 0
+    table = d.latex() if args.fmt == "latex" else d.python()
+    print(f"# {d.model}, {d.form} form; state {', '.join(d.state)}; params {', '.join(d.params)}")
+    for k, v in table.items():
+        lhs = rf"\dot{{{k}}}" if args.fmt == "latex" else f"d{k}/dt"
+        print(f"{lhs} = {v}")
+    for k, (e, r) in d.invariants.items():
+        print(f"# invariant {k}: d/dt({e}) = ({r}) * ({e})")
+    return 0

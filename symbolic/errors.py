@@ -1,0 +1,77 @@
+"""Input validation shared by every package: one error type and small checkers.
+
+Every checker returns the cleaned value and raises :class:`ParameterError` with one line that
+names the parameter, the allowed range and the value received, e.g.
+``rho must be in [0, inf); got -0.1``. The CLI turns it into ``ssldyn: error: ...`` and exit 2.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+
+class ParameterError(ValueError):
+    """A parameter outside its allowed range (message names parameter, range and value)."""
+
+
+def _fmt(x: float) -> str:
+    if x == math.inf:
+        return "inf"
+    if x == -math.inf:
+        return "-inf"
+    return repr(x) if isinstance(x, float) and not x.is_integer() else f"{x:g}"
+
+
+def check_range(name: str, x, lo: float = -math.inf, hi: float = math.inf, *,
+                lo_open: bool = False, hi_open: bool = True) -> float:
+    """Return ``float(x)`` if ``lo <= x < hi`` (bounds' openness configurable), else raise.
+
+    NaN is always rejected. ``hi = inf`` is open regardless of ``hi_open``.
+    """
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number; got {x!r}") from None
+    left = "(" if lo_open else "["
+    right = ")" if (hi_open or hi == math.inf) else "]"
+    interval = f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"
+    if math.isnan(v):
+        raise ParameterError(f"{name} must be in {interval}; got nan")
+    ok_lo = v > lo if lo_open else v >= lo
+    ok_hi = v < hi if (hi_open or hi == math.inf) else v <= hi
+    if not (ok_lo and ok_hi) or (math.isinf(v) and not (math.isinf(lo) or math.isinf(hi))):
+        raise ParameterError(f"{name} must be in {interval}; got {x!r}")
+    return v
+
+
+def check_int(name: str, x, lo: int = 0, hi: int | None = None) -> int:
+    """Return ``int(x)`` if it is an integer in ``[lo, hi]``, else raise."""
+    try:
+        v = int(x)
+        if v != float(x):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(f"{name} must be an integer; got {x!r}") from None
+    if v < lo or (hi is not None and v > hi):
+        rng = f"[{lo}, {hi}]" if hi is not None else f"[{lo}, inf)"
+        raise ParameterError(f"{name} must be an integer in {rng}; got {x!r}")
+    return v
+
+
+def check_choice(name: str, x, choices: Iterable[str]) -> str:
+    """Return ``x`` if it is one of ``choices``, else raise listing them."""
+    choices = list(choices)
+    if x not in choices:
+        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {x!r}")
+    return x
+
+
+def check_finite_array(name: str, a):
+    """Return ``a`` as a float64 numpy array if every entry is finite, else raise."""
+    import numpy as np
+
+    arr = np.asarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)].ravel()[0]
+        raise ParameterError(f"{name} must be finite; got {bad!r}")
+    return arr
