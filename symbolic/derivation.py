@@ -13,6 +13,16 @@ import sympy as sp
 
 FORMS = ("matrix", "eigen", "reduced")
 
+#: LaTeX for symbol names SymPy would otherwise render literally (sigma2 -> sigma_2, lam -> lam)
+_LATEX_NAMES = {"sigma2": r"\sigma^{2}", "lam": r"\lambda", "alpha_p": r"\alpha_{p}",
+                **{f"Sigma_p{m}s2": rf"\Sigma_{{p^{m}s^2}}" for m in range(5)}}
+
+
+def latex(expr) -> str:
+    """``sympy.latex`` with the project's symbol names (``sigma2`` prints as :math:`\\sigma^2`)."""
+    names = {s: _LATEX_NAMES[s.name] for s in getattr(expr, "free_symbols", ()) if s.name in _LATEX_NAMES}
+    return sp.latex(expr, symbol_names=names)
+
 
 @dataclass(frozen=True, eq=False)
 class Derivation:
@@ -35,7 +45,7 @@ class Derivation:
         return sp.Symbol(name)
 
     def latex(self) -> dict:
-        return {k: sp.latex(v) for k, v in self.rhs.items()}
+        return {k: latex(v) for k, v in self.rhs.items()}
 
     def python(self) -> dict:
         return {k: sp.pycode(v) if self.form != "matrix" else str(v) for k, v in self.rhs.items()}
@@ -50,7 +60,7 @@ class Derivation:
             "latex": self.latex(),
         }
         if self.invariants:
-            out["invariants"] = {k: {"expr": sp.srepr(e), "latex": sp.latex(e), "decay_rate": sp.srepr(r)}
+            out["invariants"] = {k: {"expr": sp.srepr(e), "latex": latex(e), "decay_rate": sp.srepr(r)}
                                  for k, (e, r) in self.invariants.items()}
         if self.equilibrium_polynomial is not None:
             out["equilibrium_polynomial"] = sp.srepr(self.equilibrium_polynomial)

@@ -5,6 +5,7 @@ and ``run(args) -> int``. Heavy imports happen inside ``run`` so ``ssldyn --help
 Add a new subcommand by adding its module name here.
 """
 MODULES = (
+    "demo",
     "derive",
     "check_gradient",
 )

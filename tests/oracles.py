@@ -1,0 +1,48 @@
+"""Independent reference formulas, typed from the theory notes (shared/theory/*.md), numpy only.
+
+Tests compare the derived/generated code with these; they never come from the code under test.
+"""
+import numpy as np
+
+
+def cosine_eq7(p, rho, sigma2, n_phi, n_psi, T):
+    """Theory notes sec. 4: pdot = p^2 (N_Psi^2 - T p - 2 p^4) / ((1+s2) N_Phi N_Psi^3) - rho p."""
+    return p**2 * (n_psi**2 - T * p - 2 * p**4) / ((1 + sigma2) * n_phi * n_psi**3) - rho * p
+
+
+def cosine_eq5(p, s, rho, sigma2, n_phi, n_psi, T):
+    """Theory notes sec. 3: (pdot, sdot) of one mode."""
+    g = s / ((1 + sigma2) * n_phi * n_psi) * (1 - p * (T + 2 * p * s) / n_psi**2)
+    return g - rho * p, 2 * p * g - 2 * rho * s
+
+
+def cosine_delta_notes(p, s, sigma2):
+    """Theory notes sec. 6 caveat 3: the printed delta-method drive (G Phi^T)_jj, every mode."""
+    a = 1 + sigma2
+    nphi2, npsi2, T = s.sum(), (p * p * s).sum(), (p * s).sum()
+    nphi, npsi = np.sqrt(nphi2), np.sqrt(npsi2)
+    S = lambda m: (p**m * s * s).sum()  # noqa: E731
+    u1 = 0.75 * S(4) / npsi2**2 + 0.75 * S(0) / nphi2**2 + 0.5 * S(2) / (a * a * npsi2 * nphi2)
+    u2 = 3.75 * S(4) / npsi2**2 + 0.75 * S(0) / nphi2**2 + 1.5 * S(2) / (a * a * npsi2 * nphi2)
+    first = s * (1 - p * p * s / npsi2 - s / nphi2 + u1)
+    second = p * s / npsi2 * (T + 2 * p * s - 3 * (S(3) + p * p * s * T) / npsi2
+                              - (S(1) + s * T / a**2) / nphi2 + T * u2)
+    return (first - second) / (a * nphi * npsi)
+
+
+def l2_reduced(p, eta, sigma2, tau=1.0):
+    """Tian eq. 16 / notes: pdot = p^2 (tau - (1+s2) p) - eta p."""
+    return p**2 * (tau - (1 + sigma2) * p) - eta * p
+
+
+def l2_roots(eta, sigma2, tau=1.0):
+    a = 1 + sigma2
+    d = np.sqrt(tau**2 - 4 * eta * a)
+    return (tau - d) / (2 * a), (tau + d) / (2 * a)
+
+
+def two_layer_closed_form(t, a0, b0, lam):
+    """Notes: sigma_1^2 = C a0^2 / (a0^2 - b0^2 exp(2 lam C t)), sigma_2^2 = sigma_1^2 - C."""
+    C = a0**2 - b0**2
+    s1sq = C * a0**2 / (a0**2 - b0**2 * np.exp(2 * lam * C * t))
+    return np.sqrt(s1sq), np.sqrt(s1sq - C)
