@@ -8,4 +8,5 @@ MODULES = (
     "demo",
     "derive",
     "check_gradient",
+    "cache",
 )

@@ -1,0 +1,36 @@
+"""Manage the on-disk cache of derivations and compiled kernels.
+
+warm: derive and compile every model (run once on a new machine or before a sweep);
+info: where the cache is and what it holds; clear: delete it (it is rebuilt on demand).
+"""
+NAME = "cache"
+HELP = "warm, inspect or clear the cache of derivations and compiled kernels"
+
+
+def add_arguments(p):
+    p.add_argument("action", help="warm, info or clear")
+
+
+def run(args) -> int:
+    import shutil
+
+    from symbolic.errors import check_choice
+    from symbolic.models import cache_dir, source_hash
+
+    check_choice("action", args.action, ("warm", "info", "clear"))
+    root = cache_dir()
+    if args.action == "warm":
+        from symbolic.codegen import warm_all
+
+        times = warm_all(progress=print)
+        print(f"total {sum(times.values()):.1f} s; cache {root}")
+    elif args.action == "info":
+        files = [f for f in root.rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        current = [f for f in files if source_hash() in f.name]
+        print(f"cache {root}: {len(files)} files, {size / 1e6:.1f} MB; "
+              f"{len(current)} for the current source hash {source_hash()}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"removed {root}")
+    return 0
