@@ -16,7 +16,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 #: fates of an initial condition (the background of Bao Fig. 6)
 FATE_COLORS = {"diverge": "#D55E00", "collapse": "#999999", "converge": "#0072B2"}
 #: regimes (codes 0..3 of dynamics.regimes)
-REGIME_COLORS = {"Collapse": "#D55E00", "Acute": "#E69F00", "Stable": "#009E73", "Boundary": "#000000"}
+REGIME_COLORS = {"Collapse": "#D55E00", "Acute": "#F0E442", "Stable": "#009E73", "Boundary": "#000000"}
 
 RC = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
       "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False,

@@ -9,4 +9,7 @@ MODULES = (
     "derive",
     "check_gradient",
     "cache",
+    "equilibria",
+    "regime_map",
+    "bifurcation",
 )

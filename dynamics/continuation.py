@@ -1,0 +1,285 @@
+r"""Saddle-node (fold) curves by pseudo-arclength continuation, and equilibrium branches.
+
+A fold of the reduced flow is a double root of the equilibrium polynomial:
+:math:`P(p;x,y)=0`, :math:`\partial_pP(p;x,y)=0`. Two equations in three unknowns
+:math:`u=(p,X,Y)` (:math:`X=\log x` on a log axis) define a curve, traced by pseudo-arclength
+continuation (Keller): predictor along the tangent :math:`t\perp\nabla F_1,\nabla F_2`, corrector by
+Newton on :math:`[F(u);\,t\cdot(u-u_{pred})]=0`. A cusp (:math:`P=P'=P''=0`) is where
+:math:`\partial_p^2P` changes sign along the curve. Parameter derivatives are central differences
+of the generated ``eqpoly`` coefficients (the corrector converges to the true zero regardless).
+The start point is the fold on one edge of the box, found by Brent's method on
+:math:`\rho_c(y)-\rho(y)` (:func:`dynamics.equilibria.critical_value`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import brentq
+
+from symbolic.errors import ParameterError, check_finite_array
+
+from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, stability_code
+from .params import params_class
+from .regimes import _axis_index, grid_theta
+
+
+@dataclass(frozen=True)
+class FoldCurve:
+    """A continued fold curve: points ``(x[i], y[i])`` with the double root ``p[i]``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    p: np.ndarray
+    x_name: str
+    y_name: str
+    model: str
+    cusps: tuple = ()          # (x, y, p) of each cusp found along the curve
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``."""
+
+    param: str
+    values: np.ndarray
+    p: np.ndarray
+    stability: np.ndarray      # codes 0 stable, 1 unstable, 2 semi-stable, -1 none
+    folds: np.ndarray          # (m, 2): parameter value and double root of each fold
+    model: str
+    fixed: dict
+
+    def to_npz(self, path, **extra) -> None:
+        import os
+        import tempfile
+
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, param=self.param, values=self.values, p=self.p, stability=self.stability,
+                 folds=self.folds, model=self.model, stability_names=np.array(STABILITY), **extra)
+        os.replace(tmp, path)
+
+
+def _derivs(c, p):
+    """P, P', P'' at p (Horner)."""
+    f = d1 = d2 = 0.0
+    for a in c:
+        d2 = d2 * p + 2 * d1
+        d1 = d1 * p + f
+        f = f * p + a
+    return f, d1, d2
+
+
+class _Problem:
+    def __init__(self, model, x_name, y_name, fixed, logx, logy):
+        self.k = kernels(model)
+        base = params_class(model)(**fixed)
+        self.theta = base.as_array(self.k.PARAMS)
+        self.ix = _axis_index(model, x_name, self.k.PARAMS)
+        self.iy = _axis_index(model, y_name, self.k.PARAMS)
+        self.logx, self.logy = logx, logy
+
+    def value(self, U, log):
+        return math.exp(U) if log else U
+
+    def coeffs(self, X, Y):
+        t = self.theta.copy()
+        t[self.ix] = self.value(X, self.logx)
+        t[self.iy] = self.value(Y, self.logy)
+        c = self.k.eqpoly(t)
+        return c / np.max(np.abs(c))           # scale-free residuals
+
+    def F(self, u):
+        c = self.coeffs(u[1], u[2])
+        f, d1, _ = _derivs(c, u[0])
+        return np.array([f, d1])
+
+    def jac(self, u):
+        c = self.coeffs(u[1], u[2])
+        _, d1, d2 = _derivs(c, u[0])
+        J = np.empty((2, 3))
+        J[:, 0] = (d1, d2)
+        for j in (1, 2):
+            h = 1e-6 * max(1.0, abs(u[j]))
+            up, um = u.copy(), u.copy()
+            up[j] += h
+            um[j] -= h
+            J[:, j] = (self.F(up) - self.F(um)) / (2 * h)
+        return J
+
+    def curvature(self, u):
+        return _derivs(self.coeffs(u[1], u[2]), u[0])[2]
+
+
+def _tangent(J, prev=None):
+    t = np.cross(J[0], J[1])
+    t /= np.linalg.norm(t)
+    if prev is not None and t @ prev < 0:
+        t = -t
+    return t
+
+
+def _correct(prob, u_pred, t, tol=1e-13, maxit=12):
+    u = u_pred.copy()
+    for _ in range(maxit):
+        F = prob.F(u)
+        G = np.concatenate([F, [t @ (u - u_pred)]])
+        A = np.vstack([prob.jac(u), t])
+        du = np.linalg.solve(A, -G)
+        u += du
+        if np.linalg.norm(du) <= tol * (1 + np.linalg.norm(u)) and np.linalg.norm(prob.F(u)) < 1e-11:
+            return u, True
+    return u, np.linalg.norm(prob.F(u)) < 1e-11
+
+
+def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
+    """Fold on the line X = X0 inside Y in Yr: Brent on rho_c - rho along Y, then Newton in (p, Y)."""
+    cls = params_class(model)
+    decay_field = DECAY[model][0]
+
+    def phi(Y):
+        vals = {**fixed, x_name: prob.value(X0, prob.logx), y_name: prob.value(Y, prob.logy)}
+        par = cls(**vals)
+        return critical_value(par) - getattr(par, decay_field)
+
+    Ys = np.linspace(Yr[0], Yr[1], n_scan)
+    ph = np.array([phi(Y) for Y in Ys])
+    idx = np.flatnonzero(np.sign(ph[:-1]) * np.sign(ph[1:]) < 0)
+    if idx.size == 0:
+        return None
+    Y = brentq(phi, Ys[idx[0]], Ys[idx[0] + 1], xtol=1e-15, rtol=1e-15)
+    # the double root: the positive maximiser of G, i.e. a positive root of P' near a root of P
+    c = prob.coeffs(X0, Y)
+    n = c.size - 1
+    dc = c[:-1] * np.arange(n, 0, -1)
+    cand = [r.real for r in np.roots(dc) if abs(r.imag) < 1e-8 and r.real > 0]
+    if not cand:
+        return None
+    p = min(cand, key=lambda r: abs(_derivs(c, r)[0]))
+    u = np.array([p, X0, Y])
+    # Newton in (p, Y) at fixed X
+    for _ in range(30):
+        J = prob.jac(u)[:, [0, 2]]
+        du = np.linalg.solve(J, -prob.F(u))
+        u[[0, 2]] += du
+        if np.linalg.norm(du) < 1e-14 * (1 + abs(u[2])):
+            break
+    return u
+
+
+def saddle_node_curve(model: str, x_name: str, x_range, y_name: str, y_range, fixed: dict | None = None,
+                      ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
+    """Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
+
+    ``log`` (default: automatic, for positive ranges spanning more than a decade) continues in
+    log coordinates. Raises ParameterError if no fold crosses the box edges.
+    """
+    fixed = {k: v for k, v in dict(fixed or {}).items() if k not in (x_name, y_name)}
+    x_range = check_finite_array("x_range", x_range)
+    y_range = check_finite_array("y_range", y_range)
+
+    def auto(r):
+        return bool(r[0] > 0 and r[1] / r[0] > 10) if log is None else bool(log)
+    logx, logy = auto(x_range), auto(y_range)
+    # validate the box through the dataclass
+    cls = params_class(model)
+    for xv in x_range:
+        for yv in y_range:
+            cls(**{**fixed, x_name: float(xv), y_name: float(yv)})
+    prob = _Problem(model, x_name, y_name, fixed, logx, logy)
+    Xr = np.log(x_range) if logx else x_range
+    Yr = np.log(y_range) if logy else y_range
+    u0 = None
+    for X0 in (Xr[0], Xr[1], *np.linspace(Xr[0], Xr[1], 9)[1:-1]):
+        u0 = _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr)
+        if u0 is not None:
+            break
+    if u0 is None:
+        raise ParameterError(f"no fold of {model} in {x_name} in {tuple(x_range)} x {y_name} in {tuple(y_range)}")
+    pts = [u0]
+    for direction in (1.0, -1.0):
+        u = u0.copy()
+        t = _tangent(prob.jac(u)) * direction
+        h = ds
+        seg = []
+        while len(seg) < max_points:
+            u_new, ok = _correct(prob, u + h * t, t)
+            if not ok:
+                h /= 2
+                if h < 1e-8:
+                    break
+                continue
+            t_new = _tangent(prob.jac(u_new), t)
+            u, t = u_new, t_new
+            seg.append(u.copy())
+            h = min(h * 1.5, ds)
+            if not (Xr[0] - 1e-12 <= u[1] <= Xr[1] + 1e-12 and Yr[0] - 1e-12 <= u[2] <= Yr[1] + 1e-12):
+                break
+        pts = pts + seg if direction > 0 else seg[::-1] + pts
+    U = np.array(pts)
+    inside = (U[:, 1] >= Xr[0] - 1e-12) & (U[:, 1] <= Xr[1] + 1e-12) & (U[:, 2] >= Yr[0] - 1e-12) & (U[:, 2] <= Yr[1] + 1e-12)
+    U = U[inside]
+    curv = np.array([prob.curvature(u) for u in U])
+    cusps = []
+    for i in np.flatnonzero(np.sign(curv[:-1]) * np.sign(curv[1:]) < 0):
+        w = curv[i] / (curv[i] - curv[i + 1])
+        uc = U[i] + w * (U[i + 1] - U[i])
+        cusps.append((prob.value(uc[1], logx), prob.value(uc[2], logy), uc[0]))
+    xs = np.exp(U[:, 1]) if logx else U[:, 1]
+    ys = np.exp(U[:, 2]) if logy else U[:, 2]
+    return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model, tuple(cusps))
+
+
+def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None = None) -> Branches:
+    """Equilibria and their stability along ``values`` of one parameter, with the folds located
+    by Newton on :math:`P=P'=0` in (p, value) between grid points where the root count changes."""
+    fixed = {k: v for k, v in dict(fixed or {}).items() if k != param_name}
+    values = check_finite_array(param_name, values)
+    theta, _ = grid_theta(model, fixed, [(param_name, values)])
+    roots, mult, counts = equilibria_batch_full(model, theta)
+    k = kernels(model)
+    stab = np.full(roots.shape, -1, dtype=np.int8)
+    for i in range(len(values)):
+        c = k.eqpoly(theta[i])
+        for j in range(counts[i]):
+            stab[i, j] = stability_code(c, roots[i, j], mult[i, j])
+    folds = []
+    iv = _axis_index(model, param_name, k.PARAMS)
+    for i in np.flatnonzero(np.diff(counts) != 0):
+        # double root between values[i] and values[i+1]: Newton on (p, value)
+        a, b = values[i], values[i + 1]
+        side = i if counts[i] > counts[i + 1] else i + 1
+        pos = roots[side, :counts[side]]
+        gaps = np.diff(pos)
+        if gaps.size == 0:
+            continue
+        j = int(np.argmin(gaps))
+        u = np.array([0.5 * (pos[j] + pos[j + 1]), values[side]])
+        t = theta[side].copy()
+        ok = False
+        for _ in range(60):
+            t[iv] = u[1]
+            c = k.eqpoly(t)
+            sc = np.max(np.abs(c))
+            f, d1, d2 = _derivs(c / sc, u[0])
+            hv = 1e-7 * max(1.0, abs(u[1]))
+            t2 = t.copy()
+            t2[iv] = u[1] + hv
+            c2 = k.eqpoly(t2) / sc
+            f2, d12, _ = _derivs(c2, u[0])
+            J = np.array([[d1, (f2 - f) / hv], [d2, (d12 - d1) / hv]])
+            try:
+                du = np.linalg.solve(J, -np.array([f, d1]))
+            except np.linalg.LinAlgError:
+                break
+            u += du
+            if np.linalg.norm(du) < 1e-14 * (1 + np.linalg.norm(u)):
+                ok = True
+                break
+        if ok and min(a, b) - 1e-9 * abs(b - a) <= u[1] <= max(a, b) + 1e-9 * abs(b - a):
+            folds.append((u[1], u[0]))
+    return Branches(param_name, values, roots, stab, np.array(folds).reshape(-1, 2), model, fixed)

@@ -1,0 +1,267 @@
+r"""Equilibria of the reduced (scalar) flows, their stability, and the critical weight decay.
+
+For the models whose reduced right-hand side is a polynomial over a positive constant
+denominator, the equilibria are the real roots of the generated equilibrium polynomial
+(``kernel.eqpoly``), found by :mod:`dynamics.roots` (derivative bracketing: every real root, no
+spurious complex pair, double roots flagged).
+
+Stability: the sign of :math:`\partial_p\dot p` at the root (negative: stable); a root of even
+multiplicity (a fold, or :math:`p=0` at zero weight decay) is semi-stable.
+
+Critical decay. The decay term of every supported model is linear, :math:`\dot p=g(p)-\rho p`
+(cosine: :math:`\rho`; L2: :math:`\eta`), so non-zero equilibria solve :math:`G(p)=\rho` with
+:math:`G(p)=g(p)/p`. Positive equilibria exist iff :math:`\rho\le\rho_c=\max_{p>0}G(p)`; at
+:math:`\rho=\rho_c` two of them merge in a saddle-node. For Bao eq. 7 this is
+:math:`\rho_c=K_c/((1+\sigma^2)N_\Phi N_\Psi^3)`, :math:`K_c=-\min_{p>0}(2p^5+Tp^2-N_\Psi^2p)`; for
+Tian eq. 16 it is :math:`\eta_c=\tau^2/(4(1+\sigma^2))`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from symbolic.errors import ParameterError
+
+from .roots import Workspace, horner, real_roots, real_roots_of, real_roots_ws
+
+#: decay parameter (field, kernel name) and the name of its critical value, per model
+DECAY = {
+    "cosine-simsiam": ("rho", "rho", "rho_c"),
+    "cosine-simsiam-delta": ("rho", "rho", "rho_c"),
+    "l2-byol": ("eta", "eta", "eta_c"),
+}
+REGIMES = ("Collapse", "Acute", "Stable", "Boundary")
+#: relative distance to the critical decay treated as the fold itself
+BOUNDARY_RTOL = 1e-12
+
+
+def supported(model: str) -> None:
+    if model not in DECAY:
+        raise ParameterError(f"model must be one of {', '.join(DECAY)} for equilibria "
+                             f"(two-layer has lines of equilibria, no regimes); got {model!r}")
+
+
+def kernels(model: str):
+    from symbolic.codegen import load_kernels
+
+    supported(model)
+    return load_kernels(model, "reduced")
+
+
+@dataclass(frozen=True)
+class Equilibria:
+    """Real equilibria of a reduced flow, ascending, with stability and the regime."""
+
+    model: str
+    params: object
+    p: np.ndarray
+    multiplicity: np.ndarray
+    stability: tuple
+    regime: str
+    critical_name: str
+    critical_value: float
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "params": self.params.to_dict(), "regime": self.regime,
+                "equilibria": [{"p": float(x), "stability": s} for x, s in zip(self.p, self.stability)],
+                "critical": {"name": self.critical_name, "value": float(self.critical_value)}}
+
+
+@njit(cache=True)
+def stability_code(c, root, mult):
+    """0 stable, 1 unstable, 2 semi-stable, from the polynomial ``c`` (same sign as the rhs)."""
+    if mult % 2 == 0:
+        return 2
+    n = c.size - 1
+    if root == 0.0:
+        # sign of the first non-vanishing derivative at 0 = sign of the coefficient of p^mult
+        v = c[n - mult]
+    else:
+        _, v = horner(c, n, root)
+    if v < 0.0:
+        return 0
+    if v > 0.0:
+        return 1
+    return 2
+
+
+STABILITY = ("stable", "unstable", "semi-stable")
+
+
+@njit(cache=True)
+def critical_decay(P0, P1):
+    """See :func:`critical_decay_ws`."""
+    n = P0.size
+    return critical_decay_ws(P0, P1, np.empty(n), np.empty(n), np.zeros(n, dtype=np.int64), Workspace(n))
+
+
+@njit(cache=True)
+def critical_decay_ws(P0, P1, dG, r, mu, ws):
+    r""":math:`\max_{p>0}G(p)` from the equilibrium polynomial at decay 0 (``P0``) and 1 (``P1``).
+
+    ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
+    """
+    n = P0.size - 1
+    D = P0[n - 1] - P1[n - 1]
+    # G = P0[0..n-1] / D  (P0[n] == 0: p = 0 is always an equilibrium)
+    G = P0[:n] / D              # a view-sized temporary; small
+    m = G.size - 1
+    best = G[m]                                   # G(0+)
+    if m >= 1:
+        for i in range(m):
+            dG[i] = G[i] * (m - i)
+        k = real_roots_ws(dG[:m], r, mu, ws, 0.0)
+        for i in range(k):
+            if r[i] > 0.0:
+                v, _ = horner(G, m, r[i])
+                if v > best:
+                    best = v
+    return best
+
+
+@njit(cache=True)
+def regime_code(decay, crit):
+    """0 Collapse, 1 Acute, 2 Stable, 3 Boundary (fold), from the decay and its critical value."""
+    if crit <= 0.0:
+        return 0
+    if decay == 0.0:
+        return 2
+    if abs(decay - crit) <= BOUNDARY_RTOL * crit:
+        return 3
+    return 0 if decay > crit else 1
+
+
+def _theta(params, k):
+    return params.as_array(k.PARAMS)
+
+
+def critical_value(params) -> float:
+    """The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed."""
+    k = kernels(params.MODEL)
+    theta = _theta(params, k)
+    i = k.PARAMS.index(DECAY[params.MODEL][1])
+    t0, t1 = theta.copy(), theta.copy()
+    t0[i], t1[i] = 0.0, 1.0
+    return float(critical_decay(k.eqpoly(t0), k.eqpoly(t1)))
+
+
+def find_equilibria(params) -> Equilibria:
+    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending."""
+    model = params.MODEL
+    k = kernels(model)
+    theta = _theta(params, k)
+    c = k.eqpoly(theta)
+    roots, mult = real_roots_of(c)
+    stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
+    crit = critical_value(params)
+    decay = getattr(params, DECAY[model][0])
+    return Equilibria(model, params, roots, mult, stab, REGIMES[regime_code(decay, crit)],
+                      DECAY[model][2], crit)
+
+
+# --- batches ------------------------------------------------------------------------------
+# functions taking a kernel as an argument are not cached on disk: numba keys the cache on the
+# argument's type, which is the kernel's identity, new in every process
+@njit(parallel=True)
+def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
+    n = theta.shape[0]
+    block = 512
+    for b in prange((n + block - 1) // block):
+        # scratch allocated once per block of points
+        t = np.empty(theta.shape[1])
+        dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
+        for i in range(b * block, min(n, (b + 1) * block)):
+            t[:] = theta[i]
+            decay = t[decay_index]
+            t[decay_index] = 0.0
+            P0 = eqpoly(t)
+            t[decay_index] = 1.0
+            P1 = eqpoly(t)
+            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            crits[i] = c
+            codes[i] = regime_code(decay, c)
+
+
+def regimes_batch(model: str, theta: np.ndarray):
+    """Regime codes and critical decays for a batch of kernel parameter rows ``theta`` (n, m)."""
+    k = kernels(model)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    codes = np.empty(theta.shape[0], dtype=np.int8)
+    crits = np.empty(theta.shape[0])
+    _regimes_batch(k.eqpoly, theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    return codes, crits
+
+
+@njit(parallel=True)
+def _roots_batch(eqpoly, theta, roots, mult, counts):
+    for i in prange(theta.shape[0]):
+        c = eqpoly(theta[i])
+        for j in range(roots.shape[1]):
+            roots[i, j] = np.nan
+            mult[i, j] = 0
+        counts[i] = real_roots(c, roots[i], mult[i])
+
+
+def equilibria_batch(model: str, theta: np.ndarray):
+    """Real equilibria for each row of ``theta`` (n, m): ``(roots (n, deg) NaN-padded ascending,
+    count (n,))``; multiplicities via :func:`equilibria_batch_full`."""
+    r, m, n = equilibria_batch_full(model, theta)
+    return r, n
+
+
+def equilibria_batch_full(model: str, theta: np.ndarray):
+    k = kernels(model)
+    theta = np.ascontiguousarray(np.atleast_2d(theta), dtype=np.float64)
+    deg = k.NPOLY - 1
+    roots = np.empty((theta.shape[0], deg))
+    mult = np.zeros((theta.shape[0], deg), dtype=np.int64)
+    counts = np.zeros(theta.shape[0], dtype=np.int64)
+    _roots_batch(k.eqpoly, theta, roots, mult, counts)
+    return roots, mult, counts
+
+
+# --- the cosine eigen system per mode ---------------------------------------------------------
+@dataclass(frozen=True)
+class EigenEquilibria:
+    """Equilibria (p, s) of one mode of the cosine eigen system at frozen N_Phi, N_Psi, T."""
+
+    p: np.ndarray
+    s: np.ndarray
+    jacobian_eigenvalues: np.ndarray   # (n, 2) complex
+    stability: tuple
+
+
+def find_eigen_equilibria(params) -> EigenEquilibria:
+    r"""Equilibria of :math:`(\dot p,\dot s)` (Bao eq. 5) for one mode.
+
+    With :math:`\rho>0`, :math:`\frac{d}{dt}(s-p^2)=-2\rho(s-p^2)` forces :math:`s=p^2` at any
+    equilibrium, so they are the reduced roots lifted to the parabola; stability from the
+    eigenvalues of the 2x2 Jacobian (generated by SymPy).
+    """
+    from symbolic.codegen import load_kernels
+
+    if params.MODEL not in ("cosine-simsiam", "cosine-simsiam-delta"):
+        raise ParameterError(f"model must be a cosine model for eigen equilibria; got {params.MODEL!r}")
+    if params.rho <= 0:
+        raise ParameterError(f"rho must be in (0, inf) for eigen equilibria (at rho = 0 the parabola "
+                             f"is not attracting); got {params.rho!r}")
+    red = find_equilibria(params)
+    k = load_kernels(params.MODEL, "eigen")
+    theta = params.as_array(k.PARAMS)
+    J = np.zeros((2, 2))
+    eigs, stab = [], []
+    for pv in red.p:
+        k.jac(np.array([pv, pv * pv]), theta, J)
+        ev = np.linalg.eigvals(J)
+        eigs.append(ev)
+        re = ev.real
+        stab.append("stable" if np.all(re < 0) else ("unstable" if np.any(re > 0) else "semi-stable"))
+    return EigenEquilibria(red.p.copy(), red.p**2, np.array(eigs), tuple(stab))
+
+
+def rho_c_closed_form(sigma2: float, n_phi: float, n_psi: float) -> float:
+    r"""Bao eq. 7 with :math:`T=0`: :math:`\rho_c=0.8\cdot10^{-1/4}/((1+\sigma^2)N_\Phi\sqrt{N_\Psi})`."""
+    return 0.8 * 10 ** -0.25 / ((1 + sigma2) * n_phi * math.sqrt(n_psi))

@@ -1,0 +1,227 @@
+r"""Collapse / Acute / Stable regimes, fates of initial conditions, and regime maps.
+
+Regimes (Bao 2023 Sec. 5.2 and Fig. 3; theory notes Sec. 5), by the decay parameter
+:math:`\rho` (cosine) or :math:`\eta` (L2) against its critical value
+(:func:`dynamics.equilibria.critical_value`):
+
+======== ======================= =====================================================
+code     regime                  condition
+======== ======================= =====================================================
+0        Collapse                :math:`\rho>\rho_c`: 0 is the only stable equilibrium
+1        Acute                   :math:`0<\rho<\rho_c`: :math:`p_1<0=p_2<p_3<p_4`, 0 and p4 stable
+2        Stable                  :math:`\rho=0` (the :math:`K\to0` limit): 0 is semi-stable
+3        Boundary                :math:`\rho=\rho_c` within 1e-12 relative: the fold
+======== ======================= =====================================================
+
+For the L2 model (Tian eq. 16) the same codes are used with :math:`\eta` and
+:math:`\eta_c=\tau^2/(4(1+\sigma^2))`: Collapse above it; 'Acute' below it (0 and :math:`p_+`
+stable, :math:`p_-` unstable); 'Stable' at :math:`\eta=0`; Boundary at :math:`\eta=\eta_c`.
+
+Fate of an initial condition on a 1-D flow, without time stepping: it moves monotonically in
+the direction of the sign of :math:`\dot p` to the next equilibrium (or to infinity): codes
+0 diverge (to :math:`\pm\infty`), 1 collapse (to 0), 2 converge (to a non-zero equilibrium).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numba import njit, prange
+
+from symbolic.errors import ParameterError, check_finite_array
+
+from .equilibria import REGIMES, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_batch
+from .roots import horner
+
+REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
+FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
+FATES = tuple(FATE_CODES)
+
+
+def classify(params) -> str:
+    """Regime name of ``params`` (see the module table)."""
+    return find_equilibria(params).regime
+
+
+@njit(cache=True)
+def _fate(c, roots, count, p0):
+    n = c.size - 1
+    for j in range(count):
+        if p0 == roots[j]:
+            return 1 if p0 == 0.0 else (2 if p0 > 0.0 else 0)
+    f, _ = horner(c, n, p0)
+    if f > 0.0:
+        for j in range(count):
+            if roots[j] > p0:
+                return 1 if roots[j] == 0.0 else 2
+        return 0
+    if f < 0.0:
+        for j in range(count - 1, -1, -1):
+            if roots[j] < p0:
+                return 1 if roots[j] == 0.0 else 2
+        return 0
+    return 1 if p0 == 0.0 else 2   # numerically at a root not in the list
+
+
+@njit(parallel=True)   # not cached: takes a kernel argument (see dynamics.equilibria)
+def _fates_batch(eqpoly, theta, roots, counts, p0, out):
+    for i in prange(p0.size):
+        c = eqpoly(theta[i])
+        out[i] = _fate(c, roots[i], counts[i], p0[i])
+
+
+def predict_fate(params, p0) -> np.ndarray:
+    """Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow."""
+    p0 = check_finite_array("p0", p0)
+    k = kernels(params.MODEL)
+    theta = np.broadcast_to(_theta(params, k), (p0.size, len(k.PARAMS)))
+    return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
+
+
+def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
+    """Fates for per-point parameter rows ``theta`` (n, m) and initial conditions ``p0`` (n,)."""
+    k = kernels(model)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    p0 = np.ascontiguousarray(p0, dtype=np.float64)
+    roots, _, counts = equilibria_batch_full(model, theta)
+    out = np.empty(p0.size, dtype=np.int8)
+    _fates_batch(k.eqpoly, theta, roots, counts, p0, out)
+    return out
+
+
+@dataclass(frozen=True)
+class RegimeMap:
+    """Regime codes on a grid: ``regime[i, j]`` at ``(x[j], y[i])``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    regime: np.ndarray
+    critical: np.ndarray
+    x_name: str
+    y_name: str
+    model: str
+    fixed: dict
+
+    def to_npz(self, path, **extra) -> None:
+        """Write ``x``, ``y``, ``regime`` (int codes), ``critical`` and the names to an NPZ, atomically."""
+        import os
+        import tempfile
+
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, x=self.x, y=self.y, regime=self.regime, critical=self.critical,
+                 x_name=self.x_name, y_name=self.y_name, model=self.model,
+                 regime_names=np.array(REGIMES), **extra)
+        os.replace(tmp, path)
+
+
+def _axis_index(model: str, name: str, kernel_params) -> int:
+    from .params import params_class
+
+    cls = params_class(model)
+    inv = {v: k for k, v in cls.KERNEL_NAMES.items()}
+    field = name.replace("-", "_")
+    if field not in inv:
+        raise ParameterError(f"{name!r} is not a parameter of model {model} "
+                             f"(its parameters: {', '.join(sorted(inv))})")
+    return list(kernel_params).index(inv[field])
+
+
+def grid_theta(model: str, fixed: dict, axes):
+    """Kernel parameter rows for the Cartesian product of ``axes`` = [(name, values), ...]
+    (last axis fastest), after validating every axis end point through the dataclass."""
+    from .params import params_class
+
+    cls = params_class(model)
+    base = cls(**fixed)
+    k = kernels(model)
+    idx = []
+    for name, values in axes:
+        values = check_finite_array(name, values)
+        if values.size == 0:
+            raise ParameterError(f"{name} grid must have at least one point; got 0")
+        for v in (values.min(), values.max()):
+            replace(base, **{name.replace("-", "_"): float(v)})   # range check of the axis
+        idx.append(_axis_index(model, name, k.PARAMS))
+    mesh = np.meshgrid(*[np.asarray(v, float) for _, v in axes], indexing="ij")
+    theta = np.empty((mesh[0].size, len(k.PARAMS)))
+    theta[:] = base.as_array(k.PARAMS)
+    for i, m in zip(idx, mesh):
+        theta[:, i] = m.ravel()
+    return theta, mesh[0].shape
+
+
+def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: dict | None = None) -> RegimeMap:
+    """Regime of every grid point, classified without time stepping."""
+    fixed = dict(fixed or {})
+    for n in (x_name, y_name):
+        fixed.pop(n.replace("-", "_"), None)
+    if x_name.replace("-", "_") == y_name.replace("-", "_"):
+        raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
+    theta, shape = grid_theta(model, fixed, [(y_name, y_values), (x_name, x_values)])
+    codes, crits = regimes_batch(model, theta)
+    return RegimeMap(np.asarray(x_values, float), np.asarray(y_values, float), codes.reshape(shape),
+                     crits.reshape(shape), x_name, y_name, model, fixed)
+
+
+@dataclass(frozen=True)
+class FateCheck:
+    """Predicted versus integrated fates on random (parameter, initial condition) pairs."""
+
+    n: int
+    agree: int
+    predicted: np.ndarray
+    integrated: np.ndarray
+    theta: np.ndarray
+    p0: np.ndarray
+
+    @property
+    def fraction(self) -> float:
+        return self.agree / self.n
+
+
+def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
+    """Fate by integration: diverged (|p| > 1e6 or non-finite), collapsed (|p| < 1e-6 at the end)
+    or settled elsewhere (converge). The horizon defaults to 60 / decay per point (decay > 0), so
+    a collapse at rate decay has shrunk by e^-60. Uses scipy's DOP853 (rtol 1e-10) per point.
+    """
+    from .equilibria import DECAY
+
+    k = kernels(model)
+    theta = np.atleast_2d(np.asarray(theta, float))
+    if t_end is None:
+        decay = theta[:, list(k.PARAMS).index(DECAY[model][1])]
+        if np.any(decay <= 0):
+            raise ParameterError("decay must be positive for the default horizon; pass t_end")
+        t_end = np.minimum(60.0 / decay, 1e7)
+    t_end = np.broadcast_to(np.asarray(t_end, float), (len(p0),))
+    out = np.empty(len(p0), dtype=np.int8)
+    from scipy.integrate import solve_ivp
+
+    buf = np.empty(1)
+    for i, (t, x0, te) in enumerate(zip(theta, p0, t_end)):
+        def f(_, y, t=t):
+            k.rhs(y, t, buf)
+            return buf.copy()
+
+        def blow(_, y):
+            return 1e6 - abs(y[0])
+        blow.terminal = True
+        sol = solve_ivp(f, (0, te), [x0], method="DOP853", rtol=1e-10, atol=1e-14, events=blow)
+        fin = sol.y[0, -1]
+        diverged = sol.status != 0 or not math.isfinite(fin) or abs(fin) >= 1e6   # event or failed step
+        out[i] = 0 if diverged else (1 if abs(fin) < 1e-6 else 2)
+    return out
+
+
+def check_fates(model: str, theta, p0, t_end=None) -> FateCheck:
+    """Predict fates by interval lookup and confirm them by integration."""
+    theta = np.ascontiguousarray(theta, float)
+    p0 = np.asarray(p0, float)
+    pred = predict_fate_batch(model, theta, p0)
+    integ = integrated_fate(model, theta, p0, t_end)
+    return FateCheck(len(p0), int(np.sum(pred == integ)), pred, integ, theta, p0)

@@ -1,0 +1,199 @@
+r"""All real roots of a real polynomial, batched in numba, with multiplicity flags.
+
+Method (derivative bracketing): the real roots of :math:`P^{(k+1)}` split the line into
+intervals on which :math:`P^{(k)}` is monotone, so each interval holds at most one root of
+:math:`P^{(k)}`, found by safeguarded Newton (bisection whenever a Newton step leaves the
+bracket). Starting from the linear :math:`P^{(n-1)}` and climbing to :math:`P`, every real root is
+found, and no complex pair can ever be reported as real. A critical point :math:`c` with
+:math:`|P(c)|` within rounding of zero is a tangency: a double root (flagged, multiplicity 2).
+Exact zero roots (trailing zero coefficients) are split off first with their multiplicity.
+
+Coefficients are given highest degree first (as ``numpy.roots``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+MAXDEG = 24
+EPS = 2.220446049250313e-16
+
+
+@njit(cache=True)
+def horner(c, n, x):
+    """P(x) and P'(x) for coefficients c[0..n] (degree n, highest first)."""
+    f = c[0]
+    d = 0.0
+    for i in range(1, n + 1):
+        d = d * x + f
+        f = f * x + c[i]
+    return f, d
+
+
+@njit(cache=True)
+def _abs_scale(c, n, x):
+    # sum |c_i| |x|^(n-i): the size of rounding errors of Horner at x
+    s = 0.0
+    ax = abs(x)
+    for i in range(n + 1):
+        s = s * ax + abs(c[i])
+    return s
+
+
+@njit(cache=True)
+def _bracketed(c, n, lo, hi, flo):
+    # root of c on [lo, hi] with a sign change (flo = P(lo)); safeguarded Newton
+    x = 0.5 * (lo + hi)
+    for _ in range(200):
+        f, d = horner(c, n, x)
+        if f == 0.0:
+            return x
+        if (f < 0.0) == (flo < 0.0):
+            lo = x
+            flo = f
+        else:
+            hi = x
+        xn = x - f / d if d != 0.0 else 0.5 * (lo + hi)
+        if not (lo < xn < hi):
+            xn = 0.5 * (lo + hi)
+        if abs(xn - x) <= 4.0 * EPS * max(abs(xn), 1e-300) or hi - lo <= 4.0 * EPS * max(abs(lo), abs(hi)):
+            return xn
+        x = xn
+    return x
+
+
+@njit(cache=True)
+def _root_bound(c, n):
+    # Fujiwara's bound: every root satisfies |z| <= 2 max_i |c_i/c_0|^(1/i) (tighter than Cauchy's)
+    b = 0.0
+    for i in range(1, n + 1):
+        v = abs(c[i] / c[0]) ** (1.0 / i)
+        if i == n:
+            v *= 0.5 ** (1.0 / n)
+        if v > b:
+            b = v
+    return 2.0 * b * (1.0 + 1e-12) + 1e-300
+
+
+@njit(cache=True)
+def real_roots(coeffs, roots, mult):
+    """Write the distinct real roots of ``coeffs`` ascending into ``roots``; return their count.
+
+    ``mult[i]`` is the multiplicity of ``roots[i]``: exact for a root at zero, else 1, or 2 for a
+    tangency (a root of even multiplicity or one within rounding of a double root).
+    """
+    return real_roots_ws(coeffs, roots, mult, Workspace(coeffs.size))
+
+
+@njit(cache=True)
+def Workspace(size):
+    """Scratch arrays for :func:`real_roots_ws` (reuse them across a batch: no allocation)."""
+    return (np.zeros((size, size)), np.empty(size), np.zeros(size, dtype=np.int64),
+            np.empty(size), np.zeros(size, dtype=np.int64))
+
+
+@njit(cache=True)
+def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
+    """:func:`real_roots` with caller-provided scratch ``ws = Workspace(coeffs.size)``.
+
+    Only roots ``>= lower`` are sought (every level of the derivative chain is restricted to
+    ``[lower, B]``, which is exact: roots there are bracketed by the derivative's roots there).
+    """
+    # strip leading zeros
+    start = 0
+    m = coeffs.size
+    while start < m and coeffs[start] == 0.0:
+        start += 1
+    if start == m:
+        return 0
+    # split off exact roots at zero
+    end = m - 1
+    zmult = 0
+    while end > start and coeffs[end] == 0.0:
+        end -= 1
+        zmult += 1
+    n = end - start                      # degree of the reduced polynomial
+    # derivative chain, level k holds P^(k) normalised, degree n - k
+    D, prev, prevm, cur, curm = ws
+    for i in range(n + 1):
+        D[0, i] = coeffs[start + i]
+    for k in range(1, n + 1):
+        deg = n - k + 1
+        for i in range(deg):
+            D[k, i] = D[k - 1, i] * (deg - i)
+    npv = 0
+    for k in range(n - 1, -1, -1):
+        deg = n - k
+        c = D[k, : deg + 1]
+        B = _root_bound(c, deg)
+        ncur = 0
+        lo = max(-B, lower)
+        if lo >= B:
+            npv = 0
+            continue
+        flo, _ = horner(c, deg, lo)
+        for j in range(npv + 1):
+            hi = prev[j] if j < npv else B
+            if hi <= lo:
+                continue
+            fhi, _ = horner(c, deg, hi)
+            tol_hi = 8.0 * EPS * _abs_scale(c, deg, hi)
+            if j == 0 and lo == lower and flo == 0.0:
+                # a root exactly at the lower limit
+                cur[ncur] = lo
+                curm[ncur] = 1
+                ncur += 1
+            if j < npv and abs(fhi) <= tol_hi:
+                # tangency at a critical point: double root
+                if ncur == 0 or cur[ncur - 1] != hi:
+                    cur[ncur] = hi
+                    curm[ncur] = 2
+                    ncur += 1
+            elif flo != 0.0 and (flo < 0.0) != (fhi < 0.0):
+                tol_lo = 8.0 * EPS * _abs_scale(c, deg, lo)
+                if not (j > 0 and abs(flo) <= tol_lo):
+                    cur[ncur] = _bracketed(c, deg, lo, hi, flo)
+                    curm[ncur] = 1
+                    ncur += 1
+            lo = hi
+            flo = fhi
+        for i in range(ncur):
+            prev[i] = cur[i]
+            prevm[i] = curm[i]
+        npv = ncur
+    # merge in the zero root
+    count = 0
+    inserted = zmult == 0 or lower > 0.0
+    for i in range(npv):
+        if not inserted and prev[i] > 0.0:
+            roots[count] = 0.0
+            mult[count] = zmult
+            count += 1
+            inserted = True
+        roots[count] = prev[i]
+        mult[count] = prevm[i]
+        count += 1
+    if not inserted:
+        roots[count] = 0.0
+        mult[count] = zmult
+        count += 1
+    return count
+
+
+@njit(cache=True, parallel=True)
+def real_roots_batch(C, roots, mult, counts):
+    """Row-wise :func:`real_roots` over a batch ``C`` (n, deg+1); NaN-padded ``roots``."""
+    for i in prange(C.shape[0]):
+        for j in range(roots.shape[1]):
+            roots[i, j] = np.nan
+            mult[i, j] = 0
+        counts[i] = real_roots(C[i], roots[i], mult[i])
+
+
+def real_roots_of(coeffs):
+    """Convenience wrapper: ``(roots, multiplicities)`` as numpy arrays."""
+    c = np.ascontiguousarray(coeffs, dtype=np.float64)
+    r = np.empty(max(c.size, 1))
+    m = np.zeros(max(c.size, 1), dtype=np.int64)
+    n = real_roots(c, r, m)
+    return r[:n].copy(), m[:n].copy()

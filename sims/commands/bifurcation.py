@@ -1,0 +1,42 @@
+"""Equilibrium branches versus one parameter with stability, folds located by Newton.
+
+Writes an NPZ with keys param, values, p (n, k) NaN-padded ascending, stability (codes 0 stable,
+1 unstable, 2 semi-stable, -1 none) and folds (m, 2: parameter value, double root).
+"""
+NAME = "bifurcation"
+HELP = "equilibria versus one parameter (stability along the branches, folds)"
+
+
+def add_arguments(p):
+    from ._params import add_model_arguments
+
+    add_model_arguments(p)
+    p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2")
+    p.add_argument("--n", type=float, default=801, help="grid points (default 801)")
+    p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--plot", default=None, help="also draw the diagram (PNG/PDF path)")
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from dynamics.continuation import equilibrium_branches
+    from symbolic.errors import check_int
+
+    from ._grid import parse_range
+    from ._params import field_name, given_params
+
+    name, lo, hi = parse_range("--param", args.param)
+    n = check_int("--n", args.n, lo=2, hi=1_000_000)
+    field = field_name(name)
+    b = equilibrium_branches(args.model, field, np.linspace(lo, hi, n), given_params(args))
+    b.to_npz(args.out)
+    for v, pf in b.folds:
+        print(f"fold at {field} = {v:.12g}, p = {pf:.12g}")
+    print(f"wrote {args.out}")
+    if args.plot:
+        from figures.bifurcation import plot_branches
+
+        for path in plot_branches(b, args.plot):
+            print(f"wrote {path}")
+    return 0

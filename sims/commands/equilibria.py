@@ -1,0 +1,44 @@
+"""Equilibria of a model's reduced flow, their stability, the regime and the critical decay.
+
+--json prints {"model", "params", "regime", "equilibria": [{"p", "stability"}] ascending,
+"critical": {"name": "rho_c"|"eta_c", "value"}}.
+"""
+NAME = "equilibria"
+HELP = "equilibria, stability, regime (Collapse/Acute/Stable/Boundary) and critical weight decay"
+
+
+def add_arguments(p):
+    from ._params import add_model_arguments
+
+    add_model_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--eigen", action="store_true",
+                   help="also the (p, s) equilibria of one mode of the cosine eigen system (Jacobian eigenvalues)")
+
+
+def run(args) -> int:
+    import json
+
+    from dynamics.equilibria import find_eigen_equilibria, find_equilibria
+
+    from ._params import params_from_args
+
+    params = params_from_args(args.model, args)
+    eq = find_equilibria(params)
+    out = eq.to_json()
+    if args.eigen:
+        ee = find_eigen_equilibria(params)
+        out["eigen"] = [{"p": float(a), "s": float(b), "stability": st,
+                         "jacobian_eigenvalues": [[float(z.real), float(z.imag)] for z in ev]}
+                        for a, b, st, ev in zip(ee.p, ee.s, ee.stability, ee.jacobian_eigenvalues)]
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{eq.model} at " + ", ".join(f"{k}={v:g}" for k, v in params.to_dict().items()))
+    print(f"regime: {eq.regime}; {eq.critical_name} = {eq.critical_value:.12g}")
+    for e in out["equilibria"]:
+        print(f"  p = {e['p']: .15g}   {e['stability']}")
+    for e in out.get("eigen", []):
+        print(f"  (p, s) = ({e['p']: .10g}, {e['s']:.10g})  {e['stability']}  "
+              f"eig J = {e['jacobian_eigenvalues']}")
+    return 0

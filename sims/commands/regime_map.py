@@ -1,0 +1,53 @@
+"""Regime of every point of a parameter grid, without time stepping.
+
+Writes an NPZ with keys x, y, regime (int codes 0 Collapse, 1 Acute, 2 Stable, 3 Boundary;
+regime[i, j] at (x[j], y[i])), critical (rho_c or eta_c per point) and the axis names.
+"""
+NAME = "regime-map"
+HELP = "classify a grid of parameter points into Collapse/Acute/Stable/Boundary"
+
+
+def add_arguments(p):
+    from ._params import add_model_arguments
+
+    add_model_arguments(p)
+    p.add_argument("--x", required=True, help="NAME:LO:HI:N[:log], e.g. rho:1e-4:1e-1:200:log")
+    p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. n-psi:0.1:20:200:log")
+    p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--plot", default=None, help="also draw the map (PNG/PDF path)")
+    p.add_argument("--no-folds", action="store_true", help="do not overlay continued fold curves on the plot")
+
+
+def run(args) -> int:
+    import time
+
+    from dynamics.regimes import regime_map
+
+    from ._grid import parse_axis
+    from ._params import field_name, given_params
+
+    xn, xv = parse_axis("--x", args.x)
+    yn, yv = parse_axis("--y", args.y)
+    xf, yf = field_name(xn), field_name(yn)
+    fixed = given_params(args)
+    t0 = time.perf_counter()
+    m = regime_map(args.model, xf, xv, yf, yv, fixed)
+    dt = time.perf_counter() - t0
+    m.to_npz(args.out)
+    counts = {name: int((m.regime == code).sum()) for code, name in enumerate(("Collapse", "Acute", "Stable", "Boundary"))}
+    print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    print(f"wrote {args.out}")
+    if args.plot:
+        from figures.regime_map import plot_regime_map
+
+        folds = None
+        if not args.no_folds:
+            from dynamics.continuation import saddle_node_curve
+
+            try:
+                folds = saddle_node_curve(args.model, xf, (xv.min(), xv.max()), yf, (yv.min(), yv.max()), fixed)
+            except Exception as e:  # a missing fold is reported, the map is still drawn
+                print(f"no fold curve overlaid: {e}")
+        for path in plot_regime_map(m, args.plot, folds=folds):
+            print(f"wrote {path}")
+    return 0
