@@ -23,7 +23,6 @@ the direction of the sign of :math:`\dot p` to the next equilibrium (or to infin
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -185,11 +184,14 @@ class FateCheck:
 
 
 def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
-    """Fate by integration: diverged (|p| > 1e6 or non-finite), collapsed (|p| < 1e-6 at the end)
-    or settled elsewhere (converge). The horizon defaults to 60 / decay per point (decay > 0), so
-    a collapse at rate decay has shrunk by e^-60. Uses scipy's DOP853 (rtol 1e-10) per point.
+    """Fate by integration (:func:`dynamics.integrate.integrate`, Tsit5 at rtol 1e-10):
+    diverged, else collapsed if |p| < 1e-6 at the end, else converged elsewhere.
+
+    The horizon defaults to 60 / (smallest decay) so that a collapse at rate decay has shrunk by
+    at least e^-60; trajectories stop early once |rhs| < 1e-14 (settled on an equilibrium).
     """
     from .equilibria import DECAY
+    from .integrate import integrate
 
     k = kernels(model)
     theta = np.atleast_2d(np.asarray(theta, float))
@@ -197,24 +199,11 @@ def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
         decay = theta[:, list(k.PARAMS).index(DECAY[model][1])]
         if np.any(decay <= 0):
             raise ParameterError("decay must be positive for the default horizon; pass t_end")
-        t_end = np.minimum(60.0 / decay, 1e7)
-    t_end = np.broadcast_to(np.asarray(t_end, float), (len(p0),))
-    out = np.empty(len(p0), dtype=np.int8)
-    from scipy.integrate import solve_ivp
-
-    buf = np.empty(1)
-    for i, (t, x0, te) in enumerate(zip(theta, p0, t_end)):
-        def f(_, y, t=t):
-            k.rhs(y, t, buf)
-            return buf.copy()
-
-        def blow(_, y):
-            return 1e6 - abs(y[0])
-        blow.terminal = True
-        sol = solve_ivp(f, (0, te), [x0], method="DOP853", rtol=1e-10, atol=1e-14, events=blow)
-        fin = sol.y[0, -1]
-        diverged = sol.status != 0 or not math.isfinite(fin) or abs(fin) >= 1e6   # event or failed step
-        out[i] = 0 if diverged else (1 if abs(fin) < 1e-6 else 2)
+        t_end = float(min(60.0 / decay.min(), 1e7))
+    res = integrate(model, theta, np.asarray(p0, float), t_end, method="tsit5", rtol=1e-10, atol=1e-14,
+                    converge_tol=1e-14, max_steps=10_000_000)
+    fin = np.asarray(res.final, float)
+    out = np.where(res.status != 0, 0, np.where(np.abs(fin) < 1e-6, 1, 2)).astype(np.int8)
     return out
 
 

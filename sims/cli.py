@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from symbolic.errors import ParameterError
@@ -44,8 +45,25 @@ def _version() -> str:
         return "unknown"
 
 
+def _join_negative_values(argv):
+    """``--p0 -2:1.5:64`` -> ``--p0=-2:1.5:64``: argparse would read a value that starts with '-'
+    and is not a plain number as an option."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if (a.startswith("--") and "=" not in a and i + 1 < len(argv)
+                and re.match(r"^-(\d|\.\d|inf|nan)", argv[i + 1])):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         code = args._run(args)

@@ -12,4 +12,5 @@ MODULES = (
     "equilibria",
     "regime_map",
     "bifurcation",
+    "integrate",
 )

@@ -1,0 +1,70 @@
+"""Result of a batched integration: final states, a status per trajectory, event times."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class Status(enum.IntEnum):
+    SUCCESS = 0      # reached t_end, or converged to an equilibrium (t_event set)
+    DIVERGED = 1     # |state| exceeded the bound (or blew up to inf/nan from a growing state)
+    MAX_STEPS = 2    # the step budget ran out before t_end
+    NONFINITE = 3    # a non-finite value appeared without growth (e.g. a singular right-hand side)
+
+
+MESSAGES = {
+    Status.SUCCESS: "reached t_end (or converged: see t_event)",
+    Status.DIVERGED: "diverged: |state| exceeded the bound at t_event",
+    Status.MAX_STEPS: "stopped after max_steps before t_end",
+    Status.NONFINITE: "a non-finite value appeared at t_event",
+}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of :func:`dynamics.integrate.integrate` for N trajectories.
+
+    ``final``: (N,) for scalar systems else (N, dim). ``status``: int8 codes of :class:`Status`.
+    ``t_event``: divergence / convergence / non-finite time, NaN if none. ``t``, ``ys``: the
+    requested output grid and the states on it ((len(t), N) or (len(t), N, dim)); None if not asked.
+    """
+
+    final: np.ndarray
+    status: np.ndarray
+    t_event: np.ndarray
+    nsteps: np.ndarray
+    method: str
+    t: np.ndarray | None = None
+    ys: np.ndarray | None = None
+    state: tuple = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def success(self) -> np.ndarray:
+        return self.status == Status.SUCCESS
+
+    @property
+    def message(self) -> str:
+        counts = np.bincount(self.status.astype(np.int64), minlength=4)
+        parts = [f"{int(n)} {Status(i).name.lower()}" for i, n in enumerate(counts) if n]
+        return f"{len(self.status)} trajectories ({self.method}): " + ", ".join(parts)
+
+    def to_npz(self, path, **extra) -> None:
+        """Write final, status, t_event, nsteps (and t, ys) plus ``extra`` atomically."""
+        import os
+        import tempfile
+
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
+        os.close(fd)
+        arrays = dict(final=self.final, status=self.status, t_event=self.t_event, nsteps=self.nsteps,
+                      method=self.method, state=np.array(self.state))
+        if self.t is not None:
+            arrays.update(t=self.t, ys=self.ys)
+        arrays.update(extra)
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
