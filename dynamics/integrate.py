@@ -54,7 +54,9 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         in the kernel's parameter order (``load_kernels(model, form).PARAMS``).
     y0 : (N,) for one-dimensional forms, else (N, n_state).
     t_end : final time, > t0.
-    dt : step of ``rk4`` (default (t_end - t0) / 1000).
+    dt : fixed step. ``rk4`` always steps with it (default (t_end - t0) / 1000); ``tsit5`` and
+        ``dopri5`` step with it when it is given (their 5th-order formulas without step control),
+        else adaptively.
     t_eval : optional increasing output times in [t0, t_end]; ``rk4`` rounds them to its steps.
     converge_tol : if set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     device : 'cpu', or 'cuda' for the torch backend (:mod:`dynamics.gpu`).
@@ -83,10 +85,9 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     max_steps = check_int("max_steps", max_steps, lo=1)
     bound = check_range("diverge_bound", diverge_bound, 0.0, math.inf, lo_open=True)
     ctol = 0.0 if converge_tol is None else check_range("converge_tol", converge_tol, 0.0, math.inf, lo_open=True)
-    if method == "rk4":
+    fixed = method == "rk4" or dt is not None
+    if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
-    elif dt is not None:
-        raise ParameterError(f"dt applies to method rk4 only; got dt={dt!r} with method {method}")
     TH, per = _theta_matrix(params, k, y.shape[0])
     tout = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=np.float64).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
@@ -100,18 +101,18 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
 
     g = load_glue(model, form)
     N = y.shape[0]
-    Y = np.ascontiguousarray(y.T)
+    Y = np.array(y.T, dtype=np.float64, order="C", copy=True)   # never write into the caller's y0
     status = np.zeros(N, dtype=np.int8)
     tev = np.full(N, np.nan)
     nst = np.zeros(N, dtype=np.int64)
     YOUT = np.empty((tout.size, n_state, N))
-    if method == "rk4":
+    if fixed:
         nsteps = int(math.ceil((t_end - t0) / dt - 1e-9))
         if nsteps > max_steps:
             raise ParameterError(f"dt={dt!r} needs {nsteps} steps, more than max_steps={max_steps}")
         dt = (t_end - t0) / nsteps
         out_idx = np.rint((tout - t0) / dt).astype(np.int64)
-        _chunked(g.fixed_rk4, Y, TH, per, (t0, dt, nsteps, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
+        _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (t0, dt, nsteps, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
     else:
         fn = getattr(g, f"adaptive_{method}")
         _chunked(fn, Y, TH, per, (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol, tout),

@@ -1,0 +1,123 @@
+"""Equilibria, stability and critical decay against the theory notes, closed forms and numpy."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from dynamics.equilibria import critical_value, find_eigen_equilibria, find_equilibria
+from dynamics.params import CosineParams, L2Params
+from dynamics.roots import real_roots_of
+from oracles import cosine_eq7, l2_roots
+from symbolic.codegen import load_kernels
+from symbolic.errors import ParameterError
+
+WORKED = [-1.09644864526, 0.0, 0.0454594076241, 0.955393937315]   # theory notes, section 5
+
+
+def test_cosine_worked_example():
+    eq = find_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
+    np.testing.assert_allclose(eq.p, WORKED, atol=1e-10)          # the notes print 12 digits
+    assert eq.stability == ("unstable", "stable", "unstable", "stable")
+    assert eq.regime == "Acute"
+    assert eq.critical_name == "rho_c" and abs(eq.critical_value - 0.10080523326) < 1e-10
+    for p in eq.p:
+        assert abs(cosine_eq7(p, 0.01, 0.5, 2, 1.5, 0.5)) < 1e-13
+
+
+@pytest.mark.parametrize("sigma2,n_phi,n_psi", [(0.5, 2.0, 1.5), (0.0, 0.3, 5.0), (2.0, 10.0, 0.2)])
+def test_rho_c_closed_form_at_T0(sigma2, n_phi, n_psi):
+    # theory notes: K_c = 4/5 10^{-1/4} N_Psi^{5/2} => rho_c = 0.8 10^{-1/4} / ((1+s2) N_Phi sqrt(N_Psi))
+    want = 0.8 * 10 ** -0.25 / ((1 + sigma2) * n_phi * np.sqrt(n_psi))
+    got = critical_value(CosineParams(rho=0.01, sigma2=sigma2, n_phi=n_phi, n_psi=n_psi, trace=0.0))
+    assert abs(got - want) < 1e-13 * want
+
+
+def test_stable_limit_roots():
+    # K = 0, T = 0: roots 0 (double) and +-(N_Psi^2/2)^{1/4}
+    eq = find_equilibria(CosineParams(rho=0.0, n_psi=1.5, trace=0.0))
+    r = (1.5**2 / 2) ** 0.25
+    np.testing.assert_allclose(eq.p, [-r, 0.0, r], atol=1e-13)
+    assert eq.stability == ("unstable", "semi-stable", "stable") and eq.regime == "Stable"
+
+
+@pytest.mark.parametrize("eta,sigma2,tau", [(0.05, 0.5, 1.0), (0.10, 1.0, 1.0), (0.01, 0.2, 0.7)])
+def test_l2_closed_forms(eta, sigma2, tau):
+    eq = find_equilibria(L2Params(eta=eta, sigma2=sigma2, tau=tau))
+    lo, hi = l2_roots(eta, sigma2, tau)
+    np.testing.assert_allclose(eq.p, [0.0, lo, hi], rtol=1e-14, atol=1e-16)
+    assert eq.stability == ("stable", "unstable", "stable") and eq.regime == "Acute"
+    assert eq.critical_value == pytest.approx(tau**2 / (4 * (1 + sigma2)), rel=1e-15)
+
+
+def test_l2_collapse_and_boundary():
+    eq = find_equilibria(L2Params(eta=0.2, sigma2=0.5))
+    assert eq.regime == "Collapse" and list(eq.p) == [0.0]
+    eq = find_equilibria(L2Params(eta=1 / 6, sigma2=0.5))           # eta = eta_c exactly
+    assert eq.regime == "Boundary"
+    assert "semi-stable" in eq.stability
+
+
+def test_real_roots_against_numpy_and_sympy():
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        deg = int(rng.integers(1, 10))
+        c = rng.normal(size=deg + 1) * 10 ** rng.uniform(-2, 2, size=deg + 1)
+        r, _ = real_roots_of(c)
+        ref = np.roots(c)
+        ref = np.sort(ref[np.abs(ref.imag) < 1e-7 * np.maximum(1, np.abs(ref))].real)
+        assert len(r) == len(ref)
+        np.testing.assert_allclose(r, ref, rtol=1e-7, atol=1e-9)      # numpy.roots is the weaker side
+    # exact multiple roots from SymPy
+    x = sp.Symbol("x")
+    for roots in ([1, 1, 2, -3], [0, 0, sp.Rational(1, 2)], [sp.Rational(-7, 3), 5, 5, 5, 0]):
+        poly = sp.Poly(sp.prod([x - q for q in roots]), x)
+        r, m = real_roots_of([float(a) for a in poly.all_coeffs()])
+        distinct = sorted(set(float(q) for q in roots))
+        assert len(r) == len(distinct)
+        np.testing.assert_allclose(r, distinct, atol=2e-5)              # triple roots: cube-root accuracy
+
+
+def test_no_spurious_roots_from_complex_pairs():
+    # (x^2 + 1e-12)(x - 1): a complex pair next to the real axis is not reported as real
+    r, _ = real_roots_of(np.polymul([1, 0, 1e-12], [1, -1]))
+    np.testing.assert_allclose(r, [1.0])
+
+
+def test_eigen_equilibria_lie_on_the_parabola_with_transverse_rate():
+    params = CosineParams()
+    ee = find_eigen_equilibria(params)
+    np.testing.assert_allclose(ee.s, ee.p**2)
+    k = load_kernels("cosine-simsiam", "reduced")
+    for pv, ev in zip(ee.p, ee.jacobian_eigenvalues):
+        ev = np.sort(ev.real)
+        # one eigenvalue is -2 rho (transverse), the other the reduced flow's slope
+        slope = k.jac_p_p(pv, *params.as_array(k.PARAMS))
+        got = sorted([-2 * params.rho, slope]) if pv != 0 else sorted([-2 * params.rho, -params.rho])
+        np.testing.assert_allclose(ev, got, atol=1e-10)
+
+
+@pytest.mark.parametrize("kw,word", [({"rho": -0.1}, "rho"), ({"sigma2": -1}, "sigma2"), ({"n_psi": 0.0}, "n_psi"),
+                                     ({"n_phi": float("nan")}, "n_phi"), ({"trace": float("inf")}, "trace")])
+def test_bad_parameters(kw, word):
+    with pytest.raises(ParameterError, match=word):
+        CosineParams(**kw)
+
+
+@pytest.mark.parametrize("argv", [["--rho", "-1"], ["--sigma2", "-0.5"], ["--n-psi", "0"], ["--n-phi", "nan"],
+                                  ["--eta", "0.1"]])
+def test_cli_bad_input(argv):
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "equilibria", "--model", "cosine-simsiam", *argv, "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_json_contract():
+    import json
+
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "equilibria", "--model", "l2-byol", "--eta", "0.05",
+                        "--sigma2", "0.5", "--json"], capture_output=True, text=True, check=True)
+    d = json.loads(r.stdout)
+    assert [e["p"] for e in d["equilibria"]] == pytest.approx([0, 0.0544466578, 0.6122200088], abs=1e-10)
+    assert d["critical"] == {"name": "eta_c", "value": pytest.approx(1 / 6, rel=1e-15)}
