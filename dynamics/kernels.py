@@ -16,7 +16,7 @@ component, so loops over trajectories vectorise; ``TH`` is (n_param, N) with ``p
   status, tev, nst)``: embedded pair with per-trajectory step control (Hairer's error norm,
   safety 0.9, factor in [0.2, 5]), FSAL, steps clamped to hit each output time exactly.
 
-Both stop a trajectory when ``max|y|`` exceeds ``bound`` (status 1, ``tev`` = the time; the
+Both stop a trajectory when ``sum|y|`` exceeds ``bound`` (status 1, ``tev`` = the time; the
 state kept is the last one within the bound), or when ``ctol > 0`` and ``max|rhs| < ctol``
 (converged: status 0, ``tev`` = the time). A NaN that appears while the state is small is status 3.
 """
@@ -101,9 +101,10 @@ def _fixed(tab, n, m, rhs):
           f"{I3}t = t0 + step * dt", f"{I3}for i in range(L):"]
     L += _stages(tab, n, m, rhs, I4, "dt", by, bth, False)
     L += [f"{I4}yn{j} = {_combo(tab.b, n, j, 'dt', by)}" for j in range(n)]
-    vmax = " , ".join(f"abs(yn{j})" for j in range(n))
-    fmax = " , ".join(f"abs(f0_{j})" for j in range(n))
-    L += [f"{I4}v = max({vmax}, 0.0)", f"{I4}fm = max({fmax}, 0.0)",
+    # sums of |.| (not max): they propagate NaN and inf, so no blow-up can hide in a comparison
+    vmax = " + ".join(f"abs(yn{j})" for j in range(n))
+    fmax = " + ".join(f"abs(f0_{j})" for j in range(n))
+    L += [f"{I4}v = {vmax}", f"{I4}fm = {fmax}",
           f"{I4}conv = live[i] and ctol > 0.0 and fm < ctol",
           f"{I4}good = v <= bound",
           f"{I4}keep = live[i] and good and not conv"]
@@ -146,8 +147,8 @@ def _adaptive(tab, n, m, rhs):
           f"{I2}code = 0", f"{I2}te = np.nan", f"{I2}steps = 0",
           f"{I2}while t < t_end:",
           f"{I3}if steps >= max_steps:", f"{I4}code = 2", f"{I4}break"]
-    fmax = ", ".join(f"abs(f0_{j})" for j in range(n))
-    L += [f"{I3}fm = max({fmax}, 0.0)",
+    fmax = " + ".join(f"abs(f0_{j})" for j in range(n))
+    L += [f"{I3}fm = {fmax}",
           f"{I3}if not (fm < math.inf):",                     # the rhs itself is non-finite here
           f"{I4}code = 3", f"{I4}te = t", f"{I4}break",
           f"{I3}if ctol > 0.0 and fm < ctol:", f"{I4}te = t", f"{I4}break",
@@ -161,11 +162,11 @@ def _adaptive(tab, n, m, rhs):
         terms = " + ".join(f"{w!r} * f{l}_{j}" for l, w in enumerate(tab.e) if w != 0.0)
         errs.append(f"(hh * ({terms}) / (atol + rtol * max(abs(y{j}), abs(yn{j})))) ** 2")
     L += [f"{I3}err = math.sqrt(({' + '.join(errs)}) / {n})", f"{I3}steps += 1"]
-    vmax = ", ".join(f"abs(yn{j})" for j in range(n))
+    vmax = " + ".join(f"abs(yn{j})" for j in range(n))
     last = tab.stages - 1
     vold = ", ".join(f"abs(y{j})" for j in range(n))
     L += [f"{I3}if err <= 1.0:",
-          f"{I4}v = max({vmax}, 0.0)",
+          f"{I4}v = {vmax}",
           f"{I4}if not (v <= bound):",
           f"{I5}code = 1",
           f"{I5}te = t + hh", f"{I5}break",

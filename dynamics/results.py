@@ -11,14 +11,14 @@ class Status(enum.IntEnum):
     SUCCESS = 0      # reached t_end, or converged to an equilibrium (t_event set)
     DIVERGED = 1     # |state| exceeded the bound (or blew up to inf/nan from a growing state)
     MAX_STEPS = 2    # the step budget ran out before t_end
-    NONFINITE = 3    # a non-finite value appeared without growth (e.g. a singular right-hand side)
+    NONFINITE = 3    # non-finite right-hand side, or steps underflow at a moderate state (singular rhs)
 
 
 MESSAGES = {
     Status.SUCCESS: "reached t_end (or converged: see t_event)",
     Status.DIVERGED: "diverged: |state| exceeded the bound at t_event",
     Status.MAX_STEPS: "stopped after max_steps before t_end",
-    Status.NONFINITE: "a non-finite value appeared at t_event",
+    Status.NONFINITE: "singular: a non-finite right-hand side or a step-size underflow at t_event",
 }
 
 
