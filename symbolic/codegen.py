@@ -9,6 +9,8 @@ For a scalar form (``eigen`` or ``reduced``) with state ``(y_1..y_n)`` and param
 * ``rhs(y, theta, out)`` and ``jac(y, theta, out)``: the same on arrays;
 * for reduced forms, ``eqpoly(theta)``: the coefficients (highest degree first) of the
   equilibrium polynomial, whose sign is the sign of ``rhs``;
+* for one-dimensional forms whose right-hand side is a polynomial in the state,
+  ``rhspoly(theta)`` (its coefficients) and ``RHSPOLY`` (which of them are non-zero);
 * ``STATE``, ``PARAMS``, ``MODEL``, ``FORM``, ``CONVENTION``.
 
 The file is named by model, form, convention and the source hash of ``symbolic``; numba's
@@ -77,6 +79,21 @@ def kernel_source(model: str, form: str, convention: str = "frobenius") -> str:
     lines += [f"    out[{i}, {j}] = jac_{k}_{z}({call})" for i, k in enumerate(d.state)
               for j, z in enumerate(d.state)]
     lines.append("")
+    if len(d.state) == 1:
+        # a right-hand side polynomial in the state: its coefficients (functions of the parameters
+        # only) let integrators precompute per trajectory and step with Horner's rule
+        var = syms.get(d.state[0], sp.Symbol(d.state[0]))
+        expr = d.rhs[d.state[0]]
+        if sp.expand(expr).is_polynomial(var):
+            rc = sp.Poly(sp.expand(expr), var).all_coeffs()
+            pargs = ", ".join(d.params)
+            lines += ["", f"RHSPOLY = {tuple(bool(c != 0) for c in rc)!r}   # non-zero coefficients, highest degree first",
+                      "", "@njit('float64[:](float64[:])', cache=True, fastmath=FASTMATH)", "def rhspoly(theta):",
+                      f"    {pargs}{',' if len(d.params) == 1 else ''} = " +
+                      ", ".join(f"theta[{i}]" for i in range(len(d.params))),
+                      f"    out = np.empty({len(rc)})"]
+            lines += print_body(rc, [f"out[{i}]" for i in range(len(rc))])
+            lines += ["    return out", ""]
     if d.equilibrium_polynomial is not None:
         var = syms.get(d.state[0], sp.Symbol(d.state[0]))
         coeffs = sp.Poly(d.equilibrium_polynomial, var).all_coeffs()

@@ -21,11 +21,13 @@ class NumbaPrinter(PythonCodePrinter):
             n = abs(int(exp))
             b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Mul"] + 1)
             prod = "*".join([b] * n)
-            return prod if exp > 0 else f"1.0/({prod})"
+            # always parenthesised: the caller sees a Pow (higher precedence than Mul), so
+            # x/y**3 must print as x/(y*y*y), never x/y*y*y
+            return f"({prod})" if exp > 0 else f"(1.0/({prod}))"
         if exp == sp.Rational(1, 2):
             return f"math.sqrt({self._print(base)})"
         if exp == -sp.Rational(1, 2):
-            return f"1.0/math.sqrt({self._print(base)})"
+            return f"(1.0/math.sqrt({self._print(base)}))"
         return f"{self.parenthesize(base, 61)}**{self.parenthesize(exp, 61)}"
 
     def _print_Rational(self, expr):
