@@ -106,10 +106,11 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     """
     n = P0.size - 1
     D = P0[n - 1] - P1[n - 1]
-    # G = P0[0..n-1] / D  (P0[n] == 0: p = 0 is always an equilibrium)
-    G = P0[:n] / D              # a view-sized temporary; small
+    # D G(p) = P0(p) / p = P0[0..n-1] as a polynomial (P0[n] == 0: p = 0 is always an equilibrium);
+    # its critical points do not depend on D > 0, so divide only the few values compared
+    G = P0[:n]
     m = G.size - 1
-    best = G[m]                                   # G(0+)
+    best = G[m]                                   # D G(0+)
     if m >= 1:
         for i in range(m):
             dG[i] = G[i] * (m - i)
@@ -119,6 +120,7 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
                 v, _ = horner(G, m, r[i])
                 if v > best:
                     best = v
+    best = best / D
     return best
 
 
@@ -173,16 +175,52 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
         # scratch allocated once per block of points
         t = np.empty(theta.shape[1])
         dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
+        P0 = np.empty(npoly)
+        P1 = np.empty(npoly)
         for i in range(b * block, min(n, (b + 1) * block)):
             t[:] = theta[i]
             decay = t[decay_index]
             t[decay_index] = 0.0
-            P0 = eqpoly(t)
+            eqpoly(t, P0)
             t[decay_index] = 1.0
-            P1 = eqpoly(t)
+            eqpoly(t, P1)
             c = critical_decay_ws(P0, P1, dG, r, mu, ws)
             crits[i] = c
             codes[i] = regime_code(decay, c)
+
+
+@njit(parallel=True)
+def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits):
+    # the grid is never materialised: each row builds its parameter vector on the fly
+    for a in prange(ys.size):
+        t = base.copy()
+        dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
+        P0 = np.empty(npoly)
+        P1 = np.empty(npoly)
+        t[iy] = ys[a]
+        for b in range(xs.size):
+            t[ix] = xs[b]
+            decay = t[decay_index]
+            t[decay_index] = 0.0
+            eqpoly(t, P0)
+            t[decay_index] = 1.0
+            eqpoly(t, P1)
+            t[decay_index] = decay
+            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            crits[a, b] = c
+            codes[a, b] = regime_code(decay, c)
+
+
+def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
+    """Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``."""
+    k = kernels(model)
+    xs = np.ascontiguousarray(xs, dtype=np.float64)
+    ys = np.ascontiguousarray(ys, dtype=np.float64)
+    codes = np.empty((ys.size, xs.size), dtype=np.int8)
+    crits = np.empty((ys.size, xs.size))
+    _regimes_grid(k.eqpoly_into, np.asarray(base_theta, np.float64), ix, xs, iy, ys,
+                  k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    return codes, crits
 
 
 def regimes_batch(model: str, theta: np.ndarray):
@@ -191,7 +229,7 @@ def regimes_batch(model: str, theta: np.ndarray):
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     codes = np.empty(theta.shape[0], dtype=np.int8)
     crits = np.empty(theta.shape[0])
-    _regimes_batch(k.eqpoly, theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    _regimes_batch(k.eqpoly_into, theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
     return codes, crits
 
 

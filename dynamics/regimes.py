@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from symbolic.errors import ParameterError, check_finite_array
 
-from .equilibria import REGIMES, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_batch
+from .equilibria import REGIMES, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
 from .roots import horner
 
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
@@ -161,10 +161,20 @@ def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: 
         fixed.pop(n.replace("-", "_"), None)
     if x_name.replace("-", "_") == y_name.replace("-", "_"):
         raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
-    theta, shape = grid_theta(model, fixed, [(y_name, y_values), (x_name, x_values)])
-    codes, crits = regimes_batch(model, theta)
-    return RegimeMap(np.asarray(x_values, float), np.asarray(y_values, float), codes.reshape(shape),
-                     crits.reshape(shape), x_name, y_name, model, fixed)
+    from .params import params_class
+
+    base = params_class(model)(**fixed)
+    k = kernels(model)
+    xs = check_finite_array(x_name, x_values).ravel()
+    ys = check_finite_array(y_name, y_values).ravel()
+    for name, vals in ((x_name, xs), (y_name, ys)):
+        if vals.size == 0:
+            raise ParameterError(f"{name} grid must have at least one point; got 0")
+        for v in (vals.min(), vals.max()):
+            replace(base, **{name.replace("-", "_"): float(v)})   # range check of the axis
+    codes, crits = regimes_grid(model, base.as_array(k.PARAMS), _axis_index(model, x_name, k.PARAMS), xs,
+                                _axis_index(model, y_name, k.PARAMS), ys)
+    return RegimeMap(xs, ys, codes, crits, x_name, y_name, model, fixed)
 
 
 @dataclass(frozen=True)

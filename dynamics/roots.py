@@ -12,6 +12,8 @@ Coefficients are given highest degree first (as ``numpy.roots``).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -41,9 +43,12 @@ def _abs_scale(c, n, x):
 
 
 @njit(cache=True)
-def _bracketed(c, n, lo, hi, flo):
-    # root of c on [lo, hi] with a sign change (flo = P(lo)); safeguarded Newton
-    x = 0.5 * (lo + hi)
+def _bracketed(c, n, lo, hi, flo, fhi):
+    # root of c on [lo, hi] with a sign change (flo = P(lo), fhi = P(hi)); safeguarded Newton
+    # started from the secant point (the midpoint if that is not strictly inside)
+    x = lo - flo * (hi - lo) / (fhi - flo)
+    if not (lo < x < hi):
+        x = 0.5 * (lo + hi)
     for _ in range(200):
         f, d = horner(c, n, x)
         if f == 0.0:
@@ -72,7 +77,8 @@ def _root_bound(c, n):
             v *= 0.5 ** (1.0 / n)
         if v > b:
             b = v
-    return 2.0 * b * (1.0 + 1e-12) + 1e-300
+    # never below 1e-20: P(+-B) must not underflow to 0 (degree <= 14 keeps B^deg >= 1e-280)
+    return max(2.0 * b * (1.0 + 1e-12), 1e-20)
 
 
 @njit(cache=True)
@@ -125,6 +131,39 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
     for k in range(n - 1, -1, -1):
         deg = n - k
         c = D[k, : deg + 1]
+        if deg == 1 and k > 0:
+            rr = -c[1] / c[0]                    # a linear derivative: one critical point
+            npv = 0
+            if rr >= lower:
+                prev[0] = rr
+                prevm[0] = 1
+                npv = 1
+            continue
+        if deg == 2 and k > 0:
+            # a quadratic derivative: its roots (critical points of the next level) in closed form
+            # (the stable formula; a tangency or complex pair gives the vertex / nothing, which only
+            # costs the next level one extra bracket)
+            disc = c[1] * c[1] - 4.0 * c[0] * c[2]
+            if disc > 0.0:
+                qq = -0.5 * (c[1] + math.copysign(math.sqrt(disc), c[1]))
+                r1, r2 = qq / c[0], (c[2] / qq if qq != 0.0 else -c[1] / c[0] - qq / c[0])
+                lo_r, hi_r = min(r1, r2), max(r1, r2)
+                npv = 0
+                for rr in (lo_r, hi_r):
+                    if rr >= lower:
+                        prev[npv] = rr
+                        prevm[npv] = 1
+                        npv += 1
+            elif disc == 0.0:
+                vx = -0.5 * c[1] / c[0]          # a double root: the vertex
+                npv = 0
+                if vx >= lower:
+                    prev[0] = vx
+                    prevm[0] = 2
+                    npv = 1
+            else:
+                npv = 0
+            continue
         B = _root_bound(c, deg)
         ncur = 0
         lo = max(-B, lower)
@@ -152,7 +191,7 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
             elif flo != 0.0 and (flo < 0.0) != (fhi < 0.0):
                 tol_lo = 8.0 * EPS * _abs_scale(c, deg, lo)
                 if not (j > 0 and abs(flo) <= tol_lo):
-                    cur[ncur] = _bracketed(c, deg, lo, hi, flo)
+                    cur[ncur] = _bracketed(c, deg, lo, hi, flo, fhi)
                     curm[ncur] = 1
                     ncur += 1
             lo = hi

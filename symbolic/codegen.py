@@ -7,8 +7,8 @@ For a scalar form (``eigen`` or ``reduced``) with state ``(y_1..y_n)`` and param
   LLVM into the integrators' loops);
 * ``jac_<y>_<z>(...)``: the partial derivative of ``rhs_<y>`` in ``z`` (from SymPy);
 * ``rhs(y, theta, out)`` and ``jac(y, theta, out)``: the same on arrays;
-* for reduced forms, ``eqpoly(theta)``: the coefficients (highest degree first) of the
-  equilibrium polynomial, whose sign is the sign of ``rhs``;
+* for reduced forms, ``eqpoly(theta)`` (and ``eqpoly_into(theta, out)``, allocation-free): the
+  coefficients (highest degree first) of the equilibrium polynomial, whose sign is the sign of ``rhs``;
 * for one-dimensional forms whose right-hand side is a polynomial in the state,
   ``rhspoly(theta)`` (its coefficients) and ``RHSPOLY`` (which of them are non-zero);
 * ``STATE``, ``PARAMS``, ``MODEL``, ``FORM``, ``CONVENTION``.
@@ -99,12 +99,12 @@ def kernel_source(model: str, form: str, convention: str = "frobenius") -> str:
         coeffs = sp.Poly(d.equilibrium_polynomial, var).all_coeffs()
         pargs = ", ".join(d.params)
         lines += ["", f"NPOLY = {len(coeffs)}", "",
-                  "@njit('float64[:](float64[:])', cache=True, fastmath=FASTMATH)", "def eqpoly(theta):",
+                  "@njit('void(float64[:], float64[:])', cache=True, fastmath=FASTMATH)", "def eqpoly_into(theta, out):",
                   f"    {pargs}{',' if len(d.params) == 1 else ''} = " +
-                  ", ".join(f"theta[{i}]" for i in range(len(d.params))),
-                  f"    out = np.empty({len(coeffs)})"]
+                  ", ".join(f"theta[{i}]" for i in range(len(d.params)))]
         lines += print_body(coeffs, [f"out[{i}]" for i in range(len(coeffs))])
-        lines += ["    return out", ""]
+        lines += ["", "", "@njit('float64[:](float64[:])', cache=True)", "def eqpoly(theta):",
+                  f"    out = np.empty({len(coeffs)})", "    eqpoly_into(theta, out)", "    return out", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,154 @@
+"""Integrator throughput on this machine, baselines measured in the same run.
+
+    python benchmarks/bench_integrators.py [--quick]
+
+1. fixed-step RK4 on the scalar sixth-order ODE (Bao eq. 7), 2e5 trajectories x 1000 steps, f64:
+   trajectory-steps/s and GFLOP/s (flops counted from the generated loop), against a
+   numpy-vectorised RK4 of the same ODE;
+2. adaptive Tsit5 against scipy's solve_ivp (RK45 and DOP853) at matched accuracy: trajectories/s;
+3. the coupled h = 512 eigen system (Bao eq. 5) against solve_ivp (DOP853) on the same system;
+4. memory: extra resident memory to integrate 1e7 trajectories to their final state;
+5. scaling curve 8 .. 2^24 trajectories (100 RK4 steps each; DiffEqGPU's protocol).
+Results: benchmarks/results/integrators.json.
+"""
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import median_time, write  # noqa: E402
+
+from dynamics.integrate import integrate  # noqa: E402
+from dynamics.params import CosineParams  # noqa: E402
+from dynamics.systems import integrate_coupled  # noqa: E402
+
+P = CosineParams()
+A = (1 + P.sigma2) * P.n_phi * P.n_psi**3
+
+
+def f_np(p):            # Bao eq. 7, numpy (the baseline's right-hand side)
+    return p * p * (P.n_psi**2 - P.trace * p - 2 * p**4) / A - P.rho * p
+
+
+FLOPS_PER_STEP = 57     # generated RK4 loop: 4 Horner evaluations (9 flops), 3 stage updates (3),
+                        # the combination (9), the divergence test and select (3)
+
+
+def rk4_numpy(p, dt, n):
+    for _ in range(n):
+        k1 = f_np(p)
+        k2 = f_np(p + 0.5 * dt * k1)
+        k3 = f_np(p + 0.5 * dt * k2)
+        k4 = f_np(p + dt * k3)
+        p = p + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = ap.parse_args()
+    q = args.quick
+    rng = np.random.default_rng(0)
+    out = {}
+
+    # 1. fixed-step RK4
+    N, steps = (20_000, 200) if q else (200_000, 1000)
+    p0 = rng.uniform(0.05, 1.5, N)
+    integrate("cosine-simsiam", P, p0[:64], 1.0, method="rk4", dt=0.01)       # compile
+    t = median_time(lambda: integrate("cosine-simsiam", P, p0, steps * 0.01, method="rk4", dt=0.01))
+    ours = N * steps / t
+    nsteps_np = 50
+    t_np = median_time(lambda: rk4_numpy(p0.copy(), 0.01, nsteps_np))
+    base = N * nsteps_np / t_np
+    chk = integrate("cosine-simsiam", P, p0[:1000], 2.0, method="rk4", dt=0.01).final
+    assert np.allclose(chk, rk4_numpy(p0[:1000].copy(), 0.01, 200), rtol=1e-12)
+    out["rk4_scalar"] = {"trajectories": N, "steps": steps, "seconds": t, "steps_per_s": ours,
+                         "gflops": ours * FLOPS_PER_STEP / 1e9, "numpy_rk4_steps_per_s": base,
+                         "ratio_vs_numpy": ours / base, "target_steps_per_s": 1.0e9}
+
+    # 2. adaptive versus solve_ivp at matched accuracy (final-state error against DOP853 rtol 1e-13)
+    n_ref = 100
+    ps = rng.uniform(0.05, 1.5, n_ref)
+    T = 50.0
+    ref = np.array([solve_ivp(lambda t, y: f_np(y), (0, T), [x], method="DOP853", rtol=1e-13, atol=1e-15).y[0, -1]
+                    for x in ps])
+    integrate("cosine-simsiam", P, ps[:4], T)                                 # compile
+    res = integrate("cosine-simsiam", P, ps, T, method="tsit5", rtol=1e-8, atol=1e-10)
+    err_ours = float(np.median(np.abs(res.final - ref) / np.abs(ref)))
+    Nbig = 20_000 if q else 200_000
+    big = rng.uniform(0.05, 1.5, Nbig)
+    t_ours = median_time(lambda: integrate("cosine-simsiam", P, big, T, method="tsit5", rtol=1e-8, atol=1e-10))
+    ours_tps = Nbig / t_ours
+    out["adaptive"] = {"ours": {"method": "tsit5", "rtol": 1e-8, "median_rel_error": err_ours,
+                                "trajectories_per_s": ours_tps}}
+    for method in ("RK45", "DOP853"):
+        # pick the solve_ivp tolerance whose error matches ours (the largest rtol not less accurate)
+        chosen = None
+        for rtol in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11):
+            sols = [solve_ivp(lambda t, y: f_np(y), (0, T), [x], method=method, rtol=rtol, atol=rtol * 1e-2).y[0, -1]
+                    for x in ps[:30]]
+            err = float(np.median(np.abs(np.array(sols) - ref[:30]) / np.abs(ref[:30])))
+            if err <= err_ours:
+                chosen = (rtol, err)
+                break
+        rtol, err = chosen
+        m = 100 if not q else 30
+        t0 = time.perf_counter()
+        for x in ps[:m]:
+            solve_ivp(lambda t, y: f_np(y), (0, T), [x], method=method, rtol=rtol, atol=rtol * 1e-2)
+        tps = m / (time.perf_counter() - t0)
+        out["adaptive"][method] = {"rtol": rtol, "median_rel_error": err, "trajectories_per_s": tps,
+                                   "ratio_ours": ours_tps / tps}
+
+    # 3. coupled h = 512 eigen system
+    h = 512
+    pp = rng.uniform(0.3, 1.0, h)
+    ss = pp**2 + rng.uniform(0.0, 0.3, h)
+    Tc = 2.0
+
+    def f_coupled(t, y):
+        p, s = y[:h], y[h:]
+        nphi, npsi, tr = np.sqrt(s.sum()), np.sqrt((p * p * s).sum()), (p * s).sum()
+        g = s / ((1 + P.sigma2) * nphi * npsi) * (1 - p * (tr + 2 * p * s) / npsi**2)
+        return np.concatenate([g - P.rho * p, 2 * p * g - 2 * P.rho * s])
+    t0 = time.perf_counter()
+    sol = solve_ivp(f_coupled, (0, Tc), np.concatenate([pp, ss]), method="DOP853", rtol=1e-8, atol=1e-10)
+    t_scipy = time.perf_counter() - t0
+    B = 2 if q else 16
+    integrate_coupled("cosine-simsiam", P.rho, P.sigma2, pp, ss, 0.1)          # compile
+    PB, SB = np.tile(pp, (B, 1)), np.tile(ss, (B, 1))
+    t_c = median_time(lambda: integrate_coupled("cosine-simsiam", P.rho, P.sigma2, PB, SB, Tc, rtol=1e-8, atol=1e-10))
+    r = integrate_coupled("cosine-simsiam", P.rho, P.sigma2, pp, ss, Tc, rtol=1e-8, atol=1e-10)
+    out["coupled_h512"] = {"systems": B, "seconds": t_c, "systems_per_s": B / t_c, "scipy_dop853_seconds": t_scipy,
+                           "ratio": (B / t_c) * t_scipy,
+                           "max_rel_diff_vs_scipy": float(np.max(np.abs(r.final[0] - sol.y[:, -1]) / np.abs(sol.y[:, -1])))}
+
+    # 4. memory for 1e7 trajectories, final state only
+    Nm = 1_000_000 if q else 10_000_000
+    pm = rng.uniform(0.05, 1.5, Nm)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    integrate("cosine-simsiam", P, pm, 1.0, method="rk4", dt=0.01)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["memory"] = {"trajectories": Nm, "input_MB": pm.nbytes / 1e6, "extra_peak_MB": max(0, peak - base_rss) / 1e3,
+                     "note": "ru_maxrss growth during the call: a lower bound when the earlier peak was higher"}
+
+    # 5. scaling curve
+    curve = []
+    top = 20 if q else 24
+    for e in range(3, top + 1, 3):
+        n = 2**e
+        pn = rng.uniform(0.05, 1.5, n)
+        tt = median_time(lambda: integrate("cosine-simsiam", P, pn, 1.0, method="rk4", dt=0.01), repeats=1 if e > 20 else 3)
+        curve.append({"trajectories": n, "seconds": tt, "steps_per_s": n * 100 / tt})
+    out["scaling_rk4_100_steps"] = curve
+    write("integrators" + ("_quick" if q else ""), out)
+
+
+if __name__ == "__main__":
+    main()
