@@ -49,12 +49,13 @@ def plot_regime_map(m, path, folds=None):
 
 
 def regime_map_figure(out_dir, fast=False):
-    """Cosine regimes in the (rho, N_Psi) plane at sigma2 = 0.5, N_Phi = 2, T = 0, with the fold."""
+    """Cosine regimes in the (rho, N_Psi) plane at sigma2 = 0.5, N_Phi = 20, T = 0 (norms of the
+    order of an initialised d = h = 512 model, theory notes sec. 8), with the continued fold."""
     from dynamics.continuation import saddle_node_curve
     from dynamics.regimes import regime_map
 
     n = 80 if fast else 400
-    fixed = {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0}
+    fixed = {"sigma2": 0.5, "n_phi": 20.0, "trace": 0.0}
     m = regime_map("cosine-simsiam", "rho", np.logspace(-4, -1, n), "n_psi", np.logspace(-1, np.log10(20), n), fixed)
     folds = saddle_node_curve("cosine-simsiam", "rho", (1e-4, 1e-1), "n_psi", (0.1, 20), fixed)
     from pathlib import Path
