@@ -81,9 +81,10 @@ def test_regime_map_cli(tmp_path):
     out = tmp_path / "m.npz"
     r = subprocess.run([sys.executable, "-m", "sims.cli", "regime-map", "--model", "cosine-simsiam",
                         "--x", "rho:1e-4:1e-1:20:log", "--y", "n-psi:0.1:20:10:log", "--sigma2", "0.5",
-                        "--n-phi", "2", "--trace", "0", "--out", str(out), "--plot", str(tmp_path / "m.png")],
-                       capture_output=True, text=True)
+                        "--n-phi", "2", "--trace", "0", "--out", str(out), "--plot", str(tmp_path / "m.png"),
+                        "--check", "60"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    assert "60 of 60 predicted fates confirmed" in r.stdout
     z = np.load(out)
     assert z["regime"].shape == (10, 20) and set(np.unique(z["regime"])) <= {0, 1, 2, 3}
     assert (tmp_path / "m.png").stat().st_size > 5000

@@ -16,6 +16,10 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="output NPZ")
     p.add_argument("--plot", default=None, help="also draw the map (PNG/PDF path)")
     p.add_argument("--no-folds", action="store_true", help="do not overlay continued fold curves on the plot")
+    p.add_argument("--check", type=float, default=0, help="integrate N random (grid point, initial condition) "
+                   "pairs and confirm every predicted fate (initial conditions uniform in --check-p0)")
+    p.add_argument("--check-p0", default="-2:2", help="LO:HI of the initial conditions for --check (default -2:2)")
+    p.add_argument("--seed", type=float, default=0, help="seed of --check")
 
 
 def run(args) -> int:
@@ -37,6 +41,8 @@ def run(args) -> int:
     counts = {name: int((m.regime == code).sum()) for code, name in enumerate(("Collapse", "Acute", "Stable", "Boundary"))}
     print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     print(f"wrote {args.out}")
+    if args.check:
+        _check(args, m)
     if args.plot:
         from figures.regime_map import plot_regime_map
 
@@ -51,3 +57,28 @@ def run(args) -> int:
         for path in plot_regime_map(m, args.plot, folds=folds):
             print(f"wrote {path}")
     return 0
+
+
+def _check(args, m):
+    import numpy as np
+
+    from dynamics.params import params_class
+    from dynamics.regimes import check_fates
+    from symbolic.codegen import load_kernels
+    from symbolic.errors import ParameterError, check_int
+
+    n = check_int("--check", args.check, lo=1, hi=10**7)
+    lo_hi = args.check_p0.split(":")
+    if len(lo_hi) != 2:
+        raise ParameterError(f"--check-p0 must be LO:HI; got {args.check_p0!r}")
+    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    rng = np.random.default_rng(check_int("--seed", args.seed, lo=0))
+    k = load_kernels(m.model, "reduced")
+    cls = params_class(m.model)
+    ii, jj = rng.integers(0, m.y.size, n), rng.integers(0, m.x.size, n)
+    theta = np.array([cls(**{**m.fixed, m.x_name: m.x[j], m.y_name: m.y[i]}).as_array(k.PARAMS) for i, j in zip(ii, jj)])
+    decay = theta[:, list(k.PARAMS).index({"l2-byol": "eta"}.get(m.model, "rho"))]
+    keep = decay > 0                       # the default horizon needs a positive decay
+    res = check_fates(m.model, theta[keep], rng.uniform(lo, hi, int(keep.sum())))
+    print(f"check: {res.agree} of {res.n} predicted fates confirmed by integration ({res.fraction:.2%})"
+          + ("" if keep.all() else f"; {int((~keep).sum())} points with zero decay skipped"))
