@@ -136,6 +136,12 @@ def regime_code(decay, crit):
     return 0 if decay > crit else 1
 
 
+def _bound(fn, k, attr):
+    from .kernels import bind_kernel
+
+    return bind_kernel(fn, k.__name__, "eqpoly", attr)
+
+
 def _theta(params, k):
     return params.as_array(k.PARAMS)
 
@@ -165,9 +171,8 @@ def find_equilibria(params) -> Equilibria:
 
 
 # --- batches ------------------------------------------------------------------------------
-# functions taking a kernel as an argument are not cached on disk: numba keys the cache on the
-# argument's type, which is the kernel's identity, new in every process
-@njit(parallel=True)
+# The batch loops below take the kernel as their first argument and are compiled through
+# dynamics.kernels.bind_kernel, which binds it as a global so numba can cache them on disk.
 def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
     n = theta.shape[0]
     block = 512
@@ -189,7 +194,6 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
             codes[i] = regime_code(decay, c)
 
 
-@njit(parallel=True)
 def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits):
     # the grid is never materialised: each row builds its parameter vector on the fly
     for a in prange(ys.size):
@@ -218,7 +222,7 @@ def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
     ys = np.ascontiguousarray(ys, dtype=np.float64)
     codes = np.empty((ys.size, xs.size), dtype=np.int8)
     crits = np.empty((ys.size, xs.size))
-    _regimes_grid(k.eqpoly_into, np.asarray(base_theta, np.float64), ix, xs, iy, ys,
+    _bound(_regimes_grid, k, "eqpoly_into")(np.asarray(base_theta, np.float64), ix, xs, iy, ys,
                   k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
     return codes, crits
 
@@ -229,11 +233,10 @@ def regimes_batch(model: str, theta: np.ndarray):
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     codes = np.empty(theta.shape[0], dtype=np.int8)
     crits = np.empty(theta.shape[0])
-    _regimes_batch(k.eqpoly_into, theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    _bound(_regimes_batch, k, "eqpoly_into")(theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
     return codes, crits
 
 
-@njit(parallel=True)
 def _roots_batch(eqpoly, theta, roots, mult, counts):
     for i in prange(theta.shape[0]):
         c = eqpoly(theta[i])
@@ -257,7 +260,7 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
     roots = np.empty((theta.shape[0], deg))
     mult = np.zeros((theta.shape[0], deg), dtype=np.int64)
     counts = np.zeros(theta.shape[0], dtype=np.int64)
-    _roots_batch(k.eqpoly, theta, roots, mult, counts)
+    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts)
     return roots, mult, counts
 
 

@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from symbolic.errors import ParameterError, check_finite_array
 
-from .equilibria import REGIMES, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
+from .equilibria import REGIMES, _bound, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
 from .roots import horner
 
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
@@ -63,8 +63,7 @@ def _fate(c, roots, count, p0):
     return 1 if p0 == 0.0 else 2   # numerically at a root not in the list
 
 
-@njit(parallel=True)   # not cached: takes a kernel argument (see dynamics.equilibria)
-def _fates_batch(eqpoly, theta, roots, counts, p0, out):
+def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamics.kernels.bind_kernel
     for i in prange(p0.size):
         c = eqpoly(theta[i])
         out[i] = _fate(c, roots[i], counts[i], p0[i])
@@ -85,7 +84,7 @@ def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
     p0 = np.ascontiguousarray(p0, dtype=np.float64)
     roots, _, counts = equilibria_batch_full(model, theta)
     out = np.empty(p0.size, dtype=np.int8)
-    _fates_batch(k.eqpoly, theta, roots, counts, p0, out)
+    _bound(_fates_batch, k, "eqpoly")(theta, roots, counts, p0, out)
     return out
 
 
