@@ -20,7 +20,7 @@ from scipy.optimize import brentq
 
 from symbolic.errors import ParameterError, check_finite_array
 
-from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, stability_code
+from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, regimes_grid, stability_code
 from .params import params_class
 from .regimes import _axis_index, grid_theta
 
@@ -147,7 +147,13 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
         return critical_value(par) - getattr(par, decay_field)
 
     Ys = np.linspace(Yr[0], Yr[1], n_scan)
-    ph = np.array([phi(Y) for Y in Ys])
+    # the scan is one vectorised column of the regime grid: phi = critical decay - decay
+    k = prob.k
+    yv = np.array([prob.value(Y, prob.logy) for Y in Ys])
+    _, crits = regimes_grid(model, prob.theta, prob.ix, np.array([prob.value(X0, prob.logx)]), prob.iy, yv)
+    di = list(k.PARAMS).index(DECAY[model][1])
+    decay = yv if di == prob.iy else np.full(yv.shape, prob.value(X0, prob.logx) if di == prob.ix else prob.theta[di])
+    ph = crits[:, 0] - decay
     idx = np.flatnonzero(np.sign(ph[:-1]) * np.sign(ph[1:]) < 0)
     if idx.size == 0:
         return None

@@ -26,7 +26,8 @@ def plot_regime_map(m, path, folds=None):
 
     cmap = ListedColormap([REGIME_COLORS[n] for n in REGIME_NAMES])
     fig, ax = figure(figsize=(5.4, 4.0))
-    ax.pcolormesh(m.x, m.y, m.regime, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest", alpha=0.75)
+    ax.pcolormesh(m.x, m.y, m.regime, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest", alpha=0.75,
+                  rasterized=True)                 # a raster inside the PDF: fast to write and to view
     if _is_log(m.x):
         ax.set_xscale("log")
     if _is_log(m.y):
@@ -39,7 +40,7 @@ def plot_regime_map(m, path, folds=None):
     handles = [Patch(color=REGIME_COLORS[REGIME_NAMES[c]], alpha=0.75, label=REGIME_NAMES[c]) for c in present]
     if folds is not None and len(folds.x):
         handles.append(ax.lines[0])
-    ax.legend(handles=handles, loc="best", frameon=True, framealpha=0.85)
+    ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.85)   # "best" scans every quad: slow
     ax.set_xlabel(LABELS.get(m.x_name, m.x_name))
     ax.set_ylabel(LABELS.get(m.y_name, m.y_name))
     fixed = ", ".join(f"{k}={v:g}" for k, v in m.fixed.items())

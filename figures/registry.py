@@ -5,6 +5,13 @@ and PDF through :func:`figures.style.save`; ``fast=True`` draws a reduced versio
 ``ssldyn figure NAME --out DIR`` looks names up here.
 """
 FIGURES = {
+    "bao-fig2": ("figures.bao", "fig2", "Bao Fig. 2: right-hand side of eq. 7 in the three regimes, equilibria marked"),
+    "bao-fig3": ("figures.bao", "fig3", "Bao Fig. 3: equilibria versus the lumped K, regimes shaded, fold marked"),
+    "bao-fig4": ("figures.bao", "fig4", "Bao Fig. 4: L2 dynamics (eq. 8) for three weight decays"),
+    "bao-fig5": ("figures.bao", "fig5", "Bao Fig. 5: initial eigenvalue distributions by sampling"),
+    "bao-fig7": ("figures.bao", "fig7", "Bao Fig. 7 (App. C): equilibria as roots of the quintic"),
+    "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
+    "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
     "regime-map": ("figures.regime_map", "regime_map_figure",
                    "cosine regimes in the (rho, N_Psi) plane with the continued fold curve"),
     "bifurcation": ("figures.bifurcation", "bifurcation_figure",
