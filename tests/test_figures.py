@@ -60,3 +60,13 @@ def test_figure_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sims.cli", "figure", "no-such-figure", "--out", str(tmp_path)],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "figure must be one of" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_jing_fig6_is_the_closed_form(tmp_path):
+    from figures import jing
+
+    jing.fig6(tmp_path, fast=True)
+    t, sv = jing.fig6.last["t"], jing.fig6.last["sigma"]
+    s0 = np.exp(-0.35 * np.arange(16))
+    want = s0 / np.sqrt(1 - 2 * s0**2 * t[:, None])       # balanced mode: sigma^2 = s0^2 / (1 - 2 lam s0^2 t)
+    np.testing.assert_allclose(sv, want, rtol=1e-7)

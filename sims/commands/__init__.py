@@ -14,4 +14,5 @@ MODULES = (
     "bifurcation",
     "integrate",
     "figure",
+    "sweep",
 )
