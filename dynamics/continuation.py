@@ -13,7 +13,7 @@ The start point is the fold on one edge of the box, found by Brent's method on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
@@ -23,6 +23,7 @@ from symbolic.errors import ParameterError, check_finite_array
 from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, regimes_grid, stability_code
 from .params import params_class
 from .regimes import _axis_index, grid_theta
+from .results import save_npz_atomic
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,8 @@ class Branches:
     fixed: dict
 
     def to_npz(self, path, **extra) -> None:
-        import os
-        import tempfile
-
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
-        os.close(fd)
-        np.savez(tmp, param=self.param, values=self.values, p=self.p, stability=self.stability,
-                 folds=self.folds, model=self.model, stability_names=np.array(STABILITY), **extra)
-        os.replace(tmp, path)
+        save_npz_atomic(path, param=self.param, values=self.values, p=self.p, stability=self.stability,
+                        folds=self.folds, model=self.model, stability_names=np.array(STABILITY), **extra)
 
 
 def _derivs(c, p):

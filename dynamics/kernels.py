@@ -64,7 +64,6 @@ def _combo(tab_w, n, j, h, y):
 
 def _horner(nonzero, x, coef):
     """Horner's rule with the structurally zero coefficients left out."""
-    deg = len(nonzero) - 1
     expr = None
     for i, nz in enumerate(nonzero):
         term = coef(i) if nz else None
@@ -226,7 +225,6 @@ def _adaptive(tab, n, m, rhs):
     L += [f"{I3}err = math.sqrt(({' + '.join(errs)}) / {n})", f"{I3}steps += 1"]
     vmax = " + ".join(f"abs(yn{j})" for j in range(n))
     last = tab.stages - 1
-    vold = ", ".join(f"abs(y{j})" for j in range(n))
     L += [f"{I3}if err <= 1.0:",
           f"{I4}v = {vmax}",
           f"{I4}if not (v <= bound):",
@@ -255,20 +253,27 @@ def _adaptive(tab, n, m, rhs):
     return L
 
 
-@lru_cache(maxsize=None)
-def load_glue(model: str, form: str = "reduced", convention: str = "frobenius"):
-    """Import (generating on first use) the integration loops of ``model``/``form``."""
-    from symbolic.codegen import _kernel_dir, load_kernels
+def import_generated(name: str, make_source):
+    """Import the generated module ``name`` from the cache directory, writing it first (atomically,
+    from ``make_source()``) if it is not there yet."""
+    from symbolic.codegen import _kernel_dir
 
-    k = load_kernels(model, form, convention)
-    name = f"ssldyn_i_{k.__name__[len('ssldyn_k_'):]}_{_glue_hash()}"
     path = _kernel_dir() / f"{name}.py"
     if not path.exists():
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(glue_source(k))
+        tmp.write_text(make_source())
         os.replace(tmp, path)
     importlib.invalidate_caches()
     return importlib.import_module(name)
+
+
+@lru_cache(maxsize=None)
+def load_glue(model: str, form: str = "reduced", convention: str = "frobenius"):
+    """Import (generating on first use) the integration loops of ``model``/``form``."""
+    from symbolic.codegen import load_kernels
+
+    k = load_kernels(model, form, convention)
+    return import_generated(f"ssldyn_i_{k.__name__[len('ssldyn_k_'):]}_{_glue_hash()}", lambda: glue_source(k))
 
 
 @lru_cache(maxsize=None)
@@ -281,8 +286,6 @@ def bind_kernel(fn, kernel_module: str, arg: str, attr: str, parallel: bool = Tr
     Every other global of ``fn``'s module stays visible to it.
     """
     import inspect
-
-    from symbolic.codegen import _kernel_dir
 
     src = inspect.getsource(fn)
     lines = [ln for ln in src.splitlines() if not ln.startswith("@")]
@@ -300,10 +303,4 @@ def bind_kernel(fn, kernel_module: str, arg: str, attr: str, parallel: bool = Tr
         f"@njit(parallel={parallel}, cache=True)", body, ""])
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     name = f"ssldyn_b_{fn.__name__.strip('_')}_{kernel_module[len('ssldyn_k_'):]}_{digest}"
-    path = _kernel_dir() / f"{name}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    importlib.invalidate_caches()
-    return getattr(importlib.import_module(name), fn.__name__)
+    return getattr(import_generated(name, lambda: text), fn.__name__)

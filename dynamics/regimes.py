@@ -31,6 +31,7 @@ from numba import njit, prange
 from symbolic.errors import ParameterError, check_finite_array
 
 from .equilibria import REGIMES, _bound, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
+from .results import save_npz_atomic
 from .roots import horner
 
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
@@ -73,7 +74,7 @@ def predict_fate(params, p0) -> np.ndarray:
     """Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow."""
     p0 = check_finite_array("p0", p0)
     k = kernels(params.MODEL)
-    theta = np.broadcast_to(_theta(params, k), (p0.size, len(k.PARAMS)))
+    theta = np.tile(_theta(params, k), (p0.size, 1))          # writable and contiguous for numba
     return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
 
 
@@ -103,18 +104,8 @@ class RegimeMap:
 
     def to_npz(self, path, **extra) -> None:
         """Write ``x``, ``y``, ``regime`` (int codes), ``critical`` and the names to an NPZ, atomically."""
-        import os
-        import tempfile
-
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
-        os.close(fd)
-        np.savez(tmp, x=self.x, y=self.y, regime=self.regime, critical=self.critical,
-                 x_name=self.x_name, y_name=self.y_name, model=self.model,
-                 regime_names=np.array(REGIMES), **extra)
-        os.replace(tmp, path)
+        save_npz_atomic(path, x=self.x, y=self.y, regime=self.regime, critical=self.critical, x_name=self.x_name,
+                        y_name=self.y_name, model=self.model, regime_names=np.array(REGIMES), **extra)
 
 
 def _axis_index(model: str, name: str, kernel_params) -> int:

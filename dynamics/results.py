@@ -53,18 +53,26 @@ class BatchResult:
 
     def to_npz(self, path, **extra) -> None:
         """Write final, status, t_event, nsteps (and t, ys) plus ``extra`` atomically."""
-        import os
-        import tempfile
-
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
-        os.close(fd)
         arrays = dict(final=self.final, status=self.status, t_event=self.t_event, nsteps=self.nsteps,
                       method=self.method, state=np.array(self.state))
         if self.t is not None:
             arrays.update(t=self.t, ys=self.ys)
-        arrays.update(extra)
+        save_npz_atomic(path, **arrays, **extra)
+
+
+def save_npz_atomic(path, **arrays) -> None:
+    """``numpy.savez`` through a temporary file and a rename: a reader never sees half a file."""
+    import os
+    import tempfile
+
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
+    os.close(fd)
+    try:
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -11,15 +11,12 @@ r"""Coupled systems: the h-mode cosine eigenvalue system and the matrix ODEs.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
@@ -146,18 +143,14 @@ def run(Y, TH, per, t0, t_end, adaptive, dt, rtol, atol, max_steps, bound, A, b,
 
 @lru_cache(maxsize=None)
 def _coupled_module(model: str):
-    from symbolic.codegen import _kernel_dir, load_kernels
+    from symbolic.codegen import load_kernels
+
+    from .kernels import import_generated
 
     k = load_kernels(model, "eigen")
     src = _coupled_source(k, model == "cosine-simsiam-delta")
-    name = f"ssldyn_c_{k.__name__[len('ssldyn_k_'):]}_{hashlib.sha256(src.encode()).hexdigest()[:10]}"
-    path = _kernel_dir() / f"{name}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(src)
-        os.replace(tmp, path)
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return import_generated(f"ssldyn_c_{k.__name__[len('ssldyn_k_'):]}_{hashlib.sha256(src.encode()).hexdigest()[:10]}",
+                            lambda: src)
 
 
 def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: str = "tsit5",
@@ -242,19 +235,13 @@ def _matrix_source(model: str) -> str:
 @lru_cache(maxsize=None)
 def matrix_rhs(model: str):
     """The generated numpy right-hand side ``rhs(*states, *params) -> tuple of derivatives``."""
-    from symbolic.codegen import _kernel_dir
     from symbolic.models import source_hash
+
+    from .kernels import import_generated
 
     check_choice("model", model, MATRIX_MODELS)
     src_hash = hashlib.sha256((source_hash() + Path(__file__).read_text()).encode()).hexdigest()[:12]
-    name = f"ssldyn_m_{model.replace('-', '_')}_{src_hash}"
-    path = _kernel_dir() / f"{name}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(_matrix_source(model))
-        os.replace(tmp, path)
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return import_generated(f"ssldyn_m_{model.replace('-', '_')}_{src_hash}", lambda: _matrix_source(model))
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ Figures evaluate generated right-hand sides on grids and plot trajectories compu
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from .style import FATE_COLORS, PALETTE, figure, save

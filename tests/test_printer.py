@@ -1,7 +1,6 @@
 """The numba code printer: printed code evaluates to the expression (mpmath at 30 digits)."""
 import math
 
-import mpmath
 import pytest
 import sympy as sp
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dynamics.equilibria import critical_value, find_equilibria
-from dynamics.params import CosineParams, L2Params
+from dynamics.params import CosineParams
 from dynamics.regimes import FATE_CODES, check_fates, integrated_fate, predict_fate, regime_map
 
 
@@ -15,6 +15,11 @@ def test_fates_worked_example():
     f = predict_fate(CosineParams(), [-3, -1.0965, -1.0964, -0.5, 0.0454, 0.0455, 0.5, 3])
     names = [list(FATE_CODES)[c] for c in f]
     assert names == ["diverge", "diverge", "collapse", "collapse", "collapse", "converge", "converge", "converge"]
+
+
+def test_single_initial_condition():
+    assert list(predict_fate(CosineParams(), [0.5])) == [FATE_CODES["converge"]]
+    assert int(predict_fate(CosineParams(), 0.5)) == FATE_CODES["converge"]     # a scalar stays a scalar
 
 
 def test_fates_agree_with_integration_random():
