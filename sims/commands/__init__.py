@@ -13,4 +13,5 @@ MODULES = (
     "regime_map",
     "bifurcation",
     "integrate",
+    "validate",
 )
