@@ -30,10 +30,20 @@ def theory_params(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: flo
     return L2Params(eta=rho, sigma2=sigma2, tau=1.0, alpha_p=1.0)
 
 
+def fates(params, p0) -> np.ndarray:
+    """``dynamics.regimes.predict_fate`` with a writable per-point parameter array (numba rejects
+    the read-only broadcast view ``predict_fate`` builds when there is a single point)."""
+    from dynamics.equilibria import kernels
+    from dynamics.regimes import predict_fate_batch
+
+    p0 = np.ascontiguousarray(p0, dtype=np.float64).ravel()
+    k = kernels(params.MODEL)
+    theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))
+    return predict_fate_batch(params.MODEL, theta, p0)
+
+
 def intervals(params, eq_p) -> list:
     """Fate intervals ``[lo, hi, fate]`` of the line split at the equilibria (``None`` = infinite)."""
-    from dynamics.regimes import predict_fate
-
     roots = np.sort(np.asarray(eq_p, dtype=np.float64))
     if roots.size == 0:
         edges = [-math.inf, math.inf]
@@ -43,9 +53,9 @@ def intervals(params, eq_p) -> list:
         span = max(1.0, float(np.max(np.abs(roots))))
         probes = np.array([roots[0] - span] + [0.5 * (a + b) for a, b in zip(roots[:-1], roots[1:])]
                           + [roots[-1] + span])
-    fates = predict_fate(params, probes)
+    codes = fates(params, probes)
     return [[None if not math.isfinite(lo) else lo, None if not math.isfinite(hi) else hi,
-             FATE_NAMES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], fates)]
+             FATE_NAMES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], codes)]
 
 
 def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float,
@@ -57,7 +67,6 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
     (zero or non-finite norms after a divergence or a complete collapse).
     """
     from dynamics.equilibria import find_equilibria
-    from dynamics.regimes import predict_fate
     from symbolic.errors import ParameterError
 
     try:
@@ -68,8 +77,8 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
     p_top = np.asarray(p_top, dtype=np.float64)
     pos_stable = [float(x) for x, st in zip(eq.p, eq.stability) if x > 0 and st == "stable"]
     p4 = max(pos_stable) if pos_stable else None
-    fates = predict_fate(params, p_top) if p_top.size else np.zeros(0, dtype=np.int8)
-    in_basin = [bool(f == 2) for f in fates]
+    codes = fates(params, p_top) if p_top.size else np.zeros(0, dtype=np.int8)
+    in_basin = [bool(f == 2) for f in codes]
     rel = [abs(float(x) - p4) / p4 for x in p_top] if p4 else [None] * p_top.size
     return {
         "ok": True,
@@ -81,7 +90,7 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
         "stability": list(eq.stability),
         "p4": p4,
         "intervals": intervals(params, eq.p),
-        "fates_top": [FATE_NAMES[int(f)] for f in fates],
+        "fates_top": [FATE_NAMES[int(f)] for f in codes],
         "in_basin_top": in_basin,
         "rel_dist_p4_top": rel,
     }

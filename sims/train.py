@@ -55,7 +55,7 @@ class TrainConfig:
     rho: float = 0.01              # weight decay, [0, inf)
     sigma2: float = 0.5            # Gaussian augmentation variance (linear), [0, inf)
     epochs: int = 60
-    steps_per_epoch: int = 100     # linear; resnet18 uses one pass over the data per epoch
+    steps_per_epoch: int | None = None   # linear: None -> 100; resnet18: None -> one pass over the data, else a cap
     batch: int = 512
     lr: float | None = None        # None: 0.05 * batch / 256
     momentum: float = 0.9
@@ -85,7 +85,8 @@ def check_config(cfg: TrainConfig, world: int = 1) -> None:
     check_range("rho", cfg.rho, 0.0, math.inf)
     check_range("sigma2", cfg.sigma2, 0.0, math.inf)
     check_int("epochs", cfg.epochs, 1)
-    check_int("steps-per-epoch", cfg.steps_per_epoch, 1)
+    if cfg.steps_per_epoch is not None:
+        check_int("steps-per-epoch", cfg.steps_per_epoch, 1)
     check_int("batch", cfg.batch, 1)
     check_int("d", cfg.d, 1)
     check_int("h", cfg.h, 1)
@@ -407,8 +408,9 @@ class Trainer:
     # -- steps ----------------------------------------------------------------------------
     def steps_per_epoch(self) -> int:
         if self.cfg.mode == "linear":
-            return self.cfg.steps_per_epoch
-        return max(1, self.images.shape[0] // self.cfg.batch)
+            return self.cfg.steps_per_epoch or 100
+        full = max(1, self.images.shape[0] // self.cfg.batch)
+        return min(full, self.cfg.steps_per_epoch) if self.cfg.steps_per_epoch else full
 
     def _local(self, t):
         b = t.shape[0] // self.world

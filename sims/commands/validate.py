@@ -16,7 +16,8 @@ def add_arguments(p):
     p.add_argument("--rho", type=float, default=0.01, help="weight decay (default 0.01)")
     p.add_argument("--sigma2", type=float, default=0.5, help="Gaussian augmentation variance (linear; default 0.5)")
     p.add_argument("--epochs", type=int, default=None, help="epochs (default: linear 60, resnet18 100)")
-    p.add_argument("--steps-per-epoch", type=int, default=100, help="linear model steps per epoch (default 100)")
+    p.add_argument("--steps-per-epoch", type=int, default=None,
+                   help="steps per epoch (linear: default 100; resnet18: default one pass over the data, else a cap)")
     p.add_argument("--batch", type=int, default=512, help="global batch (default 512)")
     p.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.05 x batch/256)")
     p.add_argument("--momentum", type=float, default=0.9)
