@@ -19,8 +19,14 @@ from .style import FATE_COLORS, PALETTE, REGIME_COLORS, figure, save
 
 
 def read_metrics(run_dir) -> list:
-    """Records of ``run_dir/metrics.jsonl``."""
-    text = (Path(run_dir) / "metrics.jsonl").read_text()
+    """Records of ``run_dir/metrics.jsonl`` (or its gzipped copy ``metrics.jsonl.gz``)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if path.exists():
+        text = path.read_text()
+    else:
+        import gzip
+        with gzip.open(path.with_suffix(".jsonl.gz"), "rt") as fh:
+            text = fh.read()
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

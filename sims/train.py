@@ -72,6 +72,7 @@ class TrainConfig:
     top: int = 8
     overlay: bool = True
     dump_rank_weights: bool = False
+    compile: bool = False          # torch.compile the training module (CUDA throughput)
 
     @property
     def base_lr(self) -> float:
@@ -298,7 +299,8 @@ def augment(x, r):
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
-    lum = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+    k = _constants(x.device)
+    lum = k["lum"]
 
     def gray(y):
         return (y * lum).sum(1, keepdim=True)
@@ -315,31 +317,62 @@ def augment(x, r):
     y = ((y - m) * col(c) + m).clamp(0, 1)
     g = gray(y)
     y = ((y - g) * col(s) + g).clamp(0, 1)
-    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], device=x.device)
-    yiq = torch.einsum("ij,njhw->nihw", to_yiq, y)
+    yiq = torch.einsum("ij,njhw->nihw", k["to_yiq"], y)
     cos, sin = torch.cos(hue).view(n, 1, 1), torch.sin(hue).view(n, 1, 1)
     i2 = cos * yiq[:, 1] - sin * yiq[:, 2]
     q2 = sin * yiq[:, 1] + cos * yiq[:, 2]
     yiq = torch.stack([yiq[:, 0], i2, q2], 1)
-    y = torch.einsum("ij,njhw->nihw", torch.linalg.inv(to_yiq), yiq).clamp(0, 1)
+    y = torch.einsum("ij,njhw->nihw", k["from_yiq"], yiq).clamp(0, 1)
     x = torch.where(col(r[:, 9] < 0.8), y, x)
     x = torch.where(col(r[:, 10] < 0.2), gray(x).expand(-1, 3, -1, -1), x)
-    mean = torch.tensor(CIFAR_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    return (x - k["mean"]) / k["std"]
+
+
+_CONST = {}
+_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def _constants(device):
+    """Per-device constant tensors (created once: no host-to-device copy per step)."""
+    key = str(device)
+    if key not in _CONST:
+        torch, _, _ = _torch()
+
+        def t(a, shape=None):
+            v = torch.tensor(np.asarray(a, dtype=np.float32), device=device)
+            return v.view(*shape) if shape else v
+        _CONST[key] = {"lum": t([0.299, 0.587, 0.114], (1, 3, 1, 1)), "to_yiq": t(_TO_YIQ),
+                       "from_yiq": t(np.linalg.inv(_TO_YIQ)), "mean": t(CIFAR_MEAN, (1, 3, 1, 1)),
+                       "std": t(CIFAR_STD, (1, 3, 1, 1))}
+    return _CONST[key]
 
 
 def normalise(x):
-    torch, _, _ = _torch()
-    mean = torch.tensor(CIFAR_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR_STD, device=x.device).view(1, 3, 1, 1)
-    return (x.float() / 255.0 - mean) / std
+    k = _constants(x.device)
+    return (x.float() / 255.0 - k["mean"]) / k["std"]
 
 
 # --- training ----------------------------------------------------------------------------
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
     r"""Cosine annealing per epoch: :math:`\eta_e=\eta_0\,\tfrac12(1+\cos(\pi e/E))` (SimSiam)."""
     return cfg.base_lr * 0.5 * (1.0 + math.cos(math.pi * epoch / cfg.epochs))
+
+
+def gpu_utilisation(device):
+    """GPU utilisation (percent) now: ``torch.cuda.utilization`` (pynvml), else ``nvidia-smi``."""
+    torch, _, _ = _torch()
+    try:
+        return float(torch.cuda.utilization(device))
+    except Exception:
+        pass
+    import subprocess
+
+    try:
+        r = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits",
+                            "-i", str(device.index or 0)], capture_output=True, text=True, timeout=10)
+        return float(r.stdout.strip().splitlines()[0])
+    except Exception:
+        return None
 
 
 def versions() -> dict:
@@ -388,6 +421,8 @@ class Trainer:
         if world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
             self.ddp = DDP(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if cfg.compile:
+            self.ddp = torch.compile(self.ddp)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.base_lr, momentum=cfg.momentum,
                                    weight_decay=cfg.rho)
         self.amp = cfg.mode == "resnet18" and self.device.type == "cuda"
@@ -459,10 +494,9 @@ class Trainer:
                 paused += time.perf_counter() - ta
         if self.device.type == "cuda":
             torch.cuda.synchronize()
-            try:
-                self.util.append(float(torch.cuda.utilization(self.device)))
-            except Exception:  # pynvml missing
-                pass
+            u = gpu_utilisation(self.device)
+            if u is not None:
+                self.util.append(u)
         dt = time.perf_counter() - t0 - paused
         if epoch > self.start_epoch or self.cfg.epochs - self.start_epoch == 1:   # first epoch is warm-up
             self.train_time += dt
@@ -701,6 +735,7 @@ def summarize(cfg: TrainConfig, result: dict, command: str) -> dict:
         "p4_final": th1.get("p4"), "p_top_final": last_finite["p_top"], "s_top_final": last_finite["s_top"],
         "p_top_initial": first["p_top"],
         "max_abs_p_ratio_final_initial": float(np.max(p1) / np.max(p0)) if np.all(np.isfinite(p0)) and np.max(p0) > 0 else None,
+        "max_abs_p_all_ratio_final_initial": _ratio(last_finite["p"], first["p"]),
         "n_phi": [series("n_phi")[0], last_finite["n_phi"]], "n_psi": [series("n_psi")[0], last_finite["n_psi"]],
         "trace": [series("trace")[0], last_finite["trace"]],
         "asymmetry": {"initial": first["asymmetry"], "final": last_finite["asymmetry"],
@@ -711,6 +746,14 @@ def summarize(cfg: TrainConfig, result: dict, command: str) -> dict:
         "images_per_s": result["images_per_s"], "gpu_utilisation": result["gpu_utilisation"],
         "versions": versions(), "command": command,
     }
+
+
+def _ratio(p_end, p_start):
+    """max_j |p_j| at the end over max_j |p_j| at the start, over all eigenvalues of W."""
+    if not p_end or not p_start:
+        return None
+    a, b = float(np.max(np.abs(p_end))), float(np.max(np.abs(p_start)))
+    return a / b if b > 0 else None
 
 
 def _nanmax(xs):

@@ -32,6 +32,7 @@ def add_arguments(p):
     p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this epoch")
     p.add_argument("--early-every", type=int, default=0, help="also measure every k steps in epoch 1")
     p.add_argument("--eval-size", type=int, default=1024, help="outputs used for collapse diagnostics")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA)")
     p.add_argument("--no-overlay", action="store_true", help="skip the theory overlay")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--out", required=True, help="output directory")
@@ -46,7 +47,8 @@ def config_from_args(args):
                        momentum=args.momentum, d=args.d, h=args.h, device=args.device,
                        data_dir=args.data_dir, seed=args.seed, checkpoint_every=args.checkpoint_every,
                        resume=args.resume, stop_after=args.stop_after, early_every=args.early_every,
-                       eval_size=args.eval_size, overlay=not args.no_overlay)
+                       eval_size=args.eval_size, overlay=not args.no_overlay,
+                       compile=args.compile)
 
 
 def run(args) -> int:
