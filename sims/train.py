@@ -705,7 +705,7 @@ def summarize(cfg: TrainConfig, result: dict, command: str) -> dict:
     th0, th1 = first.get("theory") or {}, last_finite.get("theory") or {}
     basin = th1.get("in_basin_top") if th1.get("ok") else None
     rel = [x for x in (th1.get("rel_dist_p4_top") or []) if x is not None]
-    regimes = [(r["epoch"], (r.get("theory") or {}).get("regime")) for r in recs]
+    regimes = [(r["epoch"], (r.get("theory") or {}).get("regime")) for r in result["records"]]
     changes = [{"epoch": e, "regime": g} for i, (e, g) in enumerate(regimes) if i == 0 or g != regimes[i - 1][1]]
     acute = [e for e, g in regimes if g == "Acute"]
 
