@@ -4,7 +4,8 @@ Writes into --out: metrics.jsonl (one JSON line per epoch, flushed; early lines 
 summary.json (mode, loss, device, epochs, basin_fraction_top8, median_rel_dist_p4,
 initial_regime, final_regime, images_per_s, gpu_utilisation, data, versions, command, ...),
 checkpoint.pt (with --checkpoint-every / --stop-after) and the figures validation_*.png/pdf.
-Multi-GPU: torchrun --nproc_per_node N -m sims.cli validate ... (DDP; gloo on CPU).
+Multi-GPU: torchrun --nproc_per_node N -m sims.cli validate ... (DDP; gloo on CPU); spell --d and
+--h as --input-dim and --rep-dim there (torchrun's parser reads --d/--h as its own abbreviations).
 """
 NAME = "validate"
 HELP = "train SimSiam (linear / resnet18) and overlay the predicted regimes on measured eigenvalues"
@@ -21,8 +22,11 @@ def add_arguments(p):
     p.add_argument("--batch", type=int, default=512, help="global batch (default 512)")
     p.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.05 x batch/256)")
     p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--d", type=int, default=512, help="input dimension (linear; default 512)")
-    p.add_argument("--h", type=int, default=512, help="representation dimension (default 512)")
+    p.add_argument("--d", "--input-dim", dest="d", type=int, default=512,
+                   help="input dimension (linear; default 512); --input-dim under torchrun, whose own "
+                   "parser takes --d as an abbreviation")
+    p.add_argument("--h", "--rep-dim", dest="h", type=int, default=512,
+                   help="representation dimension (default 512); --rep-dim under torchrun")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--data-dir", default=None,
                    help="CIFAR-10 root (resnet18); default: scikit-learn's digits, shipped with it")
