@@ -15,4 +15,5 @@ MODULES = (
     "integrate",
     "figure",
     "sweep",
+    "validate",
 )

@@ -1,0 +1,96 @@
+r"""Theory overlay: the regime, equilibria and basins predicted from measured norms at one epoch.
+
+Cosine loss: Bao 2023 eq. 7 on the parabola, with the measured :math:`N_\Phi, N_\Psi, T` treated as
+parameters at a fixed time (theory notes section 4),
+
+.. math:: \dot p=\frac{p^2(N_\Psi^2-Tp-2p^4)}{(1+\sigma^2)N_\Phi N_\Psi^3}-\rho p .
+
+L2 loss: Bao eq. 8 / Tian et al. eq. 16 with :math:`\tau=\alpha_p=1`,
+:math:`\dot p=p^2(1-(1+\sigma^2)p)-\rho p` (norm-independent; weight decay as :math:`\eta`).
+
+The stable positive equilibrium is called :math:`p_4` (Bao's naming in the Acute regime); it is
+``None`` in the Collapse regime, where no positive equilibrium exists.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: fate names by code (dynamics.regimes.FATE_CODES)
+FATE_NAMES = {0: "diverge", 1: "collapse", 2: "converge"}
+
+
+def theory_params(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float):
+    """The dynamics parameter object for ``loss`` at the measured norms."""
+    from dynamics.params import CosineParams, L2Params
+
+    if loss == "cosine":
+        return CosineParams(rho=rho, sigma2=sigma2, n_phi=n_phi, n_psi=n_psi, trace=trace)
+    return L2Params(eta=rho, sigma2=sigma2, tau=1.0, alpha_p=1.0)
+
+
+def fates(params, p0) -> np.ndarray:
+    """``dynamics.regimes.predict_fate`` with a writable per-point parameter array (numba rejects
+    the read-only broadcast view ``predict_fate`` builds when there is a single point)."""
+    from dynamics.equilibria import kernels
+    from dynamics.regimes import predict_fate_batch
+
+    p0 = np.ascontiguousarray(p0, dtype=np.float64).ravel()
+    k = kernels(params.MODEL)
+    theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))
+    return predict_fate_batch(params.MODEL, theta, p0)
+
+
+def intervals(params, eq_p) -> list:
+    """Fate intervals ``[lo, hi, fate]`` of the line split at the equilibria (``None`` = infinite)."""
+    roots = np.sort(np.asarray(eq_p, dtype=np.float64))
+    if roots.size == 0:
+        edges = [-math.inf, math.inf]
+        probes = np.array([0.0])
+    else:
+        edges = [-math.inf, *roots.tolist(), math.inf]
+        span = max(1.0, float(np.max(np.abs(roots))))
+        probes = np.array([roots[0] - span] + [0.5 * (a + b) for a, b in zip(roots[:-1], roots[1:])]
+                          + [roots[-1] + span])
+    codes = fates(params, probes)
+    return [[None if not math.isfinite(lo) else lo, None if not math.isfinite(hi) else hi,
+             FATE_NAMES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], codes)]
+
+
+def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float,
+            p_top) -> dict:
+    r"""Regime, equilibria, fate intervals, :math:`p_4`, and per leading eigenvalue its predicted
+    fate, whether it lies in the converge basin, and :math:`|p-p_4|/p_4`.
+
+    Returns ``{"ok": False, "reason": ...}`` when the measured norms are not valid parameters
+    (zero or non-finite norms after a divergence or a complete collapse).
+    """
+    from dynamics.equilibria import find_equilibria
+    from symbolic.errors import ParameterError
+
+    try:
+        params = theory_params(loss, rho, sigma2, n_phi, n_psi, trace)
+        eq = find_equilibria(params)
+    except (ParameterError, TypeError, ValueError) as e:
+        return {"ok": False, "reason": str(e)}
+    p_top = np.asarray(p_top, dtype=np.float64)
+    pos_stable = [float(x) for x, st in zip(eq.p, eq.stability) if x > 0 and st == "stable"]
+    p4 = max(pos_stable) if pos_stable else None
+    codes = fates(params, p_top) if p_top.size else np.zeros(0, dtype=np.int8)
+    in_basin = [bool(f == 2) for f in codes]
+    rel = [abs(float(x) - p4) / p4 for x in p_top] if p4 else [None] * p_top.size
+    return {
+        "ok": True,
+        "model": eq.model,
+        "regime": eq.regime,
+        "critical_name": eq.critical_name,
+        "critical_value": float(eq.critical_value),
+        "equilibria": [float(x) for x in eq.p],
+        "stability": list(eq.stability),
+        "p4": p4,
+        "intervals": intervals(params, eq.p),
+        "fates_top": [FATE_NAMES[int(f)] for f in codes],
+        "in_basin_top": in_basin,
+        "rel_dist_p4_top": rel,
+    }
