@@ -3,17 +3,22 @@ r"""Resumable parameter sweeps: a TOML config -> chunks -> a process pool or Das
 Config (all keys are checked before any work; an error names the key and its line)::
 
     model = "cosine-simsiam"          # any model with a reduced form
-    task = "regime"                   # regime | equilibria | fate | integrate
+    task = "regime"                   # regime | equilibria | fate | integrate | rhs
     chunk_size = 20000                # points per chunk (optional)
     [params]                          # fixed parameters (dataclass field names)
     sigma2 = 0.5
     [grid]                            # axes: a list, or {lo, hi, n, log}
     rho = {lo = 1e-4, hi = 1e-1, n = 100, log = true}
     n_psi = [0.5, 1.0, 2.0]
-    [initial]                         # fate / integrate: initial conditions
+    [initial]                         # fate / integrate / rhs: initial conditions (state p)
     p0 = {lo = -2.0, hi = 2.0, n = 16}
     [integrate]                       # integrate: t_end (required), method, rtol, atol, dt
     t_end = 50.0
+
+Tasks: ``regime`` (code of dynamics.regimes.REGIME_CODES and critical decay per point),
+``equilibria`` (NaN-padded ascending real roots and their count), ``fate`` (code of FATE_CODES per
+point and initial value), ``integrate`` (final state, status, event time of dynamics.integrate),
+``rhs`` (the generated right-hand side :math:`\dot p(p_0;\theta)`, a cheap task for checks).
 
 Points are the Cartesian product of the grid axes (first axis slowest), then the initial
 conditions. Only the parent process writes: each finished chunk goes to ``chunk_NNNNN.npz``
@@ -25,12 +30,10 @@ partial, corrupted), so a sweep killed at any point resumes to a bitwise-identic
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +42,15 @@ import numpy as np
 
 from symbolic.errors import ParameterError
 
-TASKS = ("regime", "equilibria", "fate", "integrate")
+from .io import atomic_write_bytes, npz_bytes, read_npz, sha256, sha256_file, write_json
+
+TASKS = ("regime", "equilibria", "fate", "integrate", "rhs")
 TOP_KEYS = {"model": str, "task": str, "chunk_size": int, "seed": int, "params": dict, "grid": dict,
             "initial": dict, "integrate": dict}
 INTEGRATE_KEYS = {"t_end": (int, float), "method": str, "rtol": (int, float), "atol": (int, float),
                   "dt": (int, float)}
 #: points per chunk by task: about 0.1 s of work each on one core of this 2-core machine
-DEFAULT_CHUNK = {"regime": 250_000, "equilibria": 100_000, "fate": 100_000, "integrate": 20_000}
+DEFAULT_CHUNK = {"regime": 250_000, "equilibria": 100_000, "fate": 100_000, "integrate": 20_000, "rhs": 2_000_000}
 
 
 class ConfigError(ParameterError):
@@ -168,6 +173,13 @@ def load_config(path) -> SweepConfig:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise _err(text, path, key, "params", f"must be a number; got {type(value).__name__}")
         params[key] = float(value)
+    try:
+        cls(**params)
+    except ParameterError as e:
+        bad = next((k for k in params if re.match(rf"^{re.escape(k)}\b", str(e))), None)
+        if bad is not None:
+            raise _err(text, path, bad, "params", str(e)) from None
+        raise ConfigError(f"{path}: [params]: {e}") from None
     axes = []
     if not raw["grid"]:
         line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip() == "[grid]"), 0)
@@ -175,6 +187,8 @@ def load_config(path) -> SweepConfig:
     for key, spec in raw["grid"].items():
         if key not in fields:
             raise _err(text, path, key, "grid", f"not a parameter of {model} (allowed: {', '.join(sorted(fields))})")
+        if key in params:
+            raise _err(text, path, key, "grid", "is also fixed in [params]; give it in one place only")
         vals = _axis(text, path, "grid", key, spec)
         for v in (vals.min(), vals.max()):
             try:
@@ -182,12 +196,8 @@ def load_config(path) -> SweepConfig:
             except ParameterError as e:
                 raise _err(text, path, key, "grid", str(e)) from None
         axes.append((key, vals))
-    try:
-        cls(**params)
-    except ParameterError as e:
-        raise ConfigError(f"{path}: [params]: {e}") from None
     p0 = None
-    if task in ("fate", "integrate"):
+    if task in ("fate", "integrate", "rhs"):
         init = raw.get("initial", {})
         if "p0" not in init:
             raise ConfigError(f"{path}: [initial]: task {task} needs p0")
@@ -248,6 +258,15 @@ def run_chunk(cfg: SweepConfig, i: int) -> dict:
 
         roots, count = equilibria_batch(cfg.model, theta)
         return {"equilibria": roots, "count": count}
+    if cfg.task == "rhs":
+        from dynamics.kernels import bind_kernel
+        from symbolic.codegen import load_kernels
+
+        k = load_kernels(cfg.model, "reduced")
+        out = np.empty((hi - lo, len(k.STATE)))
+        y = np.ascontiguousarray(p0[:, None], dtype=np.float64)
+        bind_kernel(_rhs_batch, k.__name__, "rhs", "rhs", parallel=False)(y, np.ascontiguousarray(theta), out)
+        return {"rhs": out[:, 0]}
     if cfg.task == "fate":
         from dynamics.regimes import predict_fate_batch
 
@@ -257,6 +276,11 @@ def run_chunk(cfg: SweepConfig, i: int) -> dict:
     opts = {k: v for k, v in cfg.integrate.items() if k != "t_end"}
     r = integrate(cfg.model, theta, p0, float(cfg.integrate["t_end"]), **opts)
     return {"final": np.asarray(r.final), "status": r.status, "t_event": r.t_event}
+
+
+def _rhs_batch(rhs, y, theta, out):
+    for i in range(y.shape[0]):
+        rhs(y[i], theta[i], out[i])
 
 
 def _warm(model):
@@ -271,25 +295,6 @@ def _work(args):
 
 
 # --- files --------------------------------------------------------------------------------------
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _npz_bytes(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
 def _versions() -> dict:
     import numba
     import scipy
@@ -330,7 +335,7 @@ def _load_manifest(out: Path, cfg: SweepConfig) -> dict:
 def _valid(out: Path, manifest: dict, i: int) -> bool:
     rec = manifest["chunks"].get(str(i))
     path = _chunk_path(out, i)
-    return rec is not None and path.exists() and _sha(path.read_bytes()) == rec
+    return rec is not None and sha256_file(path) == rec
 
 
 def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: str | None = None,
@@ -345,12 +350,12 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
         manifest["chunks"].pop(str(i), None)
 
     def finish(i, arrays):
-        data = _npz_bytes(arrays)
-        _atomic_write(_chunk_path(out, i), data)
-        manifest["chunks"][str(i)] = _sha(data)
-        _atomic_write(out / "manifest.json", json.dumps(manifest, indent=1).encode())
+        data = npz_bytes(arrays)
+        atomic_write_bytes(_chunk_path(out, i), data)      # the chunk first, then its checksum
+        manifest["chunks"][str(i)] = sha256(data)
+        write_json(out / "manifest.json", manifest)
 
-    _atomic_write(out / "manifest.json", json.dumps(manifest, indent=1).encode())
+    write_json(out / "manifest.json", manifest)
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -402,8 +407,7 @@ def merge(out_dir, out_file) -> Path:
     for i in range(manifest["n_chunks"]):
         if not _valid(out, manifest, i):
             raise ParameterError(f"{out}: chunk {i} is missing or corrupted; re-run the sweep to recompute it")
-        with np.load(_chunk_path(out, i)) as z:
-            parts.append({k: z[k] for k in z.files})
+        parts.append(read_npz(_chunk_path(out, i)))
     shape = tuple(manifest["shape"])
     arrays = {}
     for key in parts[0]:
@@ -426,5 +430,5 @@ def merge(out_dir, out_file) -> Path:
                 if not k.startswith("axis_")}
         xr.Dataset(data, coords=coords, attrs=meta).to_netcdf(out_file)
         return out_file
-    _atomic_write(out_file, _npz_bytes({**arrays, **{k: np.asarray(v) for k, v in meta.items()}}))
+    atomic_write_bytes(out_file, npz_bytes({**arrays, **{k: np.asarray(v) for k, v in meta.items()}}))
     return out_file

@@ -123,7 +123,11 @@ def test_dask_equals_process_pool(tmp_path):
     (lambda t: t.replace("chunk_size = 40", 'chunk_size = "forty"'), "chunk_size", 3),
     (lambda t: t.replace('model = "cosine-simsiam"', 'model = "no-such-model"'), "model", 1),
     (lambda t: t.replace("rho = {lo = 0.001, hi = 0.2, n = 20, log = true}", ""), "grid", 11),
-    (lambda t: t.replace("sigma2 = 0.5", "sigma2 = -0.5"), "sigma2", 0),
+    (lambda t: t.replace("sigma2 = 0.5", "sigma2 = -0.5"), "sigma2", 6),
+    (lambda t: t.replace("sigma2 = 0.5", 'sigma2 = "half"'), "sigma2", 6),
+    (lambda t: t.replace("trace = 0.5", "trace = 0.5\nrho = 0.1"), "grid.rho", 13),
+    (lambda t: t.replace("[grid]", "[grid]\ncolour = [1.0]"), "grid.colour", 12),
+    (lambda t: t.replace('method = "tsit5"', 'method = "euler"'), "integrate.method", 19),
     (lambda t: t.replace("n = 20, log", "n = 0, log"), "grid.rho", 12),
     (lambda t: t.replace("t_end = 400.0", "t_end = -1.0"), "integrate.t_end", 18),
 ])
@@ -159,3 +163,36 @@ def test_netcdf_merge_equals_npz(tmp_path):
     with xr.open_dataset(tmp_path / "m.nc") as d:
         for k in ("final", "status", "t_event"):
             np.testing.assert_array_equal(d[k].values, z[k])
+
+
+RHS_CFG = """model = "cosine-simsiam"
+task = "rhs"
+chunk_size = 700
+
+[params]
+sigma2 = 0.5
+n_phi = 2.0
+trace = 0.5
+
+[grid]
+rho = {lo = 0.0, hi = 0.2, n = 30}
+n_psi = [0.5, 1.0, 1.5, 3.0]
+
+[initial]
+p0 = {lo = -1.5, hi = 1.5, n = 25}
+"""
+
+
+def test_rhs_task_is_eq7(tmp_path):
+    cfg = _write(tmp_path, RHS_CFG)
+    assert load_config(cfg).n_chunks == 5                    # 3000 points in chunks of 700
+    run_sweep(cfg, tmp_path / "s", workers=1, progress=False)
+    merge(tmp_path / "s", tmp_path / "m.npz")
+    z = _arrays(tmp_path / "m.npz")
+    assert z["rhs"].shape == (30, 4, 25)                    # (rho, n_psi, p0), first axis slowest
+    rho, npsi, p = np.meshgrid(z["axis_rho"], z["axis_n_psi"], z["axis_p0"], indexing="ij")
+    # oracle: Bao eq. 7 as written in the theory notes, pdot = p^2 (N_Psi^2 - T p - 2 p^4) / ((1+s2) N_Phi N_Psi^3) - rho p
+    want = p**2 * (npsi**2 - 0.5 * p - 2 * p**4) / (1.5 * 2.0 * npsi**3) - rho * p
+    # a few ulp of the largest term (the kernel is a rearranged, fastmath-compiled form)
+    scale = np.abs(p**2 * npsi**2 / (3.0 * npsi**3)) + np.abs(2 * p**6 / (3.0 * npsi**3)) + np.abs(rho * p)
+    assert np.all(np.abs(z["rhs"] - want) <= 1e-14 * (scale + 1.0))
