@@ -67,7 +67,7 @@ def fig3(out_dir, fast=False):
     ax.set_xlabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_ylabel(r"equilibria $p$")
     ax.set_title(rf"Bao Fig. 3: $N_\Psi$={base.n_psi:g}, $T$={base.trace:g}", fontsize=8)
-    ax.legend(fontsize=7, ncol=2, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=7, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.18), framealpha=0.9)
     fig3.last = {"K_c": Kc, "branches": b}
     return save(fig, out_dir, "bao_fig3_regimes_vs_K")
 
@@ -95,6 +95,10 @@ def fig4(out_dir, fast=False):
         axes[1, col].set_xlabel("time t")
     axes[0, 0].set_ylabel(r"$\dot p=p^2(1-(1+\sigma^2)p)-\eta p$")
     axes[1, 0].set_ylabel(r"$p(t)$")
+    from matplotlib.patches import Patch
+
+    axes[0, 2].legend(handles=[Patch(color=FATE_COLORS[f], alpha=0.3, label=f) for f in FATE_COLORS],
+                      loc="lower left", fontsize=7, frameon=False)
     fig4.last = plotted
     return save(fig, out_dir, "bao_fig4_l2_dynamics")
 
@@ -147,6 +151,6 @@ def fig7(out_dir, fast=False):
     ax.set_xlabel(r"$p$")
     ax.set_ylabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_title("Bao App. C: non-zero equilibria solve Q(p) = 0", fontsize=8)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(0.86, 0.02), framealpha=0.9)
     fig7.last = plotted
     return save(fig, out_dir, "bao_fig7_roots")

@@ -55,6 +55,71 @@ def draw_phase_line(ax, params, eq, span=None, n=801):
     return eqp
 
 
+PHASE_LINE_CASES = (   # (title, params factory): one Acute point of each reduced model
+    ("cosine-simsiam, Bao eq. 7", "CosineParams", {"rho": 0.01}),
+    ("cosine-simsiam, Collapse", "CosineParams", {"rho": 0.15}),
+    ("l2-byol, Bao eq. 8", "L2Params", {"eta": 0.05}),
+    ("l2-byol, Collapse", "L2Params", {"eta": 0.3}),
+)
+
+
+def phase_lines(out_dir, fast=False):
+    r"""1-D phase lines of the reduced flows with their basins.
+
+    Each row is the line of initial values :math:`p(0)`: equilibria from
+    :func:`dynamics.equilibria.find_equilibria` (filled: stable, open: unstable, grey:
+    semi-stable), arrows for the sign of :math:`\dot p` between them (from the generated kernel),
+    and the background coloured by the fate of :func:`dynamics.regimes.predict_fate`
+    (diverge / collapse / converge). Bao et al. (2023) eqs. 7 and 8. The plotted equilibria are
+    attached as ``phase_lines.last`` = {title: (params, p)}.
+    """
+    import dynamics.params as P
+    from dynamics.equilibria import find_equilibria
+    from dynamics.regimes import FATE_CODES, predict_fate
+    from symbolic.codegen import load_kernels
+    from matplotlib.patches import Patch
+
+    names = {v: key for key, v in FATE_CODES.items()}
+    fig, axes = figure(len(PHASE_LINE_CASES), 1, figsize=(6.4, 1.05 * len(PHASE_LINE_CASES) + 0.6))
+    plotted = {}
+    for ax, (title, cls, kw) in zip(axes, PHASE_LINE_CASES):
+        params = getattr(P, cls)(**kw)
+        eq = find_equilibria(params)
+        eqp = np.asarray(eq.p, float)
+        span = (-1.4, 1.3) if params.MODEL.startswith("cosine") else (-0.3, 0.9)
+        ps = np.linspace(*span, 401 if fast else 1201)
+        fates = np.asarray(predict_fate(params, ps))
+        dx = ps[1] - ps[0]
+        cuts = np.flatnonzero(np.diff(fates)) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(ps)]):
+            ax.axvspan(ps[a] - dx / 2, ps[b - 1] + dx / 2, color=FATE_COLORS[names[int(fates[a])]], alpha=0.25, lw=0)
+        ax.axhline(0, color="k", lw=1.0)
+        k = load_kernels(params.MODEL, "reduced")
+        theta = params.as_array(k.PARAMS)
+        edges = np.r_[span[0], eqp[(eqp > span[0]) & (eqp < span[1])], span[1]]
+        mids = 0.5 * (edges[:-1] + edges[1:])
+        sign = np.sign(_rhs_grid(k, theta, mids)[0])
+        for m, sg, w in zip(mids, sign, np.diff(edges)):
+            if sg and w > 0.03:
+                ax.annotate("", xy=(m + sg * 0.12 * min(w, 0.5), 0), xytext=(m - sg * 0.12 * min(w, 0.5), 0),
+                            arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 1.2})
+        for x, st in zip(eqp, eq.stability):
+            if span[0] <= x <= span[1]:
+                ax.plot([x], [0], "o", ms=7, mfc="k" if st == "stable" else ("0.6" if st == "semi-stable" else "w"),
+                        mec="k", zorder=5)
+        ax.set_xlim(*span)
+        ax.set_ylim(-1, 1)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_title(f"{title}: regime {eq.regime}", fontsize=8, loc="left")
+        plotted[title] = (params, eqp)
+    axes[-1].set_xlabel(r"initial eigenvalue $p(0)$")
+    axes[0].legend(handles=[Patch(color=FATE_COLORS[f], alpha=0.4, label=f) for f in FATE_COLORS],
+                   loc="upper right", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(1.0, 1.6))
+    phase_lines.last = plotted
+    return save(fig, out_dir, "phase_lines")
+
+
 def cosine_ps_plane(out_dir, fast=False, params=None):
     """(p, s) plane of one mode of Bao eq. 5 at frozen N_Phi, N_Psi, T: vector field, nullclines,
     the invariant parabola s = p^2 and trajectories converging to it."""
@@ -124,5 +189,5 @@ def two_layer_plane(out_dir, fast=False, lam=-0.5):
     ax.set_xlabel(r"$\sigma_1$ (layer 1)")
     ax.set_ylabel(r"$\sigma_2$ (layer 2)")
     ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={lam:g}", fontsize=8)
-    ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
     return save(fig, out_dir, "phase_two_layer_plane")

@@ -12,6 +12,7 @@ FIGURES = {
     "bao-fig7": ("figures.bao", "fig7", "Bao Fig. 7 (App. C): equilibria as roots of the quintic"),
     "jing-fig3": ("figures.jing", "fig3", "Jing Fig. 3 (one-layer theory): noisy-block singular values versus k"),
     "jing-fig6": ("figures.jing", "fig6", "Jing Fig. 6 style: two-layer singular values over time (aligned ODE)"),
+    "phase-lines": ("figures.phase", "phase_lines", "1-D phase lines of Bao eqs. 7 and 8 with equilibria and basins"),
     "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
     "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
     "regime-map": ("figures.regime_map", "regime_map_figure",

@@ -29,21 +29,66 @@ def test_figure_files(name, tmp_path):
         assert p.read_bytes()[:5] == b"%PDF-"
 
 
-def _cli_equilibria(params, model_flags):
-    r = subprocess.run([sys.executable, "-m", "sims.cli", "equilibria", *model_flags, "--json"],
-                       capture_output=True, text=True, check=True)
-    return np.array([e["p"] for e in json.loads(r.stdout)["equilibria"]])
+def _cli_equilibria(params, model_flags, subprocess_run=False):
+    """Equilibria as ``ssldyn equilibria ... --json`` prints them (in-process through sims.cli.main,
+    which is what the command runs; one case per test goes through a real subprocess)."""
+    argv = ["equilibria", *model_flags, "--json"]
+    if subprocess_run:
+        out = subprocess.run([sys.executable, "-m", "sims.cli", *argv], capture_output=True, text=True, check=True).stdout
+    else:
+        import contextlib
+        import io
+
+        from sims.cli import main
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(argv) == 0
+        out = buf.getvalue()
+    return np.array([e["p"] for e in json.loads(out)["equilibria"]])
 
 
 def test_plotted_equilibria_equal_cli(tmp_path):
     bao.fig2(tmp_path, fast=True)
-    for label, (params, plotted) in bao.fig2.last.items():
+    for n, (label, (params, plotted)) in enumerate(bao.fig2.last.items()):
         flags = ["--model", "cosine-simsiam"] + sum(([f"--{k.replace('_', '-')}", repr(v)] for k, v in params.to_dict().items()), [])
-        np.testing.assert_allclose(plotted, _cli_equilibria(params, flags), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(plotted, _cli_equilibria(params, flags, subprocess_run=n == 0), rtol=1e-14, atol=1e-15)
     bao.fig4(tmp_path, fast=True)
     for eta, (params, plotted) in bao.fig4.last.items():
         flags = ["--model", "l2-byol"] + sum(([f"--{k.replace('_', '-')}", repr(v)] for k, v in params.to_dict().items()), [])
         np.testing.assert_allclose(plotted, _cli_equilibria(params, flags), rtol=1e-14, atol=1e-15)
+
+
+def test_phase_lines_and_fig7_equilibria_equal_cli(tmp_path):
+    from figures import phase
+
+    phase.phase_lines(tmp_path, fast=True)
+    bao.fig7(tmp_path, fast=True)
+    cases = list(phase.phase_lines.last.values()) + list(bao.fig7.last.values())
+    assert len(cases) == 7
+    for params, plotted in cases:
+        flags = ["--model", params.MODEL] + sum(([f"--{k.replace('_', '-')}", repr(v)] for k, v in params.to_dict().items()), [])
+        # the same float64 roots through the same code path: equal to rounding of the JSON print
+        np.testing.assert_allclose(plotted, _cli_equilibria(params, flags), rtol=1e-14, atol=1e-15)
+    # fig7: the roots lie on the line K, i.e. Q(p) = 2p^5 + T p^2 - N_Psi^2 p + K = 0 (theory notes eq. 7)
+    for K, (params, roots) in bao.fig7.last.items():
+        nz = roots[roots != 0]
+        q = 2 * nz**5 + params.trace * nz**2 - params.n_psi**2 * nz + K
+        assert np.all(np.abs(q) < 1e-6)      # the double root at K_c is found to ~sqrt(eps) only
+
+
+def test_figure_all_reports_failures_and_continues(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    import figures.registry as registry
+    from sims.commands import figure
+
+    monkeypatch.setattr(registry, "FIGURES", {"broken": ("figures.bao", "no_such_figure", "fails"),
+                                              "bao-fig7": registry.FIGURES["bao-fig7"]})
+    rc = figure.run(argparse.Namespace(name="all", out=str(tmp_path), list=False, fast=True))
+    err = capsys.readouterr().err
+    assert rc == 1 and "figure broken failed" in err and "1 figure(s) failed: broken" in err
+    assert (tmp_path / "bao_fig7_roots.png").read_bytes()[:8] == PNG     # the other one still ran
 
 
 def test_fig3_fold_is_K_c(tmp_path):
