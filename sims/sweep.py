@@ -246,7 +246,11 @@ def _points(cfg: SweepConfig, lo: int, hi: int):
 def run_chunk(cfg: SweepConfig, i: int) -> dict:
     """Compute chunk ``i``; returns its arrays (deterministic: the same bits every time)."""
     lo = i * cfg.chunk_size
-    hi = min(cfg.n_points, lo + cfg.chunk_size)
+    return compute(cfg, lo, min(cfg.n_points, lo + cfg.chunk_size))
+
+
+def compute(cfg: SweepConfig, lo: int, hi: int) -> dict:
+    """The task's arrays for points ``lo..hi-1`` (row-major over the grid axes, then p0)."""
     theta, p0 = _points(cfg, lo, hi)
     if cfg.task == "regime":
         from dynamics.equilibria import regimes_batch
@@ -283,10 +287,14 @@ def _rhs_batch(rhs, y, theta, out):
         rhs(y[i], theta[i], out[i])
 
 
-def _warm(model):
+def _warm(cfg: SweepConfig):
+    """Load the generated kernels and compile (or load from numba's disk cache) everything the
+    task calls, by computing its first point. Run once in the parent before any worker starts,
+    so workers only load cached machine code, then once per worker."""
     from symbolic.codegen import load_kernels
 
-    load_kernels(model, "reduced")
+    load_kernels(cfg.model, "reduced")
+    compute(cfg, 0, 1)
 
 
 def _work(args):
@@ -345,6 +353,8 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(out, cfg)
+    for tmp in out.glob("*.tmp"):                           # half-written files of a killed run
+        tmp.unlink(missing_ok=True)
     todo = [i for i in range(cfg.n_chunks) if not _valid(out, manifest, i)]
     for i in todo:
         manifest["chunks"].pop(str(i), None)
@@ -356,6 +366,8 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
         write_json(out / "manifest.json", manifest)
 
     write_json(out / "manifest.json", manifest)
+    if todo:
+        _warm(cfg)                                          # compile once, here; workers load the cache
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -365,7 +377,7 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
 
         cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True) if dask_local else None
         with Client(cluster if cluster else scheduler) as client:
-            client.run(_warm, cfg.model)
+            client.run(_warm, cfg)
             futures = [client.submit(_work, (cfg, i), pure=False) for i in todo]
             for fut in as_completed(futures):
                 i, arrays = fut.result()
@@ -384,7 +396,7 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
         import multiprocessing as mp
 
         with cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=mp.get_context("spawn"),
-                                    initializer=_warm, initargs=(cfg.model,)) as ex:
+                                    initializer=_warm, initargs=(cfg,)) as ex:
             futs = [ex.submit(_work, (cfg, i)) for i in todo]
             for fut in cf.as_completed(futs):
                 i, arrays = fut.result()

@@ -78,7 +78,9 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     assert 0 < done < n_chunks                               # killed midway
     with pytest.raises(Exception, match="missing or corrupted"):
         merge(out, tmp_path / "partial.npz")                 # never merges a partial sweep
+    (out / "chunk_00019.npz.abc.tmp").write_bytes(b"half a chunk")   # as a kill during a write leaves it
     run_sweep(cfg, out, workers=1, progress=False)           # resume
+    assert not list(out.glob("*.tmp"))
     merge(out, tmp_path / "resumed.npz")
     _same(_arrays(ref), _arrays(tmp_path / "resumed.npz"))
 
