@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: RankMe's epsilon (Garrido et al. 2023, eq. 1)
-RANKME_EPS = 1e-7
-
+from .diagnostics import (RANKME_EPS, collapse_diagnostics, covariance_spectrum, effective_rank,  # noqa: F401
+                          rankme, stable_rank, std_l2_normalized)
 
 def _finite(*arrays) -> bool:
     return all(np.all(np.isfinite(a)) for a in arrays)
@@ -82,52 +81,3 @@ def matrix_metrics(W, Phi, top: int = 8) -> dict:
     }
 
 
-def _entropy_rank(sv, eps: float = 0.0) -> float:
-    tot = float(np.sum(sv))
-    if tot <= 0:
-        return 0.0
-    q = sv / tot + eps
-    return float(np.exp(-np.sum(q * np.log(q, where=q > 0, out=np.zeros_like(q)))))
-
-
-def std_l2_normalized(Z) -> float:
-    r"""Mean over dimensions of the std of :math:`z/\|z\|` over the batch (solo-learn/lightly)."""
-    Z = np.asarray(Z, dtype=np.float64)
-    n = np.linalg.norm(Z, axis=1, keepdims=True)
-    Zn = Z / np.maximum(n, 1e-12)
-    return float(np.mean(np.std(Zn, axis=0, ddof=1)))
-
-
-def stable_rank(Z) -> float:
-    r""":math:`\|Z\|_F^2/\|Z\|_2^2`."""
-    sv = np.linalg.svd(np.asarray(Z, dtype=np.float64), compute_uv=False)
-    return float(np.sum(sv**2) / sv[0] ** 2) if sv[0] > 0 else 0.0
-
-
-def effective_rank(Z) -> float:
-    r"""Roy & Vetterli (2007): :math:`\exp H(\sigma/\|\sigma\|_1)`."""
-    return _entropy_rank(np.linalg.svd(np.asarray(Z, dtype=np.float64), compute_uv=False))
-
-
-def rankme(Z, eps: float = RANKME_EPS) -> float:
-    r"""RankMe (Garrido et al. 2023, eq. 1): :math:`\exp(-\sum_k q_k\log q_k)`,
-    :math:`q_k=\sigma_k/\|\sigma\|_1+\epsilon`."""
-    return _entropy_rank(np.linalg.svd(np.asarray(Z, dtype=np.float64), compute_uv=False), eps)
-
-
-def covariance_spectrum(Z) -> np.ndarray:
-    """Eigenvalues of the output covariance (centred, ddof=1), descending."""
-    Z = np.asarray(Z, dtype=np.float64)
-    C = np.cov(Z, rowvar=False)
-    return np.sort(np.linalg.eigvalsh(np.atleast_2d(C)))[::-1]
-
-
-def collapse_diagnostics(Z, n_cov: int = 32) -> dict:
-    """Collapse diagnostics of a batch of outputs ``Z`` (n, h); ``finite`` False if not finite."""
-    Z = np.asarray(Z, dtype=np.float64)
-    if not _finite(Z):
-        return {"finite_outputs": False, "std_l2": None, "stable_rank": None,
-                "effective_rank": None, "rankme": None, "cov_spectrum": None}
-    return {"finite_outputs": True, "std_l2": std_l2_normalized(Z), "stable_rank": stable_rank(Z),
-            "effective_rank": effective_rank(Z), "rankme": rankme(Z),
-            "cov_spectrum": covariance_spectrum(Z)[:n_cov].tolist()}

@@ -16,4 +16,5 @@ MODULES = (
     "figure",
     "sweep",
     "validate",
+    "landscape",
 )

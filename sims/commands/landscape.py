@@ -1,0 +1,69 @@
+"""Stationary points of an SSL loss landscape (Ziyin et al.), commuting case, per mode.
+
+--json prints {"loss", "b": [...], "lambda": [eigenvalues of W^T W per mode], "collapsed":
+[bool per mode], "n_crit": [...] (weighted InfoNCE only)}.
+"""
+NAME = "landscape"
+HELP = "closed-form stationary points of contrastive / non-contrastive loss landscapes"
+
+
+def add_arguments(p):
+    p.add_argument("--loss", required=True, help="infonce, weighted-infonce-paper, weighted-infonce-exact, "
+                   "barlow-twins, spectral or vicreg")
+    p.add_argument("--a", required=True, help="data-covariance eigenvalues A1,A2,... (> 0)")
+    p.add_argument("--c", required=True, help="augmentation-covariance eigenvalues C1,C2,... (>= 0)")
+    p.add_argument("--alpha", type=float, default=0.0, help="weighted InfoNCE alpha, [0, 1]")
+    p.add_argument("--n", type=float, default=None, help="dataset size N (weighted InfoNCE)")
+    p.add_argument("--gamma", type=float, default=0.0, help="weight decay gamma, [0, inf)")
+    p.add_argument("--d-star", type=float, default=None, help="representation dimension d* (rank limit)")
+    p.add_argument("--normalize", type=float, default=None, metavar="C",
+                   help="per-sample normalisation target c (Props. 2-3)")
+    p.add_argument("--kappa", default="inf", help="normalisation strength kappa (a number or inf)")
+    p.add_argument("--json", action="store_true")
+
+
+def _floats(flag, text):
+    from symbolic.errors import ParameterError, check_range
+
+    try:
+        vals = [check_range(flag, x) for x in text.split(",")]
+    except ParameterError:
+        raise ParameterError(f"{flag} must be comma-separated numbers; got {text!r}") from None
+    return vals
+
+
+def run(args) -> int:
+    import json
+    import math
+
+    import numpy as np
+
+    from dynamics.landscape import b_vector, commuting_lambda, n_crit, normalized_lambda
+    from symbolic.errors import ParameterError, check_int, check_range
+
+    a, c = _floats("--a", args.a), _floats("--c", args.c)
+    if len(a) != len(c):
+        raise ParameterError(f"--a and --c must have the same length; got {len(a)} and {len(c)}")
+    for x in a:
+        check_range("--a", x, 0.0, math.inf, lo_open=True)
+    for x in c:
+        check_range("--c", x, 0.0, math.inf)
+    alpha = check_range("--alpha", args.alpha, 0.0, 1.0, hi_open=False)
+    gamma = check_range("--gamma", args.gamma, 0.0, math.inf)
+    d_star = None if args.d_star is None else check_int("--d-star", args.d_star, lo=1)
+    b = b_vector(args.loss, a, c, alpha, args.n, gamma)
+    s = np.asarray(a) + np.asarray(c)
+    if args.normalize is not None:
+        kappa = math.inf if args.kappa == "inf" else check_range("--kappa", args.kappa, 0.0, math.inf, lo_open=True)
+        lam, _ = normalized_lambda(b, s, check_range("--normalize", args.normalize, 0.0, math.inf, lo_open=True), kappa)
+    else:
+        lam = commuting_lambda(b, s, d_star)
+    out = {"loss": args.loss, "b": b.tolist(), "lambda": lam.tolist(), "collapsed": [bool(x <= 0) for x in lam]}
+    if args.loss.startswith("weighted-infonce"):
+        out["n_crit"] = n_crit(a, c, alpha).tolist()
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for i, (bi, li) in enumerate(zip(out["b"], out["lambda"])):
+            print(f"mode {i}: b = {bi:.6g}, lambda = {li:.6g}" + ("  collapsed" if li <= 0 else ""))
+    return 0

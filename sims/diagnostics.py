@@ -1,0 +1,87 @@
+r"""Collapse diagnostics of a batch of outputs Z (n x h), shared by training runs and theory checks.
+
+* std of the l2-normalised outputs (as solo-learn/lightly log it): :math:`1/\sqrt h` for isotropic
+  outputs, 0 at complete collapse;
+* stable rank :math:`\|Z\|_F^2/\|Z\|_2^2`;
+* effective rank (Roy & Vetterli 2007) :math:`\exp(-\sum_kq_k\log q_k)`, :math:`q_k=\sigma_k/\|\sigma\|_1`;
+* RankMe (Garrido et al. 2023, eq. 1): the same entropy with :math:`q_k=\sigma_k/\|\sigma\|_1+\epsilon`;
+* the output covariance spectrum, the eigenvalue ratio :math:`\lambda_{max}/\lambda_{min}` and the
+  cumulative explained variance.
+
+numpy, float64; torch tensors are accepted (converted). A non-finite batch is reported, not raised.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: RankMe's epsilon (Garrido et al. 2023, eq. 1)
+RANKME_EPS = 1e-7
+
+
+def _array(Z):
+    if hasattr(Z, "detach"):
+        Z = Z.detach().cpu().double().numpy()
+    return np.asarray(Z, dtype=np.float64)
+
+
+def _entropy_rank(sv, eps: float = 0.0) -> float:
+    tot = float(np.sum(sv))
+    if tot <= 0:
+        return 0.0
+    q = sv / tot + eps
+    return float(np.exp(-np.sum(q * np.log(q, where=q > 0, out=np.zeros_like(q)))))
+
+
+def std_l2_normalized(Z) -> float:
+    r"""Mean over dimensions of the std of :math:`z/\|z\|` over the batch (solo-learn/lightly)."""
+    Z = _array(Z)
+    n = np.linalg.norm(Z, axis=1, keepdims=True)
+    Zn = Z / np.maximum(n, 1e-12)
+    return float(np.mean(np.std(Zn, axis=0, ddof=1)))
+
+
+def stable_rank(Z) -> float:
+    r""":math:`\|Z\|_F^2/\|Z\|_2^2`."""
+    sv = np.linalg.svd(_array(Z), compute_uv=False)
+    return float(np.sum(sv**2) / sv[0] ** 2) if sv[0] > 0 else 0.0
+
+
+def effective_rank(Z) -> float:
+    r"""Roy & Vetterli (2007): :math:`\exp H(\sigma/\|\sigma\|_1)`."""
+    return _entropy_rank(np.linalg.svd(_array(Z), compute_uv=False))
+
+
+def rankme(Z, eps: float = RANKME_EPS) -> float:
+    r"""RankMe (Garrido et al. 2023, eq. 1): :math:`\exp(-\sum_k q_k\log q_k)`,
+    :math:`q_k=\sigma_k/\|\sigma\|_1+\epsilon`."""
+    return _entropy_rank(np.linalg.svd(_array(Z), compute_uv=False), eps)
+
+
+def covariance_spectrum(Z) -> np.ndarray:
+    """Eigenvalues of the output covariance (centred, ddof=1), descending."""
+    Z = _array(Z)
+    C = np.cov(Z, rowvar=False)
+    return np.sort(np.linalg.eigvalsh(np.atleast_2d(C)))[::-1]
+
+
+def collapse_diagnostics(Z, n_cov: int = 32) -> dict:
+    """Collapse diagnostics of a batch of outputs ``Z`` (n, h); ``finite`` False if not finite."""
+    Z = _array(Z)
+    if not np.all(np.isfinite(Z)):
+        return {"finite_outputs": False, "std_l2": None, "stable_rank": None,
+                "effective_rank": None, "rankme": None, "cov_spectrum": None}
+    return {"finite_outputs": True, "std_l2": std_l2_normalized(Z), "stable_rank": stable_rank(Z),
+            "effective_rank": effective_rank(Z), "rankme": rankme(Z),
+            "cov_spectrum": covariance_spectrum(Z)[:n_cov].tolist()}
+
+
+def eigenvalue_ratio(Z) -> float:
+    """Largest over smallest eigenvalue of the output covariance (inf when the smallest is 0)."""
+    ev = covariance_spectrum(Z)
+    return float(ev[0] / ev[-1]) if ev[-1] > 0 else float("inf")
+
+
+def explained_variance(Z) -> np.ndarray:
+    """Cumulative fraction of the output variance in the leading k covariance eigenvalues, k = 1..h."""
+    ev = np.clip(covariance_spectrum(Z), 0.0, None)
+    return np.cumsum(ev) / ev.sum() if ev.sum() > 0 else np.zeros_like(ev)
