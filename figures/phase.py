@@ -155,6 +155,7 @@ def cosine_ps_plane(out_dir, fast=False, params=None):
     ax.set_title(rf"Bao eq. 5, one mode ($\rho$={params.rho:g}, $N_\Phi$={params.n_phi:g}, "
                  rf"$N_\Psi$={params.n_psi:g}, $T$={params.trace:g})", fontsize=8)
     ax.legend(loc="upper left", frameon=True, framealpha=0.9, fontsize=7)
+    cosine_ps_plane.last = {"params": params, "t": t, "ys": r.ys, "starts": starts}
     return save(fig, out_dir, "phase_cosine_ps_plane")
 
 
@@ -190,4 +191,5 @@ def two_layer_plane(out_dir, fast=False, lam=-0.5):
     ax.set_ylabel(r"$\sigma_2$ (layer 2)")
     ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={lam:g}", fontsize=8)
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    two_layer_plane.last = {"lam": lam, "t": t, "ys": r.ys, "starts": starts}
     return save(fig, out_dir, "phase_two_layer_plane")

@@ -53,6 +53,10 @@ INTEGRATE_KEYS = {"t_end": (int, float), "method": str, "rtol": (int, float), "a
 DEFAULT_CHUNK = {"regime": 250_000, "equilibria": 100_000, "fate": 100_000, "integrate": 20_000, "rhs": 2_000_000}
 
 
+_TOML_TYPE = {str: "a string", int: "an integer", float: "a number", dict: "a table", list: "an array",
+              bool: "a boolean"}
+
+
 class ConfigError(ParameterError):
     """A malformed sweep configuration (the message names the key and its line)."""
 
@@ -155,7 +159,7 @@ def load_config(path) -> SweepConfig:
             raise _err(text, path, key, None, f"unknown key (allowed: {', '.join(TOP_KEYS)})")
         want = TOP_KEYS[key]
         if not isinstance(value, want) or isinstance(value, bool):
-            raise _err(text, path, key, None, f"must be a {want.__name__}; got {type(value).__name__}")
+            raise _err(text, path, key, None, f"must be {_TOML_TYPE[want]}; got {_TOML_TYPE.get(type(value), type(value).__name__)}")
     for key in ("model", "task", "grid"):
         if key not in raw:
             raise ConfigError(f"{path}: missing required key {key!r}")

@@ -115,3 +115,22 @@ def test_jing_fig6_is_the_closed_form(tmp_path):
     s0 = np.exp(-0.35 * np.arange(16))
     want = s0 / np.sqrt(1 - 2 * s0**2 * t[:, None])       # balanced mode: sigma^2 = s0^2 / (1 - 2 lam s0^2 t)
     np.testing.assert_allclose(sv, want, rtol=1e-7)
+
+
+def test_phase_planes_plot_the_invariants(tmp_path):
+    from figures import phase
+
+    phase.cosine_ps_plane(tmp_path, fast=True)
+    d = phase.cosine_ps_plane.last
+    t, p, s = d["t"][:, None], d["ys"][:, :, 0], d["ys"][:, :, 1]
+    p0, s0 = d["starts"][:, 0], d["starts"][:, 1]
+    # Bao eq. 6: s - p^2 = e^{-2 rho t} (s0 - p0^2) exactly; the plotted curves approach the parabola
+    want = np.exp(-2 * d["params"].rho * t) * (s0 - p0**2)
+    np.testing.assert_allclose(s - p**2, want, atol=1e-6)   # integrator rtol 1e-8 on O(1) states
+    assert np.all(np.abs(s - p**2)[-1] < 0.01 * np.abs(s0 - p0**2) + 1e-6)
+    phase.two_layer_plane(tmp_path, fast=True)
+    d = phase.two_layer_plane.last
+    a, b = d["ys"][:, :, 0], d["ys"][:, :, 1]
+    c0 = d["starts"][:, 0] ** 2 - d["starts"][:, 1] ** 2
+    # Jing Thm. 3: sigma_1^2 - sigma_2^2 is conserved along the aligned flow (the drawn hyperbolas)
+    np.testing.assert_allclose(a**2 - b**2, np.broadcast_to(c0, a.shape), atol=1e-6)
