@@ -13,12 +13,26 @@ from figures.registry import FIGURES
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_figure_files(name, tmp_path):
+@pytest.fixture(scope="module")
+def draw(tmp_path_factory):
+    """Draw a registered figure (fast) once per test module; returns its paths. The figure
+    functions attach their plotted data as ``fn.last``, which the later tests read."""
     import importlib
 
-    mod, fn, _ = FIGURES[name]
-    paths = getattr(importlib.import_module(mod), fn)(tmp_path, fast=True)
+    out = tmp_path_factory.mktemp("figs")
+    done = {}
+
+    def _draw(name):
+        if name not in done:
+            mod, fn, _ = FIGURES[name]
+            done[name] = getattr(importlib.import_module(mod), fn)(out, fast=True)
+        return done[name]
+    return _draw
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_figure_files(name, draw):
+    paths = draw(name)
     pngs = [p for p in paths if p.suffix == ".png"]
     pdfs = [p for p in paths if p.suffix == ".pdf"]
     assert pngs and pdfs
@@ -48,22 +62,22 @@ def _cli_equilibria(params, model_flags, subprocess_run=False):
     return np.array([e["p"] for e in json.loads(out)["equilibria"]])
 
 
-def test_plotted_equilibria_equal_cli(tmp_path):
-    bao.fig2(tmp_path, fast=True)
+def test_plotted_equilibria_equal_cli(draw):
+    draw("bao-fig2")
     for n, (label, (params, plotted)) in enumerate(bao.fig2.last.items()):
         flags = ["--model", "cosine-simsiam"] + sum(([f"--{k.replace('_', '-')}", repr(v)] for k, v in params.to_dict().items()), [])
         np.testing.assert_allclose(plotted, _cli_equilibria(params, flags, subprocess_run=n == 0), rtol=1e-14, atol=1e-15)
-    bao.fig4(tmp_path, fast=True)
+    draw("bao-fig4")
     for eta, (params, plotted) in bao.fig4.last.items():
         flags = ["--model", "l2-byol"] + sum(([f"--{k.replace('_', '-')}", repr(v)] for k, v in params.to_dict().items()), [])
         np.testing.assert_allclose(plotted, _cli_equilibria(params, flags), rtol=1e-14, atol=1e-15)
 
 
-def test_phase_lines_and_fig7_equilibria_equal_cli(tmp_path):
+def test_phase_lines_and_fig7_equilibria_equal_cli(draw):
     from figures import phase
 
-    phase.phase_lines(tmp_path, fast=True)
-    bao.fig7(tmp_path, fast=True)
+    draw("phase-lines")
+    draw("bao-fig7")
     cases = list(phase.phase_lines.last.values()) + list(bao.fig7.last.values())
     assert len(cases) == 7
     for params, plotted in cases:
@@ -91,8 +105,8 @@ def test_figure_all_reports_failures_and_continues(tmp_path, monkeypatch, capsys
     assert (tmp_path / "bao_fig7_roots.png").read_bytes()[:8] == PNG     # the other one still ran
 
 
-def test_fig3_fold_is_K_c(tmp_path):
-    bao.fig3(tmp_path, fast=True)
+def test_fig3_fold_is_K_c(draw):
+    draw("bao-fig3")
     # K_c = -min_{p>0}(2p^5 + T p^2 - N_Psi^2 p) at T = 0.5, N_Psi = 1.5, by dense sampling
     p = np.linspace(1e-6, 2, 2_000_001)
     want = -np.min(2 * p**5 + 0.5 * p**2 - 2.25 * p)
@@ -107,20 +121,20 @@ def test_figure_cli(tmp_path):
     assert r.returncode == 2 and "figure must be one of" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_jing_fig6_is_the_closed_form(tmp_path):
+def test_jing_fig6_is_the_closed_form(draw):
     from figures import jing
 
-    jing.fig6(tmp_path, fast=True)
+    draw("jing-fig6")
     t, sv = jing.fig6.last["t"], jing.fig6.last["sigma"]
     s0 = np.exp(-0.35 * np.arange(16))
     want = s0 / np.sqrt(1 - 2 * s0**2 * t[:, None])       # balanced mode: sigma^2 = s0^2 / (1 - 2 lam s0^2 t)
     np.testing.assert_allclose(sv, want, rtol=1e-7)
 
 
-def test_phase_planes_plot_the_invariants(tmp_path):
+def test_phase_planes_plot_the_invariants(draw):
     from figures import phase
 
-    phase.cosine_ps_plane(tmp_path, fast=True)
+    draw("phase-ps")
     d = phase.cosine_ps_plane.last
     t, p, s = d["t"][:, None], d["ys"][:, :, 0], d["ys"][:, :, 1]
     p0, s0 = d["starts"][:, 0], d["starts"][:, 1]
@@ -128,7 +142,7 @@ def test_phase_planes_plot_the_invariants(tmp_path):
     want = np.exp(-2 * d["params"].rho * t) * (s0 - p0**2)
     np.testing.assert_allclose(s - p**2, want, atol=1e-6)   # integrator rtol 1e-8 on O(1) states
     assert np.all(np.abs(s - p**2)[-1] < 0.01 * np.abs(s0 - p0**2) + 1e-6)
-    phase.two_layer_plane(tmp_path, fast=True)
+    draw("phase-two-layer")
     d = phase.two_layer_plane.last
     a, b = d["ys"][:, :, 0], d["ys"][:, :, 1]
     c0 = d["starts"][:, 0] ** 2 - d["starts"][:, 1] ** 2
