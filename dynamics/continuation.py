@@ -169,13 +169,22 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     return u
 
 
-def saddle_node_curve(model: str, x_name: str, x_range, y_name: str, y_range, fixed: dict | None = None,
-                      ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
-    """Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
+def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None = None, x_range=None, y_range=None,
+                      *, ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
+    r"""Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
 
+    Continues :math:`P(p;x,y)=\partial_pP(p;x,y)=0` (Bao 2023 eq. 7: the double roots of the
+    quintic :math:`Q`, i.e. :math:`K=K_c`; Tian 2021 eq. 16: :math:`\eta=\eta_c`).
     ``log`` (default: automatic, for positive ranges spanning more than a decade) continues in
     log coordinates. Raises ParameterError if no fold crosses the box edges.
+
+    The earlier argument order ``(model, x_name, x_range, y_name, y_range, fixed)`` is still
+    accepted (recognised by a non-string third argument).
     """
+    if not isinstance(y_name, str):
+        x_range, y_name, y_range, fixed = y_name, fixed, x_range, y_range
+    if x_range is None or y_range is None:
+        raise ParameterError("saddle_node_curve needs x_range and y_range as (lo, hi); got None")
     fixed = {k: v for k, v in dict(fixed or {}).items() if k not in (x_name, y_name)}
     x_range = check_finite_array("x_range", x_range)
     y_range = check_finite_array("y_range", y_range)

@@ -105,7 +105,31 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
     """
     n = P0.size - 1
-    D = P0[n - 1] - P1[n - 1]
+    return _max_DG(P0, dG, r, mu, ws) / (P0[n - 1] - P1[n - 1])
+
+
+@njit(cache=True)
+def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
+    r""":func:`critical_decay_ws` that reuses :math:`\max_{p>0}DG` when ``P0`` is bitwise the one of
+    the previous call (``memo``: that ``P0`` then the maximum; start it with NaN). Exact: the
+    maximum depends on ``P0`` only. In the cosine model ``P0`` depends on ``N_Psi`` and ``T``
+    alone, so along sigma2 or N_Phi a grid line needs one root search."""
+    n = P0.size - 1
+    same = True
+    for i in range(n + 1):
+        if memo[i] != P0[i]:
+            same = False
+            break
+    if not same:
+        for i in range(n + 1):
+            memo[i] = P0[i]
+        memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
+    return memo[n + 1] / (P0[n - 1] - P1[n - 1])
+
+
+@njit(cache=True)
+def _max_DG(P0, dG, r, mu, ws):
+    n = P0.size - 1
     # D G(p) = P0(p) / p = P0[0..n-1] as a polynomial (P0[n] == 0: p = 0 is always an equilibrium);
     # its critical points do not depend on D > 0, so divide only the few values compared
     G = P0[:n]
@@ -120,7 +144,6 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
                 v, _ = horner(G, m, r[i])
                 if v > best:
                     best = v
-    best = best / D
     return best
 
 
@@ -182,6 +205,7 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
         dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
         P0 = np.empty(npoly)
         P1 = np.empty(npoly)
+        memo = np.full(npoly + 1, np.nan)
         for i in range(b * block, min(n, (b + 1) * block)):
             t[:] = theta[i]
             decay = t[decay_index]
@@ -189,7 +213,7 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
             eqpoly(t, P0)
             t[decay_index] = 1.0
             eqpoly(t, P1)
-            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
             crits[i] = c
             codes[i] = regime_code(decay, c)
 
@@ -201,6 +225,7 @@ def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits
         dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
         P0 = np.empty(npoly)
         P1 = np.empty(npoly)
+        memo = np.full(npoly + 1, np.nan)
         t[iy] = ys[a]
         for b in range(xs.size):
             t[ix] = xs[b]
@@ -210,20 +235,49 @@ def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits
             t[decay_index] = 1.0
             eqpoly(t, P1)
             t[decay_index] = decay
-            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
             crits[a, b] = c
             codes[a, b] = regime_code(decay, c)
 
 
+@njit(cache=True, parallel=True)
+def _codes_outer(decay_x, crit_y, codes, crits):
+    # regime codes when the decay varies along x only and the critical decay along y only
+    for a in prange(crit_y.size):
+        for b in range(decay_x.size):
+            crits[a, b] = crit_y[a]
+            codes[a, b] = regime_code(decay_x[b], crit_y[a])
+
+
 def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
-    """Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``."""
+    r"""Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``.
+
+    The critical decay does not depend on the decay itself (it is :math:`\max_{p>0}G(p)`, see the
+    module docstring), so when one axis is the decay parameter it is computed once per line of
+    the other axis (n instead of n^2 polynomial root searches) and the codes are an outer
+    comparison; otherwise every grid point gets its own root search.
+    """
     k = kernels(model)
     xs = np.ascontiguousarray(xs, dtype=np.float64)
     ys = np.ascontiguousarray(ys, dtype=np.float64)
+    base_theta = np.asarray(base_theta, np.float64)
+    di = k.PARAMS.index(DECAY[model][1])
     codes = np.empty((ys.size, xs.size), dtype=np.int8)
     crits = np.empty((ys.size, xs.size))
-    _bound(_regimes_grid, k, "eqpoly_into")(np.asarray(base_theta, np.float64), ix, xs, iy, ys,
-                  k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    grid = _bound(_regimes_grid, k, "eqpoly_into")
+    if di in (ix, iy) and ix != iy:
+        other, ov = (iy, ys) if di == ix else (ix, xs)
+        c_codes = np.empty((ov.size, 1), dtype=np.int8)
+        c_line = np.empty((ov.size, 1))
+        grid(base_theta, di, np.array([0.0]), other, ov, di, k.NPOLY, c_codes, c_line)
+        if di == ix:
+            _codes_outer(xs, np.ascontiguousarray(c_line[:, 0]), codes, crits)
+        else:
+            ct, rt = np.empty((xs.size, ys.size), dtype=np.int8), np.empty((xs.size, ys.size))
+            _codes_outer(ys, np.ascontiguousarray(c_line[:, 0]), ct, rt)
+            codes[:], crits[:] = ct.T, rt.T
+        return codes, crits
+    grid(base_theta, ix, xs, iy, ys, di, k.NPOLY, codes, crits)
     return codes, crits
 
 

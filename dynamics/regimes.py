@@ -49,7 +49,8 @@ def _fate(c, roots, count, p0):
     n = c.size - 1
     for j in range(count):
         if p0 == roots[j]:
-            return 1 if p0 == 0.0 else (2 if p0 > 0.0 else 0)
+            # exactly on an equilibrium: it stays there (what an integrator reports)
+            return 1 if p0 == 0.0 else 2
     f, _ = horner(c, n, p0)
     if f > 0.0:
         for j in range(count):
@@ -65,6 +66,8 @@ def _fate(c, roots, count, p0):
 
 
 def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamics.kernels.bind_kernel
+    # (numba's cache of a bound loop does not see edits of the functions it calls: change this
+    # source, e.g. this revision tag, whenever _fate changes. _fate revision: 2)
     for i in prange(p0.size):
         c = eqpoly(theta[i])
         out[i] = _fate(c, roots[i], counts[i], p0[i])

@@ -9,8 +9,8 @@ from dynamics.params import CosineParams
 
 
 def test_fold_curve_rho_npsi_closed_form_T0():
-    fc = saddle_node_curve("cosine-simsiam", "rho", (1e-4, 1e-1), "n_psi", (0.1, 20),
-                           {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0})
+    fc = saddle_node_curve("cosine-simsiam", "rho", "n_psi", {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0},
+                           (1e-4, 1e-1), (0.1, 20))
     assert len(fc.x) > 20
     want = 0.8 * 10 ** -0.25 / (1.5 * 2.0 * np.sqrt(fc.y))
     np.testing.assert_allclose(fc.x, want, rtol=1e-10)
@@ -20,7 +20,7 @@ def test_fold_curve_rho_npsi_closed_form_T0():
 def test_fold_curve_agrees_with_discriminant():
     # zero set of disc_p(Q) with Q = 2p^5 + T p^2 - N_Psi^2 p + rho (1+s2) N_Phi N_Psi^3 (theory notes)
     s2, nphi, T = 0.5, 2.0, 0.5
-    fc = saddle_node_curve("cosine-simsiam", "rho", (1e-3, 1e-1), "n_psi", (0.5, 10), {"sigma2": s2, "n_phi": nphi, "trace": T})
+    fc = saddle_node_curve("cosine-simsiam", "rho", "n_psi", {"sigma2": s2, "n_phi": nphi, "trace": T}, (1e-3, 1e-1), (0.5, 10))
     p, rho, B = sp.symbols("p rho N_Psi")
     Q = 2 * p**5 + T * p**2 - B**2 * p + rho * (1 + s2) * nphi * B**3
     disc = sp.lambdify((rho, B), sp.discriminant(sp.Poly(Q, p)), "mpmath")
@@ -32,7 +32,7 @@ def test_fold_curve_agrees_with_discriminant():
 
 def test_fold_curve_other_plane_matches_critical_value():
     fixed = {"rho": 0.05, "n_psi": 1.5, "trace": -0.3}
-    fc = saddle_node_curve("cosine-simsiam", "sigma2", (0.0, 3.0), "n_phi", (0.1, 10), fixed)
+    fc = saddle_node_curve("cosine-simsiam", "sigma2", "n_phi", fixed, (0.0, 3.0), (0.1, 10))
     for x, y in zip(fc.x[::10], fc.y[::10]):
         rc = critical_value(CosineParams(sigma2=x, n_phi=y, **fixed))
         assert abs(rc - 0.05) < 1e-9 * 0.05
@@ -40,7 +40,7 @@ def test_fold_curve_other_plane_matches_critical_value():
 
 def test_no_cusp_in_cosine_model():
     # Q' = Q'' = 0 forces N_Psi^2 = 10p^4 + 2Tp = -30 p^4 < 0: no cusp anywhere
-    fc = saddle_node_curve("cosine-simsiam", "trace", (-2.0, 2.0), "n_psi", (0.2, 5.0), {"rho": 0.05, "sigma2": 0.5, "n_phi": 2.0})
+    fc = saddle_node_curve("cosine-simsiam", "trace", "n_psi", {"rho": 0.05, "sigma2": 0.5, "n_phi": 2.0}, (-2.0, 2.0), (0.2, 5.0))
     assert fc.cusps == ()
 
 

@@ -8,6 +8,7 @@ import pytest
 from dynamics.equilibria import critical_value, find_equilibria
 from dynamics.params import CosineParams
 from dynamics.regimes import FATE_CODES, check_fates, integrated_fate, predict_fate, regime_map
+from oracles import cosine_eq7
 
 
 def test_fates_worked_example():
@@ -22,14 +23,112 @@ def test_single_initial_condition():
     assert int(predict_fate(CosineParams(), 0.5)) == FATE_CODES["converge"]     # a scalar stays a scalar
 
 
+def _random_cosine(rng, n):
+    # rho in [1e-2, 1e-1] (horizon 60/rho stays short), norms over a decade, T of both signs:
+    # covers Collapse and Acute points and all three fates
+    return np.column_stack([10 ** rng.uniform(-2, -1, n), rng.uniform(0, 2, n), 10 ** rng.uniform(-0.5, 0.5, n),
+                            10 ** rng.uniform(-0.5, 0.5, n), rng.normal(0, 0.5, n)])
+
+
 def test_fates_agree_with_integration_random():
+    # the acceptance line: 10^4 random (parameter, initial condition) pairs, 100% agreement with
+    # dynamics.integrate (Tsit5, rtol 1e-10; a different code path: time stepping of the generated rhs)
     rng = np.random.default_rng(0)
-    n = 1500
-    theta = np.column_stack([10 ** rng.uniform(-2, -1, n), rng.uniform(0, 2, n), 10 ** rng.uniform(-0.5, 0.5, n),
-                             10 ** rng.uniform(-0.5, 0.5, n), rng.normal(0, 0.5, n)])
-    c = check_fates("cosine-simsiam", theta, rng.uniform(-2, 2, n))
-    assert c.fraction == 1.0
+    n = 10_000
+    c = check_fates("cosine-simsiam", _random_cosine(rng, n), rng.uniform(-2, 2, n))
+    assert c.n == n and c.fraction == 1.0
     assert set(np.unique(c.predicted)) == {0, 1, 2}              # every fate is exercised
+    assert min(np.sum(c.predicted == f) for f in range(3)) > 500
+
+
+def test_fates_agree_with_dop853_on_the_notes_formula():
+    # a fully independent oracle: scipy DOP853 (rtol 1e-10) on Bao eq. 7 typed from the notes
+    from scipy.integrate import solve_ivp
+
+    rng = np.random.default_rng(5)
+    n = 150
+    theta = _random_cosine(rng, n)
+    p0 = rng.uniform(-2, 2, n)
+    pred = check_fates("cosine-simsiam", theta, p0).predicted
+    blow = lambda t, y, *a: abs(y[0]) - 1e8  # noqa: E731
+    blow.terminal = True
+    for i in range(n):
+        f = lambda t, y: [cosine_eq7(y[0], *theta[i])]  # noqa: E731
+        # stop once settled (|pdot| falls below 1e-9): near a stiff stable p4 an explicit method
+        # would otherwise crawl to the horizon at its stability limit; near 0 it means
+        # |p| ~ |pdot| / rho < 1e-7, inside the collapse threshold 1e-6
+        settled = lambda t, y: abs(f(t, y)[0]) - 1e-9  # noqa: E731
+        settled.terminal, settled.direction = True, -1
+        sol = solve_ivp(f, (0, 60 / theta[i, 0]), [p0[i]], method="DOP853", rtol=1e-10, atol=1e-14,
+                        events=[blow, settled])
+        end = abs(sol.y[0, -1])
+        # a finite-time blow-up (p^6 term) either hits the event or stops the step-size control
+        # (status -1) far beyond every equilibrium (all |p_i| < 3 here, as N_Psi < 3.2); a failure
+        # near an equilibrium would be a real disagreement. NaN: overflowed.
+        diverged = (sol.status == 1 and sol.t_events[0].size > 0) or (sol.status == -1 and not end <= 30.0)
+        assert diverged or sol.status in (0, 1), sol.message
+        fate = 0 if diverged else (1 if end < 1e-6 else 2)
+        assert pred[i] == fate, (theta[i], p0[i])
+
+
+def test_fate_exactly_on_an_equilibrium():
+    # an exact equilibrium stays put: non-zero -> 'converge', zero -> 'collapse' (measure zero; an
+    # integrator started on an unstable root leaves it from the rounding residual, so only the
+    # stable ones are compared with integration)
+    from dynamics.equilibria import equilibria_batch
+
+    params = CosineParams()
+    eq = find_equilibria(params)
+    th = np.array([[params.rho, params.sigma2, params.n_phi, params.n_psi, params.trace]])
+    roots, count = equilibria_batch("cosine-simsiam", th)     # the batch roots predict_fate uses (bitwise)
+    p = roots[0, :count[0]]
+    pred = predict_fate(params, p)
+    np.testing.assert_array_equal(pred, [2, 1, 2, 2])
+    stable = np.array([s == "stable" for s in eq.stability])
+    theta = np.repeat(th, int(stable.sum()), 0)
+    np.testing.assert_array_equal(integrated_fate("cosine-simsiam", theta, p[stable], t_end=100.0), pred[stable])
+
+
+def test_regime_map_decay_axis_shortcut_matches_pointwise():
+    # with rho on an axis, rho_c is computed once per line of the other axis; compare with the
+    # per-point batch classification on the same points (exact: same arithmetic)
+    from dynamics.equilibria import regimes_batch
+
+    rho = np.logspace(-3, 0, 41)
+    npsi = np.logspace(-1, 1, 37)
+    fixed = {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.4}
+    m = regime_map("cosine-simsiam", "rho", rho, "n_psi", npsi, fixed)
+    mt = regime_map("cosine-simsiam", "n_psi", npsi, "rho", rho, fixed)
+    R, P = np.meshgrid(rho, npsi)
+    theta = np.column_stack([R.ravel(), np.full(R.size, 0.5), np.full(R.size, 2.0), P.ravel(), np.full(R.size, 0.4)])
+    codes, crits = regimes_batch("cosine-simsiam", theta)
+    np.testing.assert_array_equal(m.regime, codes.reshape(R.shape))
+    np.testing.assert_array_equal(mt.regime, codes.reshape(R.shape).T)
+    np.testing.assert_array_equal(m.critical, crits.reshape(R.shape))
+    assert set(np.unique(m.regime)) == {0, 1}
+    # L2 with eta on the y axis: eta_c = tau^2 / (4 (1 + sigma2)) (Tian eq. 16 closed form)
+    s2, tau = np.linspace(0, 2, 21), 0.8
+    eta = np.linspace(0.0, 0.2, 41)
+    m2 = regime_map("l2-byol", "sigma2", s2, "eta", eta, {"tau": tau})
+    eta_c = tau**2 / (4 * (1 + s2))[None, :]
+    np.testing.assert_allclose(m2.critical, np.broadcast_to(eta_c, m2.critical.shape), rtol=1e-15)
+    want = np.where(eta[:, None] == 0, 2, np.where(np.abs(eta[:, None] - eta_c) <= 1e-12 * eta_c, 3,
+                                                    np.where(eta[:, None] > eta_c, 0, 1)))
+    np.testing.assert_array_equal(m2.regime, want)
+
+
+def test_regime_map_reused_root_search_is_exact():
+    # along sigma2 and N_Phi the decay-0 polynomial of Bao eq. 7 does not change, so the map reuses
+    # its maximum; the critical values must equal the pointwise ones (same arithmetic, compiled in
+    # two functions: LLVM may contract a product differently, an ulp)
+    s2 = np.linspace(0, 3, 9)
+    nphi = np.logspace(-1, 1, 7)
+    fixed = {"rho": 0.05, "n_psi": 1.5, "trace": -0.3}
+    m = regime_map("cosine-simsiam", "sigma2", s2, "n_phi", nphi, fixed)
+    for i, y in enumerate(nphi):
+        for j, x in enumerate(s2):
+            assert m.critical[i, j] == pytest.approx(critical_value(CosineParams(sigma2=x, n_phi=y, **fixed)),
+                                                     rel=1e-15, abs=0)
 
 
 def test_l2_fates_agree_with_integration():
