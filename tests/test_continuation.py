@@ -55,3 +55,49 @@ def test_branches_fold_at_rho_c():
     acute = b.values < 0.1008
     assert np.all(np.sum(~np.isnan(b.p[acute]), axis=1) == 4)
     assert np.all(np.sum(~np.isnan(b.p[~acute]), axis=1) == 2)
+
+
+def test_old_argument_order_still_accepted():
+    fixed = {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0}
+    a = saddle_node_curve("cosine-simsiam", "rho", "n_psi", fixed, (1e-3, 1e-1), (0.5, 5))
+    b = saddle_node_curve("cosine-simsiam", "rho", (1e-3, 1e-1), "n_psi", (0.5, 5), fixed)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_l2_fold_curve_closed_form():
+    # Tian eq. 16: the fold is eta = tau^2 / (4 (1 + sigma2)), double root p = tau / (2 (1 + sigma2))
+    fc = saddle_node_curve("l2-byol", "eta", "sigma2", {"tau": 0.9}, (0.01, 0.5), (0.0, 3.0))
+    np.testing.assert_allclose(fc.x, 0.81 / (4 * (1 + fc.y)), rtol=1e-10)
+    np.testing.assert_allclose(fc.p, 0.9 / (2 * (1 + fc.y)), rtol=1e-7)    # a double root: ~sqrt(residual)
+
+
+def test_bifurcation_cli(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "b.npz"
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "bifurcation", "--model", "l2-byol", "--param", "eta:0:0.3",
+                        "--sigma2", "0.5", "--n", "61", "--out", str(out), "--plot", str(tmp_path / "b.png")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    z = np.load(out)
+    eta = z["values"]
+    # closed forms (notes): 0 always (stable for eta > 0), p_-/p_+ while eta < eta_c = 1/6
+    a = 1.5
+    inside = (eta < 1 / 6) & (eta > 0)          # at eta = 0, p_- merges with 0 (semi-stable)
+    disc = np.sqrt(np.clip(1 - 4 * eta * a, 0, None))
+    np.testing.assert_allclose(z["p"][inside, 1], (1 - disc[inside]) / (2 * a), atol=1e-12)
+    np.testing.assert_allclose(z["p"][inside, 2], (1 + disc[inside]) / (2 * a), atol=1e-12)
+    assert np.all(z["stability"][inside, :3] == [0, 1, 0])
+    assert np.all(np.isnan(z["p"][eta > 1 / 6, 1:]))
+    np.testing.assert_allclose(z["p"][0, :2], [0, 1 / a], atol=1e-15)
+    assert list(z["stability"][0, :2]) == [2, 0]
+    assert z["folds"].shape == (1, 2) and abs(z["folds"][0, 0] - 1 / 6) < 1e-10
+    assert z["transcritical"].shape == (1, 2) and abs(z["transcritical"][0, 0]) < 1e-10     # p_- leaves 0 at eta = 0
+    assert (tmp_path / "b.png").stat().st_size > 5000
+    for bad in (["--param", "rho:0:0.3", "--sigma2", "-1"], ["--param", "rho:0:0.3", "--n-psi", "0"],
+                ["--param", "rho:0:nan"]):
+        r = subprocess.run([sys.executable, "-m", "sims.cli", "bifurcation", "--model", "cosine-simsiam", *bad,
+                            "--out", str(out)], capture_output=True, text=True)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
