@@ -197,3 +197,30 @@ def test_equilibria_batch_matches_pointwise():
         ref = np.roots([2, 0, 0, T, -npsi**2, K])
         ref = np.sort(np.append(ref[np.abs(ref.imag) < 1e-7].real, 0.0))
         np.testing.assert_allclose(roots[i, :count[i]], ref, atol=1e-7)   # numpy.roots: ~1e-8 near close pairs
+
+
+def test_cli_eigen_jacobian_against_notes():
+    # (p, s) system of one mode (Bao eq. 5, notes sec. 3) at frozen N_Phi, N_Psi, T: equilibria on the
+    # parabola s = p^2 and Jacobian eigenvalues {-2 rho, d/dp of eq. 7}, both from the notes' formulas
+    # by central differences (step 1e-6: error ~1e-12 * third derivative, well inside 1e-8)
+    import json
+
+    from oracles import cosine_eq5
+
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "equilibria", "--model", "cosine-simsiam", "--rho", "0.01",
+                        "--sigma2", "0.5", "--n-phi", "2", "--n-psi", "1.5", "--trace", "0.5", "--eigen", "--json"],
+                       capture_output=True, text=True, check=True)
+    d = json.loads(r.stdout)
+    args = (0.01, 0.5, 2.0, 1.5, 0.5)
+    assert [e["stability"] for e in d["eigen"]] == ["unstable", "stable", "unstable", "stable"]
+    h = 1e-6
+    for e in d["eigen"]:
+        p, s = e["p"], e["s"]
+        assert s == pytest.approx(p * p, abs=1e-15)
+        assert max(abs(v) for v in cosine_eq5(p, s, *args)) < 1e-14
+        J = np.array([[(a - b) / (2 * h) for a, b in zip(cosine_eq5(p + h, s, *args), cosine_eq5(p - h, s, *args))],
+                      [(a - b) / (2 * h) for a, b in zip(cosine_eq5(p, s + h, *args), cosine_eq5(p, s - h, *args))]]).T
+        want = np.sort(np.linalg.eigvals(J).real)
+        got = np.sort([z[0] for z in e["jacobian_eigenvalues"]])
+        np.testing.assert_allclose(got, want, atol=1e-8)
+        assert np.min(np.abs(got + 0.02)) < 1e-8                           # the transverse rate -2 rho

@@ -155,6 +155,37 @@ def test_near_fold_consistent_with_integration(side):
     np.testing.assert_array_equal(pred, integ)
 
 
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_near_fold_random_points_consistent_with_integration(seed):
+    # K within 1e-9 relative of K_c on both sides, at random parameters; initial conditions around
+    # the (near-)double root, including between p3 and p4 on the Acute side (converge) which on the
+    # Collapse side is the slow bottleneck passage (collapse)
+    rng = np.random.default_rng(seed)
+    base = CosineParams(rho=0.05, sigma2=rng.uniform(0, 2), n_phi=10 ** rng.uniform(-0.5, 0.5),
+                        n_psi=10 ** rng.uniform(-0.5, 0.5), trace=rng.normal(0, 0.5))
+    rc = critical_value(base)
+    for side in (-1, 1):
+        params = CosineParams(rho=rc * (1 + side * 1e-9), sigma2=base.sigma2, n_phi=base.n_phi,
+                              n_psi=base.n_psi, trace=base.trace)
+        eq = find_equilibria(params)
+        assert eq.regime == ("Acute" if side < 0 else "Collapse")
+        assert len(eq.p) == (4 if side < 0 else 2)
+        # the fold root: Q'(p) = 10p^4 + 2Tp - N_Psi^2 = 0, p > 0 (notes sec. 5)
+        r = np.roots([10, 0, 0, 2 * base.trace, -base.n_psi**2])
+        pf = float(r[(np.abs(r.imag) < 1e-12) & (r.real > 0)].real[0])
+        p0 = pf * np.array([0.5, 0.999, 1.001, 1.5])
+        if side < 0:
+            p0 = np.append(p0, 0.5 * (eq.p[2] + eq.p[3]))
+        pred = predict_fate(params, p0)
+        theta = np.repeat([[params.rho, params.sigma2, params.n_phi, params.n_psi, params.trace]], p0.size, 0)
+        integ = integrated_fate("cosine-simsiam", theta, p0, t_end=1e8)     # bottleneck passage ~ 1e5-1e6
+        np.testing.assert_array_equal(pred, integ)
+        if side < 0:
+            assert list(pred) == [1, 1, 2, 2, 2]          # p3, p4 are within ~1e-4 pf of pf
+        else:
+            assert list(pred) == [1, 1, 1, 1]
+
+
 def test_regime_map_matches_closed_form():
     rho = np.logspace(-4, -1, 60)
     npsi = np.logspace(-1, 1.3, 50)
