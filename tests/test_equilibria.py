@@ -224,3 +224,24 @@ def test_cli_eigen_jacobian_against_notes():
         got = np.sort([z[0] for z in e["jacobian_eigenvalues"]])
         np.testing.assert_allclose(got, want, atol=1e-8)
         assert np.min(np.abs(got + 0.02)) < 1e-8                           # the transverse rate -2 rho
+
+
+def test_l2_eigen_equilibria_notes_worked_run():
+    # notes (Tian): sigma2 = 0.5, eta = 0.04, alpha_p = 1, beta = 0.4, the 3-D run converges to
+    # (0.623927, 0.389284, 1) (6 printed digits); collapsed state tau = beta / (beta - eta)
+    ee = find_eigen_equilibria(L2Params(eta=0.04, sigma2=0.5, alpha_p=1.0, beta=0.4))
+    np.testing.assert_allclose(ee.p[-1], 0.623927, atol=1e-6)
+    np.testing.assert_allclose(ee.s[-1], 0.389284, atol=1e-6)
+    assert ee.tau[-1] == 1.0 and ee.stability[-1] == "stable"
+    lo, hi = l2_roots(0.04, 0.5)
+    np.testing.assert_allclose(ee.p, [0.0, lo, hi], rtol=1e-14)
+    assert ee.tau[0] == pytest.approx(0.4 / 0.36, rel=1e-15) and ee.s[0] == 0.0
+    assert ee.stability == ("stable", "unstable", "stable")
+    # one eigenvalue -2 eta at the non-collapsed points (transverse to the parabola, notes)
+    for ev in ee.jacobian_eigenvalues[1:]:
+        assert np.min(np.abs(ev + 0.08)) < 1e-12
+    # alpha_p != 1 moves s = p^2 / alpha_p only
+    ee2 = find_eigen_equilibria(L2Params(eta=0.04, sigma2=0.5, alpha_p=2.0, beta=0.4))
+    np.testing.assert_allclose(ee2.s, ee.p**2 / 2, rtol=1e-14)
+    with pytest.raises(ParameterError, match="beta"):
+        find_eigen_equilibria(L2Params(eta=0.04, beta=0.0))
