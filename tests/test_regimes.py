@@ -228,3 +228,20 @@ def test_regime_map_cli(tmp_path):
                           "--x", "rho:-1:1:20", "--y", "n-psi:0.1:20:10", "--out", str(out)],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "rho" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_basins_worked_example_and_l2():
+    from dynamics.params import L2Params
+    from dynamics.regimes import basins
+
+    b = basins(CosineParams())
+    # notes sec. 5 table (Acute): p < p1 diverges, p1 < p < p3 collapses, p > p3 converges to p4
+    assert [f for *_, f in b] == ["diverge", "collapse", "collapse", "converge", "converge"]
+    np.testing.assert_allclose([lo for lo, *_ in b[1:]], [-1.09644864526, 0.0, 0.0454594076241, 0.955393937315],
+                               atol=1e-10)
+    # L2 (Tian eq. 16): collapse basin p < p_- (the negative side included), converge above
+    lo, hi = (1 - np.sqrt(1 - 4 * 0.05 * 1.5)) / 3, (1 + np.sqrt(1 - 4 * 0.05 * 1.5)) / 3
+    b = basins(L2Params(eta=0.05, sigma2=0.5))
+    assert [f for *_, f in b] == ["collapse", "collapse", "converge", "converge"]
+    np.testing.assert_allclose([b[1][1], b[2][1]], [lo, hi], rtol=1e-14)
+    assert [f for *_, f in basins(L2Params(eta=0.3, sigma2=0.5))] == ["collapse", "collapse"]   # Collapse
