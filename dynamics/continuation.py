@@ -13,7 +13,7 @@ The start point is the fold on one edge of the box, found by Brent's method on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import brentq
@@ -47,13 +47,17 @@ class Branches:
     values: np.ndarray
     p: np.ndarray
     stability: np.ndarray      # codes 0 stable, 1 unstable, 2 semi-stable, -1 none
-    folds: np.ndarray          # (m, 2): parameter value and double root of each fold
+    folds: np.ndarray          # (m, 2): parameter value and double root of each fold (saddle-node)
     model: str
     fixed: dict
+    #: (m, 2): parameter value and p = 0 where a branch crosses the collapsed state p = 0 (the double
+    #: root there is a transcritical exchange, e.g. rho = 0 or eta = 0, not a saddle-node)
+    transcritical: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
 
     def to_npz(self, path, **extra) -> None:
         save_npz_atomic(path, param=self.param, values=self.values, p=self.p, stability=self.stability,
-                        folds=self.folds, model=self.model, stability_names=np.array(STABILITY), **extra)
+                        folds=self.folds, transcritical=self.transcritical, model=self.model,
+                        stability_names=np.array(STABILITY), **extra)
 
 
 def _derivs(c, p):
@@ -169,13 +173,22 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     return u
 
 
-def saddle_node_curve(model: str, x_name: str, x_range, y_name: str, y_range, fixed: dict | None = None,
-                      ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
-    """Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
+def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None = None, x_range=None, y_range=None,
+                      *, ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
+    r"""Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
 
+    Continues :math:`P(p;x,y)=\partial_pP(p;x,y)=0` (Bao 2023 eq. 7: the double roots of the
+    quintic :math:`Q`, i.e. :math:`K=K_c`; Tian 2021 eq. 16: :math:`\eta=\eta_c`).
     ``log`` (default: automatic, for positive ranges spanning more than a decade) continues in
     log coordinates. Raises ParameterError if no fold crosses the box edges.
+
+    The earlier argument order ``(model, x_name, x_range, y_name, y_range, fixed)`` is still
+    accepted (recognised by a non-string third argument).
     """
+    if not isinstance(y_name, str):
+        x_range, y_name, y_range, fixed = y_name, fixed, x_range, y_range
+    if x_range is None or y_range is None:
+        raise ParameterError("saddle_node_curve needs x_range and y_range as (lo, hi); got None")
     fixed = {k: v for k, v in dict(fixed or {}).items() if k not in (x_name, y_name)}
     x_range = check_finite_array("x_range", x_range)
     y_range = check_finite_array("y_range", y_range)
@@ -245,7 +258,7 @@ def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None
         c = k.eqpoly(theta[i])
         for j in range(counts[i]):
             stab[i, j] = stability_code(c, roots[i, j], mult[i, j])
-    folds = []
+    folds, trans = [], []
     iv = _axis_index(model, param_name, k.PARAMS)
     for i in np.flatnonzero(np.diff(counts) != 0):
         # double root between values[i] and values[i+1]: Newton on (p, value)
@@ -279,5 +292,10 @@ def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None
                 ok = True
                 break
         if ok and min(a, b) - 1e-9 * abs(b - a) <= u[1] <= max(a, b) + 1e-9 * abs(b - a):
-            folds.append((u[1], u[0]))
-    return Branches(param_name, values, roots, stab, np.array(folds).reshape(-1, 2), model, fixed)
+            # a double root at p = 0 (within rounding of the roots' scale) is a transcritical point
+            if abs(u[0]) <= 1e-10 * max(1.0, float(np.max(np.abs(pos)))):
+                trans.append((u[1], 0.0))
+            else:
+                folds.append((u[1], u[0]))
+    return Branches(param_name, values, roots, stab, np.array(folds).reshape(-1, 2), model, fixed,
+                    np.array(trans).reshape(-1, 2))

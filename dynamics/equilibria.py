@@ -105,7 +105,31 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
     """
     n = P0.size - 1
-    D = P0[n - 1] - P1[n - 1]
+    return _max_DG(P0, dG, r, mu, ws) / (P0[n - 1] - P1[n - 1])
+
+
+@njit(cache=True)
+def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
+    r""":func:`critical_decay_ws` that reuses :math:`\max_{p>0}DG` when ``P0`` is bitwise the one of
+    the previous call (``memo``: that ``P0`` then the maximum; start it with NaN). Exact: the
+    maximum depends on ``P0`` only. In the cosine model ``P0`` depends on ``N_Psi`` and ``T``
+    alone, so along sigma2 or N_Phi a grid line needs one root search."""
+    n = P0.size - 1
+    same = True
+    for i in range(n + 1):
+        if memo[i] != P0[i]:
+            same = False
+            break
+    if not same:
+        for i in range(n + 1):
+            memo[i] = P0[i]
+        memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
+    return memo[n + 1] / (P0[n - 1] - P1[n - 1])
+
+
+@njit(cache=True)
+def _max_DG(P0, dG, r, mu, ws):
+    n = P0.size - 1
     # D G(p) = P0(p) / p = P0[0..n-1] as a polynomial (P0[n] == 0: p = 0 is always an equilibrium);
     # its critical points do not depend on D > 0, so divide only the few values compared
     G = P0[:n]
@@ -120,7 +144,6 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
                 v, _ = horner(G, m, r[i])
                 if v > best:
                     best = v
-    best = best / D
     return best
 
 
@@ -174,6 +197,8 @@ def find_equilibria(params) -> Equilibria:
 # The batch loops below take the kernel as their first argument and are compiled through
 # dynamics.kernels.bind_kernel, which binds it as a global so numba can cache them on disk.
 def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
+    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
+    # only, so bump this tag whenever dynamics.roots or the functions called here change
     n = theta.shape[0]
     block = 512
     for b in prange((n + block - 1) // block):
@@ -182,6 +207,7 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
         dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
         P0 = np.empty(npoly)
         P1 = np.empty(npoly)
+        memo = np.full(npoly + 1, np.nan)
         for i in range(b * block, min(n, (b + 1) * block)):
             t[:] = theta[i]
             decay = t[decay_index]
@@ -189,18 +215,21 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
             eqpoly(t, P0)
             t[decay_index] = 1.0
             eqpoly(t, P1)
-            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
             crits[i] = c
             codes[i] = regime_code(decay, c)
 
 
 def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits):
+    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
+    # only, so bump this tag whenever dynamics.roots or the functions called here change
     # the grid is never materialised: each row builds its parameter vector on the fly
     for a in prange(ys.size):
         t = base.copy()
         dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
         P0 = np.empty(npoly)
         P1 = np.empty(npoly)
+        memo = np.full(npoly + 1, np.nan)
         t[iy] = ys[a]
         for b in range(xs.size):
             t[ix] = xs[b]
@@ -210,20 +239,49 @@ def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits
             t[decay_index] = 1.0
             eqpoly(t, P1)
             t[decay_index] = decay
-            c = critical_decay_ws(P0, P1, dG, r, mu, ws)
+            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
             crits[a, b] = c
             codes[a, b] = regime_code(decay, c)
 
 
+@njit(cache=True, parallel=True)
+def _codes_outer(decay_x, crit_y, codes, crits):
+    # regime codes when the decay varies along x only and the critical decay along y only
+    for a in prange(crit_y.size):
+        for b in range(decay_x.size):
+            crits[a, b] = crit_y[a]
+            codes[a, b] = regime_code(decay_x[b], crit_y[a])
+
+
 def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
-    """Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``."""
+    r"""Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``.
+
+    The critical decay does not depend on the decay itself (it is :math:`\max_{p>0}G(p)`, see the
+    module docstring), so when one axis is the decay parameter it is computed once per line of
+    the other axis (n instead of n^2 polynomial root searches) and the codes are an outer
+    comparison; otherwise every grid point gets its own root search.
+    """
     k = kernels(model)
     xs = np.ascontiguousarray(xs, dtype=np.float64)
     ys = np.ascontiguousarray(ys, dtype=np.float64)
+    base_theta = np.asarray(base_theta, np.float64)
+    di = k.PARAMS.index(DECAY[model][1])
     codes = np.empty((ys.size, xs.size), dtype=np.int8)
     crits = np.empty((ys.size, xs.size))
-    _bound(_regimes_grid, k, "eqpoly_into")(np.asarray(base_theta, np.float64), ix, xs, iy, ys,
-                  k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    grid = _bound(_regimes_grid, k, "eqpoly_into")
+    if di in (ix, iy) and ix != iy:
+        other, ov = (iy, ys) if di == ix else (ix, xs)
+        c_codes = np.empty((ov.size, 1), dtype=np.int8)
+        c_line = np.empty((ov.size, 1))
+        grid(base_theta, di, np.array([0.0]), other, ov, di, k.NPOLY, c_codes, c_line)
+        if di == ix:
+            _codes_outer(xs, np.ascontiguousarray(c_line[:, 0]), codes, crits)
+        else:
+            ct, rt = np.empty((xs.size, ys.size), dtype=np.int8), np.empty((xs.size, ys.size))
+            _codes_outer(ys, np.ascontiguousarray(c_line[:, 0]), ct, rt)
+            codes[:], crits[:] = ct.T, rt.T
+        return codes, crits
+    grid(base_theta, ix, xs, iy, ys, di, k.NPOLY, codes, crits)
     return codes, crits
 
 
@@ -238,6 +296,8 @@ def regimes_batch(model: str, theta: np.ndarray):
 
 
 def _roots_batch(eqpoly, theta, roots, mult, counts):
+    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
+    # only, so bump this tag whenever dynamics.roots or the functions called here change
     for i in prange(theta.shape[0]):
         c = eqpoly(theta[i])
         for j in range(roots.shape[1]):
@@ -264,43 +324,79 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
     return roots, mult, counts
 
 
-# --- the cosine eigen system per mode ---------------------------------------------------------
+# --- eigen systems: the cosine (p, s) system per mode, the L2 (p, s, tau) system ---------------
 @dataclass(frozen=True)
 class EigenEquilibria:
-    """Equilibria (p, s) of one mode of the cosine eigen system at frozen N_Phi, N_Psi, T."""
+    """Equilibria of an eigen system: one mode ``(p, s)`` of the cosine model at frozen N_Phi, N_Psi,
+    T, or ``(p, s, tau)`` of the L2 model (``tau`` is None for the cosine models)."""
 
     p: np.ndarray
     s: np.ndarray
-    jacobian_eigenvalues: np.ndarray   # (n, 2) complex
+    jacobian_eigenvalues: np.ndarray   # (n, dim) complex
     stability: tuple
+    tau: np.ndarray | None = None
+
+
+def _jacobian_stability(k, states, theta):
+    n = len(k.STATE)
+    J = np.zeros((n, n))
+    eigs, stab = [], []
+    for y in states:
+        k.jac(np.asarray(y, float), theta, J)
+        ev = np.linalg.eigvals(J)
+        eigs.append(ev)
+        re = ev.real
+        stab.append("stable" if np.all(re < 0) else ("unstable" if np.any(re > 0) else "semi-stable"))
+    return np.array(eigs).reshape(len(states), n), tuple(stab)
 
 
 def find_eigen_equilibria(params) -> EigenEquilibria:
-    r"""Equilibria of :math:`(\dot p,\dot s)` (Bao eq. 5) for one mode.
+    r"""Equilibria of the eigen system and their stability from the Jacobian's eigenvalues.
 
-    With :math:`\rho>0`, :math:`\frac{d}{dt}(s-p^2)=-2\rho(s-p^2)` forces :math:`s=p^2` at any
-    equilibrium, so they are the reduced roots lifted to the parabola; stability from the
-    eigenvalues of the 2x2 Jacobian (generated by SymPy).
+    Cosine (Bao eq. 5, one mode, :math:`N_\Phi,N_\Psi,T` frozen): with :math:`\rho>0`,
+    :math:`\frac{d}{dt}(s-p^2)=-2\rho(s-p^2)` (eq. 6) forces :math:`s=p^2`, so the equilibria are
+    the reduced roots lifted to the parabola.
+
+    L2 (Tian eqs. 11-13, state :math:`(p,s,\tau)`, :math:`\eta>0`, :math:`\beta>0`): eq. 14 forces
+    :math:`s=p^2/\alpha_p`; :math:`p\ne0` then gives :math:`p(\tau-(1+\sigma^2)p)=\eta`, which
+    turns :math:`\dot\tau` into :math:`\beta(1-\tau)`, so :math:`\tau=1` and :math:`p=p_\pm`
+    (eq. 16 at :math:`\tau=1`); :math:`p=0` gives :math:`s=0`, :math:`\tau=\beta/(\beta-\eta)`
+    (needs :math:`\beta>\eta`; the notes' collapsed-state limit).
     """
+    from dataclasses import replace as _replace
+
     from symbolic.codegen import load_kernels
 
+    if params.MODEL == "l2-byol":
+        if params.eta <= 0:
+            raise ParameterError(f"eta must be in (0, inf) for eigen equilibria (at eta = 0 they form lines); "
+                                 f"got {params.eta!r}")
+        if params.beta <= 0:
+            raise ParameterError(f"beta must be in (0, inf) for eigen equilibria of the (p, s, tau) system "
+                                 f"(at beta = 0 they form a curve); got {params.beta!r}")
+        red = find_equilibria(_replace(params, tau=1.0))
+        k = load_kernels("l2-byol", "eigen")
+        states = []
+        for pv in red.p:
+            if pv == 0.0:
+                if params.beta > params.eta:
+                    states.append((0.0, 0.0, params.beta / (params.beta - params.eta)))
+            else:
+                states.append((pv, pv * pv / params.alpha_p, 1.0))
+        Y = np.array(states, float).reshape(-1, 3)
+        eigs, stab = _jacobian_stability(k, Y, params.as_array(k.PARAMS))
+        return EigenEquilibria(Y[:, 0].copy(), Y[:, 1].copy(), eigs, stab, Y[:, 2].copy())
     if params.MODEL not in ("cosine-simsiam", "cosine-simsiam-delta"):
-        raise ParameterError(f"model must be a cosine model for eigen equilibria; got {params.MODEL!r}")
+        raise ParameterError(f"model must be cosine-simsiam, cosine-simsiam-delta or l2-byol for eigen "
+                             f"equilibria; got {params.MODEL!r}")
     if params.rho <= 0:
         raise ParameterError(f"rho must be in (0, inf) for eigen equilibria (at rho = 0 the parabola "
                              f"is not attracting); got {params.rho!r}")
     red = find_equilibria(params)
     k = load_kernels(params.MODEL, "eigen")
-    theta = params.as_array(k.PARAMS)
-    J = np.zeros((2, 2))
-    eigs, stab = [], []
-    for pv in red.p:
-        k.jac(np.array([pv, pv * pv]), theta, J)
-        ev = np.linalg.eigvals(J)
-        eigs.append(ev)
-        re = ev.real
-        stab.append("stable" if np.all(re < 0) else ("unstable" if np.any(re > 0) else "semi-stable"))
-    return EigenEquilibria(red.p.copy(), red.p**2, np.array(eigs), tuple(stab))
+    Y = np.column_stack([red.p, red.p**2])
+    eigs, stab = _jacobian_stability(k, Y, params.as_array(k.PARAMS))
+    return EigenEquilibria(red.p.copy(), red.p**2, eigs, stab)
 
 
 def rho_c_closed_form(sigma2: float, n_phi: float, n_psi: float) -> float:

@@ -49,7 +49,8 @@ def _fate(c, roots, count, p0):
     n = c.size - 1
     for j in range(count):
         if p0 == roots[j]:
-            return 1 if p0 == 0.0 else (2 if p0 > 0.0 else 0)
+            # exactly on an equilibrium: it stays there (what an integrator reports)
+            return 1 if p0 == 0.0 else 2
     f, _ = horner(c, n, p0)
     if f > 0.0:
         for j in range(count):
@@ -65,6 +66,8 @@ def _fate(c, roots, count, p0):
 
 
 def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamics.kernels.bind_kernel
+    # (numba's cache of a bound loop does not see edits of the functions it calls: change this
+    # source, e.g. this revision tag, whenever _fate or dynamics.roots change. Revision: 3)
     for i in prange(p0.size):
         c = eqpoly(theta[i])
         out[i] = _fate(c, roots[i], counts[i], p0[i])
@@ -76,6 +79,27 @@ def predict_fate(params, p0) -> np.ndarray:
     k = kernels(params.MODEL)
     theta = np.tile(_theta(params, k), (p0.size, 1))          # writable and contiguous for numba
     return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
+
+
+def basins(params) -> list:
+    """Basins on the line: ``[(lo, hi, fate name), ...]`` ascending, split at the equilibria
+    (``-inf``/``inf`` at the ends; each open interval has one fate, the flow being monotone there).
+
+    Worked example (theory notes sec. 5, Acute): ``(-inf, p1, diverge), (p1, 0, collapse),
+    (0, p3, collapse), (p3, p4, converge), (p4, inf, converge)``.
+    """
+    from .equilibria import equilibria_batch
+
+    k = kernels(params.MODEL)
+    theta = np.ascontiguousarray(_theta(params, k)[None, :])
+    roots, count = equilibria_batch(params.MODEL, theta)
+    r = roots[0, :count[0]]
+    edges = np.concatenate([[-np.inf], r, [np.inf]])
+    span = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
+    probes = np.array([r[0] - span if r.size else 0.0] + [0.5 * (a + b) for a, b in zip(r[:-1], r[1:])]
+                      + ([r[-1] + span] if r.size else []))
+    codes = predict_fate_batch(params.MODEL, np.repeat(theta, probes.size, 0), probes)
+    return [(float(lo), float(hi), FATES[int(c)]) for lo, hi, c in zip(edges[:-1], edges[1:], codes)]
 
 
 def predict_fate_batch(model: str, theta, p0) -> np.ndarray:

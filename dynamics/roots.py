@@ -59,9 +59,13 @@ def _bracketed(c, n, lo, hi, flo, fhi):
         else:
             hi = x
         xn = x - f / d if d != 0.0 else 0.5 * (lo + hi)
+        if d != 0.0 and abs(xn - x) <= 4.0 * EPS * max(abs(xn), 1e-300):
+            # converged to rounding; test this before the bracket, since a step this small may round
+            # onto the bracket end just moved to x (a bisection restart would then crawl back)
+            return xn if lo <= xn <= hi else x
         if not (lo < xn < hi):
             xn = 0.5 * (lo + hi)
-        if abs(xn - x) <= 4.0 * EPS * max(abs(xn), 1e-300) or hi - lo <= 4.0 * EPS * max(abs(lo), abs(hi)):
+        if hi - lo <= 4.0 * EPS * max(abs(lo), abs(hi)):
             return xn
         x = xn
     return x

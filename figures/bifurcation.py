@@ -29,6 +29,9 @@ def plot_branches(b, path):
             done.add(lab)
     if b.folds.size:
         ax.plot(b.folds[:, 0], b.folds[:, 1], "ko", ms=5, label="fold")
+    tc = getattr(b, "transcritical", np.empty((0, 2)))
+    if tc.size:
+        ax.plot(tc[:, 0], tc[:, 1], "kD", ms=4, mfc="white", label="transcritical")
     ax.axhline(0, color="0.7", lw=0.6, zorder=0)
     ax.set_xlabel(LABELS.get(b.param, b.param))
     ax.set_ylabel(r"equilibrium $p$")

@@ -58,7 +58,7 @@ def regime_map_figure(out_dir, fast=False):
     n = 80 if fast else 400
     fixed = {"sigma2": 0.5, "n_phi": 20.0, "trace": 0.0}
     m = regime_map("cosine-simsiam", "rho", np.logspace(-4, -1, n), "n_psi", np.logspace(-1, np.log10(20), n), fixed)
-    folds = saddle_node_curve("cosine-simsiam", "rho", (1e-4, 1e-1), "n_psi", (0.1, 20), fixed)
+    folds = saddle_node_curve("cosine-simsiam", "rho", "n_psi", fixed, (1e-4, 1e-1), (0.1, 20))
     from pathlib import Path
 
     return plot_regime_map(m, Path(out_dir) / "regime_map_rho_npsi.png", folds)

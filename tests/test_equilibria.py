@@ -121,3 +121,127 @@ def test_cli_json_contract():
     d = json.loads(r.stdout)
     assert [e["p"] for e in d["equilibria"]] == pytest.approx([0, 0.0544466578, 0.6122200088], abs=1e-10)
     assert d["critical"] == {"name": "eta_c", "value": pytest.approx(1 / 6, rel=1e-15)}
+
+
+def test_cosine_boundary_at_rho_c():
+    # at rho = rho_c the two positive roots merge: Q = Q' = 0 with Q' = 10p^4 + 2Tp - N_Psi^2 (notes sec. 5)
+    base = CosineParams()
+    rc = critical_value(base)
+    eq = find_equilibria(CosineParams(rho=rc, sigma2=0.5, n_phi=2.0, n_psi=1.5, trace=0.5))
+    assert eq.regime == "Boundary"
+    assert eq.stability == ("unstable", "stable", "semi-stable")
+    pf = eq.p[2]
+    # |Q'| at an exact double root found to ~sqrt(eps) accuracy: Q'(p) ~ Q'' * 1e-8 ~ 1e-7
+    assert abs(10 * pf**4 + 2 * 0.5 * pf - 1.5**2) < 1e-6
+    assert abs(cosine_eq7(pf, rc, 0.5, 2.0, 1.5, 0.5)) < 1e-14
+
+
+def _scan_roots(f, lo, hi, n=200001):
+    """Oracle: sign changes of f on a dense grid, refined by brentq (independent of dynamics.roots)."""
+    from scipy.optimize import brentq
+
+    x = np.linspace(lo, hi, n)
+    y = f(x)
+    out = [float(a) for a, v in zip(x, y) if v == 0.0]
+    for i in np.flatnonzero(np.sign(y[:-1]) * np.sign(y[1:]) < 0):
+        out.append(brentq(f, x[i], x[i + 1], xtol=1e-15, rtol=1e-15))
+    return np.sort(out)
+
+
+@pytest.mark.parametrize("sums", [(0.0, 0.0, 0.0, 0.0, 0.0), (0.4, 0.1, 0.2, 0.05, 0.1), (2.0, -0.3, 0.5, -0.1, 0.3)])
+def test_delta_model_equilibria_against_scan(sums):
+    from dynamics.params import CosineDeltaParams
+
+    params = CosineDeltaParams(rho=0.02, sigma2=0.5, n_phi=2.0, n_psi=1.5, trace=0.4, sum_p0s2=sums[0],
+                               sum_p1s2=sums[1], sum_p2s2=sums[2], sum_p3s2=sums[3], sum_p4s2=sums[4])
+    eq = find_equilibria(params)
+    k = load_kernels("cosine-simsiam-delta", "reduced")
+    theta = params.as_array(k.PARAMS)
+    rhs = np.vectorize(lambda p: k.rhs_p(p, *theta))
+    bound = 1.1 * max(2.0, np.max(np.abs(eq.p)))
+    want = _scan_roots(rhs, -bound, bound)
+    assert len(eq.p) == len(want)
+    np.testing.assert_allclose(eq.p, want, atol=1e-12)               # both refine simple roots to rounding
+    # stability: sign of the rhs just right of each root (slope sign)
+    for pv, st in zip(eq.p, eq.stability):
+        slope = k.rhs_p(pv + 1e-6, *theta) - k.rhs_p(pv - 1e-6, *theta)
+        assert st == ("stable" if slope < 0 else "unstable")
+    # the eigen (p, s) system of one mode vanishes at (p, p^2), Jacobian stability agrees
+    ke = load_kernels("cosine-simsiam-delta", "eigen")
+    ee = find_eigen_equilibria(params)
+    the = params.as_array(ke.PARAMS)
+    out = np.empty(2)
+    for pv, sv, st in zip(ee.p, ee.s, ee.stability):
+        ke.rhs(np.array([pv, sv]), the, out)
+        assert np.max(np.abs(out)) < 1e-12
+    assert ee.stability == eq.stability
+
+
+def test_equilibria_batch_matches_pointwise():
+    rng = np.random.default_rng(3)
+    n = 200
+    theta = np.column_stack([10 ** rng.uniform(-3, 0, n), rng.uniform(0, 2, n), rng.uniform(0.2, 5, n),
+                             rng.uniform(0.2, 5, n), rng.normal(0, 1, n)])
+    from dynamics.equilibria import equilibria_batch
+
+    roots, count = equilibria_batch("cosine-simsiam", theta)
+    for i in range(n):
+        eq = find_equilibria(CosineParams(*theta[i]))
+        assert count[i] == len(eq.p)
+        # same algorithm compiled in two functions: LLVM may contract differently (an ulp or two)
+        np.testing.assert_allclose(roots[i, :count[i]], eq.p, rtol=1e-15, atol=1e-300)
+        assert np.all(np.isnan(roots[i, count[i]:]))
+        # the oracle: numpy.roots of p Q(p) (notes sec. 4), real parts of numerically real roots
+        rho, s2, nphi, npsi, T = theta[i]
+        K = rho * (1 + s2) * nphi * npsi**3
+        ref = np.roots([2, 0, 0, T, -npsi**2, K])
+        ref = np.sort(np.append(ref[np.abs(ref.imag) < 1e-7].real, 0.0))
+        np.testing.assert_allclose(roots[i, :count[i]], ref, atol=1e-7)   # numpy.roots: ~1e-8 near close pairs
+
+
+def test_cli_eigen_jacobian_against_notes():
+    # (p, s) system of one mode (Bao eq. 5, notes sec. 3) at frozen N_Phi, N_Psi, T: equilibria on the
+    # parabola s = p^2 and Jacobian eigenvalues {-2 rho, d/dp of eq. 7}, both from the notes' formulas
+    # by central differences (step 1e-6: error ~1e-12 * third derivative, well inside 1e-8)
+    import json
+
+    from oracles import cosine_eq5
+
+    r = subprocess.run([sys.executable, "-m", "sims.cli", "equilibria", "--model", "cosine-simsiam", "--rho", "0.01",
+                        "--sigma2", "0.5", "--n-phi", "2", "--n-psi", "1.5", "--trace", "0.5", "--eigen", "--json"],
+                       capture_output=True, text=True, check=True)
+    d = json.loads(r.stdout)
+    args = (0.01, 0.5, 2.0, 1.5, 0.5)
+    assert [e["stability"] for e in d["eigen"]] == ["unstable", "stable", "unstable", "stable"]
+    h = 1e-6
+    for e in d["eigen"]:
+        p, s = e["p"], e["s"]
+        assert s == pytest.approx(p * p, abs=1e-15)
+        assert max(abs(v) for v in cosine_eq5(p, s, *args)) < 1e-14
+        J = np.array([[(a - b) / (2 * h) for a, b in zip(cosine_eq5(p + h, s, *args), cosine_eq5(p - h, s, *args))],
+                      [(a - b) / (2 * h) for a, b in zip(cosine_eq5(p, s + h, *args), cosine_eq5(p, s - h, *args))]]).T
+        want = np.sort(np.linalg.eigvals(J).real)
+        got = np.sort([z[0] for z in e["jacobian_eigenvalues"]])
+        np.testing.assert_allclose(got, want, atol=1e-8)
+        assert np.min(np.abs(got + 0.02)) < 1e-8                           # the transverse rate -2 rho
+
+
+def test_l2_eigen_equilibria_notes_worked_run():
+    # notes (Tian): sigma2 = 0.5, eta = 0.04, alpha_p = 1, beta = 0.4, the 3-D run converges to
+    # (0.623927, 0.389284, 1) (6 printed digits); collapsed state tau = beta / (beta - eta)
+    ee = find_eigen_equilibria(L2Params(eta=0.04, sigma2=0.5, alpha_p=1.0, beta=0.4))
+    np.testing.assert_allclose(ee.p[-1], 0.623927, atol=1e-6)
+    np.testing.assert_allclose(ee.s[-1], 0.389284, atol=1e-6)
+    assert ee.tau[-1] == 1.0 and ee.stability[-1] == "stable"
+    lo, hi = l2_roots(0.04, 0.5)
+    np.testing.assert_allclose(ee.p, [0.0, lo, hi], rtol=1e-14)
+    assert ee.tau[0] == pytest.approx(0.4 / 0.36, rel=1e-15) and ee.s[0] == 0.0
+    assert ee.stability == ("stable", "unstable", "stable")
+    # one eigenvalue -2 eta at the non-collapsed points (transverse to the parabola, notes)
+    for ev in ee.jacobian_eigenvalues[1:]:
+        assert np.min(np.abs(ev + 0.08)) < 1e-12
+    # alpha_p != 1 moves s = p^2 / alpha_p only
+    ee2 = find_eigen_equilibria(L2Params(eta=0.04, sigma2=0.5, alpha_p=2.0, beta=0.4))
+    np.testing.assert_allclose(ee2.s, ee.p**2 / 2, rtol=1e-14)
+    with pytest.raises(ParameterError, match="beta"):
+        find_eigen_equilibria(L2Params(eta=0.04, beta=0.0))

@@ -1,7 +1,8 @@
 """Equilibrium branches versus one parameter with stability, folds located by Newton.
 
 Writes an NPZ with keys param, values, p (n, k) NaN-padded ascending, stability (codes 0 stable,
-1 unstable, 2 semi-stable, -1 none) and folds (m, 2: parameter value, double root).
+1 unstable, 2 semi-stable, -1 none), folds (m, 2: parameter value, double root; saddle-nodes) and
+transcritical (m, 2: parameter value, 0; double roots at p = 0).
 """
 NAME = "bifurcation"
 HELP = "equilibria versus one parameter (stability along the branches, folds)"
@@ -33,6 +34,8 @@ def run(args) -> int:
     b.to_npz(args.out)
     for v, pf in b.folds:
         print(f"fold at {field} = {v:.12g}, p = {pf:.12g}")
+    for v, _ in b.transcritical:
+        print(f"transcritical (a branch crosses p = 0) at {field} = {v:.12g}")
     print(f"wrote {args.out}")
     if args.plot:
         from figures.bifurcation import plot_branches

@@ -13,7 +13,8 @@ def add_arguments(p):
     add_model_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--eigen", action="store_true",
-                   help="also the (p, s) equilibria of one mode of the cosine eigen system (Jacobian eigenvalues)")
+                   help="also the equilibria of the eigen system: (p, s) of one cosine mode, or (p, s, tau) of L2 "
+                        "(needs --beta > 0); stability from the Jacobian eigenvalues")
 
 
 def run(args) -> int:
@@ -31,6 +32,9 @@ def run(args) -> int:
         out["eigen"] = [{"p": float(a), "s": float(b), "stability": st,
                          "jacobian_eigenvalues": [[float(z.real), float(z.imag)] for z in ev]}
                         for a, b, st, ev in zip(ee.p, ee.s, ee.stability, ee.jacobian_eigenvalues)]
+        if ee.tau is not None:
+            for e, t in zip(out["eigen"], ee.tau):
+                e["tau"] = float(t)
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
@@ -39,6 +43,7 @@ def run(args) -> int:
     for e in out["equilibria"]:
         print(f"  p = {e['p']: .15g}   {e['stability']}")
     for e in out.get("eigen", []):
-        print(f"  (p, s) = ({e['p']: .10g}, {e['s']:.10g})  {e['stability']}  "
+        tau = f", tau = {e['tau']:.10g}" if "tau" in e else ""
+        print(f"  (p, s) = ({e['p']: .10g}, {e['s']:.10g}){tau}  {e['stability']}  "
               f"eig J = {e['jacobian_eigenvalues']}")
     return 0

@@ -51,7 +51,7 @@ def run(args) -> int:
             from dynamics.continuation import saddle_node_curve
 
             try:
-                folds = saddle_node_curve(args.model, xf, (xv.min(), xv.max()), yf, (yv.min(), yv.max()), fixed)
+                folds = saddle_node_curve(args.model, xf, yf, fixed, (xv.min(), xv.max()), (yv.min(), yv.max()))
             except Exception as e:  # a missing fold is reported, the map is still drawn
                 print(f"no fold curve overlaid: {e}")
         for path in plot_regime_map(m, args.plot, folds=folds):
