@@ -74,3 +74,13 @@ def test_infonce_eigenvalues_scale_as_sigma_minus_4():
     # reduced: 800 steps at the larger step lr_c = 0.4 (the full figure: 5000 steps, lr_c = 0.1, slopes -3.94)
     r = ziyin.fig2_left(sigmas=(4.0, 8.0), steps=800, fit_from=4.0, lr_c=0.4)
     assert np.all(np.abs(r["slopes"] + 4) < 0.3) and np.all(r["measured"] > 0)
+
+
+def test_weighted_infonce_collapse_needs_the_self_term():
+    # reduced (1000 Adam steps, 4 draws; the full run: 5000 steps, 8 draws, 8 of 8 below 1e-4 with the
+    # self term, 1 of 8 with the printed eq. 3). Eq. 4 predicts 8 collapsed modes at N = 64, seed 0.
+    r = ziyin.weighted_collapse(64, steps=1000, replicas=4)
+    s, p = r["weighted-self"], r["weighted-printed"]
+    assert s["k"] == p["k"] == 8
+    assert s["smallest_rel"].max() < 1e-3 < p["smallest_rel"].max()   # measured: 1.9e-4 and 2.0e-2
+    assert s["n_below"] > p["n_below"]                                  # measured: 6 and 2

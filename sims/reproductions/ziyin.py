@@ -203,8 +203,8 @@ def fig2_figure(out_dir, fast=False):
     from figures.ziyin_fig2 import draw
 
     if fast:
-        left = fig2_left(sigmas=(4.0, 8.0), steps=200)
-        mid = fig2_mid(ns=(64,), steps=200, replicas=1)
+        left = fig2_left(sigmas=(4.0, 8.0), steps=60, lr_c=0.4)
+        mid = fig2_mid(ns=(64,), steps=60, replicas=1)
     else:
         left, mid = fig2_left(sigmas=(2.0, 3.0, 4.0, 6.0, 8.0)), fig2_mid()
     fig2_figure.last = (left, mid)
@@ -215,6 +215,6 @@ def fig3_figure(out_dir, fast=False):
     """Registered target ``ziyin-fig3``: trains Fig. 3 (normalised outputs) and draws :mod:`figures.ziyin_fig3`."""
     from figures.ziyin_fig3 import draw
 
-    res = fig3(sigmas=(0.0, 0.5), steps=200) if fast else fig3()
+    res = fig3(sigmas=(0.0, 0.5), steps=60) if fast else fig3()
     fig3_figure.last = res
     return draw(res, out_dir)
