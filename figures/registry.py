@@ -17,14 +17,15 @@ FIGURES = {
     "jing-fig3": ("figures.jing", "fig3", "Jing Fig. 3 (one-layer theory): noisy-block singular values versus k"),
     "jing-fig6": ("figures.jing", "fig6", "Jing Fig. 6 style: two-layer singular values over time (aligned ODE)"),
     "ziyin-fig2": ("sims.reproductions.ziyin", "fig2_figure",
-                   "Ziyin Fig. 2 trained: InfoNCE eigenvalues vs sigma (slope -4); weighted InfoNCE vs N, printed eq. 3 "
-                   "and the self-term variant (torch)"),
+                   "Ziyin Fig. 2 trained: InfoNCE eigenvalues vs sigma (slope -4); weighted InfoNCE vs N, "
+                   "printed eq. 3 and the self-term variant (torch)"),
     "ziyin-fig3": ("sims.reproductions.ziyin", "fig3_figure",
                    "Ziyin Fig. 3 trained: normalised outputs, smallest eigenvalues vs sigma (torch)"),
     "jing-fig3-trained": ("sims.reproductions.jing", "fig3_figure",
                           "Jing Fig. 3 trained: one-layer spectrum vs noise k, Gaussian and dot kernels (torch)"),
     "jing-fig56": ("sims.reproductions.jing", "fig56_figure",
-                   "Jing Figs. 5/6 trained: alignment |V2^T U1|, singular values, aligned ODE vs two-layer flow (torch)"),
+                   "Jing Figs. 5/6 trained: alignment |V2^T U1|, singular values, aligned ODE vs two-layer "
+                   "flow (torch)"),
     "jing-fig11-trained": ("sims.reproductions.jing", "fig11_figure",
                            "Jing Fig. 11 trained: collapsed embedding dimensions vs depth, linear and ReLU (torch)"),
     "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),

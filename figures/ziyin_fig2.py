@@ -50,6 +50,6 @@ def draw(left: dict, mid: dict, out_dir) -> list:
         ax.set_ylabel(r"eigenvalues of $W^\top W$ / largest")
         ax.set_title(f"weighted InfoNCE, {names[variant]}:\nred x = the k smallest, k = modes eq. 4 predicts collapsed;"
                      " n/k below 1e-4", fontsize=7)
-    fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only with the self term; "
-                 "the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
+    fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only "
+                 "with the self term; the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
     return save(fig, out_dir, "ziyin_fig2")

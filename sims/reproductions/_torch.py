@@ -33,7 +33,9 @@ def logits(z1, z2, kernel: str = "gaussian", tau: float = 0.1):
 
 
 def infonce(z1, z2, kernel: str = "gaussian", tau: float = 0.1):
-    r"""InfoNCE, :math:`-\frac1N\sum_i\log\frac{e^{\ell_{ii}}}{\sum_j e^{\ell_{ij}}}` (Ziyin eq. 1, Jing eq. 2, mean over i)."""
+    r"""InfoNCE, :math:`-\frac1N\sum_i\log\frac{e^{\ell_{ii}}}{\sum_j e^{\ell_{ij}}}`.
+
+    Ziyin eq. 1, Jing eq. 2 (mean over i instead of the sum)."""
     import torch
 
     lg = logits(z1, z2, kernel, tau)

@@ -117,7 +117,8 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
     degenerate pairs need not align), ``active`` (non-degenerate modes whose singular value of
     :math:`W_1` ends above twice the largest initial one: the conserved
     :math:`W_1W_1^\top-W_2^\top W_2` is of the initial scale, so only modes that outgrow it become
-    balanced and hence aligned; with the dot kernel at temperature 0.1 few modes grow that much), the history ``steps``, ``sv1``, ``sv2`` (time, 16), the final
+    balanced and hence aligned; with the dot kernel at temperature 0.1 few modes grow that much),
+    the history ``steps``, ``sv1``, ``sv2`` (time, 16), the final
     embedding-covariance eigenvalues and the collapsed count (< ``COLLAPSE_TOL`` x largest).
     """
     import torch

@@ -47,9 +47,11 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
     or ``sgd`` (plain), both with ``lr`` decayed to 0 on a cosine schedule; ``replicas`` augmentation
     draws per step. ``noise="matched"``: Gaussian noise projected off the span of :math:`[1,\\hat X_c]` and
     orthonormalised, so that each step's empirical second moments are exact
-    (:math:`\\epsilon^\\top\\epsilon/N=\\sigma^2I`, :math:`\\epsilon^\\top\\epsilon'=0`, :math:`\\hat X_c^\\top\\epsilon=0`; needs
+    (:math:`\\epsilon^\\top\\epsilon/N=\\sigma^2I`, :math:`\\epsilon^\\top\\epsilon'=0`,
+    :math:`\\hat X_c^\\top\\epsilon=0`; needs
     :math:`N\\ge3\\cdot32+1`): the loss's quadratic part is then the same every step, which removes the
-    noise-induced drift (see :func:`safe_sgd`) at leading order. :math:`W(0)` is ``init_scale`` times a random orthogonal matrix (default: the
+    noise-induced drift (see :func:`safe_sgd`) at leading order.
+    :math:`W(0)` is ``init_scale`` times a random orthogonal matrix (default: the
     theory's largest singular value, or :math:`1/\\sqrt{32}` with normalisation).
     """
     import torch
@@ -116,7 +118,8 @@ def fig2_left(sigmas=(2.0, 3.0, 4.0, 5.0, 6.0, 8.0), *, n=128, steps=5000, fit_f
               noise="matched", lr_c=0.1) -> dict:
     r"""Fig. 2 left: the three smallest eigenvalues of :math:`W^\top W` versus :math:`\sigma` (InfoNCE).
 
-    Theory (Theorem 1, :math:`B=\hat A_0`, :math:`C=\sigma^2I`): :math:`\lambda_i=a_i/(2(a_i+\sigma^2)^2)\propto\sigma^{-4}`.
+    Theory (Theorem 1, :math:`B=\hat A_0`, :math:`C=\sigma^2I`):
+    :math:`\lambda_i=a_i/(2(a_i+\sigma^2)^2)\propto\sigma^{-4}`.
     Returns the measured and theoretical three smallest eigenvalues per sigma and the fitted log-log
     slope of each measured eigenvalue for ``sigma >= fit_from``. Plain SGD, :math:`\eta=c/\sigma^2` (``lr_c``)
     decayed on a cosine, with moment-matched noise (``noise="matched"``, see :func:`train_linear`);
