@@ -112,7 +112,9 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
                         record_every=100) -> dict:
     """Jing Figs. 5/6: two bias-free layers from :math:`U\\operatorname{diag}(e^{-0.35k})V^\\top`, isotropic noise.
 
-    Returns the final alignment matrix ``A = |V_2^T U_1|`` (with ``diag``), ``nondegenerate`` (modes
+    Returns the final alignment matrix ``A = |V_2^T U_1|`` (with ``diag``; ``best``, the largest entry
+    per column, measures alignment up to the pairing of modes: when the singular values of :math:`W_1`
+    and :math:`W_2` are ranked differently, as with the dot kernel, ``A`` is a permutation), ``nondegenerate`` (modes
     whose singular values of :math:`W_1` are separated from both neighbours by more than 1% relative;
     degenerate pairs need not align), ``active`` (non-degenerate modes whose singular value of
     :math:`W_1` ends above twice the largest initial one: the conserved
@@ -138,7 +140,7 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
     sep[1:] &= gap > 0.01
     sv1 = np.array([h[1][0] for h in hist])
     active = sep & (s1 > 2 * sv1[0].max()) if len(hist) else sep
-    return {"A": A, "diag": np.diag(A).copy(), "nondegenerate": sep, "active": active,
+    return {"A": A, "diag": np.diag(A).copy(), "best": A.max(axis=0), "nondegenerate": sep, "active": active,
             "steps": np.array([h[0] for h in hist]),
             "sv1": np.array([h[1][0] for h in hist]), "sv2": np.array([h[1][1] for h in hist]),
             "embedding_eigenvalues": ev, "collapsed": int(np.sum(ev < COLLAPSE_TOL * ev[0])), "kernel": kernel}
