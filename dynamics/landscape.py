@@ -102,5 +102,9 @@ def normalized_lambda(b, s, c_norm: float, kappa: float = math.inf):
 
 
 def n_crit(a, c, alpha: float) -> np.ndarray:
-    r""":math:`N_{crit}=(1-\alpha)c_i/a_i` (weighted InfoNCE, eq. 4): mode i collapses for :math:`N\le N_{crit}`."""
+    r""":math:`N_{crit}=(1-\alpha)c_i/a_i` (weighted InfoNCE, eq. 4): mode i collapses for :math:`N\le N_{crit}`.
+
+    Follows from eq. 4's condition :math:`\frac{1-\alpha}{N}c_i\ge a_i`. The appendix's eq. (12) prints
+    the inverse, :math:`N>a_i/(c_i(1-\alpha))`: a slip (it also flips the inequality's direction).
+    """
     return (1 - alpha) * np.asarray(c, float) / np.asarray(a, float)

@@ -3,6 +3,10 @@
 Each function has the signature ``fn(out_dir, fast=False) -> list[pathlib.Path]`` and writes PNG
 and PDF through :func:`figures.style.save`; ``fast=True`` draws a reduced version for tests.
 ``ssldyn figure NAME --out DIR`` looks names up here.
+
+The trained reproductions (``ziyin-*``, ``jing-*-trained``, ``jing-fig56``) are registered with their
+targets in :mod:`sims.reproductions` (they train with torch, and figures may not import sims); the
+plotting itself lives in ``figures/ziyin_*.py`` and ``figures/jing_*.py``.
 """
 FIGURES = {
     "bao-fig2": ("figures.bao", "fig2", "Bao Fig. 2: right-hand side of eq. 7 in the three regimes, equilibria marked"),
@@ -13,6 +17,18 @@ FIGURES = {
     "jing-fig3": ("figures.jing", "fig3", "Jing Fig. 3 (one-layer theory): noisy-block singular values versus k"),
     "jing-fig6": ("figures.jing", "fig6", "Jing Fig. 6 style: two-layer singular values over time (aligned ODE)"),
     "phase-lines": ("figures.phase", "phase_lines", "1-D phase lines of Bao eqs. 7 and 8 with equilibria and basins"),
+    "ziyin-fig2": ("sims.reproductions.ziyin", "fig2_figure",
+                   "Ziyin Fig. 2 trained: InfoNCE eigenvalues vs sigma (slope -4); weighted InfoNCE vs N, "
+                   "printed eq. 3 and the self-term variant (torch)"),
+    "ziyin-fig3": ("sims.reproductions.ziyin", "fig3_figure",
+                   "Ziyin Fig. 3 trained: normalised outputs, smallest eigenvalues vs sigma (torch)"),
+    "jing-fig3-trained": ("sims.reproductions.jing", "fig3_figure",
+                          "Jing Fig. 3 trained: one-layer spectrum vs noise k, Gaussian and dot kernels (torch)"),
+    "jing-fig56": ("sims.reproductions.jing", "fig56_figure",
+                   "Jing Figs. 5/6 trained: alignment |V2^T U1|, singular values, aligned ODE vs two-layer "
+                   "flow (torch)"),
+    "jing-fig11-trained": ("sims.reproductions.jing", "fig11_figure",
+                           "Jing Fig. 11 trained: collapsed embedding dimensions vs depth, linear and ReLU (torch)"),
     "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
     "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
     "regime-map": ("figures.regime_map", "regime_map_figure",

@@ -1,7 +1,8 @@
 """Stationary points of an SSL loss landscape (Ziyin et al.), commuting case, per mode.
 
 --json prints {"loss", "b": [...], "lambda": [eigenvalues of W^T W per mode], "collapsed":
-[bool per mode], "n_crit": [...] (weighted InfoNCE only)}.
+[bool per mode], "n_crit": [...] (weighted-infonce-paper only: with the exact coefficient of the
+printed eq. 3 the augmentation term cancels and nothing depends on N that way)}.
 """
 NAME = "landscape"
 HELP = "closed-form stationary points of contrastive / non-contrastive loss landscapes"
@@ -59,7 +60,7 @@ def run(args) -> int:
     else:
         lam = commuting_lambda(b, s, d_star)
     out = {"loss": args.loss, "b": b.tolist(), "lambda": lam.tolist(), "collapsed": [bool(x <= 0) for x in lam]}
-    if args.loss.startswith("weighted-infonce"):
+    if args.loss == "weighted-infonce-paper":      # the printed eq. 3 (exact coefficient) has no C term: no N_crit
         out["n_crit"] = n_crit(a, c, alpha).tolist()
     if args.json:
         print(json.dumps(out, indent=1))

@@ -1,0 +1,23 @@
+r"""Jing et al. (2022) Fig. 11 from trained runs (plotting only; training in
+:mod:`sims.reproductions.jing`): embedding-covariance spectrum for 1-4 layers, linear and ReLU;
+more layers, more collapsed dimensions."""
+from __future__ import annotations
+
+import numpy as np
+
+from .style import PALETTE, figure, save
+
+
+def draw(sweeps: list, out_dir) -> list:
+    """``sweeps``: :func:`sims.reproductions.jing.depth_sweep` dicts (e.g. linear and ReLU, per kernel)."""
+    fig, axes = figure(1, len(sweeps), figsize=(4.4 * len(sweeps), 3.6), squeeze=False)
+    for ax, r in zip(axes[0], sweeps):
+        for i, (L, ev) in enumerate(zip(r["depths"], r["spectra"])):
+            ax.semilogy(np.arange(ev.size), np.maximum(ev / ev[0], 1e-16), "o-", ms=3, lw=1, color=PALETTE[i],
+                        label=f"{L} layer{'s' if L > 1 else ''}: {r['collapsed'][i]} collapsed")
+        ax.axhline(r.get("tol", 1e-6), color="0.5", ls=":", lw=0.8)
+        ax.set_xlabel("index")
+        ax.set_ylabel("embedding covariance eigenvalue / largest")
+        ax.set_title(f"Jing Fig. 11, {'ReLU' if r['relu'] else 'linear'}, {r['kernel']} kernel", fontsize=8)
+        ax.legend(fontsize=6)
+    return save(fig, out_dir, "jing_fig11")

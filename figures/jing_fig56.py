@@ -1,0 +1,37 @@
+r"""Jing et al. (2022) Figs. 5/6 from trained runs (plotting only; training in
+:mod:`sims.reproductions.jing`): the alignment matrix :math:`|V_2^\top U_1|` after training, the
+singular values of :math:`W_1` over training, and the aligned singular-value ODE (Theorem 3, symbolic
+two-layer kernels) overlaid on a two-layer gradient flow started aligned."""
+from __future__ import annotations
+
+import numpy as np
+
+from .style import PALETTE, figure, save
+
+
+def draw(align: list, ode: dict, out_dir) -> list:
+    """``align``: :func:`sims.reproductions.jing.two_layer_alignment` dicts (one per kernel);
+    ``ode``: :func:`sims.reproductions.jing.aligned_ode_check`."""
+    n = len(align)
+    fig, axes = figure(2, n + 1, figsize=(4.4 * (n + 1), 7.2), squeeze=False)
+    for j, r in enumerate(align):
+        im = axes[0, j].imshow(r["A"], vmin=0, vmax=1, cmap="viridis")
+        act = f"{np.min(r['diag'][r['active']]):.3f}" if r["active"].any() else "(no active modes)"
+        axes[0, j].set_title(f"|V2^T U1| ({r['kernel']}); min diag on active modes {act}", fontsize=7)
+        fig.colorbar(im, ax=axes[0, j], fraction=0.046)
+        for k in range(r["sv1"].shape[1]):
+            axes[1, j].semilogy(r["steps"], r["sv1"][:, k], color=PALETTE[k % 8], lw=1)
+        axes[1, j].set_xlabel("SGD step")
+        axes[1, j].set_ylabel(r"singular values of $W_1$")
+        axes[1, j].set_title(f"{r['collapsed']} of 16 embedding dimensions collapsed", fontsize=7)
+    ax = axes[0, n]
+    t = ode["t"]
+    for k in range(ode["sv1_ode"].shape[1]):
+        ax.plot(t, ode["sv1_ode"][:, k], "-", color=PALETTE[k % 8], lw=1)
+    ax.plot(t, ode["sv1_run"], "k.", ms=2)
+    ax.set_xlabel("time t")
+    ax.set_ylabel(r"$\sigma_1$ per mode")
+    ax.set_title(f"aligned ODE (lines) vs two-layer flow (dots): max rel. err {ode['max_rel_err_ode']:.1e}",
+                 fontsize=7)
+    axes[1, n].axis("off")
+    return save(fig, out_dir, "jing_fig56")

@@ -1,0 +1,55 @@
+r"""Ziyin et al. (2022) Fig. 2 (left, mid) from trained runs: plotting only.
+
+The training lives in :mod:`sims.reproductions.ziyin` (torch; the layering keeps figures from
+importing sims); its ``fig2_figure(out_dir, fast)`` is the registered target and calls
+:func:`draw` with the measured numbers and the theory's.
+
+Left: InfoNCE, three smallest eigenvalues of :math:`W^\top W` versus sigma, with Theorem 1's
+:math:`a_i/(2(a_i+\sigma^2)^2)` (slope -4). Mid: weighted InfoNCE, :math:`\alpha=0.1`, :math:`\sigma=5`, versus
+dataset size N: the printed eq. 3 and the self-term variant side by side, with eq. 4's prediction.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .style import PALETTE, figure, save
+
+
+def draw(left: dict, mid: dict, out_dir) -> list:
+    """``left``: :func:`sims.reproductions.ziyin.fig2_left`; ``mid``: :func:`~sims.reproductions.ziyin.fig2_mid`."""
+    fig, axes = figure(1, 3, figsize=(13.5, 3.8))
+    ax = axes[0]
+    for i in range(3):
+        ax.loglog(left["sigma"], left["measured"][:, i], "o-", color=PALETTE[i], lw=1.2, ms=4,
+                  label=f"trained, {i + 1}. smallest" if i == 0 else None)
+        ax.loglog(left["sigma"], left["theory"][:, i], "--", color=PALETTE[i], lw=1,
+                  label="Theorem 1" if i == 0 else None)
+    s = np.asarray(left["sigma"])
+    ax.set_xlabel(r"augmentation $\sigma$")
+    ax.set_ylabel(r"3 smallest eigenvalues of $W^\top W$")
+    ax.set_title("InfoNCE: fitted slopes " + ", ".join(f"{x:.2f}" for x in left["slopes"]) + " (theory -4)",
+                 fontsize=8)
+    ax.legend(fontsize=7)
+    names = {"weighted-self": "eq. 3 + self term (= eq. 4)", "weighted-printed": "eq. 3 as printed"}
+    for ax, variant in zip(axes[1:], ("weighted-self", "weighted-printed")):
+        ns = np.asarray(mid["ns"])
+        for r, n in zip(mid["runs"], ns):
+            d = r[variant]
+            rel = d["eig"] / d["eig"][-1]
+            ax.semilogy(np.full(rel.size, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)), rel, ".",
+                        color=PALETTE[0], ms=3)
+            k = d["k"]
+            if k:
+                ax.semilogy(np.full(k, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)[:k]), rel[:k], "x",
+                            color=PALETTE[3], ms=5)
+            ax.annotate(f"{d['n_below']}/{k}", (n, 3e-9), ha="center", fontsize=7, color=PALETTE[3])
+        ax.axhline(1e-4, color="0.4", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_ylim(1e-9, 2)
+        ax.set_xlabel("dataset size N")
+        ax.set_ylabel(r"eigenvalues of $W^\top W$ / largest")
+        ax.set_title(f"weighted InfoNCE, {names[variant]}:\nred x = the k smallest, k = modes eq. 4 predicts collapsed;"
+                     " n/k below 1e-4", fontsize=7)
+    fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only "
+                 "with the self term; the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
+    return save(fig, out_dir, "ziyin_fig2")
