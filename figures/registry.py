@@ -4,9 +4,12 @@ Each function has the signature ``fn(out_dir, fast=False) -> list[pathlib.Path]`
 and PDF through :func:`figures.style.save`; ``fast=True`` draws a reduced version for tests.
 ``ssldyn figure NAME --out DIR`` looks names up here.
 
-The trained reproductions (``ziyin-*``, ``jing-*-trained``, ``jing-fig56``) are registered with their
-targets in :mod:`sims.reproductions` (they train with torch, and figures may not import sims); the
-plotting itself lives in ``figures/ziyin_*.py`` and ``figures/jing_*.py``.
+``FIGURES`` follow from the theory alone (no torch; ``ssldyn figure all`` draws all of them in well
+under 5 minutes). ``TRAINED`` are the training reproductions (``ssldyn figure trained``, or by
+name): they need torch and take up to about 5 minutes each on 2 CPU cores, so ``all`` leaves them
+out. Their targets live in :mod:`sims.reproductions` (figures may not import sims); the plotting
+itself is in ``figures/ziyin_*.py`` and ``figures/jing_*.py``. Each trained target also writes its
+measured numbers and the theory's to ``<name>.json`` beside the images.
 """
 FIGURES = {
     "bao-fig2": ("figures.bao", "fig2", "Bao Fig. 2: right-hand side of eq. 7 in the three regimes, equilibria marked"),
@@ -17,6 +20,16 @@ FIGURES = {
     "jing-fig3": ("figures.jing", "fig3", "Jing Fig. 3 (one-layer theory): noisy-block singular values versus k"),
     "jing-fig6": ("figures.jing", "fig6", "Jing Fig. 6 style: two-layer singular values over time (aligned ODE)"),
     "phase-lines": ("figures.phase", "phase_lines", "1-D phase lines of Bao eqs. 7 and 8 with equilibria and basins"),
+    "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
+    "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
+    "regime-map": ("figures.regime_map", "regime_map_figure",
+                   "cosine regimes in the (rho, N_Psi) plane with the continued fold curve"),
+    "bifurcation": ("figures.bifurcation", "bifurcation_figure",
+                    "equilibria of Bao eq. 7 versus rho: stable solid, unstable dashed, folds"),
+}
+
+#: training reproductions (torch): name -> (module, function, description)
+TRAINED = {
     "ziyin-fig2": ("sims.reproductions.ziyin", "fig2_figure",
                    "Ziyin Fig. 2 trained: InfoNCE eigenvalues vs sigma (slope -4); weighted InfoNCE vs N, "
                    "printed eq. 3 and the self-term variant (torch)"),
@@ -29,10 +42,4 @@ FIGURES = {
                    "flow (torch)"),
     "jing-fig11-trained": ("sims.reproductions.jing", "fig11_figure",
                            "Jing Fig. 11 trained: collapsed embedding dimensions vs depth, linear and ReLU (torch)"),
-    "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
-    "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
-    "regime-map": ("figures.regime_map", "regime_map_figure",
-                   "cosine regimes in the (rho, N_Psi) plane with the continued fold curve"),
-    "bifurcation": ("figures.bifurcation", "bifurcation_figure",
-                    "equilibria of Bao eq. 7 versus rho: stable solid, unstable dashed, folds"),
 }

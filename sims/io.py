@@ -30,6 +30,10 @@ def sha256_file(path) -> str | None:
         return None
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
     path = Path(path)
@@ -40,6 +44,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)          # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -67,6 +72,22 @@ def read_npz(path) -> dict:
         return {k: z[k] for k in z.files}
 
 
+def plain(obj):
+    """``obj`` with NumPy arrays and scalars turned into lists and Python numbers (for JSON);
+    non-finite floats become None, so the file stays strict JSON."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json(path, obj) -> Path:
-    """Write ``obj`` as indented JSON atomically."""
-    return atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=False).encode())
+    """Write ``obj`` (NumPy values allowed, see :func:`plain`) as indented JSON atomically."""
+    return atomic_write_bytes(path, json.dumps(plain(obj), indent=1, sort_keys=False).encode())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from figures import bao
-from figures.registry import FIGURES
+from figures.registry import FIGURES, TRAINED
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -115,7 +115,7 @@ def test_fig3_fold_is_K_c(draw):
 
 def test_figure_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sims.cli", "figure", "--list"], capture_output=True, text=True, check=True)
-    assert all(name in r.stdout for name in FIGURES)
+    assert all(name in r.stdout for name in [*FIGURES, *TRAINED])
     r = subprocess.run([sys.executable, "-m", "sims.cli", "figure", "no-such-figure", "--out", str(tmp_path)],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "figure must be one of" in r.stderr and "Traceback" not in r.stderr
@@ -148,3 +148,51 @@ def test_phase_planes_plot_the_invariants(draw):
     c0 = d["starts"][:, 0] ** 2 - d["starts"][:, 1] ** 2
     # Jing Thm. 3: sigma_1^2 - sigma_2^2 is conserved along the aligned flow (the drawn hyperbolas)
     np.testing.assert_allclose(a**2 - b**2, np.broadcast_to(c0, a.shape), atol=1e-6)
+
+
+def test_all_is_the_theory_figures_and_trained_needs_torch(tmp_path, monkeypatch, capsys):
+    """``all`` draws exactly the theory figures (no torch import); a trained target without torch
+    is one clear error (exit 2), not a traceback."""
+    import argparse
+
+    import figures.registry as registry
+    from sims.cli import main
+    from sims.commands import figure
+
+    assert not set(FIGURES) & set(TRAINED)
+    drawn = []
+    monkeypatch.setattr(registry, "FIGURES", {n: ("figures.bao", "fig7", "") for n in ("a", "b")})
+    monkeypatch.setattr("figures.bao.fig7", lambda out, fast=False: drawn.append(out) or [])
+    monkeypatch.setitem(sys.modules, "torch", None)          # import torch now raises ImportError
+    assert figure.run(argparse.Namespace(name="all", out=str(tmp_path), list=False, fast=True)) == 0
+    assert len(drawn) == 2
+    for name in ("trained", "ziyin-fig2"):
+        assert main(["figure", name, "--out", str(tmp_path), "--fast"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "trains with torch, which is not installed" in err
+
+
+@pytest.mark.parametrize("name", sorted(TRAINED))
+def test_trained_figure_files_and_numbers(name, tmp_path):
+    """Each training reproduction (reduced by ``fast``) draws PNG/PDF and writes strict JSON whose
+    numbers are the ones the target returned (the full runs' acceptance lives in test_reproductions)."""
+    pytest.importorskip("torch")
+    import importlib
+
+    mod, fn, _ = TRAINED[name]
+    target = getattr(importlib.import_module(mod), fn)
+    paths = target(tmp_path, fast=True)
+    assert {p.suffix for p in paths} == {".png", ".pdf", ".json"}
+    for p in paths:
+        if p.suffix == ".png":
+            assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
+    doc = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert doc["numbers"]["fast"] is True and doc["acceptance"] and doc["versions"]["torch"]
+    last = target.last
+    if name == "ziyin-fig2":
+        np.testing.assert_array_equal(doc["numbers"]["left"]["measured"], last[0]["measured"])
+        assert doc["acceptance"]["weighted"][0]["k_predicted_collapsed"] == last[1]["runs"][0]["weighted-self"]["k"]
+    elif name == "jing-fig56":
+        assert doc["acceptance"]["aligned_ode_max_rel_err"] == last[1]["max_rel_err_ode"] < 1e-6
+    elif name == "jing-fig11-trained":
+        assert [s["collapsed"] for s in doc["numbers"]["sweeps"]] == [s["collapsed"].tolist() for s in last]

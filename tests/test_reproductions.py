@@ -84,3 +84,21 @@ def test_weighted_infonce_collapse_needs_the_self_term():
     assert s["k"] == p["k"] == 8
     assert s["smallest_rel"].max() < 1e-3 < p["smallest_rel"].max()   # measured: 1.9e-4 and 2.0e-2
     assert s["n_below"] > p["n_below"]                                  # measured: 6 and 2
+
+
+@pytest.mark.parametrize("call,word", [
+    (lambda: ziyin.train_linear(-1.0, steps=1), "sigma"),
+    (lambda: ziyin.train_linear(1.0, alpha=1.5, steps=1), "alpha"),
+    (lambda: ziyin.train_linear(1.0, loss="nce", steps=1), "loss"),
+    (lambda: ziyin.train_linear(1.0, n=64, noise="matched", steps=1), "n"),
+    (lambda: ziyin.fig2_left(sigmas=(2.0, 5.0), steps=1), "fit_from"),
+    (lambda: jing.one_layer_spectrum(ks=(0.0, -1.0), steps=1, n=200), "ks"),
+    (lambda: jing.depth_sweep(depths=(1, 0), steps=1, n=200), "depths"),
+    (lambda: jing.two_layer_alignment(steps=1, n=200, batch=500), "batch"),
+    (lambda: jing.one_layer_spectrum(ks=(1.0,), steps=1, n=200, kernel="cosine"), "kernel"),
+])
+def test_bad_input_names_the_parameter(call, word):
+    from symbolic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=word):
+        call()

@@ -1,10 +1,16 @@
-"""Draw the project's figures (PNG and PDF): one by name, all of them, or list them."""
+"""Draw the project's figures (PNG and PDF): one by name, all of them, or list them.
+
+``all`` draws every figure that follows from the theory (no torch, a few minutes at most);
+``trained`` draws the training reproductions (torch; up to about 5 minutes each on 2 cores), which
+also write their measured numbers to ``<name>.json``. Any single name works too.
+"""
 NAME = "figure"
-HELP = "draw a figure by name (or 'all'); --list shows them"
+HELP = "draw a figure by name, 'all' (theory) or 'trained' (torch reproductions); --list shows them"
 
 
 def add_arguments(p):
-    p.add_argument("name", nargs="?", default=None, help="figure name, or 'all'")
+    p.add_argument("name", nargs="?", default=None,
+                   help="figure name, 'all' (every theory figure) or 'trained' (every training reproduction)")
     p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
     p.add_argument("--list", action="store_true", help="list the figures")
     p.add_argument("--fast", action="store_true", help="reduced versions (smaller grids)")
@@ -15,21 +21,31 @@ def run(args) -> int:
     import sys
     import time
 
-    from figures.registry import FIGURES
+    from figures.registry import FIGURES, TRAINED
     from symbolic.errors import ParameterError
 
     if args.list:
         for name, (_, _, desc) in FIGURES.items():
             print(f"{name:<18} {desc}")
+        print("\ntraining reproductions (torch; not in 'all': 'ssldyn figure trained' or by name):")
+        for name, (_, _, desc) in TRAINED.items():
+            print(f"{name:<18} {desc}")
         return 0
     if args.name is None:
-        raise ParameterError("name is required (a figure name or 'all'; see ssldyn figure --list)")
-    if args.name != "all" and args.name not in FIGURES:
-        raise ParameterError(f"figure must be one of all, {', '.join(FIGURES)}; got {args.name!r}")
-    names = list(FIGURES) if args.name == "all" else [args.name]
+        raise ParameterError("name is required (a figure name, 'all' or 'trained'; see ssldyn figure --list)")
+    registry = {**FIGURES, **TRAINED}
+    if args.name not in ("all", "trained") and args.name not in registry:
+        raise ParameterError(f"figure must be one of all, trained, {', '.join(registry)}; got {args.name!r}")
+    names = {"all": list(FIGURES), "trained": list(TRAINED)}.get(args.name, [args.name])
+    if any(n in TRAINED for n in names):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise ParameterError(f"figure {args.name} trains with torch, which is not installed "
+                                 "(pip install -e '.[torch]')") from None
     failed = []
     for name in names:
-        mod, fn, _ = FIGURES[name]
+        mod, fn, _ = registry[name]
         t0 = time.perf_counter()
         try:
             paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast)
