@@ -16,8 +16,10 @@ def draw(align: list, ode: dict, out_dir) -> list:
     fig, axes = figure(2, n + 1, figsize=(4.4 * (n + 1), 7.2), squeeze=False)
     for j, r in enumerate(align):
         im = axes[0, j].imshow(r["A"], vmin=0, vmax=1, cmap="viridis")
-        act = f"{np.min(r['diag'][r['active']]):.3f}" if r["active"].any() else "(no active modes)"
-        axes[0, j].set_title(f"|V2^T U1| ({r['kernel']}); min diag on active modes {act}", fontsize=7)
+        act = (f"min |A_kk| {np.min(r['diag'][r['active']]):.3f}, min max_j |A_jk| {np.min(r['best'][r['active']]):.3f}"
+               if r["active"].any() else "none")
+        axes[0, j].set_title(f"|V2^T U1| ({r['kernel']} kernel); {int(r['active'].sum())} modes with "
+                             f"sigma^2 > imbalance {r['imbalance'][1]:.2f}:\n{act}", fontsize=7)
         fig.colorbar(im, ax=axes[0, j], fraction=0.046)
         for k in range(r["sv1"].shape[1]):
             axes[1, j].semilogy(r["steps"], r["sv1"][:, k], color=PALETTE[k % 8], lw=1)

@@ -36,8 +36,11 @@ def draw(left: dict, mid: dict, out_dir) -> list:
         for r, n in zip(mid["runs"], ns):
             d = r[variant]
             rel = d["eig"] / d["eig"][-1]
-            ax.semilogy(np.full(rel.size, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)), rel, ".",
-                        color=PALETTE[0], ms=3)
+            xs = np.full(rel.size, n) * np.exp(np.linspace(-0.08, 0.08, rel.size))
+            ax.semilogy(xs, rel, ".", color=PALETTE[0], ms=3, label=None)
+            if "theory_rel" in d:                                  # Theorem 1, zeros drawn at 2e-9
+                ax.semilogy(xs, np.maximum(d["theory_rel"], 2e-9), "_", color="0.55", ms=5,
+                            label=None)
             k = d["k"]
             if k:
                 ax.semilogy(np.full(k, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)[:k]), rel[:k], "x",
@@ -49,7 +52,7 @@ def draw(left: dict, mid: dict, out_dir) -> list:
         ax.set_xlabel("dataset size N")
         ax.set_ylabel(r"eigenvalues of $W^\top W$ / largest")
         ax.set_title(f"weighted InfoNCE, {names[variant]}:\nred x = the k smallest, k = modes eq. 4 predicts collapsed;"
-                     " n/k below 1e-4", fontsize=7)
+                     " n/k below 1e-4;\ngrey dashes: Theorem 1 for the variant's own B (zeros at 2e-9)", fontsize=7)
     fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only "
                  "with the self term; the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
     return save(fig, out_dir, "ziyin_fig2")

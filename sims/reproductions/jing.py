@@ -126,19 +126,22 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
     per column, measures alignment up to the pairing of modes: when the singular values of :math:`W_1`
     and :math:`W_2` are ranked differently, as with the dot kernel, ``A`` is a permutation), ``nondegenerate`` (modes
     whose singular values of :math:`W_1` are separated from both neighbours by more than 1% relative;
-    degenerate pairs need not align), ``active`` (non-degenerate modes whose singular value of
-    :math:`W_1` ends above twice the largest initial one: the conserved
-    :math:`W_1W_1^\top-W_2^\top W_2` is of the initial scale, so only modes that outgrow it become
-    balanced and hence aligned; with the dot kernel at temperature 0.1 few modes grow that much),
+    degenerate pairs need not align), ``imbalance`` (:math:`\|W_1W_1^\top-W_2^\top W_2\|_2` at the start
+    and the end: conserved by the gradient flow, nearly so by SGD) and ``active`` (non-degenerate modes
+    with :math:`\sigma_{1,k}^2` and :math:`\sigma_{2,k}^2` above the final imbalance). Why that set:
+    :math:`V_2=U_1` with :math:`S_1=S_2` is the same as :math:`W_1W_1^\top=W_2^\top W_2`, so a mode can only
+    be aligned to the extent that its :math:`\sigma^2` dominates the conserved imbalance; modes far below
+    it keep an orientation set by the initial imbalance, whatever the training length. Also returned:
     the history ``steps``, ``sv1``, ``sv2`` (time, 16), the final
     embedding-covariance eigenvalues and the collapsed count (< ``COLLAPSE_TOL`` x largest).
 
-    Measured (seed 0, Gaussian kernel, the paper's 10,000 steps): the 4 active modes end with
-    :math:`|A_{kk}|` 0.96-0.99 (mode 5, just below the growth threshold, 0.99); the other modes
-    grew by a factor 1.3-1.7 only, keep :math:`|A_{kk}|` 0.03-0.5, and are the 9 collapsed embedding
-    dimensions. 40,000 steps (or lr 0.04) align no further mode: the loss saturates on the grown
-    ones. Theorem 2 (:math:`A\to I` on non-degenerate modes) is a :math:`t\to\infty` statement that
-    assumes every mode keeps growing; in the finite run it holds on the modes that do.
+    Measured (seed 0, Gaussian kernel, the paper's 10,000 steps): imbalance 0.935 at the start,
+    0.925 at the end; the 4 active modes (:math:`\sigma^2` 5.3-10.4) end with :math:`|A_{kk}|` 0.96-0.99,
+    the next (:math:`\sigma^2=0.6`, just below) 0.99; the 11 modes with :math:`\sigma^2\le0.06` keep
+    :math:`|A_{kk}|` 0.03-0.5, and they hold the 9 collapsed embedding dimensions. 40,000 steps (or lr
+    0.04) align no further mode: the loss saturates on the grown ones, the others stop growing.
+    Theorem 2 (:math:`A\to I` on non-degenerate modes) assumes every mode keeps growing
+    (:math:`t\to\infty`); in a finite run it holds on the modes that outgrow the imbalance.
     """
     import torch
 
@@ -150,6 +153,7 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
         std = torch.full((D,), noise, dtype=torch.float64)
         (W1, W2), ev, hist = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False,
                                     g=g, record_every=record_every)
+    imbalance = [float(np.linalg.norm((Wa @ Wa.T - Wb.T @ Wb).numpy(), 2)) for Wa, Wb in (layers, (W1, W2))]
     U1, s1, _ = np.linalg.svd(W1.numpy())
     _, s2, V2t = np.linalg.svd(W2.numpy())
     A = np.abs(V2t @ U1)                         # rows: right singular vectors of W2; columns: left of W1
@@ -157,9 +161,9 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
     sep = np.ones(D, bool)
     sep[:-1] &= gap > 0.01
     sep[1:] &= gap > 0.01
-    sv1 = np.array([h[1][0] for h in hist])
-    active = sep & (s1 > 2 * sv1[0].max()) if len(hist) else sep
+    active = sep & (s1**2 > imbalance[1]) & (s2**2 > imbalance[1])
     return {"A": A, "diag": np.diag(A).copy(), "best": A.max(axis=0), "nondegenerate": sep, "active": active,
+            "imbalance": np.array(imbalance),
             "steps": np.array([h[0] for h in hist]),
             "sv1": np.array([h[1][0] for h in hist]), "sv2": np.array([h[1][1] for h in hist]),
             "embedding_eigenvalues": ev, "collapsed": int(np.sum(ev < COLLAPSE_TOL * ev[0])), "kernel": kernel}
@@ -290,8 +294,9 @@ def fig56_figure(out_dir, fast=False):
         nd, act = r["nondegenerate"], r["active"]
         acceptance[r["kernel"]] = {
             "nondegenerate_modes": int(nd.sum()), "min_diag_nondegenerate": float(r["diag"][nd].min()) if nd.any() else None,
-            "active_modes": int(act.sum()), "min_diag_active": float(r["diag"][act].min()) if act.any() else None,
+            "imbalance_start_end": r["imbalance"], "active_modes": int(act.sum()), "min_diag_active": float(r["diag"][act].min()) if act.any() else None,
             "min_best_nondegenerate": float(r["best"][nd].min()) if nd.any() else None,
+            "min_best_active": float(r["best"][act].min()) if act.any() else None,
             "diag_above_0.9_on_active": bool(act.any() and r["diag"][act].min() > 0.9)}
     return draw(align, ode, out_dir) + [save_numbers(out_dir, "jing_fig56", acceptance,
                                                      {"alignment": align, "aligned_ode": ode, "fast": fast})]
