@@ -104,3 +104,13 @@ def test_bad_input_names_the_parameter(call, word):
 
     with pytest.raises(ParameterError, match=word):
         call()
+
+
+def test_depth_sweep_diagnostics_follow_the_spectrum():
+    """The shared collapse diagnostics of the embeddings agree with the spectrum the sweep reports:
+    RankMe falls as dimensions collapse, and one layer (no collapse) keeps it near the full 16."""
+    s = jing.depth_sweep(depths=(1, 3), steps=600, n=1000)
+    rm = [d["rankme"] for d in s["diagnostics"]]
+    assert s["collapsed"][1] > 0 and rm[1] < rm[0] and rm[0] > 10
+    for d, ev in zip(s["diagnostics"], s["spectra"]):
+        np.testing.assert_allclose(d["cov_spectrum"][:16], ev, rtol=1e-6, atol=1e-12 * ev[0])

@@ -28,6 +28,7 @@ import numpy as np
 
 from symbolic.errors import check_choice, check_int, check_range
 
+from ..diagnostics import collapse_diagnostics
 from ._torch import deterministic, infonce
 from .report import save_numbers
 
@@ -80,9 +81,10 @@ def _train(layers, X, noise_std, *, steps, lr, batch, kernel, relu, g, record_ev
             for W, gW in zip(params, grads):
                 W -= lr * gW
     with torch.no_grad():
-        Z = embed(X)
-        cov = torch.cov(Z.double().T)
-    return [W.detach().double() for W in params], np.clip(np.linalg.eigvalsh(cov.numpy())[::-1], 0, None), hist
+        Z = embed(X).double()
+        cov = torch.cov(Z.T)
+    ev = np.clip(np.linalg.eigvalsh(cov.numpy())[::-1], 0, None)
+    return [W.detach().double() for W in params], ev, hist, collapse_diagnostics(Z.numpy())
 
 
 def _data(g, n):
@@ -110,7 +112,7 @@ def one_layer_spectrum(ks=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), *, steps=10_000, lr=0.
             X = _data(g, n)
             W0, _ = torch.linalg.qr(torch.randn(D, D, generator=g, dtype=torch.float64))   # equal singular values
             std = torch.cat([torch.zeros(8), torch.full((8,), math.sqrt(k / 2))])
-            (W,), _, _ = _train([W0], X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False, g=g)
+            (W,), _, _, _ = _train([W0], X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False, g=g)
         noisy.append(torch.linalg.svdvals(W[:, 8:]).numpy())
         clean.append(torch.linalg.svdvals(W[:, :8]).numpy())
     noisy, clean = np.array(noisy), np.array(clean)
@@ -151,7 +153,7 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
         X = _data(g, n)
         layers = [_init_layer(g), _init_layer(g)]
         std = torch.full((D,), noise, dtype=torch.float64)
-        (W1, W2), ev, hist = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False,
+        (W1, W2), ev, hist, diag = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False,
                                     g=g, record_every=record_every)
     imbalance = [float(np.linalg.norm((Wa @ Wa.T - Wb.T @ Wb).numpy(), 2)) for Wa, Wb in (layers, (W1, W2))]
     U1, s1, _ = np.linalg.svd(W1.numpy())
@@ -166,29 +168,34 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
             "imbalance": np.array(imbalance),
             "steps": np.array([h[0] for h in hist]),
             "sv1": np.array([h[1][0] for h in hist]), "sv2": np.array([h[1][1] for h in hist]),
-            "embedding_eigenvalues": ev, "collapsed": int(np.sum(ev < COLLAPSE_TOL * ev[0])), "kernel": kernel}
+            "embedding_eigenvalues": ev, "collapsed": int(np.sum(ev < COLLAPSE_TOL * ev[0])), "kernel": kernel,
+            "diagnostics": diag}
 
 
 def depth_sweep(depths=(1, 2, 3, 4), *, relu=False, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-3,
                 kernel="gaussian", seed=0) -> dict:
-    """Jing Fig. 11: embedding-covariance spectrum and collapsed-dimension count versus depth."""
+    """Jing Fig. 11: embedding-covariance spectrum and collapsed-dimension count versus depth, with the
+    shared collapse diagnostics of the embeddings per depth (:func:`sims.diagnostics.collapse_diagnostics`:
+    normalised-output std, stable/effective rank, RankMe)."""
     import torch
 
     for L in depths:
         check_int("depths", L, 1)
     check_int("n", n, 2)
     check_range("noise", noise, 0)
-    spectra, counts = [], []
+    spectra, counts, diags = [], [], []
     for L in depths:
         with deterministic(seed) as g:
             X = _data(g, n)
             layers = [_init_layer(g) for _ in range(L)]
             std = torch.full((D,), noise, dtype=torch.float64)
-            _, ev, _ = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=relu, g=g)
+            _, ev, _, diag = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=relu, g=g)
         spectra.append(ev)
+        diags.append(diag)
         counts.append(int(np.sum(ev < COLLAPSE_TOL * ev[0])))
     return {"depths": np.asarray(depths), "spectra": np.array(spectra), "collapsed": np.array(counts),
-            "nondecreasing": bool(np.all(np.diff(counts) >= 0)), "relu": relu, "kernel": kernel}
+            "nondecreasing": bool(np.all(np.diff(counts) >= 0)), "relu": relu, "kernel": kernel,
+            "diagnostics": diags}
 
 
 def aligned_ode_check(*, t_end=1.0, dt=1e-3, n_out=11, seed=0) -> dict:
@@ -314,6 +321,7 @@ def fig11_figure(out_dir, fast=False):
         s["tol"] = COLLAPSE_TOL
     fig11_figure.last = sweeps
     acceptance = {f"{s['kernel']}_{'relu' if s['relu'] else 'linear'}": {
-        "collapsed_by_depth": s["collapsed"], "nondecreasing": s["nondecreasing"]} for s in sweeps}
+        "collapsed_by_depth": s["collapsed"], "nondecreasing": s["nondecreasing"],
+        "rankme_by_depth": [d["rankme"] for d in s["diagnostics"]]} for s in sweeps}
     return draw(sweeps, out_dir) + [save_numbers(out_dir, "jing_fig11", acceptance,
                                                  {"sweeps": sweeps, "fast": fast})]
