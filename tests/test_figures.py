@@ -196,3 +196,16 @@ def test_trained_figure_files_and_numbers(name, tmp_path):
         assert doc["acceptance"]["aligned_ode_max_rel_err"] == last[1]["max_rel_err_ode"] < 1e-6
     elif name == "jing-fig11-trained":
         assert [s["collapsed"] for s in doc["numbers"]["sweeps"]] == [s["collapsed"].tolist() for s in last]
+
+
+def test_trained_device_checked_before_training(tmp_path, capsys):
+    """--device names the problem in one line (exit 2) before any training starts."""
+    torch = pytest.importorskip("torch")
+    from sims.cli import main
+
+    assert main(["figure", "jing-fig56", "--device", "tpu", "--out", str(tmp_path), "--fast"]) == 2
+    assert "device must be one of cpu, cuda, cuda:N; got 'tpu'" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["figure", "trained", "--device", "cuda", "--out", str(tmp_path), "--fast"]) == 2
+        assert "torch sees no CUDA device" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())                      # nothing was drawn

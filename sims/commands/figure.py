@@ -14,6 +14,8 @@ def add_arguments(p):
     p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
     p.add_argument("--list", action="store_true", help="list the figures")
     p.add_argument("--fast", action="store_true", help="reduced versions (smaller grids)")
+    p.add_argument("--device", default="cpu",
+                   help="torch device of the training reproductions: cpu (default, bit-reproducible) or cuda")
 
 
 def run(args) -> int:
@@ -43,12 +45,16 @@ def run(args) -> int:
         except ImportError:
             raise ParameterError(f"figure {args.name} trains with torch, which is not installed "
                                  "(pip install -e '.[torch]')") from None
+        from sims.reproductions._torch import check_device
+
+        check_device(args.device)
     failed = []
     for name in names:
         mod, fn, _ = registry[name]
         t0 = time.perf_counter()
         try:
-            paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast)
+            kw = {"device": args.device} if name in TRAINED else {}
+            paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
         except Exception as e:  # one failing figure is reported; the others still run
             failed.append(name)
             sys.stderr.write(f"ssldyn: figure {name} failed: {type(e).__name__}: {e}\n")

@@ -5,11 +5,34 @@ import contextlib
 import math
 
 
+def check_device(device: str) -> str:
+    """``device`` if torch can use it: ``cpu`` or ``cuda[:N]`` with a visible GPU; else ParameterError."""
+    import torch
+
+    from symbolic.errors import ParameterError
+
+    if device == "cpu":
+        return device
+    if not (device == "cuda" or device.startswith("cuda:")):
+        raise ParameterError(f"device must be one of cpu, cuda, cuda:N; got {device!r}")
+    if not torch.cuda.is_available():
+        raise ParameterError(f"device {device} requested, but torch sees no CUDA device; use --device cpu")
+    return device
+
+
 @contextlib.contextmanager
 def deterministic(seed: int):
-    """Seed NumPy and torch, run single-threaded with deterministic algorithms; restore on exit."""
+    """Seed NumPy and torch, run single-threaded with deterministic algorithms; restore on exit.
+
+    Random numbers come from a CPU generator on every device, so a CUDA run sees the same data,
+    initialisation and noise draws as the CPU run (its arithmetic differs in the last bits).
+    """
+    import os
+
     import numpy as np
     import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")     # deterministic cuBLAS, if CUDA is used
 
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
@@ -55,7 +78,7 @@ def weighted_infonce(z1, z2, alpha: float, self_term: bool):
     lg = logits(z1, z2, "gaussian")
     n = lg.shape[-1]
     pos = torch.diagonal(lg, dim1=-2, dim2=-1)
-    off = lg.masked_fill(torch.eye(n, dtype=torch.bool), -math.inf)
+    off = lg.masked_fill(torch.eye(n, dtype=torch.bool, device=lg.device), -math.inf)
     parts = [off]
     if alpha > 0:
         parts.append((pos + math.log(alpha))[..., None])

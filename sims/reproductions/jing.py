@@ -29,7 +29,7 @@ import numpy as np
 from symbolic.errors import check_choice, check_int, check_range
 
 from ..diagnostics import collapse_diagnostics
-from ._torch import deterministic, infonce
+from ._torch import check_device, deterministic, infonce
 from .report import save_numbers
 
 D = 16
@@ -45,7 +45,7 @@ def _init_layer(g, d=D, decay=0.35):
     return (U * torch.exp(-decay * torch.arange(d, dtype=torch.float64))) @ V.T
 
 
-def _train(layers, X, noise_std, *, steps, lr, batch, kernel, relu, g, record_every=0):
+def _train(layers, X, noise_std, *, steps, lr, batch, kernel, relu, g, record_every=0, device="cpu"):
     """Plain minibatch SGD on InfoNCE; returns the history of per-layer singular values (if asked)."""
     import torch
 
@@ -53,8 +53,9 @@ def _train(layers, X, noise_std, *, steps, lr, batch, kernel, relu, g, record_ev
     check_range("lr", lr, 0, lo_open=True)
     check_int("batch", batch, 1, X.shape[0])
     check_choice("kernel", kernel, ("gaussian", "dot"))
-    params = [W.to(torch.float32).clone().requires_grad_() for W in layers]     # float32: 2-3x faster
-    X, noise_std = X.to(torch.float32), noise_std.to(torch.float32)
+    device = check_device(device)
+    params = [W.to(device=device, dtype=torch.float32).clone().requires_grad_() for W in layers]   # float32: 2-3x faster
+    X, noise_std = X.to(device=device, dtype=torch.float32), noise_std.to(device=device, dtype=torch.float32)
     n = X.shape[0]
     hist = []
 
@@ -68,23 +69,23 @@ def _train(layers, X, noise_std, *, steps, lr, batch, kernel, relu, g, record_ev
     for step in range(steps + 1):
         if record_every and step % record_every == 0:
             with torch.no_grad():
-                hist.append((step, [torch.linalg.svdvals(W.double()).numpy().copy() for W in params]))
+                hist.append((step, [torch.linalg.svdvals(W.double()).cpu().numpy().copy() for W in params]))
         if step == steps:
             break
-        idx = torch.randint(n, (batch,), generator=g)
-        x = X[idx]
-        e1 = torch.randn(x.shape, generator=g, dtype=x.dtype) * noise_std
-        e2 = torch.randn(x.shape, generator=g, dtype=x.dtype) * noise_std
+        idx = torch.randint(n, (batch,), generator=g)                 # CPU generator: same draws on any device
+        x = X[idx.to(device)]
+        e1 = torch.randn(x.shape, generator=g, dtype=x.dtype).to(device) * noise_std
+        e2 = torch.randn(x.shape, generator=g, dtype=x.dtype).to(device) * noise_std
         loss = infonce(embed(x + e1), embed(x + e2), kernel)
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
             for W, gW in zip(params, grads):
                 W -= lr * gW
     with torch.no_grad():
-        Z = embed(X).double()
+        Z = embed(X).double().cpu()
         cov = torch.cov(Z.T)
     ev = np.clip(np.linalg.eigvalsh(cov.numpy())[::-1], 0, None)
-    return [W.detach().double() for W in params], ev, hist, collapse_diagnostics(Z.numpy())
+    return [W.detach().double().cpu() for W in params], ev, hist, collapse_diagnostics(Z.numpy())
 
 
 def _data(g, n):
@@ -94,7 +95,7 @@ def _data(g, n):
 
 
 def one_layer_spectrum(ks=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), *, steps=10_000, lr=0.01, batch=128, n=10_000,
-                       kernel="gaussian", seed=0) -> dict:
+                       kernel="gaussian", seed=0, device="cpu") -> dict:
     """Jing Fig. 3: singular values of the noisy block of a trained one-layer W versus ``k``.
 
     Same seed (data, initialisation, noise draws) for every ``k``: only the noise amplitude changes.
@@ -112,7 +113,8 @@ def one_layer_spectrum(ks=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), *, steps=10_000, lr=0.
             X = _data(g, n)
             W0, _ = torch.linalg.qr(torch.randn(D, D, generator=g, dtype=torch.float64))   # equal singular values
             std = torch.cat([torch.zeros(8), torch.full((8,), math.sqrt(k / 2))])
-            (W,), _, _, _ = _train([W0], X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False, g=g)
+            (W,), _, _, _ = _train([W0], X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False, g=g,
+                                   device=device)
         noisy.append(torch.linalg.svdvals(W[:, 8:]).numpy())
         clean.append(torch.linalg.svdvals(W[:, :8]).numpy())
     noisy, clean = np.array(noisy), np.array(clean)
@@ -121,7 +123,7 @@ def one_layer_spectrum(ks=(0.0, 0.5, 1.0, 2.0, 4.0, 8.0), *, steps=10_000, lr=0.
 
 
 def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-3, kernel="gaussian", seed=0,
-                        record_every=100) -> dict:
+                        record_every=100, device="cpu") -> dict:
     r"""Jing Figs. 5/6: two bias-free layers from :math:`U\operatorname{diag}(e^{-0.35k})V^\top`, isotropic noise.
 
     Returns the final alignment matrix ``A = |V_2^T U_1|`` (with ``diag``; ``best``, the largest entry
@@ -154,7 +156,7 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
         layers = [_init_layer(g), _init_layer(g)]
         std = torch.full((D,), noise, dtype=torch.float64)
         (W1, W2), ev, hist, diag = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=False,
-                                    g=g, record_every=record_every)
+                                    g=g, record_every=record_every, device=device)
     imbalance = [float(np.linalg.norm((Wa @ Wa.T - Wb.T @ Wb).numpy(), 2)) for Wa, Wb in (layers, (W1, W2))]
     U1, s1, _ = np.linalg.svd(W1.numpy())
     _, s2, V2t = np.linalg.svd(W2.numpy())
@@ -173,7 +175,7 @@ def two_layer_alignment(*, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-
 
 
 def depth_sweep(depths=(1, 2, 3, 4), *, relu=False, steps=10_000, lr=0.01, batch=128, n=10_000, noise=1e-3,
-                kernel="gaussian", seed=0) -> dict:
+                kernel="gaussian", seed=0, device="cpu") -> dict:
     """Jing Fig. 11: embedding-covariance spectrum and collapsed-dimension count versus depth, with the
     shared collapse diagnostics of the embeddings per depth (:func:`sims.diagnostics.collapse_diagnostics`:
     normalised-output std, stable/effective rank, RankMe)."""
@@ -189,7 +191,8 @@ def depth_sweep(depths=(1, 2, 3, 4), *, relu=False, steps=10_000, lr=0.01, batch
             X = _data(g, n)
             layers = [_init_layer(g) for _ in range(L)]
             std = torch.full((D,), noise, dtype=torch.float64)
-            _, ev, _, diag = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=relu, g=g)
+            _, ev, _, diag = _train(layers, X, std, steps=steps, lr=lr, batch=batch, kernel=kernel, relu=relu, g=g,
+                                    device=device)
         spectra.append(ev)
         diags.append(diag)
         counts.append(int(np.sum(ev < COLLAPSE_TOL * ev[0])))
@@ -274,25 +277,25 @@ def aligned_ode_check(*, t_end=1.0, dt=1e-3, n_out=11, seed=0) -> dict:
 KERNELS = ("gaussian", "dot")
 
 
-def fig3_figure(out_dir, fast=False):
+def fig3_figure(out_dir, fast=False, device="cpu"):
     """Registered target ``jing-fig3-trained``: trains (both kernels) and draws :mod:`figures.jing_fig3`."""
     from figures.jing_fig3 import draw
 
     kw = dict(ks=(0.0, 4.0), steps=100, n=500) if fast else dict(ks=(0.0, 1.0, 2.0, 4.0, 8.0))   # paper: 10,000 steps
-    res = [one_layer_spectrum(kernel=k, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
+    res = [one_layer_spectrum(kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
     fig3_figure.last = res
     acceptance = {f"{r['kernel']}_noisy_block_decreases_with_k": r["monotone"] for r in res}
     return draw(res, out_dir) + [save_numbers(out_dir, "jing_fig3_trained", acceptance,
                                               {"runs": res, "fast": fast})]
 
 
-def fig56_figure(out_dir, fast=False):
+def fig56_figure(out_dir, fast=False, device="cpu"):
     """Registered target ``jing-fig56``: alignment runs (both kernels), the aligned-ODE check, drawn by
     :mod:`figures.jing_fig56`."""
     from figures.jing_fig56 import draw
 
     kw = dict(steps=100, n=500, record_every=50) if fast else {}
-    align = [two_layer_alignment(kernel=k, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
+    align = [two_layer_alignment(kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
     ode = aligned_ode_check(t_end=0.3, dt=1e-2, n_out=4) if fast else aligned_ode_check()
     fig56_figure.last = (align, ode)
     acceptance = {"aligned_ode_max_rel_err": ode["max_rel_err_ode"],
@@ -309,13 +312,13 @@ def fig56_figure(out_dir, fast=False):
                                                      {"alignment": align, "aligned_ode": ode, "fast": fast})]
 
 
-def fig11_figure(out_dir, fast=False):
+def fig11_figure(out_dir, fast=False, device="cpu"):
     """Registered target ``jing-fig11-trained``: depth sweeps (linear, ReLU; both kernels), drawn by
     :mod:`figures.jing_fig11`."""
     from figures.jing_fig11 import draw
 
     kw = dict(depths=(1, 2), steps=100, n=500) if fast else {}          # the paper's 10,000 steps
-    sweeps = [depth_sweep(relu=relu, kernel=k, **kw) for k in (KERNELS[:1] if fast else KERNELS)
+    sweeps = [depth_sweep(relu=relu, kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)
               for relu in (False, True)]
     for s in sweeps:
         s["tol"] = COLLAPSE_TOL

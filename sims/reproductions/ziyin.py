@@ -32,7 +32,7 @@ import numpy as np
 from dynamics.landscape import b_vector, commuting_lambda, n_crit
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
-from ._torch import deterministic, infonce, weighted_infonce
+from ._torch import check_device, deterministic, infonce, weighted_infonce
 from .report import save_numbers
 
 D = 32
@@ -40,7 +40,7 @@ D = 32
 
 def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, steps=5000, optimizer="adam",
                  lr=6e-4, replicas=1, init_scale=None, noise="gaussian", seed=0, dtype="float32",
-                 center=False) -> dict:
+                 center=False, device="cpu") -> dict:
     """Train :math:`f=Wx` on one loss; return ``a`` (eigenvalues of :math:`\\hat A_0`, ascending), its
     eigenvectors ``U``, ``WtW`` and its eigenvalues ``eig`` (ascending, float64).
 
@@ -56,6 +56,7 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
     noise-induced drift (see :func:`safe_sgd`) at leading order.
     :math:`W(0)` is ``init_scale`` times a random orthogonal matrix (default: the
     theory's largest singular value, or :math:`1/\\sqrt{32}` with normalisation).
+    ``device``: ``cpu`` (default, bit-reproducible) or ``cuda``; the random draws are the same on both.
     ``center``: train on the centred set :math:`\\hat X-\\bar x` (the theory's :math:`\\hat A_0` is centred;
     the kernel losses without normalisation do not see a common offset, normalised outputs do).
     """
@@ -71,6 +72,7 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
     check_int("replicas", replicas, 1)
     check_choice("noise", noise, ("gaussian", "matched"))
     check_choice("dtype", dtype, ("float32", "float64"))
+    device = check_device(device)
     dt = getattr(torch, dtype)
     with deterministic(seed) as g:
         Xh = torch.randn(n, D, generator=g, dtype=torch.float64)
@@ -79,8 +81,8 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
         if init_scale is None:
             init_scale = 1.0 / math.sqrt(D) if normalize else math.sqrt(a[-1] / (2 * (a[-1] + sigma**2) ** 2))
         Q, _ = torch.linalg.qr(torch.randn(D, D, generator=g, dtype=torch.float64))
-        W = (init_scale * Q).to(dt).requires_grad_()
-        X = (Xc if center else Xh).to(dt)
+        W = (init_scale * Q).to(device=device, dtype=dt).requires_grad_()
+        X = (Xc if center else Xh).to(device=device, dtype=dt)
         opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)([W], lr=lr)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / steps)))
         if noise == "matched":
@@ -89,10 +91,10 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
             if noise == "matched":
                 G = torch.randn(replicas, n, 2 * D, generator=g, dtype=torch.float64)
                 G = torch.linalg.qr(G - Qx @ (Qx.T @ G))[0] * (sigma * math.sqrt(n))
-                e1, e2 = G[..., :D].to(dt), G[..., D:].to(dt)
+                e1, e2 = G[..., :D].to(device=device, dtype=dt), G[..., D:].to(device=device, dtype=dt)
             else:
-                e1 = sigma * torch.randn(replicas, n, D, generator=g, dtype=dt)
-                e2 = sigma * torch.randn(replicas, n, D, generator=g, dtype=dt)
+                e1 = sigma * torch.randn(replicas, n, D, generator=g, dtype=dt).to(device)
+                e2 = sigma * torch.randn(replicas, n, D, generator=g, dtype=dt).to(device)
             z1, z2 = (X + e1) @ W.T, (X + e2) @ W.T
             if normalize:
                 z1 = z1 / z1.norm(dim=-1, keepdim=True)
@@ -105,7 +107,7 @@ def train_linear(sigma, *, loss="infonce", n=128, alpha=0.1, normalize=False, st
             val.backward()
             opt.step()
             sched.step()
-        Wd = W.detach().double()
+        Wd = W.detach().double().cpu()
         M = (Wd.T @ Wd).numpy()
     return {"a": a, "U": U, "WtW": M, "eig": np.linalg.eigvalsh(M)}
 
@@ -130,7 +132,7 @@ def _fit_slope(x, y):
 
 
 def fig2_left(sigmas=(2.0, 3.0, 4.0, 5.0, 6.0, 8.0), *, n=128, steps=5000, fit_from=4.0, seed=0,
-              noise="matched", lr_c=0.1) -> dict:
+              noise="matched", lr_c=0.1, device="cpu") -> dict:
     r"""Fig. 2 left: the three smallest eigenvalues of :math:`W^\top W` versus :math:`\sigma` (InfoNCE).
 
     Theory (Theorem 1, :math:`B=\hat A_0`, :math:`C=\sigma^2I`):
@@ -159,7 +161,7 @@ def fig2_left(sigmas=(2.0, 3.0, 4.0, 5.0, 6.0, 8.0), *, n=128, steps=5000, fit_f
         else:
             lr, K = safe_sgd(sg, n)
         r = train_linear(sg, loss="infonce", n=n, steps=steps, seed=seed, optimizer="sgd", lr=lr, replicas=K,
-                         noise=noise)
+                         noise=noise, device=device)
         meas.append(r["eig"][:3])
         lam = commuting_lambda(b_vector("infonce", r["a"], sg**2 * np.ones(D)), r["a"] + sg**2)
         theo.append(np.sort(lam)[:3])
@@ -171,7 +173,7 @@ def fig2_left(sigmas=(2.0, 3.0, 4.0, 5.0, 6.0, 8.0), *, n=128, steps=5000, fit_f
             "ratio_at_largest": meas[-1] / theo[-1]}
 
 
-def weighted_collapse(n=64, *, alpha=0.1, sigma=5.0, steps=5000, seed=0, replicas=None) -> dict:
+def weighted_collapse(n=64, *, alpha=0.1, sigma=5.0, steps=5000, seed=0, replicas=None, device="cpu") -> dict:
     r"""Fig. 2 mid at one dataset size: weighted InfoNCE, printed eq. 3 and the self-term variant.
 
     Eq. 4 predicts mode i collapsed iff :math:`\frac{1-\alpha}{N}\sigma^2\ge a_i`
@@ -195,7 +197,7 @@ def weighted_collapse(n=64, *, alpha=0.1, sigma=5.0, steps=5000, seed=0, replica
     out = {"n": n, "alpha": alpha, "sigma": sigma, "replicas": replicas}
     for variant in ("weighted-self", "weighted-printed"):
         r = train_linear(sigma, loss=variant, n=n, alpha=alpha, steps=steps, seed=seed, replicas=replicas,
-                         optimizer="adam", lr=6e-4, init_scale=0.03)
+                         optimizer="adam", lr=6e-4, init_scale=0.03, device=device)
         a = r["a"]
         pred = b_vector("weighted-infonce-paper", a, sigma**2 * np.ones(D), alpha, n) <= 0
         k = int(pred.sum())
@@ -216,7 +218,7 @@ def fig2_mid(ns=(32, 64), **kw) -> dict:
     return {"ns": np.asarray(ns), "runs": [weighted_collapse(n, **kw) for n in ns]}
 
 
-def fig3(sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 1.0), *, n=128, steps=5000, seed=0, center=True) -> dict:
+def fig3(sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 1.0), *, n=128, steps=5000, seed=0, center=True, device="cpu") -> dict:
     r"""Fig. 3: per-sample normalisation :math:`f\to f/\|f\|`, three smallest eigenvalues of :math:`W^\top W`
     (relative to the largest) versus sigma; the paper: collapse at noise well below the smallest data
     eigenvalue (about 0.2). Theory for comparison: the normalised landscape at :math:`\kappa=\infty`
@@ -237,7 +239,8 @@ def fig3(sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 1.0), *, n=128, steps=5000, seed=0, ce
 
     meas, theo, amin = [], [], None
     for sg in sigmas:
-        r = train_linear(sg, loss="infonce", n=n, steps=steps, seed=seed, normalize=True, center=center)
+        r = train_linear(sg, loss="infonce", n=n, steps=steps, seed=seed, normalize=True, center=center,
+                         device=device)
         meas.append(r["eig"][:3] / r["eig"][-1])
         lam, _ = normalized_lambda(r["a"], r["a"] + sg**2, 1.0)
         lam = np.sort(lam)
@@ -254,15 +257,16 @@ def _first_collapsed(sigma, rel, tol=1e-4):
 
 
 # ---------------------------------------------------------------- figure targets (registered) ----
-def fig2_figure(out_dir, fast=False):
+def fig2_figure(out_dir, fast=False, device="cpu"):
     """Registered target ``ziyin-fig2``: trains Fig. 2 left and mid and draws :mod:`figures.ziyin_fig2`."""
     from figures.ziyin_fig2 import draw
 
     if fast:
-        left = fig2_left(sigmas=(4.0, 8.0), steps=60, lr_c=0.4)
-        mid = fig2_mid(ns=(64,), steps=60, replicas=1)
+        left = fig2_left(sigmas=(4.0, 8.0), steps=60, lr_c=0.4, device=device)
+        mid = fig2_mid(ns=(64,), steps=60, replicas=1, device=device)
     else:
-        left, mid = fig2_left(sigmas=(2.0, 3.0, 4.0, 6.0, 8.0)), fig2_mid(ns=(32, 64, 128))
+        left = fig2_left(sigmas=(2.0, 3.0, 4.0, 6.0, 8.0), device=device)
+        mid = fig2_mid(ns=(32, 64, 128), device=device)
     fig2_figure.last = (left, mid)
     acceptance = {
         "infonce_slopes": left["slopes"], "infonce_slopes_within_0.3_of_-4": bool(np.all(np.abs(left["slopes"] + 4) < 0.3)),
@@ -279,11 +283,11 @@ def fig2_figure(out_dir, fast=False):
                                                     {"left": left, "mid": mid, "fast": fast})]
 
 
-def fig3_figure(out_dir, fast=False):
+def fig3_figure(out_dir, fast=False, device="cpu"):
     """Registered target ``ziyin-fig3``: trains Fig. 3 (normalised outputs) and draws :mod:`figures.ziyin_fig3`."""
     from figures.ziyin_fig3 import draw
 
-    res = fig3(sigmas=(0.0, 0.5), steps=60) if fast else fig3()
+    res = fig3(sigmas=(0.0, 0.5), steps=60, device=device) if fast else fig3(device=device)
     fig3_figure.last = res
     acceptance = {"smallest_data_eigenvalue": res["smallest_data_eigenvalue"],
                   "first_sigma_collapsed_trained": _first_collapsed(res["sigma"], res["measured_rel"][:, 0]),
