@@ -114,9 +114,14 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         out_idx = np.rint((tout - t0) / dt).astype(np.int64)
         _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (t0, dt, nsteps, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
     else:
-        fn = getattr(g, f"adaptive_{method}")
-        _chunked(fn, Y, TH, per, (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol, tout),
-                 YOUT, status, tev, nst, progress)
+        if tout.size:          # per-trajectory loop with the output grid
+            fn = getattr(g, f"adaptive_{method}")
+            _chunked(fn, Y, TH, per, (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol, tout),
+                     YOUT, status, tev, nst, progress)
+        else:                  # blocks of trajectories in lockstep, vectorised across them
+            fn = getattr(g, f"ablock_{method}")
+            _chunked(lambda Y, TH, per, *a: fn(Y, TH, per, *a[:-4], *a[-3:]), Y, TH, per,
+                     (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol), YOUT, status, tev, nst, progress)
     final = Y.T[:, 0].copy() if scalar else Y.T.copy()
     ys = None
     if tout.size:
