@@ -115,7 +115,10 @@ def _fixed(tab, n, m, rhs, poly=None):
         L += [f"{I3}c{q}[i] = cc[{q}]" for q in range(npoly)]
     L += [f"{I2}o = 0", f"{I2}done = 0", f"{I2}for step in range(nsteps + 1):",
           f"{I3}while o < nout and out_idx[o] == step:", f"{I4}for i in range(L):"]
-    L += [f"{I4}    YOUT[o, {j}, lo + i] = y{j}[i] if (live[i] > 0.0 or code[i] == 0.0) else np.nan" for j in range(n)]
+    # after a stop the grid holds NaN, except after convergence (the state stays at the equilibrium);
+    # during the loop a diverged trajectory is one with te set and (with ctol) code 1
+    L += [f"{I4}    YOUT[o, {j}, lo + i] = y{j}[i] if (live[i] > 0.0 or te[i] != te[i] or (ctol > 0.0 and code[i] == 0.0)) "
+          f"else np.nan" for j in range(n)]
     L += [f"{I4}o += 1", f"{I3}if step == nsteps:", f"{I4}break",
           f"{I3}if step % 64 == 0:",
           f"{I4}alive = 0.0", f"{I4}for i in range(L):", f"{I4}    alive += live[i]",
@@ -246,8 +249,8 @@ def _adaptive(tab, n, m, rhs):
           f"{I4}h = 0.2 * hh if not (err < math.inf) else hh * max(0.2, 0.9 * err ** (-1.0 / {q}))",
           f"{I4}if h < 1e-14 * max(1.0, abs(t)):",
           f"{I5}code = 1", f"{I5}te = t", f"{I5}break"]
-    L += [f"{I2}while o < nout:"]
-    L += [f"{I3}YOUT[o, {j}, i] = np.nan" for j in range(n)]
+    L += [f"{I2}while o < nout:"]                # NaN after a stop, the equilibrium after convergence
+    L += [f"{I3}YOUT[o, {j}, i] = y{j} if (code == 0 and te == te) else np.nan" for j in range(n)]
     L += [f"{I3}o += 1"]
     L += [f"{I2}Y[{j}, i] = y{j}" for j in range(n)]
     L += [f"{I2}status[i] = code", f"{I2}tev[i] = te", f"{I2}nst[i] = steps", ""]
