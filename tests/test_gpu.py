@@ -20,8 +20,9 @@ def _torch_run(method, dt, y0, t_end, device="cpu", **kw):
 
 def test_torch_rk4_equals_numba_rk4():
     p0 = np.linspace(-2, 1.5, 33)
-    a = _torch_run("rk4", 0.01, p0, 20.0)
+    a = integrate("cosine-simsiam", CosineParams(), p0, 20.0, method="rk4", dt=0.01, device="torch-cpu")
     b = integrate("cosine-simsiam", CosineParams(), p0, 20.0, method="rk4", dt=0.01)
+    assert a.method == "rk4@cpu"                                          # the torch backend ran
     np.testing.assert_array_equal(a.status, b.status)
     ok = b.status == 0
     np.testing.assert_allclose(a.final[ok], b.final[ok], rtol=1e-12)      # same formulas, other rounding
