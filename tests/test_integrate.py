@@ -165,6 +165,19 @@ def test_cli_integrate(tmp_path):
         assert bad.returncode == 2 and word in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_cli_device_cuda_without_gpu(tmp_path):
+    try:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA GPU is present")
+    except ImportError:
+        pass
+    bad = subprocess.run([sys.executable, "-m", "sims.cli", "integrate", "--model", "cosine-simsiam", "--p0", "0:1:4",
+                          "--t-end", "1", "--device", "cuda", "--out", str(tmp_path / "r.npz")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "cuda" in bad.stderr and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "r.npz").exists()
+
+
 def test_block_adaptive_equals_per_trajectory_loop():
     # the lockstep block loop (no output grid) against the per-trajectory loop (used with t_eval):
     # 2500 trajectories = two full blocks of 1024 and a partial one, mixing divergence and success
