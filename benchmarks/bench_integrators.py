@@ -8,7 +8,9 @@
 2. adaptive Tsit5 against scipy's solve_ivp (RK45 and DOP853) at matched accuracy: trajectories/s;
 3. the coupled h = 512 eigen system (Bao eq. 5) against solve_ivp (DOP853) on the same system;
 4. memory: extra resident memory to integrate 1e7 trajectories to their final state;
-5. scaling curve 8 .. 2^24 trajectories (100 RK4 steps each; DiffEqGPU's protocol).
+5. scaling curve 8 .. 2^24 trajectories (100 RK4 steps each; DiffEqGPU's protocol);
+6. the cosine matrix flow (eq. 4) at h = d = 2048: closed-form right-hand side vs the printed one.
+GPU numbers: benchmarks/bench_integrators_gpu.py (needs a CUDA machine).
 Results: benchmarks/results/integrators.json.
 """
 import argparse
@@ -63,6 +65,12 @@ def main():
     integrate("cosine-simsiam", P, p0[:64], 1.0, method="rk4", dt=0.01)       # compile
     t = median_time(lambda: integrate("cosine-simsiam", P, p0, steps * 0.01, method="rk4", dt=0.01))
     ours = N * steps / t
+    # one thread: a per-core figure that another process on the other core does not halve
+    import numba
+    nthreads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    t1 = median_time(lambda: integrate("cosine-simsiam", P, p0, steps * 0.01, method="rk4", dt=0.01))
+    numba.set_num_threads(nthreads)
     nsteps_np = 50
     t_np = median_time(lambda: rk4_numpy(p0.copy(), 0.01, nsteps_np))
     base = N * nsteps_np / t_np
@@ -70,6 +78,7 @@ def main():
     assert np.allclose(chk, rk4_numpy(p0[:1000].copy(), 0.01, 200), rtol=1e-12)
     out["rk4_scalar"] = {"trajectories": N, "steps": steps, "seconds": t, "steps_per_s": ours,
                          "gflops": ours * FLOPS_PER_STEP / 1e9, "numpy_rk4_steps_per_s": base,
+                         "threads": nthreads, "one_thread_steps_per_s": N * steps / t1,
                          "ratio_vs_numpy": ours / base, "target_steps_per_s": 1.0e9}
 
     # 2. adaptive versus solve_ivp at matched accuracy (final-state error against DOP853 rtol 1e-13)
@@ -179,6 +188,22 @@ def main():
         tt = median_time(lambda: integrate("cosine-simsiam", P, pn, 1.0, method="rk4", dt=0.01), repeats=1 if e > 20 else 3)
         curve.append({"trajectories": n, "seconds": tt, "steps_per_s": n * 100 / tt})
     out["scaling_rk4_100_steps"] = curve
+
+    # 6. the cosine matrix flow (eq. 4) at h = d = 2048: one right-hand side, closed form versus
+    #    the expression printed from the SymPy derivation (same inputs, same run)
+    from dynamics.systems import cosine_matrix_rhs, matrix_rhs
+    hm = 512 if q else 2048
+    Phi = rng.normal(size=(hm, hm)) / np.sqrt(hm)
+    Am = rng.normal(size=(hm, hm)) / np.sqrt(hm)
+    Wm = (Am + Am.T) / 2
+    printed = matrix_rhs("cosine-simsiam").rhs
+    t_closed = median_time(lambda: cosine_matrix_rhs(Wm, Phi, P.rho, P.sigma2), repeats=3)
+    t_printed = median_time(lambda: printed(Wm, Phi, P.rho, P.sigma2), repeats=1)
+    dW1, _ = cosine_matrix_rhs(Wm, Phi, P.rho, P.sigma2)
+    dW2, _ = printed(Wm, Phi, P.rho, P.sigma2)
+    out["matrix_rhs"] = {"h": hm, "d": hm, "closed_seconds": t_closed, "printed_sympy_seconds": t_printed,
+                         "ratio": t_printed / t_closed, "rk4_step_seconds_closed": 4 * t_closed,
+                         "max_rel_diff": float(np.abs(dW1 - dW2).max() / np.abs(dW2).max())}
     write("integrators" + ("_quick" if q else ""), out)
 
 
