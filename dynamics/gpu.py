@@ -37,8 +37,91 @@ def _stage_fn(k):
     return f
 
 
+CHUNK = 16     # fixed steps fused into one compiled function (one kernel on the GPU)
+
+
+def _fixed_chunk(f, tab, dt, bound, ctol, K, torch):
+    """``K`` fixed steps with the divergence/convergence masks, as one function of tensors.
+
+    Under ``torch.compile`` the K steps fuse into one elementwise kernel: the state stays in
+    registers between steps. ``tstart`` is a 0-d tensor so that no new graph is traced per chunk.
+    """
+    A = tab.a.tolist()
+    b = tab.b.tolist()
+    S = tab.stages
+
+    def chunk(ys, th, live, status, tev, nst, tstart):
+        for k in range(K):
+            t = tstart + k * dt
+            Ks = []
+            for s in range(S):
+                arg = [yj + dt * sum(A[s][l] * Ks[l][j] for l in range(s) if A[s][l] != 0.0)
+                       for j, yj in enumerate(ys)]
+                Ks.append(f(arg, th))
+            new = [yj + dt * sum(b[s] * Ks[s][j] for s in range(S) if b[s] != 0.0) for j, yj in enumerate(ys)]
+            v = sum(x.abs() for x in new)
+            fm = sum(x.abs() for x in Ks[0])
+            conv = live & (fm < ctol) if ctol > 0 else torch.zeros_like(live)
+            keep = live & (v <= bound) & ~conv            # NaN and inf fail v <= bound
+            dead = live & ~(v <= bound) & ~conv
+            ys = [torch.where(keep, a, c) for a, c in zip(new, ys)]
+            status = torch.where(dead, torch.where(torch.isnan(fm), 3, 1).to(torch.int8), status)
+            tev = torch.where(dead, t + dt, torch.where(conv, t, tev))
+            nst = nst + (live & ~conv).to(torch.int64)
+            live = keep
+        return ys, live, status, tev, nst
+    return chunk
+
+
+def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, torch):
+    """``K`` attempted steps of an embedded pair with per-trajectory step control, all masks
+    (accept, divergence, step underflow, convergence, non-finite right-hand side)."""
+    A, b, E, S = tab.a.tolist(), tab.b.tolist(), tab.e.tolist(), tab.stages
+
+    def chunk(ys, f0, th, t, h, live, status, tev, nst):
+        for _ in range(K):
+            live = live & (t < t_end)
+            ms = live & (nst >= max_steps)                             # the step budget is spent
+            status = torch.where(ms, torch.full_like(status, 2), status)
+            live = live & ~ms
+            fm = sum(x.abs() for x in f0)
+            nf = live & ~(fm < math.inf)                               # NaN or inf right-hand side
+            conv = live & (fm < ctol) & ~nf if ctol > 0 else torch.zeros_like(live)
+            status = torch.where(nf, torch.full_like(status, 3), status)
+            tev = torch.where(nf | conv, t, tev)
+            live = live & ~nf & ~conv
+            hh = torch.minimum(h, t_end - t)
+            Ks = [f0]
+            for s in range(1, S):
+                arg = [yj + hh * sum(A[s][l] * Ks[l][j] for l in range(s) if A[s][l] != 0.0) for j, yj in enumerate(ys)]
+                Ks.append(f(arg, th))
+            new = [yj + hh * sum(b[s] * Ks[s][j] for s in range(S) if b[s] != 0.0) for j, yj in enumerate(ys)]
+            err = torch.sqrt(sum(((hh * sum(E[s] * Ks[s][j] for s in range(S) if E[s] != 0.0))
+                                  / (atol + rtol * torch.maximum(ys[j].abs(), new[j].abs()))) ** 2
+                                 for j in range(n)) / n)
+            acc = live & (err <= 1.0)
+            v = sum(x.abs() for x in new)
+            dead = acc & ~(v <= bound)
+            ok = acc & ~dead
+            ys = [torch.where(ok, x, y) for x, y in zip(new, ys)]
+            f0 = [torch.where(ok, x, y) for x, y in zip(Ks[-1], f0)]
+            last = h >= t_end - t
+            t = torch.where(ok, torch.where(last, torch.full_like(t, t_end), t + hh), t)
+            fac = torch.clamp(0.9 * err.clamp_min(1e-10) ** -0.2, 0.2, 5.0)
+            fac = torch.where(torch.isfinite(err), fac, torch.full_like(fac, 0.2))
+            h = torch.where(live, hh * fac, h)
+            under = live & ~acc & (h < 1e-14 * t.abs().clamp_min(1.0))
+            dead = dead | under
+            status = torch.where(dead, torch.ones_like(status), status)
+            tev = torch.where(dead, t + torch.where(under, 0.0, hh), tev)
+            nst = nst + live.to(torch.int64)
+            live = live & ~dead
+        return ys, f0, t, h, live, status, tev, nst
+    return chunk
+
+
 def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, max_steps, bound, ctol,
-                    scalar, device="cuda", dtype=None, compile=False):
+                    scalar, device="cuda", dtype=None, compile=None):
     """Integrate on ``device`` with torch; arguments as prepared by ``dynamics.integrate``."""
     torch = _import_torch()
     if device == "cuda" and not torch.cuda.is_available():
@@ -52,88 +135,56 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
           for q in range(TH.shape[0])]
     f = _stage_fn(k)
     tab = TABLEAUS[method]
-    A = tab.a.tolist()
     live = torch.ones(N, dtype=torch.bool, device=device)
     status = torch.zeros(N, dtype=torch.int8, device=device)
     tev = torch.full((N,), float("nan"), dtype=dtype, device=device)
     nst = torch.zeros(N, dtype=torch.int64, device=device)
     fixed = dt is not None
     YOUT = None
+    if compile is None:
+        compile = device != "cpu"
     if fixed:
         nsteps = int(math.ceil((t_end - t0) / dt - 1e-9))
         dt = (t_end - t0) / nsteps
         out_idx = {int(round((t - t0) / dt)): i for i, t in enumerate(tout)}
         YOUT = torch.empty((len(tout), n, N), dtype=dtype, device=device)
-
-        def step(ys, th):
-            K = []
-            for s in range(tab.stages):
-                arg = [yj + dt * sum(A[s][l] * K[l][j] for l in range(s) if A[s][l] != 0.0) for j, yj in enumerate(ys)]
-                K.append(f(arg, th))
-            new = [yj + dt * sum(tab.b[s] * K[s][j] for s in range(tab.stages) if tab.b[s] != 0.0)
-                   for j, yj in enumerate(ys)]
-            return new, K[0]
+        chunk_k = _fixed_chunk(f, tab, dt, bound, ctol, CHUNK, torch)
+        chunk_1 = _fixed_chunk(f, tab, dt, bound, ctol, 1, torch)
         if compile and hasattr(torch, "compile"):
-            step = torch.compile(step)
-        for i in range(nsteps + 1):
-            if i in out_idx:
+            chunk_k, chunk_1 = torch.compile(chunk_k, dynamic=False), torch.compile(chunk_1, dynamic=False)
+        stops = sorted(set(i for i in out_idx if 0 <= i <= nsteps) | {nsteps})
+        i = 0
+        for stop in stops:
+            while i < stop:
+                if not bool(live.any()):          # one device sync per chunk of steps
+                    i = nsteps
+                    break
+                fn, kk = (chunk_k, CHUNK) if stop - i >= CHUNK else (chunk_1, 1)
+                tstart = torch.tensor(t0 + i * dt, dtype=dtype, device=device)
+                ys, live, status, tev, nst = fn(ys, th, live, status, tev, nst, tstart)
+                i += kk
+            if stop in out_idx:
                 for j in range(n):
-                    YOUT[out_idx[i], j] = torch.where(live | (status == 0), ys[j], torch.nan)
-            if i == nsteps or not bool(live.any()):
-                break
-            new, f0 = step(ys, th)
-            v = sum(x.abs() for x in new)
-            fm = sum(x.abs() for x in f0)
-            conv = live & (fm < ctol) if ctol > 0 else torch.zeros_like(live)
-            good = v <= bound
-            keep = live & good & ~conv
-            dead = live & ~good & ~conv
-            ys = [torch.where(keep, a, b) for a, b in zip(new, ys)]
-            status = torch.where(dead, torch.where(torch.isnan(fm), 3, 1).to(torch.int8), status)
-            t = t0 + i * dt
-            tev = torch.where(dead, torch.full_like(tev, t + dt), torch.where(conv, torch.full_like(tev, t), tev))
-            nst += (live & ~conv).to(torch.int64)
-            live = live & ~dead & ~conv
+                    YOUT[out_idx[stop], j] = torch.where(live | (status == 0), ys[j], torch.nan)
     else:
         if len(tout):
             from symbolic.errors import ParameterError
 
             raise ParameterError("t_eval with an adaptive method is CPU-only; on cuda pass dt (fixed step)")
-        E = tab.e.tolist()
         t = torch.full((N,), t0, dtype=dtype, device=device)
         h = torch.full((N,), 1e-3 * (t_end - t0), dtype=dtype, device=device)
         f0 = f(ys, th)
-        for _ in range(max_steps):
-            live = live & (t < t_end)
-            if not bool(live.any()):
+        chunk = _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, CHUNK, torch)
+        if compile and hasattr(torch, "compile"):
+            chunk = torch.compile(chunk, dynamic=False)
+        it = 0
+        while it <= max_steps:
+            if not bool((live & (t < t_end)).any()):      # one device sync per chunk of steps
                 break
-            hh = torch.minimum(h, t_end - t)
-            K = [f0]
-            for s in range(1, tab.stages):
-                arg = [yj + hh * sum(A[s][l] * K[l][j] for l in range(s) if A[s][l] != 0.0) for j, yj in enumerate(ys)]
-                K.append(f(arg, th))
-            new = [yj + hh * sum(tab.b[s] * K[s][j] for s in range(tab.stages) if tab.b[s] != 0.0)
-                   for j, yj in enumerate(ys)]
-            err = torch.sqrt(sum(((hh * sum(E[s] * K[s][j] for s in range(tab.stages) if E[s] != 0.0))
-                                  / (atol + rtol * torch.maximum(ys[j].abs(), new[j].abs()))) ** 2
-                                 for j in range(n)) / n)
-            acc = live & (err <= 1.0)
-            v = sum(x.abs() for x in new)
-            dead = acc & ~(v <= bound)
-            ok = acc & ~dead
-            ys = [torch.where(ok, a, b) for a, b in zip(new, ys)]
-            f0 = [torch.where(ok, a, b) for a, b in zip(K[-1], f0)]
-            t = torch.where(ok, t + hh, t)
-            fac = torch.clamp(0.9 * err.clamp_min(1e-10) ** -0.2, 0.2, 5.0)
-            fac = torch.where(torch.isfinite(err), fac, torch.full_like(fac, 0.2))
-            h = torch.where(live, hh * fac, h)
-            under = live & ~acc & (h < 1e-14 * t.abs().clamp_min(1.0))
-            dead = dead | under
-            status = torch.where(dead, torch.ones_like(status), status)
-            tev = torch.where(dead, t + torch.where(under, 0.0, hh), tev)
-            nst += live.to(torch.int64)
-            live = live & ~dead
-        status = torch.where(live & (t < t_end), torch.full_like(status, 2), status)
+            ys, f0, t, h, live, status, tev, nst = chunk(ys, f0, th, t, h, live, status, tev, nst)
+            it += CHUNK
+        live = live & (t < t_end)
+        status = torch.where(live, torch.full_like(status, 2), status)
     final = torch.stack(ys, 1).cpu().numpy()
     out = BatchResult(final[:, 0].copy() if scalar else final, status.cpu().numpy(), tev.cpu().numpy(),
                       nst.cpu().numpy(), method + f"@{device}", np.asarray(tout) if len(tout) else None,

@@ -59,13 +59,14 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         else adaptively.
     t_eval : optional increasing output times in [t0, t_end]; ``rk4`` rounds them to its steps.
     converge_tol : if set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
-    device : 'cpu', or 'cuda' for the torch backend (:mod:`dynamics.gpu`).
+    device : 'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
+        the torch backend on the CPU (the same code path as 'cuda'; tests and smoke runs).
     """
     from symbolic.codegen import load_kernels
 
     check_choice("form", form, FORMS)
     check_choice("method", method, METHODS)
-    check_choice("device", device, ("cpu", "cuda"))
+    check_choice("device", device, ("cpu", "cuda", "torch-cpu"))
     k = load_kernels(model, form)
     n_state = len(k.STATE)
     y = np.asarray(y0, dtype=np.float64)
@@ -92,11 +93,12 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     tout = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=np.float64).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [{t0}, {t_end}]")
-    if device == "cuda":
+    if device in ("cuda", "torch-cpu"):
         from .gpu import integrate_torch
 
         return integrate_torch(k, y, TH, per, t0, t_end, method=method, dt=dt, rtol=rtol, atol=atol,
-                               tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar, device="cuda")
+                               tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar,
+                               device="cuda" if device == "cuda" else "cpu")
     from .kernels import load_glue
 
     g = load_glue(model, form)
@@ -114,9 +116,14 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         out_idx = np.rint((tout - t0) / dt).astype(np.int64)
         _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (t0, dt, nsteps, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
     else:
-        fn = getattr(g, f"adaptive_{method}")
-        _chunked(fn, Y, TH, per, (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol, tout),
-                 YOUT, status, tev, nst, progress)
+        if tout.size:          # per-trajectory loop with the output grid
+            fn = getattr(g, f"adaptive_{method}")
+            _chunked(fn, Y, TH, per, (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol, tout),
+                     YOUT, status, tev, nst, progress)
+        else:                  # blocks of trajectories in lockstep, vectorised across them
+            fn = getattr(g, f"ablock_{method}")
+            _chunked(lambda Y, TH, per, *a: fn(Y, TH, per, *a[:-4], *a[-3:]), Y, TH, per,
+                     (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol), YOUT, status, tev, nst, progress)
     final = Y.T[:, 0].copy() if scalar else Y.T.copy()
     ys = None
     if tout.size:

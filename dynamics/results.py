@@ -29,6 +29,8 @@ class BatchResult:
     ``final``: (N,) for scalar systems else (N, dim). ``status``: int8 codes of :class:`Status`.
     ``t_event``: divergence / convergence / non-finite time, NaN if none. ``t``, ``ys``: the
     requested output grid and the states on it ((len(t), N) or (len(t), N, dim)); None if not asked.
+    Grid points after a trajectory stopped hold NaN (diverged, non-finite, max-steps; ``status``
+    says which), except after convergence, where the state stays at the equilibrium.
     """
 
     final: np.ndarray
