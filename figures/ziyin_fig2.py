@@ -17,13 +17,16 @@ from .style import PALETTE, figure, save
 
 def draw(left: dict, mid: dict, out_dir) -> list:
     """``left``: :func:`sims.reproductions.ziyin.fig2_left`; ``mid``: :func:`~sims.reproductions.ziyin.fig2_mid`."""
-    fig, axes = figure(1, 3, figsize=(13.5, 3.8))
+    fig, axes = figure(1, 3, figsize=(13.5, 4.3))
     ax = axes[0]
     for i in range(3):
         ax.loglog(left["sigma"], left["measured"][:, i], "o-", color=PALETTE[i], lw=1.2, ms=4,
                   label=f"trained, {i + 1}. smallest" if i == 0 else None)
         ax.loglog(left["sigma"], left["theory"][:, i], "--", color=PALETTE[i], lw=1,
                   label="Theorem 1" if i == 0 else None)
+        if "coupled" in left:
+            ax.loglog(left["sigma"], left["coupled"][:, i], ":", color=PALETTE[i], lw=1.2,
+                      label="derived quartic (dynamics.infonce_quartic)" if i == 0 else None)
     s = np.asarray(left["sigma"])
     ax.set_xlabel(r"augmentation $\sigma$")
     ax.set_ylabel(r"3 smallest eigenvalues of $W^\top W$")
@@ -41,6 +44,8 @@ def draw(left: dict, mid: dict, out_dir) -> list:
             if "theory_rel" in d:                                  # Theorem 1, zeros drawn at 2e-9
                 ax.semilogy(xs, np.maximum(d["theory_rel"], 2e-9), "_", color="0.55", ms=5,
                             label=None)
+            if "coupled_rel" in d:                                 # with the derived quartic, zeros at 5e-9
+                ax.semilogy(xs * 1.06, np.maximum(d["coupled_rel"], 5e-9), "4", color="k", ms=4)
             k = d["k"]
             if k:
                 ax.semilogy(np.full(k, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)[:k]), rel[:k], "x",
@@ -51,8 +56,9 @@ def draw(left: dict, mid: dict, out_dir) -> list:
         ax.set_ylim(1e-9, 2)
         ax.set_xlabel("dataset size N")
         ax.set_ylabel(r"eigenvalues of $W^\top W$ / largest")
-        ax.set_title(f"weighted InfoNCE, {names[variant]}:\nred x = the k smallest, k = modes eq. 4 predicts collapsed;"
-                     " n/k below 1e-4;\ngrey dashes: Theorem 1 for the variant's own B (zeros at 2e-9)", fontsize=7)
+        ax.set_title(f"weighted InfoNCE, {names[variant]}\nred x: the k modes eq. 4 predicts collapsed (n/k: below 1e-4)"
+                     "\ngrey: Theorem 1 (own B); black: derived quartic, 1/N coupling",
+                     fontsize=7)
     fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only "
                  "with the self term; the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
     return save(fig, out_dir, "ziyin_fig2")
