@@ -107,3 +107,23 @@ def test_bad_input():
         quartic_matrix([1.0], [1.0], 1)
     with pytest.raises(ParameterError, match="same length"):
         quartic_matrix([1.0, 2.0], [1.0], 10)
+
+
+def test_landscape_cli_derived_quartic():
+    import json
+    import subprocess
+    import sys
+
+    from dynamics.landscape import b_vector
+
+    argv = [sys.executable, "-m", "sims.cli", "landscape", "--loss", "weighted-infonce-paper", "--a", "1,0.5,0.2",
+            "--c", "3,3,3", "--alpha", "0.1", "--n", "20", "--json"]
+    d = json.loads(subprocess.run(argv + ["--quartic", "derived"], capture_output=True, text=True, check=True).stdout)
+    b = b_vector("weighted-infonce-paper", [1, 0.5, 0.2], [3, 3, 3], 0.1, 20)
+    want = coupled_lambda(b, quartic_matrix([1, 0.5, 0.2], [3, 3, 3], 20, "weighted-self", 0.1))
+    np.testing.assert_allclose(d["lambda"], want, rtol=1e-12)
+    assert d["quartic"] == "derived" and d["collapsed"] == [False, False, False] and "n_crit" in d
+    for extra, word in [(["--quartic", "cubic"], "--quartic must be one of"),
+                        (["--quartic", "derived", "--normalize", "1"], "takes neither")]:
+        r = subprocess.run(argv + extra, capture_output=True, text=True)
+        assert r.returncode == 2 and word in r.stderr and r.stderr.count("\n") == 1

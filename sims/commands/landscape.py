@@ -3,6 +3,11 @@
 --json prints {"loss", "b": [...], "lambda": [eigenvalues of W^T W per mode], "collapsed":
 [bool per mode], "n_crit": [...] (weighted-infonce-paper only: with the exact coefficient of the
 printed eq. 3 the augmentation term cancels and nothing depends on N that way)}.
+
+--quartic derived replaces Theorem 1's decoupled quartic by the one the cumulant expansion gives
+(dynamics.infonce_quartic: 3/4 of it at large N plus 1/N mode coupling) for the InfoNCE losses
+(weighted-infonce-paper is then eq. 3 with the self term, weighted-infonce-exact eq. 3 as printed);
+it needs --n and adds "quartic": "derived" to the JSON.
 """
 NAME = "landscape"
 HELP = "closed-form stationary points of contrastive / non-contrastive loss landscapes"
@@ -20,7 +25,14 @@ def add_arguments(p):
     p.add_argument("--normalize", type=float, default=None, metavar="C",
                    help="per-sample normalisation target c (Props. 2-3)")
     p.add_argument("--kappa", default="inf", help="normalisation strength kappa (a number or inf)")
+    p.add_argument("--quartic", default="theorem1", help="theorem1 (default: Ziyin's Theorem 1) or derived "
+                   "(the cumulant expansion's quartic with 1/N mode coupling; InfoNCE losses, needs --n)")
     p.add_argument("--json", action="store_true")
+
+
+#: --loss -> the atom weights of dynamics.infonce_quartic
+QUARTIC_VARIANTS = {"infonce": "infonce", "weighted-infonce-paper": "weighted-self",
+                    "weighted-infonce-exact": "weighted-printed"}
 
 
 def _floats(flag, text):
@@ -39,8 +51,9 @@ def run(args) -> int:
 
     import numpy as np
 
+    from dynamics.infonce_quartic import coupled_lambda, quartic_matrix
     from dynamics.landscape import b_vector, commuting_lambda, n_crit, normalized_lambda
-    from symbolic.errors import ParameterError, check_int, check_range
+    from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
     a, c = _floats("--a", args.a), _floats("--c", args.c)
     if len(a) != len(c):
@@ -54,12 +67,23 @@ def run(args) -> int:
     d_star = None if args.d_star is None else check_int("--d-star", args.d_star, lo=1)
     b = b_vector(args.loss, a, c, alpha, args.n, gamma)
     s = np.asarray(a) + np.asarray(c)
-    if args.normalize is not None:
+    check_choice("--quartic", args.quartic, ("theorem1", "derived"))
+    if args.quartic == "derived":
+        variant = QUARTIC_VARIANTS.get(args.loss)
+        if variant is None:
+            raise ParameterError(f"--quartic derived needs --loss one of {', '.join(QUARTIC_VARIANTS)}; got {args.loss}")
+        if args.n is None or args.normalize is not None or d_star is not None:
+            raise ParameterError("--quartic derived needs --n and takes neither --normalize nor --d-star")
+        M = quartic_matrix(a, c, check_range("--n", args.n, 2.0), variant, 1.0 if variant == "infonce" else alpha)
+        lam = coupled_lambda(b, M)
+    elif args.normalize is not None:
         kappa = math.inf if args.kappa == "inf" else check_range("--kappa", args.kappa, 0.0, math.inf, lo_open=True)
         lam, _ = normalized_lambda(b, s, check_range("--normalize", args.normalize, 0.0, math.inf, lo_open=True), kappa)
     else:
         lam = commuting_lambda(b, s, d_star)
     out = {"loss": args.loss, "b": b.tolist(), "lambda": lam.tolist(), "collapsed": [bool(x <= 0) for x in lam]}
+    if args.quartic == "derived":
+        out["quartic"] = "derived"
     if args.loss == "weighted-infonce-paper":      # the printed eq. 3 (exact coefficient) has no C term: no N_crit
         out["n_crit"] = n_crit(a, c, alpha).tolist()
     if args.json:
