@@ -51,6 +51,12 @@ def draw(left: dict, mid: dict, out_dir) -> list:
                 ax.semilogy(np.full(k, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)[:k]), rel[:k], "x",
                             color=PALETTE[3], ms=5)
             ax.annotate(f"{d['n_below']}/{k}", (n, 3e-9), ha="center", fontsize=7, color=PALETTE[3])
+        if variant == "weighted-self" and "sgd" in mid:          # plain SGD, moment-matched noise
+            g = mid["sgd"]
+            xg = np.full(g["measured_rel"].size, g["n"] * 1.3) * np.exp(np.linspace(-0.05, 0.05, g["measured_rel"].size))
+            ax.semilogy(xg, g["measured_rel"], "o", mfc="none", color=PALETTE[2], ms=3)
+            ax.semilogy(xg * 1.05, np.maximum(g["coupled_rel"], 5e-9), "4", color="k", ms=4)
+            ax.annotate("SGD", (g["n"] * 1.3, 3e-9), ha="center", fontsize=7, color=PALETTE[2])
         ax.axhline(1e-4, color="0.4", ls=":", lw=0.8)
         ax.set_xscale("log")
         ax.set_ylim(1e-9, 2)
