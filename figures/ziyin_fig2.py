@@ -24,10 +24,8 @@ def draw(left: dict, mid: dict, out_dir) -> list:
                   label=f"trained, {i + 1}. smallest" if i == 0 else None)
         ax.loglog(left["sigma"], left["theory"][:, i], "--", color=PALETTE[i], lw=1,
                   label="Theorem 1" if i == 0 else None)
-        if "coupled" in left:
-            ax.loglog(left["sigma"], left["coupled"][:, i], ":", color=PALETTE[i], lw=1.2,
-                      label="derived quartic (dynamics.infonce_quartic)" if i == 0 else None)
-    s = np.asarray(left["sigma"])
+        ax.loglog(left["sigma"], left["coupled"][:, i], ":", color=PALETTE[i], lw=1.2,
+                  label="derived quartic (dynamics.infonce_quartic)" if i == 0 else None)
     ax.set_xlabel(r"augmentation $\sigma$")
     ax.set_ylabel(r"3 smallest eigenvalues of $W^\top W$")
     ax.set_title("InfoNCE: fitted slopes " + ", ".join(f"{x:.2f}" for x in left["slopes"]) + " (theory -4)",
@@ -40,16 +38,12 @@ def draw(left: dict, mid: dict, out_dir) -> list:
             d = r[variant]
             rel = d["eig"] / d["eig"][-1]
             xs = np.full(rel.size, n) * np.exp(np.linspace(-0.08, 0.08, rel.size))
-            ax.semilogy(xs, rel, ".", color=PALETTE[0], ms=3, label=None)
-            if "theory_rel" in d:                                  # Theorem 1, zeros drawn at 2e-9
-                ax.semilogy(xs, np.maximum(d["theory_rel"], 2e-9), "_", color="0.55", ms=5,
-                            label=None)
-            if "coupled_rel" in d:                                 # with the derived quartic, zeros at 5e-9
-                ax.semilogy(xs * 1.06, np.maximum(d["coupled_rel"], 5e-9), "4", color="k", ms=4)
+            ax.semilogy(xs, rel, ".", color=PALETTE[0], ms=3)
+            ax.semilogy(xs, np.maximum(d["theory_rel"], 2e-9), "_", color="0.55", ms=5)     # Theorem 1; 0 at 2e-9
+            ax.semilogy(xs * 1.06, np.maximum(d["coupled_rel"], 5e-9), "4", color="k", ms=4)  # derived; 0 at 5e-9
             k = d["k"]
             if k:
-                ax.semilogy(np.full(k, n) * np.exp(np.linspace(-0.08, 0.08, rel.size)[:k]), rel[:k], "x",
-                            color=PALETTE[3], ms=5)
+                ax.semilogy(xs[:k], rel[:k], "x", color=PALETTE[3], ms=5)
             ax.annotate(f"{d['n_below']}/{k}", (n, 3e-9), ha="center", fontsize=7, color=PALETTE[3])
         if variant == "weighted-self" and "sgd" in mid:          # plain SGD, moment-matched noise
             g = mid["sgd"]

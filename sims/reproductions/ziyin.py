@@ -128,6 +128,15 @@ def safe_sgd(sigma, n=128):
     return lr, K
 
 
+def _minima(b, a, sigma, n, variant, alpha=1.0):
+    r"""Sorted eigenvalues of :math:`W^\top W` at the landscape minimum for ``b`` and data eigenvalues ``a``
+    with :math:`C=\sigma^2I`: Theorem 1's decoupled quartic, and the derived quartic of ``variant``
+    (:mod:`dynamics.infonce_quartic`)."""
+    c = sigma**2 * np.ones(len(a))
+    return (np.sort(commuting_lambda(b, a + c)),
+            np.sort(coupled_lambda(b, quartic_matrix(a, c, n, variant, alpha))))
+
+
 def _fit_slope(x, y):
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
@@ -166,10 +175,9 @@ def fig2_left(sigmas=(2.0, 3.0, 4.0, 5.0, 6.0, 8.0), *, n=128, steps=5000, fit_f
         r = train_linear(sg, loss="infonce", n=n, steps=steps, seed=seed, optimizer="sgd", lr=lr, replicas=K,
                          noise=noise, device=device)
         meas.append(r["eig"][:3])
-        b = b_vector("infonce", r["a"], sg**2 * np.ones(D))
-        lam = commuting_lambda(b, r["a"] + sg**2)
-        theo.append(np.sort(lam)[:3])
-        coup.append(np.sort(coupled_lambda(b, quartic_matrix(r["a"], sg**2 * np.ones(D), n, "infonce")))[:3])
+        lam, lam_c = _minima(b_vector("infonce", r["a"], sg**2 * np.ones(D)), r["a"], sg, n, "infonce")
+        theo.append(lam[:3])
+        coup.append(lam_c[:3])
     meas, theo, sig = np.array(meas), np.array(theo), np.asarray(sigmas, float)
     sel = sig >= fit_from
     slopes = [_fit_slope(sig[sel], meas[sel, i]) for i in range(3)]
@@ -215,8 +223,7 @@ def weighted_collapse(n=64, *, alpha=0.1, sigma=5.0, steps=5000, seed=0, replica
         rq = np.einsum("ij,jk,ki->i", r["U"].T, r["WtW"], r["U"]) / r["eig"][-1]
         own_b = b_vector("weighted-infonce-paper" if variant == "weighted-self" else "weighted-infonce-exact",
                          a, sigma**2 * np.ones(D), alpha, n)
-        lam = np.sort(commuting_lambda(own_b, a + sigma**2))
-        lam_c = np.sort(coupled_lambda(own_b, quartic_matrix(a, sigma**2 * np.ones(D), n, variant, alpha)))
+        lam, lam_c = _minima(own_b, a, sigma, n, variant, alpha)
         out[variant] = {"a": a, "eig": r["eig"], "predicted_collapsed": pred, "k": k, "smallest_rel": rel[:k],
                         "theory_rel": lam / lam[-1], "coupled_rel": lam_c / lam_c[-1],
                         "coupled_collapsed": int(np.sum(lam_c == 0)), "largest": r["eig"][-1],
@@ -238,10 +245,8 @@ def weighted_sgd(n=128, *, alpha=0.1, sigma=5.0, steps=5000, lr_c=0.1, seed=0, d
     """
     r = train_linear(sigma, loss="weighted-self", n=n, alpha=alpha, steps=steps, seed=seed, optimizer="sgd",
                      lr=lr_c / sigma**2, noise="matched", device=device)
-    a, c = r["a"], sigma**2 * np.ones(D)
-    b = b_vector("weighted-infonce-paper", a, c, alpha, n)
-    th = np.sort(commuting_lambda(b, a + sigma**2))
-    co = np.sort(coupled_lambda(b, quartic_matrix(a, c, n, "weighted-self", alpha)))
+    b = b_vector("weighted-infonce-paper", r["a"], sigma**2 * np.ones(D), alpha, n)
+    th, co = _minima(b, r["a"], sigma, n, "weighted-self", alpha)
     return {"n": n, "eig": r["eig"], "measured_rel": r["eig"] / r["eig"][-1], "theory_rel": th / th[-1],
             "coupled_rel": co / co[-1], "largest_over_coupled": r["eig"][-1] / co[-1],
             "largest_over_theory": r["eig"][-1] / th[-1]}
