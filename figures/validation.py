@@ -134,7 +134,46 @@ def validation_figures(records, summary, out_dir) -> list:
     paths = eigen_figure(recs, out_dir, title=title)
     paths += norms_figure(recs, out_dir)
     paths += collapse_figure(recs, out_dir)
+    if any(r.get("prediction") for r in recs):
+        paths += trajectory_figure(recs, out_dir, title=title)
     return paths
+
+
+def trajectory_figure(records, out_dir, name="validation_trajectory", title="") -> list:
+    """Predicted lines (mean-field map; legacy eq. 5 dashed) over measured points: the top-8
+    eigenvalues of W (log axis) and the norms N_Phi, N_Psi against the heavy-ball time t."""
+    recs = [r for r in records if r.get("prediction")]
+    t = np.array([r["t"] for r in recs], dtype=float)
+    tt = np.maximum(t, t[t > 0].min() if np.any(t > 0) else 1.0)
+    fig, axs = figure(1, 2, figsize=(9.0, 3.4))
+
+    def top(block_key, k):
+        return np.array([[np.nan if (r.get(block_key) or {}).get("p_top") is None else r[block_key]["p_top"][j]
+                          for j in range(k)] for r in recs], dtype=float)
+
+    meas = _tops(recs)
+    pred = top("prediction", meas.shape[1])
+    leg = top("legacy_eq5", meas.shape[1]) if any(r.get("legacy_eq5") for r in recs) else None
+    for j in range(meas.shape[1]):
+        c = PALETTE[j % len(PALETTE)]
+        axs[0].loglog(tt, np.abs(meas[:, j]), "o", ms=2.5, color=c, alpha=0.7)
+        axs[0].loglog(tt, np.abs(pred[:, j]), "-", lw=1.0, color=c)
+        if leg is not None:
+            axs[0].loglog(tt, np.abs(leg[:, j]), "--", lw=0.7, color=c, alpha=0.6)
+    axs[0].set_xlabel("t (heavy-ball time)")
+    axs[0].set_ylabel(r"top-8 $|p_j|$")
+    axs[0].set_title("points: training; lines: map; dashed: eq. 5", fontsize=8)
+    for key, label, c in (("n_phi", r"$N_\Phi$", PALETTE[0]), ("n_psi", r"$N_\Psi$", PALETTE[1])):
+        axs[1].loglog(tt, _col(recs, key), "o", ms=2.5, color=c, label=label + " training")
+        axs[1].loglog(tt, [r["prediction"][key] or np.nan for r in recs], "-", color=c, label=label + " map")
+        if leg is not None:
+            axs[1].loglog(tt, [(r.get("legacy_eq5") or {}).get(key) or np.nan for r in recs], "--", color=c,
+                          lw=0.7, label=label + " eq. 5")
+    axs[1].set_xlabel("t (heavy-ball time)")
+    axs[1].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return save(fig, out_dir, name)
 
 
 def comparison_figure(runs: dict, out_dir, name="validation_l2_vs_cosine") -> list:

@@ -38,6 +38,11 @@ def add_arguments(p):
     p.add_argument("--eval-size", type=int, default=1024, help="outputs used for collapse diagnostics")
     p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA)")
     p.add_argument("--no-overlay", action="store_true", help="skip the theory overlay")
+    p.add_argument("--predict", dest="predict", action="store_true", default=None,
+                   help="predict the run's trajectory from its W0, Phi0 and recipe (default for linear)")
+    p.add_argument("--no-predict", dest="predict", action="store_false", help="skip the trajectory prediction")
+    p.add_argument("--predict-level", choices=("eigen", "matrix"), default="eigen",
+                   help="mean-field map on aligned modes (fast, default) or on the full W, Phi")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--out", required=True, help="output directory")
 
@@ -71,16 +76,31 @@ def run(args) -> int:
 
     cfg = config_from_args(args)
     check_config(cfg, int(os.environ.get("WORLD_SIZE", "1")))
+    if args.predict and cfg.mode != "linear":
+        raise ParameterError("predict applies to mode linear only (the theory is for Gaussian data and a "
+                             f"linear model); got mode {cfg.mode!r}")
+    predict = cfg.mode == "linear" if args.predict is None else args.predict
     out = Path(args.out)
     result = train_distributed(cfg, out, log=lambda m: print(m, file=sys.stderr))
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     summary = summarize(cfg, result, main_command())
+    if predict:
+        from sims.io import atomic_write_bytes
+        from sims.trajectory import annotate_records
+
+        summary["trajectory"] = annotate_records(cfg, result["records"], cfg.steps_per_epoch or 100,
+                                                 level=args.predict_level, log=lambda m: print(m, file=sys.stderr))
+        atomic_write_bytes(out / "metrics.jsonl",
+                           "".join(json.dumps(r) + "\n" for r in result["records"]).encode())
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     if not args.no_figures:
         from figures.validation import validation_figures
 
         validation_figures(result["records"], summary, out)
-    print(json.dumps({k: summary[k] for k in ("mode", "loss", "epochs", "initial_regime", "final_regime",
-                                              "basin_fraction_top8", "median_rel_dist_p4", "images_per_s")}))
+    line = {k: summary[k] for k in ("mode", "loss", "epochs", "initial_regime", "final_regime",
+                                    "basin_fraction_top8", "median_rel_dist_p4", "images_per_s")}
+    if predict:
+        line["trajectory_median_rel_err_top8"] = summary["trajectory"].get("median_rel_err_top8")
+    print(json.dumps(line))
     return 0

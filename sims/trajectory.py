@@ -1,0 +1,138 @@
+r"""The theory trajectory of a linear SimSiam run, checkpoint by checkpoint.
+
+From a run's initial weights :math:`(W_0,\Phi_0)` (rebuilt bit-exactly from its seed, or given)
+and its recipe (lr schedule, momentum, weight decay, batch, :math:`\sigma^2`, loss),
+:func:`dynamics.sgd_mean_field.sgd_mean_field` predicts the eigenvalues and norms at every
+checkpoint; the legacy eq. 5 flow (:func:`dynamics.sgd_mean_field.legacy_eq5`, under the heavy-ball
+time map) is computed beside it. ``ssldyn validate linear`` calls :func:`annotate_records`;
+:func:`predict_run` is the entry point for a run made elsewhere.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, legacy_eq5, sgd_mean_field, trajectory_errors
+from symbolic.errors import ParameterError
+
+TOP = 8
+
+
+def recipe_of(cfg, steps_per_epoch: int) -> Recipe:
+    """The :class:`Recipe` of a ``sims.train.TrainConfig`` (its per-epoch cosine schedule)."""
+    return Recipe(lrs=epoch_lrs(cfg.base_lr, cfg.epochs, steps_per_epoch), momentum=cfg.momentum,
+                  rho=cfg.rho, batch=cfg.batch, sigma2=cfg.sigma2, d=cfg.d, loss=cfg.loss)
+
+
+def initial_weights(cfg):
+    """:math:`(W_0,\\Phi_0)` of a linear run, drawn exactly as ``sims.train.Trainer`` draws them
+    (same generator, seed and order; torch needed)."""
+    import torch
+
+    from .train import build_model
+
+    gen = torch.Generator(device=cfg.device)
+    gen.manual_seed(cfg.seed)
+    model = build_model(cfg, gen, torch.device(cfg.device))
+    return (model.w_matrix().detach().double().cpu().numpy(), model.phi_matrix().detach().double().cpu().numpy())
+
+
+def _block(pred_p, pred_s, n_phi, n_psi, trace, top=TOP):
+    return {"p_top": None if pred_p is None else list(pred_p[:top]),
+            "s_top": None if pred_s is None else list(pred_s[:top]),
+            "n_phi": n_phi, "n_psi": n_psi, "trace": trace}
+
+
+def predict_run(recipe: Recipe, measured: list, W0=None, Phi0=None, level: str = "eigen",
+                legacy: bool = True, progress=None) -> dict:
+    r"""Predict a linear SimSiam run and compare it with its checkpoints.
+
+    ``measured``: one dict per checkpoint with ``step`` (optimizer steps done), ``p_top`` (the
+    top eigenvalues of the symmetrised :math:`W`, descending), ``n_phi``, ``n_psi``, ``trace``.
+    ``W0`` (h x h), ``Phi0`` (h x d): the run's initial weights. Returns ``{"prediction": [per
+    checkpoint blocks], "legacy": [...], "trajectory": summary numbers, "t": times}``.
+    """
+    if W0 is None or Phi0 is None:
+        raise ParameterError("predict_run needs the run's W0 and Phi0 (sims.trajectory.initial_weights "
+                             "rebuilds them from a TrainConfig's seed)")
+    if not measured:
+        raise ParameterError("measured must hold at least one checkpoint")
+    try:
+        steps = np.array([int(r["step"]) for r in measured], dtype=np.int64)
+    except (KeyError, TypeError, ValueError):
+        raise ParameterError("every measured checkpoint needs an integer 'step'") from None
+    pred = sgd_mean_field(W0, Phi0, recipe, steps, level=level, progress=progress)
+    t = flow_time(recipe.lrs, recipe.momentum)[steps]
+    n = len(pred.p)
+    blocks = [_block(pred.p[i], pred.s[i], pred.n_phi[i], pred.n_psi[i], pred.trace[i]) if i < n
+              else _block(None, None, None, None, None) for i in range(steps.size)]
+    as_lists = {"p": [b["p_top"] for b in blocks], "n_phi": [b["n_phi"] for b in blocks],
+                "n_psi": [b["n_psi"] for b in blocks], "trace": [b["trace"] for b in blocks]}
+    traj = trajectory_errors(as_lists, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP)
+    per = traj.pop("per_checkpoint")
+    for b, e, i in zip(blocks, per, range(steps.size)):
+        b.update(e)
+        b["kappa_dt"] = pred.kappa_dt[i] if i < n else None
+    traj["status"], traj["message"], traj["level"] = pred.status, pred.message, level
+    out = {"prediction": blocks, "t": t.tolist(), "trajectory": traj}
+    if legacy:
+        W0 = np.asarray(W0, dtype=np.float64)
+        p0, U = np.linalg.eigh(0.5 * (W0 + W0.T))
+        s0 = np.sum((U.T @ np.asarray(Phi0, dtype=np.float64)) ** 2, axis=1)
+        leg = legacy_eq5(p0, s0, t, recipe.rho, recipe.sigma2, recipe.loss)
+        lblocks = [_block(leg["p"][i], leg["s"][i], leg["n_phi"][i], leg["n_psi"][i], leg["trace"][i])
+                   for i in range(steps.size)]
+        lt = trajectory_errors(leg, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP)
+        lper = lt.pop("per_checkpoint")
+        for b, e in zip(lblocks, lper):
+            b.update(e)
+        lt["status"], lt["t_end"] = leg["status"], leg["t_end"]
+        out["legacy"] = lblocks
+        out["trajectory"]["legacy_eq5"] = lt
+    # validity indicators of the comparison (measured norms x e^{rho t}, the map's kappa dt)
+    rho = recipe.rho
+    ind = {"norm_w_exp_rho_t": [], "n_phi_exp_rho_t": [], "kappa_dt": [b["kappa_dt"] for b in blocks]}
+    for r, ti in zip(measured, t):
+        f = math.exp(rho * ti) if rho * ti < 700 else None
+        ind["norm_w_exp_rho_t"].append(r.get("norm_w") * f if f and r.get("norm_w") is not None else None)
+        ind["n_phi_exp_rho_t"].append(r.get("n_phi") * f if f and r.get("n_phi") is not None else None)
+    out["validity"] = ind
+    kd = [x for x in ind["kappa_dt"] if x is not None]
+    out["trajectory"]["validity"] = {
+        "norm_w_exp_rho_t": [_first(ind["norm_w_exp_rho_t"]), _last(ind["norm_w_exp_rho_t"])],
+        "n_phi_exp_rho_t": [_first(ind["n_phi_exp_rho_t"]), _last(ind["n_phi_exp_rho_t"])],
+        "kappa_dt_max": max(kd) if kd else None,
+        "note": "the flows hold while ||W|| e^{rho t}, ||Phi|| e^{rho t} stay constant and kappa dt << 1 - m; "
+                "the map needs neither",
+    }
+    return out
+
+
+def _first(xs):
+    return next((x for x in xs if x is not None), None)
+
+
+def _last(xs):
+    return next((x for x in reversed(xs) if x is not None), None)
+
+
+def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eigen", log=None) -> dict:
+    """Add ``prediction`` and ``legacy_eq5`` blocks to each finite record of a linear run (in
+    place) and return the summary's ``trajectory``."""
+    W0, Phi0 = initial_weights(cfg)
+    measured = [r for r in records if r.get("finite") and r.get("p_top")]
+    if not measured:
+        return {"status": 1, "message": "no finite checkpoint to compare with"}
+    recipe = recipe_of(cfg, steps_per_epoch)
+    out = predict_run(recipe, measured, W0, Phi0, level=level)
+    for r, b, lb, t in zip(measured, out["prediction"], out.get("legacy", [None] * len(measured)), out["t"]):
+        r["t"] = t
+        r["prediction"] = b
+        if lb is not None:
+            r["legacy_eq5"] = lb
+    if log:
+        tr = out["trajectory"]
+        log(f"trajectory: median top-8 error {tr['median_rel_err_top8']}, final N_Phi error "
+            f"{tr['rel_err_n_phi_final']}, N_Psi error {tr['rel_err_n_psi_final']}")
+    return out["trajectory"]
