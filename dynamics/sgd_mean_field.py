@@ -27,7 +27,7 @@ Bao's eq. 4 matrix (theory notes section 2; :math:`W` need not be symmetric here
 
 The exact expectation obeys :math:`\langle G,A\rangle_F=\mathrm{tr}(WG\Phi^\top)=0` (the online
 branch is scale invariant, sample by sample); :math:`\hat G` misses it by its self-pairing terms,
-:math:`\langle\hat G,A\rangle=-(\|AA^\top\|^2+\mathrm{tr}(A\Phi^\top AA^\top))/(aN_\Phi N_\Psi^3)`, an
+:math:`\langle\hat G,A\rangle=-\mathrm{tr}(A^\top AA^\top\Phi+A^\top A\Phi^\top A)/(aN_\Phi N_\Psi^3)`, an
 :math:`O(1/h)` residue that shrinks :math:`N_\Psi` to 0 in finite time (the flows' death). The
 map uses the projection that restores the identity and changes nothing else,
 
