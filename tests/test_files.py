@@ -108,3 +108,122 @@ def test_check_not_input(tmp_path):
             files.check_not_input(out, tmp_path / "x.npz", inp)
     assert files.check_not_input(other, inp) == other
     assert files.check_not_input(tmp_path / "new.npz", inp, None) == tmp_path / "new.npz"
+
+
+# --- every writer of the tool goes through symbolic.files -------------------------------------
+def _spy_replace(monkeypatch):
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append((os.fspath(src), os.fspath(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    return seen
+
+
+def test_npz_results_temporary_is_not_named_like_a_result(tmp_path, monkeypatch):
+    import numpy as np
+
+    from dynamics.results import BatchResult
+
+    seen = _spy_replace(monkeypatch)
+    r = BatchResult(final=np.array([0.5, 2.0]), status=np.zeros(2, np.int8), t_event=np.full(2, np.nan),
+                    nsteps=np.array([3, 4]), method="rk45", state=("p",))
+    r.to_npz(tmp_path / "res.npz", p0=np.array([0.1, 0.2]))
+    (src, dst), = seen
+    assert dst == str(tmp_path / "res.npz") and re.fullmatch(r".*/res\.npz\.[0-9a-f]{8}\.tmp", src)
+    with np.load(tmp_path / "res.npz") as z:
+        assert z["final"].tolist() == [0.5, 2.0] and z["p0"].tolist() == [0.1, 0.2]
+    os.mkfifo(tmp_path / "pipe.npz")
+    with pytest.raises(ParameterError, match="out must be a regular file.*pipe.npz' \\(a FIFO\\)"):
+        r.to_npz(tmp_path / "pipe.npz")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "pipe.npz").st_mode)
+
+
+def test_sims_io_names_refuse_links_and_write_strict_json(tmp_path):
+    import json
+
+    import numpy as np
+
+    from sims import io
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    (tmp_path / "m.json").symlink_to(victim)
+    with pytest.raises(ParameterError, match="symbolic link"):
+        io.write_json(tmp_path / "m.json", {"a": 1})
+    with pytest.raises(ParameterError, match="symbolic link"):
+        io.write_npz(tmp_path / "m.json", {"a": np.zeros(1)})
+    assert victim.read_text() == "keep"
+    p = io.write_json(tmp_path / "ok.json", {"x": (np.float32("inf"), np.nan, np.int64(3))})
+
+    def no_constants(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    assert json.loads(p.read_text(), parse_constant=no_constants) == {"x": [None, None, 3]}
+
+
+def test_figure_save_is_atomic(tmp_path, monkeypatch):
+    from figures import style
+
+    fig, ax = style.figure()
+    ax.plot([0, 1], [1, 0])
+    first = style.save(fig, tmp_path, "f", formats=("pdf",))[0]
+    good = first.read_bytes()
+    assert good.startswith(b"%PDF")
+
+    fig, ax = style.figure()
+    real = type(fig).savefig
+
+    def killed(self, fname, **kw):      # a kill half-way through rendering
+        if hasattr(fname, "write"):
+            fname.write(b"%PDF-1.4 half")
+        else:
+            with open(fname, "wb") as f:
+                f.write(b"%PDF-1.4 half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(fig), "savefig", killed)
+    with pytest.raises(KeyboardInterrupt):
+        style.save(fig, tmp_path, "f", formats=("pdf",))
+    assert first.read_bytes() == good and os.listdir(tmp_path) == ["f.pdf"]
+    monkeypatch.setattr(type(fig), "savefig", real)
+    (tmp_path / "g.png").symlink_to(first)
+    with pytest.raises(ParameterError, match="figure must be a regular file"):
+        style.save(fig, tmp_path, "g", formats=("png",))
+    assert first.read_bytes() == good
+
+
+def test_metrics_rewrite_on_resume_is_atomic(tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from sims.train import _truncate_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    lines = [json.dumps({"epoch": e, "loss": -0.1 * e}) + "\n" for e in range(5)]
+    path.write_text("".join(lines) + '{"epoch": 5, "lo')        # a kill mid-append tore the last line
+    reader = open(path)            # a reader holding the old file keeps seeing all of it
+    try:
+        keep = _truncate_metrics(path, 2)
+        assert [r["epoch"] for r in keep] == [0, 1, 2]
+        assert path.read_text() == "".join(lines[:3])
+        assert reader.read() == "".join(lines) + '{"epoch": 5, "lo'  # rewritten in place it would be cut
+    finally:
+        reader.close()
+
+
+def test_validate_summary_refuses_symlink(tmp_path):
+    pytest.importorskip("torch")
+    from sims.cli import main
+
+    victim = tmp_path / "victim.json"
+    victim.write_text("keep")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").symlink_to(victim)
+    code = main(["validate", "linear", "--d", "8", "--h", "8", "--batch", "16", "--epochs", "1",
+                 "--steps-per-epoch", "2", "--eval-size", "32", "--no-overlay", "--no-figures", "--out", str(out)])
+    assert code == 2 and victim.read_text() == "keep"

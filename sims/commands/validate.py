@@ -67,6 +67,7 @@ def run(args) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise ParameterError("validate needs torch (pip install 'ssldyn[torch]'); got no torch") from None
+    from sims.io import write_json
     from sims.train import check_config, main_command, summarize, train_distributed
 
     cfg = config_from_args(args)
@@ -76,7 +77,7 @@ def run(args) -> int:
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     summary = summarize(cfg, result, main_command())
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_json(out / "summary.json", summary)
     if not args.no_figures:
         from figures.validation import validation_figures
 
