@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import sympy as sp
 from . import cosine_simsiam, l2_byol, two_layer
 from .derivation import FORMS, Derivation
 from .errors import ParameterError, check_choice
+from .files import write_text
 
 MODELS = {
     "cosine-simsiam": {"matrix": cosine_simsiam.matrix_form, "eigen": cosine_simsiam.eigen_form,
@@ -36,14 +38,84 @@ DERIVATION_SOURCES = ("gaussian.py", "derivation.py", "cosine_simsiam.py", "l2_b
 COSINE_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
 
 
-def cache_dir() -> Path:
-    """``$SSLDYN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ssldyn``, else ``~/.cache/ssldyn``."""
+#: the cache root's tag (https://bford.info/cachedir/): backup tools skip the folder, and
+#: ``ssldyn cache clear`` deletes nothing in a folder without it
+CACHE_TAG = "CACHEDIR.TAG"
+CACHE_TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                  "# This file is a cache directory tag created by ssldyn (derivations and kernels).\n")
+#: what the tool puts in the cache root; only these may be there when the tag is first written
+CACHE_ENTRIES = (CACHE_TAG, "derivations", "kernels")
+
+
+def cache_root() -> Path:
+    """``$SSLDYN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ssldyn``, else ``~/.cache/ssldyn`` (not created)."""
     root = os.environ.get("SSLDYN_CACHE_DIR")
     if not root:
         root = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ssldyn")
-    path = Path(root)
+    return Path(os.path.abspath(root))
+
+
+def is_tool_cache(root) -> bool:
+    """Whether ``root`` holds the tag this tool writes (a regular file, ssldyn's text)."""
+    tag = Path(root) / CACHE_TAG
+    try:
+        return tag.is_file() and not tag.is_symlink() and tag.read_text() == CACHE_TAG_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def cache_dir() -> Path:
+    """:func:`cache_root`, created, and tagged as ssldyn's when it is new (or holds only what the
+    tool puts there); a folder that already held other files is used but never tagged."""
+    path = cache_root()
     path.mkdir(parents=True, exist_ok=True)
+    if not is_tool_cache(path) and all(e.name in CACHE_ENTRIES for e in path.iterdir()):
+        write_text(path / CACHE_TAG, CACHE_TAG_TEXT, name="cache tag")
     return path
+
+
+#: files the tool writes under the cache root, by folder (temporaries and numba's caches included)
+_CACHE_FILES = {
+    "derivations": re.compile(r"[a-z0-9-]+-(matrix|eigen|reduced)-[a-z-]+-[0-9a-f]{16}"
+                              r"(\.json|\.json\.[0-9a-f]{8}\.tmp|\.tmp\d+)"),
+    "kernels": re.compile(r"ssldyn_[a-z]_\w+(\.py|\.py\.[0-9a-f]{8}\.tmp|\.tmp\d+)"),
+    "kernels/__pycache__": re.compile(r"ssldyn_[a-z]_\w+\.[\w.-]+\.(nbi|nbc|pyc)"),
+}
+
+
+def clear_cache(root=None) -> tuple[int, list]:
+    """Delete the files the tool made under the cache ``root`` (default :func:`cache_root`);
+    returns (number removed, names of what was kept).
+
+    Only a tagged folder (see :func:`cache_dir`) is touched, and in it only regular files whose
+    names the tool writes (:data:`_CACHE_FILES`) in its own sub-folders (not followed when they
+    are links); folders left empty, and then the tag and the root, are removed.
+    """
+    root = Path(root) if root is not None else cache_root()
+    if not root.exists():
+        return 0, []
+    if not is_tool_cache(root):
+        raise ParameterError(f"cache directory must be one ssldyn made (it holds {CACHE_TAG}); got {str(root)!r}: "
+                             "nothing deleted, remove it by hand or point SSLDYN_CACHE_DIR elsewhere")
+    removed = 0
+    for sub in sorted(_CACHE_FILES, key=len, reverse=True):      # __pycache__ before kernels
+        folder = root / sub
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            if _CACHE_FILES[sub].fullmatch(f.name) and f.is_file() and not f.is_symlink():
+                f.unlink()
+                removed += 1
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    if [e.name for e in root.iterdir()] == [CACHE_TAG]:
+        (root / CACHE_TAG).unlink()
+        root.rmdir()
+        return removed, []
+    kept = sorted(str(f.relative_to(root)) for f in root.rglob("*") if f.name != CACHE_TAG and not f.is_dir())
+    return removed, kept
 
 
 @lru_cache(maxsize=1)

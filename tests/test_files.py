@@ -227,3 +227,60 @@ def test_validate_summary_refuses_symlink(tmp_path):
     code = main(["validate", "linear", "--d", "8", "--h", "8", "--batch", "16", "--epochs", "1",
                  "--steps-per-epoch", "2", "--eval-size", "32", "--no-overlay", "--no-figures", "--out", str(out)])
     assert code == 2 and victim.read_text() == "keep"
+
+
+# --- ssldyn cache clear: only what the tool made ------------------------------------------------
+def _clear(capsys):
+    from sims.cli import main
+
+    code = main(["cache", "clear"])
+    return code, capsys.readouterr()
+
+
+def test_cache_clear_refuses_a_folder_the_tool_did_not_make(tmp_path, monkeypatch, capsys):
+    from symbolic import models
+
+    (tmp_path / "thesis.tex").write_text("years of work")
+    monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path))
+    assert models.cache_dir() == tmp_path and not (tmp_path / "CACHEDIR.TAG").exists()   # used, never tagged
+    (tmp_path / "derivations").mkdir()
+    code, cap = _clear(capsys)
+    assert code == 2
+    assert cap.err.startswith("ssldyn: error: cache directory must be one ssldyn made") and cap.err.count("\n") == 1
+    assert (tmp_path / "thesis.tex").read_text() == "years of work" and (tmp_path / "derivations").is_dir()
+    monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path / "absent"))
+    assert _clear(capsys)[0] == 0 and not (tmp_path / "absent").exists()
+
+
+def test_cache_clear_deletes_only_the_tools_files(tmp_path, monkeypatch, capsys):
+    from symbolic import codegen, models
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("SSLDYN_CACHE_DIR", str(root))
+    models.derive.cache_clear()
+    models.derive("two-layer", "reduced")                          # the tool writes the tag and an entry
+    models.derive.cache_clear()
+    assert models.is_tool_cache(root) and len(list((root / "derivations").iterdir())) == 1
+    k = root / "kernels"
+    pyc = k / "__pycache__"
+    pyc.mkdir(parents=True)
+    name = codegen.module_name("two-layer", "reduced")
+    made = [k / f"{name}.py", k / f"{name}.py.0123abcd.tmp", k / "ssldyn_i_two_layer_x_1a2b.py",
+            pyc / f"{name}.rhs-14.py311.nbi", pyc / f"{name}.rhs-14.py311.1.nbc",
+            pyc / f"{name}.cpython-311.pyc"]
+    for f in made:
+        f.write_text("generated")
+    outside = tmp_path / "precious.py"
+    outside.write_text("mine")
+    (k / "ssldyn_k_link.py").symlink_to(outside)                   # a link with a tool-like name
+    (root / "notes.txt").write_text("mine")
+    (k / "my_kernel.py").write_text("mine")
+    code, cap = _clear(capsys)
+    assert code == 0 and cap.out.strip() == f"removed {len(made) + 1} files from {root}; kept 3 not made by ssldyn"
+    left = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    assert left == ["CACHEDIR.TAG", "kernels", "kernels/my_kernel.py", "kernels/ssldyn_k_link.py", "notes.txt"]
+    assert outside.read_text() == "mine"
+    for f in ("notes.txt", "kernels/my_kernel.py", "kernels/ssldyn_k_link.py"):
+        (root / f).unlink()
+    assert _clear(capsys)[1].out.strip() == f"removed 0 files from {root}"
+    assert not root.exists()                                        # nothing else there: the root goes too
