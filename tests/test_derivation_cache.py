@@ -1,0 +1,137 @@
+"""The derivation cache: parsed (never evaluated), checksummed, keyed by the sources, and exact."""
+import ast
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from symbolic import models
+from symbolic.models import MODELS, derive, parse_srepr
+
+CASES = [(m, f, "frobenius") for m in MODELS for f in ("matrix", "eigen", "reduced")] + \
+        [(m, f, "feature-norm") for m in models.COSINE_MODELS for f in ("eigen", "reduced")]
+SYMBOLIC = Path(models.__file__).parent
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path))
+    derive.cache_clear()
+    yield tmp_path
+    derive.cache_clear()
+
+
+def _entry(cache, m, f, c):
+    return cache / "derivations" / f"{m}-{f}-{c}-{models.source_hash()}.json"
+
+
+def _same(a, b):
+    assert (a.model, a.form, a.state, a.params, a.definitions, a.notes) == \
+           (b.model, b.form, b.state, b.params, b.definitions, b.notes)
+    assert a.rhs.keys() == b.rhs.keys() and all(a.rhs[k] == b.rhs[k] for k in a.rhs)   # structural ==
+    assert a.invariants == b.invariants
+    assert a.equilibrium_polynomial == b.equilibrium_polynomial
+
+
+@pytest.mark.parametrize("m, f, c", CASES)
+def test_loaded_derivation_equals_fresh(cache, m, f, c):
+    fresh = derive(m, f, c)                                # derives and writes the entry
+    path = _entry(cache, m, f, c)
+    loaded = models._read_entry(path)                      # raises if the entry would be re-derived
+    _same(loaded, fresh)
+    derive.cache_clear()
+    _same(derive(m, f, c), fresh)
+
+
+def test_edited_entry_is_rederived(cache):
+    fresh = derive("l2-byol", "reduced")
+    path = _entry(cache, "l2-byol", "reduced", "frobenius")
+    obj = json.loads(path.read_text())
+    rhs = obj["payload"]["rhs"]["p"]
+    assert "Integer(2)" in rhs
+    obj["payload"]["rhs"]["p"] = rhs.replace("Integer(2)", "Integer(3)", 1)   # valid, but not what was derived
+    path.write_text(json.dumps(obj))
+    with pytest.raises(ValueError, match="checksum"):
+        models._read_entry(path)
+    derive.cache_clear()
+    _same(derive("l2-byol", "reduced"), fresh)
+    _same(models._read_entry(path), fresh)                 # and rewritten intact
+
+
+def test_malicious_entry_runs_nothing(cache):
+    marker = cache / "ran"
+    derive("two-layer", "reduced")
+    path = _entry(cache, "two-layer", "reduced", "frobenius")
+    obj = json.loads(path.read_text())
+    obj["payload"]["rhs"]["sigma_1"] = f"__import__('os').system('touch {marker}')"
+    obj["sha256"] = models._payload_hash(obj["payload"])   # whoever edits the file can fix the checksum
+    path.write_text(json.dumps(obj))
+    derive.cache_clear()
+    d = derive("two-layer", "reduced")
+    assert not marker.exists()
+    assert d.rhs["sigma_1"] == derive("two-layer", "reduced", use_cache=False).rhs["sigma_1"]
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('true')",
+    "Symbol('x').__class__",
+    "Add(Symbol('x'), '1+1')",                  # a string where an expression belongs (sympify evals)
+    "Mul(Integer(2), x)",
+    "Symbol('x', evaluate=True)",
+    "sympify('x')",
+    "Function('f')(Symbol('x'))",
+    "Integer(2.5)",
+    "Symbol('x', positive='yes')",
+    "(lambda: 1)()",
+])
+def test_parse_srepr_refuses(text):
+    with pytest.raises(ValueError):
+        parse_srepr(text)
+
+
+def test_parse_srepr_builds_what_srepr_printed():
+    x, y = sp.symbols("x y", positive=True)
+    W = sp.MatrixSymbol("W", 3, 3)
+    for e in [x ** 2 - sp.Rational(3, 7) * x * y + sp.Float("0.25") - 1, sp.exp(-x) * sp.log(y),
+              W * W.T + sp.Identity(3), (W ** 2).T]:
+        assert parse_srepr(sp.srepr(e, order="none")) == e
+    assert parse_srepr("0") == 0 and parse_srepr("-3") == -3
+
+
+def _symbolic_imports(name, seen):
+    seen.add(name)
+    tree = ast.parse((SYMBOLIC / name).read_text())
+    for node in ast.walk(tree):
+        mods = []
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            mods = [node.module] if node.module else [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("symbolic."):
+            mods = [node.module.split(".", 1)[1]]
+        for mod in mods:
+            f = mod.split(".")[0] + ".py"
+            if (SYMBOLIC / f).exists() and f not in seen:
+                _symbolic_imports(f, seen)
+    return seen
+
+
+def test_cache_key_covers_every_source_of_a_derivation():
+    closure = _symbolic_imports("models.py", set()) | _symbolic_imports("codegen.py", set())
+    assert closure <= set(models.DERIVATION_SOURCES), closure - set(models.DERIVATION_SOURCES)
+
+
+def test_editing_a_model_changes_the_key(tmp_path):
+    def key(root):
+        r = subprocess.run([sys.executable, "-c", "from symbolic.models import source_hash; print(source_hash())"],
+                           cwd=root, capture_output=True, text=True, check=True)
+        return r.stdout.strip()
+
+    shutil.copytree(SYMBOLIC, tmp_path / "a" / "symbolic", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SYMBOLIC, tmp_path / "b" / "symbolic", ignore=shutil.ignore_patterns("__pycache__"))
+    f = tmp_path / "b" / "symbolic" / "l2_byol.py"
+    f.write_text(f.read_text() + "\n# an edit\n")
+    ka, kb = key(tmp_path / "a"), key(tmp_path / "b")
+    assert ka == models.source_hash() and kb != ka
