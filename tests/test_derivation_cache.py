@@ -135,3 +135,54 @@ def test_editing_a_model_changes_the_key(tmp_path):
     f.write_text(f.read_text() + "\n# an edit\n")
     ka, kb = key(tmp_path / "a"), key(tmp_path / "b")
     assert ka == models.source_hash() and kb != ka
+
+
+# --- generated kernels: a damaged or edited file is regenerated ---------------------------------
+def test_damaged_generated_module_is_regenerated(cache):
+    from symbolic.codegen import import_source
+
+    name = "ssldyn_t_probe_regenerate"
+    src = '"""probe"""\nVALUE = 42\n'
+    try:
+        assert import_source(name, lambda: src).VALUE == 42
+        path = cache / "kernels" / f"{name}.py"
+        header = path.read_text().split("\n", 1)[0] + "\n"
+        for damaged in ("VALUE = 4", header + "VALUE = 41\n", header + src[:9]):   # no header, edited, cut
+            path.write_text(damaged)
+            sys.modules.pop(name)
+            assert import_source(name, lambda: src).VALUE == 42
+            assert path.read_text() == header + src
+    finally:
+        sys.modules.pop(name, None)
+
+
+_PROBE = """
+import numpy as np
+from symbolic.codegen import load_kernels
+k = load_kernels("l2-byol", "reduced")
+print(k.__file__)
+print(repr(k.rhs_p(0.3, 0.05, 0.5, 1.0, 2.0)))
+"""
+
+
+def _probe(cache):
+    r = subprocess.run([sys.executable, "-c", _PROBE], cwd=SYMBOLIC.parent, capture_output=True, text=True,
+                       env={**__import__("os").environ, "SSLDYN_CACHE_DIR": str(cache)}, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    path, value = r.stdout.split()
+    return Path(path), float(value)
+
+
+def test_corrupted_kernel_file_is_regenerated(tmp_path):
+    from oracles import l2_reduced
+
+    want = l2_reduced(0.3, 0.05, 0.5)                   # Tian eq. 16, written independently
+    path, got = _probe(tmp_path)
+    assert got == pytest.approx(want, rel=1e-14)
+    good = path.read_text()
+    path.write_text(good[: len(good) // 2])             # a write cut short: a syntax error
+    assert _probe(tmp_path)[1] == pytest.approx(want, rel=1e-14) and path.read_text() == good
+    edited = good.replace("+ eta - p*tau)", "+ eta + p*tau)", 1)   # one sign in rhs_p
+    assert edited != good
+    path.write_text(edited)                             # valid Python, wrong kernel
+    assert _probe(tmp_path)[1] == pytest.approx(want, rel=1e-14) and path.read_text() == good
