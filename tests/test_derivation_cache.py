@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symbolic import models
 from symbolic.models import MODELS, derive, parse_srepr
@@ -100,6 +102,25 @@ def test_parse_srepr_builds_what_srepr_printed():
               W * W.T + sp.Identity(3), (W ** 2).T]:
         assert parse_srepr(sp.srepr(e, order="none")) == e
     assert parse_srepr("0") == 0 and parse_srepr("-3") == -3
+
+
+_SYMS = [sp.Symbol("p", positive=True), sp.Symbol("eta", nonnegative=True), sp.Symbol("lam", real=True),
+         sp.Symbol("n", integer=True)]
+_EXPRS = st.recursive(
+    st.one_of(st.sampled_from(_SYMS), st.integers(-50, 50).map(sp.Integer),
+              st.tuples(st.integers(-9, 9), st.integers(1, 9)).map(lambda t: sp.Rational(*t))),
+    lambda sub: st.one_of(st.lists(sub, min_size=2, max_size=4).map(lambda a: sp.Add(*a)),
+                          st.lists(sub, min_size=2, max_size=4).map(lambda a: sp.Mul(*a)),
+                          st.tuples(sub, st.integers(-3, 4)).map(lambda t: sp.Pow(t[0], t[1]) if t[0] != 0 else t[0])),
+    max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_EXPRS)
+def test_parse_srepr_round_trip_is_exact(e):
+    # SymPy's own evaluated construction is the oracle: rebuilt unevaluated, the tree is the same
+    back = parse_srepr(sp.srepr(e, order="none"))
+    assert back == e and sp.srepr(back) == sp.srepr(e)
 
 
 def _symbolic_imports(name, seen):
