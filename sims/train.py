@@ -300,8 +300,9 @@ def _cifar_pickles(data_dir):
             data = batch[b"data"]
             ok = isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072
         except Exception as e:   # every unpickling error, a refused global, a missing key
+            first = (str(e).strip().splitlines() or [""])[0][:200]
             raise ParameterError(f"data-dir must hold CIFAR-10 python batches; {str(f)!r} is not one "
-                                 f"({type(e).__name__}: {e})") from None
+                                 f"({type(e).__name__}: {first})") from None
         if not ok:
             raise ParameterError(f"data-dir must hold CIFAR-10 python batches; {str(f)!r} has no uint8 "
                                  "(N, 3072) array under b'data'")
@@ -602,8 +603,8 @@ class Trainer:
         state = load_checkpoint_file(path, self.device)
         old = state["config"]
         for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed"):
-            if old[k] != getattr(self.cfg, k):
-                raise ParameterError(f"{k} must match the checkpoint ({old[k]!r}) to resume; got {getattr(self.cfg, k)!r}")
+            if old.get(k) != getattr(self.cfg, k):
+                raise ParameterError(f"{k} must match the checkpoint ({old.get(k)!r}) to resume; got {getattr(self.cfg, k)!r}")
         try:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["opt"])
