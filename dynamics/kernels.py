@@ -23,8 +23,6 @@ state kept is the last one within the bound), or when ``ctol > 0`` and ``max|rhs
 from __future__ import annotations
 
 import hashlib
-import importlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -372,16 +370,10 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
 
 def import_generated(name: str, make_source):
     """Import the generated module ``name`` from the cache directory, writing it first (atomically,
-    from ``make_source()``) if it is not there yet."""
-    from symbolic.codegen import _kernel_dir
+    from ``make_source()``) if it is missing or damaged: :func:`symbolic.codegen.import_source`."""
+    from symbolic.codegen import import_source
 
-    path = _kernel_dir() / f"{name}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(make_source())
-        os.replace(tmp, path)
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return import_source(name, make_source)
 
 
 @lru_cache(maxsize=None)

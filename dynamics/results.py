@@ -63,18 +63,12 @@ class BatchResult:
 
 
 def save_npz_atomic(path, **arrays) -> None:
-    """``numpy.savez`` through a temporary file and a rename: a reader never sees half a file."""
-    import os
-    import tempfile
+    """``numpy.savez`` of ``arrays`` written through :func:`symbolic.files.write_bytes`: a reader
+    never sees half a file, and a killed run leaves ``NAME.XXXX.tmp``, never a stray ``*.npz``."""
+    import io
 
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from symbolic.files import write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes(path, buf.getvalue(), name="out")

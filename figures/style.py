@@ -4,12 +4,15 @@ Regime colours follow the paper's three intervals: diverge, collapse, converge.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from symbolic.files import write_bytes  # noqa: E402
 
 #: Okabe-Ito colour-blind-safe palette
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -30,15 +33,20 @@ def figure(*args, **kwargs):
 
 
 def save(fig, out_dir, name: str, formats=("png", "pdf")) -> list[Path]:
-    """Write ``name.png`` and ``name.pdf`` into ``out_dir`` (created); returns the paths."""
+    """Write ``name.png`` and ``name.pdf`` into ``out_dir`` (created); returns the paths.
+
+    Each figure is rendered into memory and written atomically (:func:`symbolic.files.write_bytes`),
+    so a killed run leaves the previous file or none, never a truncated one.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     with plt.rc_context(RC):
         fig.tight_layout()
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            fig.savefig(path)
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt)
+            write_bytes(path, buf.getvalue(), name="figure")
             paths.append(path)
     plt.close(fig)
     return paths

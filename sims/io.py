@@ -1,8 +1,9 @@
 """Atomic writes for sweep outputs: NPZ and JSON through a temporary file and a rename.
 
 A reader (or a sweep resumed after SIGKILL) sees either the old file or the complete new one,
-never half of it: the bytes go to ``NAME.XXXX.tmp`` in the same folder, are flushed and fsynced,
-and ``os.replace`` (atomic on POSIX within one file system) puts them in place. Chunk checksums
+never half of it: :func:`symbolic.files.write_bytes` puts the bytes in ``NAME.XXXX.tmp`` in the same
+folder, flushes and fsyncs them, and ``os.replace`` (atomic on POSIX within one file system) puts
+them in place; a target that is not a regular file (``/dev/full``, a FIFO, a link) is refused. Chunk checksums
 are SHA-256 of the exact bytes written, so ``sha256_file(path) == sha256(data)`` verifies a file.
 """
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from symbolic.files import check_not_input, write_bytes  # noqa: F401  (re-exported)
 
 
 def sha256(data: bytes) -> str:
@@ -30,26 +31,10 @@ def sha256_file(path) -> str | None:
         return None
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)          # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write ``data`` to ``path`` atomically: :func:`symbolic.files.write_bytes` (refuses a target
+    that is not a regular file; temporary ``NAME.XXXX.tmp``, fsync, rename, umask mode)."""
+    return write_bytes(path, data)
 
 
 def npz_bytes(arrays: dict) -> bytes:
@@ -89,5 +74,11 @@ def plain(obj):
 
 
 def write_json(path, obj) -> Path:
-    """Write ``obj`` (NumPy values allowed, see :func:`plain`) as indented JSON atomically."""
-    return atomic_write_bytes(path, json.dumps(plain(obj), indent=1, sort_keys=False).encode())
+    """Write ``obj`` (NumPy values allowed, see :func:`plain`) as indented strict JSON atomically."""
+    return atomic_write_bytes(path, json_bytes(obj))
+
+
+def json_bytes(obj) -> bytes:
+    """``obj`` as indented strict JSON (NaN and inf become null through :func:`plain`, so
+    ``allow_nan=False`` only catches what slipped past it)."""
+    return json.dumps(plain(obj), indent=1, sort_keys=False, allow_nan=False).encode()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -225,8 +226,9 @@ def simsiam_loss(p1, z2, p2, z1, loss: str):
 
 # --- data --------------------------------------------------------------------------------
 def load_images(data_dir):
-    """Training images as uint8 (N, 3, 32, 32) and their name. CIFAR-10 from ``data_dir``
-    (torchvision, else the python pickles), otherwise scikit-learn's digits (shipped with it)."""
+    """Training images as uint8 (N, 3, 32, 32) and their name. CIFAR-10 from ``data_dir`` (the
+    python batches, read without running code from them: see :func:`_cifar_pickles`), otherwise
+    scikit-learn's digits (shipped with it)."""
     if data_dir is None:
         from sklearn.datasets import load_digits
 
@@ -235,21 +237,55 @@ def load_images(data_dir):
         img = F.interpolate(img, size=(32, 32), mode="bilinear", align_corners=False)
         img = (img.clamp(0, 1) * 255).round().to(torch.uint8).repeat(1, 3, 1, 1)
         return img.numpy(), DIGITS_NAME
-    try:
-        import torchvision
-
-        ds = torchvision.datasets.CIFAR10(data_dir, train=True, download=False)
-        arr = np.asarray(ds.data)
-    except ImportError:
-        arr = _cifar_pickles(data_dir)
-    except RuntimeError as e:   # torchvision: dataset not found
-        raise ParameterError(f"data-dir must hold CIFAR-10 (cifar-10-batches-py); {e}; got {data_dir!r}") from None
+    arr = _cifar_pickles(data_dir)
     return np.ascontiguousarray(arr.transpose(0, 3, 1, 2)), f"CIFAR-10 train ({arr.shape[0]} images)"
 
 
-def _cifar_pickles(data_dir):
-    import pickle
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickler of the CIFAR-10 python batches that runs no code from the file.
 
+    The batches are dicts of bytes keys, lists, numbers and one NumPy array; rebuilding that
+    array needs three globals, ``_reconstruct``, ``ndarray`` and ``dtype`` (under ``numpy.core``
+    as written by NumPy 1, or ``numpy._core``); pickle protocol 5 uses ``_frombuffer`` instead,
+    protocol 2 written by Python 3 ``_codecs.encode`` (latin-1 only) for bytes. Any other
+    global, as a payload calling ``os.system`` would need, is refused before anything is called,
+    and so is an object dtype (whose items would be further pickles).
+    """
+
+    def find_class(self, module, name):
+        root = module.replace("numpy._core.", "numpy.core.")
+        found = _PICKLE_GLOBALS.get((root, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
+        return found
+
+
+def _plain_dtype(spec, *args):
+    d = np.dtype(spec, *args)
+    if d.hasobject:
+        raise pickle.UnpicklingError(f"object dtype {spec!r} is not allowed")
+    return d
+
+
+def _frombuffer(buf, dtype, shape, order):
+    return np.frombuffer(buf, dtype=_plain_dtype(dtype)).reshape(shape, order=order)
+
+
+def _latin1(text, encoding="latin1"):
+    if encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"encoding {encoding!r} is not allowed")
+    return text.encode("latin1")
+
+
+_PICKLE_GLOBALS = {("numpy.core.multiarray", "_reconstruct"): np.ndarray.__reduce__(np.zeros(0))[0],
+                   ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): _plain_dtype,
+                   ("numpy.core.numeric", "_frombuffer"): _frombuffer, ("_codecs", "encode"): _latin1}
+
+
+def _cifar_pickles(data_dir):
+    """CIFAR-10 training images (N, 32, 32, 3) uint8 from the python batches ``data_batch_*``,
+    read with :class:`_ArrayUnpickler` (no code from the files runs). A file that is not such a
+    batch raises a one-line :class:`ParameterError`."""
     base = Path(data_dir)
     if (base / "cifar-10-batches-py").is_dir():
         base = base / "cifar-10-batches-py"
@@ -258,8 +294,19 @@ def _cifar_pickles(data_dir):
         raise ParameterError(f"data-dir must hold the CIFAR-10 python batches (data_batch_1..5); got {data_dir!r}")
     parts = []
     for f in files:
-        with open(f, "rb") as fh:
-            parts.append(np.asarray(pickle.load(fh, encoding="bytes")[b"data"], dtype=np.uint8))
+        try:
+            with open(f, "rb") as fh:
+                batch = _ArrayUnpickler(fh, encoding="bytes").load()
+            data = batch[b"data"]
+            ok = isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072
+        except Exception as e:   # every unpickling error, a refused global, a missing key
+            first = (str(e).strip().splitlines() or [""])[0][:200]
+            raise ParameterError(f"data-dir must hold CIFAR-10 python batches; {str(f)!r} is not one "
+                                 f"({type(e).__name__}: {first})") from None
+        if not ok:
+            raise ParameterError(f"data-dir must hold CIFAR-10 python batches; {str(f)!r} has no uint8 "
+                                 "(N, 3072) array under b'data'")
+        parts.append(data)
     return np.concatenate(parts).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
 
 
@@ -547,35 +594,82 @@ class Trainer:
         state = {"epoch": epoch, "model": self.model.state_dict(), "opt": self.opt.state_dict(),
                  "gen": self.gen.get_state(), "config": asdict(self.cfg), "train_time": self.train_time,
                  "train_images": self.train_images}
-        tmp = self.checkpoint_path().with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.checkpoint_path())
+        _save_torch(state, self.checkpoint_path())
 
     def load_checkpoint(self) -> int:
-        torch, _, _ = _torch()
         path = self.checkpoint_path()
         if not path.exists():
             raise ParameterError(f"resume needs a checkpoint in --out; none at {str(path)!r}")
-        state = torch.load(path, map_location=self.device, weights_only=False)
+        state = load_checkpoint_file(path, self.device)
         old = state["config"]
         for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed"):
-            if old[k] != getattr(self.cfg, k):
-                raise ParameterError(f"{k} must match the checkpoint ({old[k]!r}) to resume; got {getattr(self.cfg, k)!r}")
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.gen.set_state(state["gen"].to("cpu") if hasattr(state["gen"], "to") else state["gen"])
+            if old.get(k) != getattr(self.cfg, k):
+                raise ParameterError(f"{k} must match the checkpoint ({old.get(k)!r}) to resume; got {getattr(self.cfg, k)!r}")
+        try:
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["opt"])
+            self.gen.set_state(state["gen"].to("cpu"))
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ParameterError(f"resume needs a checkpoint of this model; {str(path)!r} does not fit ({first})") from None
         self.train_time, self.train_images = state["train_time"], state["train_images"]
         self.start_epoch = int(state["epoch"])
         return self.start_epoch
 
 
+#: what a checkpoint holds (checked on load, so a damaged file fails here and not mid-resume)
+CHECKPOINT_KEYS = ("epoch", "model", "opt", "gen", "config", "train_time", "train_images")
+
+
+def _save_torch(obj, path: Path) -> None:
+    """``torch.save`` into memory, then :func:`symbolic.files.write_bytes` (atomic, checked path)."""
+    import io
+
+    from symbolic.files import write_bytes
+
+    torch, _, _ = _torch()
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    write_bytes(path, buf.getvalue(), name="checkpoint")
+
+
+def load_checkpoint_file(path, device="cpu") -> dict:
+    """A checkpoint written by :meth:`Trainer.save_checkpoint`, loaded with ``weights_only=True``
+    (tensors, dicts, lists and numbers only: loading runs no code from the file).
+
+    A truncated, damaged or foreign file raises a one-line :class:`ParameterError`.
+    """
+    torch, _, _ = _torch()
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:   # zip/pickle/unpickler errors of every kind: the file is not a checkpoint
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ParameterError(f"resume needs an intact checkpoint; {str(path)!r} cannot be read "
+                             f"({type(e).__name__}: {first[:200]})") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state["config"], dict) or not hasattr(state["gen"], "to"):
+        raise ParameterError(f"resume needs a checkpoint written by ssldyn; {str(path)!r} lacks "
+                             f"{', '.join(missing) or 'a config dict and generator state'}")
+    return state
+
+
 def _truncate_metrics(path: Path, epoch: int) -> list:
-    """Keep the records up to ``epoch`` (a resumed run rewrites later epochs)."""
+    """Keep the records up to ``epoch`` (a resumed run rewrites later epochs); the file is
+    rewritten atomically, so a kill during the rewrite leaves the old records, not half of them.
+    A torn last line (a kill mid-append) is dropped."""
+    from symbolic.files import write_text
+
     if not path.exists():
         return []
-    keep = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    keep = [r for r in keep if r["epoch"] <= epoch]
-    path.write_text("".join(json.dumps(r) + "\n" for r in keep))
+    keep = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                keep.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    keep = [r for r in keep if isinstance(r, dict) and isinstance(r.get("epoch"), (int, float)) and r["epoch"] <= epoch]
+    write_text(path, "".join(json.dumps(r) + "\n" for r in keep), name="metrics")
     return keep
 
 
@@ -596,7 +690,9 @@ def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) ->
         if rank == 0:
             records = _truncate_metrics(metrics, tr.start_epoch)
     elif rank == 0:
-        metrics.write_text("")
+        from symbolic.files import write_text
+
+        write_text(metrics, "", name="metrics")
     fh = open(metrics, "a") if rank == 0 else None
 
     def emit(rec):
@@ -642,7 +738,7 @@ def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) ->
     if fh is not None:
         fh.close()
     if cfg.dump_rank_weights:
-        torch.save({k: v.detach().cpu() for k, v in tr.model.state_dict().items()}, out / f"final_rank{rank}.pt")
+        _save_torch({k: v.detach().cpu() for k, v in tr.model.state_dict().items()}, out / f"final_rank{rank}.pt")
     ips = tr.train_images / tr.train_time if tr.train_time > 0 else None
     util = float(np.mean(tr.util)) if tr.util else None
     return {"records": records, "data": tr.data_name, "images_per_s": ips, "gpu_utilisation": util,

@@ -14,12 +14,15 @@ For a scalar form (``eigen`` or ``reduced``) with state ``(y_1..y_n)`` and param
 * ``STATE``, ``PARAMS``, ``MODEL``, ``FORM``, ``CONVENTION``.
 
 The file is named by model, form, convention and the source hash of ``symbolic``; numba's
-``cache=True`` then keeps the machine code next to it, so a warm start only loads. Generated
+``cache=True`` then keeps the machine code next to it, so a warm start only loads. Its first
+line holds the SHA-256 of the rest: a damaged or edited file is regenerated (:func:`import_source`). Generated
 code is plain, readable Python: open the file to see it.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import os
 import sys
 import time
@@ -27,6 +30,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .files import write_bytes
 from .models import MODELS, cache_dir, derive, source_hash, validate
 from .printer import print_body
 
@@ -116,19 +120,53 @@ def _kernel_dir():
     return path
 
 
+#: first line of every generated file: the SHA-256 of the text after it
+_HEADER = "# ssldyn generated file; sha256 of the text below: "
+
+
+def _intact(path) -> bool:
+    """Whether the generated file at ``path`` starts with a header whose checksum matches the rest."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return False
+    head, _, body = text.partition(b"\n")
+    return head == (_HEADER + hashlib.sha256(body).hexdigest()).encode()
+
+
+def _write_generated(path, src: str) -> None:
+    body = src.encode()
+    write_bytes(path, (_HEADER + hashlib.sha256(body).hexdigest() + "\n").encode() + body, name="kernel cache")
+    try:                                   # a byte-code cache of the old text could match its mtime/size
+        os.unlink(importlib.util.cache_from_source(str(path)))
+    except OSError:
+        pass
+
+
+def import_source(name: str, make_source):
+    """Import the generated module ``name`` from the kernel folder of the cache, writing it first
+    (atomically, from ``make_source()``, with a checksum header) when it is missing, damaged or
+    edited, or when importing it fails; a second failure propagates."""
+    path = _kernel_dir() / f"{name}.py"
+    if name in sys.modules:
+        return sys.modules[name]
+    if not _intact(path):
+        _write_generated(path, make_source())
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(name)
+    except Exception:
+        sys.modules.pop(name, None)
+        _write_generated(path, make_source())
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+
+
 @lru_cache(maxsize=None)
 def load_kernels(model: str, form: str = "reduced", convention: str = "frobenius"):
     """Import (generating on first use) the kernel module of ``model``/``form``/``convention``."""
     validate(model, form, convention)
-    name = module_name(model, form, convention)
-    path = _kernel_dir() / f"{name}.py"
-    if not path.exists():
-        src = kernel_source(model, form, convention)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(src)
-        os.replace(tmp, path)
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return import_source(module_name(model, form, convention), lambda: kernel_source(model, form, convention))
 
 
 def warm_all(progress=print) -> dict:

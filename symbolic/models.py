@@ -1,15 +1,18 @@
 """Registry of models and forms, with an on-disk cache of the derived expressions.
 
 ``derive(model, form)`` returns a :class:`~symbolic.derivation.Derivation`. The first call runs
-the SymPy derivation (seconds); the result is stored as ``srepr`` text under the cache directory,
-keyed by a hash of this package's source and the SymPy version, so later processes load it in
-milliseconds and any edit of a derivation invalidates it.
+the SymPy derivation (seconds); the result is stored as ``srepr`` text with its SHA-256 under the
+cache directory, keyed by a hash of this package's source and the SymPy version, so later
+processes load it in milliseconds and any edit of a derivation invalidates it. Loading parses the
+text into an allowlist of SymPy classes (:func:`parse_srepr`); nothing in the file is evaluated.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import sympy as sp
 from . import cosine_simsiam, l2_byol, two_layer
 from .derivation import FORMS, Derivation
 from .errors import ParameterError, check_choice
+from .files import write_text
 
 MODELS = {
     "cosine-simsiam": {"matrix": cosine_simsiam.matrix_form, "eigen": cosine_simsiam.eigen_form,
@@ -31,19 +35,90 @@ MODELS = {
 }
 CONVENTIONS = ("frobenius", "feature-norm")
 #: files whose edits invalidate cached derivations and kernels
+#: (every symbolic module that models.py and codegen.py import, directly or not: a test checks it)
 DERIVATION_SOURCES = ("gaussian.py", "derivation.py", "cosine_simsiam.py", "l2_byol.py", "two_layer.py",
-                      "models.py", "printer.py", "codegen.py")
+                      "models.py", "printer.py", "codegen.py", "errors.py", "files.py")
 COSINE_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
 
 
-def cache_dir() -> Path:
-    """``$SSLDYN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ssldyn``, else ``~/.cache/ssldyn``."""
+#: the cache root's tag (https://bford.info/cachedir/): backup tools skip the folder, and
+#: ``ssldyn cache clear`` deletes nothing in a folder without it
+CACHE_TAG = "CACHEDIR.TAG"
+CACHE_TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                  "# This file is a cache directory tag created by ssldyn (derivations and kernels).\n")
+#: what the tool puts in the cache root; only these may be there when the tag is first written
+CACHE_ENTRIES = (CACHE_TAG, "derivations", "kernels")
+
+
+def cache_root() -> Path:
+    """``$SSLDYN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ssldyn``, else ``~/.cache/ssldyn`` (not created)."""
     root = os.environ.get("SSLDYN_CACHE_DIR")
     if not root:
         root = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ssldyn")
-    path = Path(root)
+    return Path(os.path.abspath(root))
+
+
+def is_tool_cache(root) -> bool:
+    """Whether ``root`` holds the tag this tool writes (a regular file, ssldyn's text)."""
+    tag = Path(root) / CACHE_TAG
+    try:
+        return tag.is_file() and not tag.is_symlink() and tag.read_text() == CACHE_TAG_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def cache_dir() -> Path:
+    """:func:`cache_root`, created, and tagged as ssldyn's when it is new (or holds only what the
+    tool puts there); a folder that already held other files is used but never tagged."""
+    path = cache_root()
     path.mkdir(parents=True, exist_ok=True)
+    if not is_tool_cache(path) and all(e.name in CACHE_ENTRIES for e in path.iterdir()):
+        write_text(path / CACHE_TAG, CACHE_TAG_TEXT, name="cache tag")
     return path
+
+
+#: files the tool writes under the cache root, by folder (temporaries and numba's caches included)
+_CACHE_FILES = {
+    "derivations": re.compile(r"[a-z0-9-]+-(matrix|eigen|reduced)-[a-z-]+-[0-9a-f]{16}"
+                              r"(\.json|\.json\.[0-9a-f]{8}\.tmp|\.tmp\d+)"),
+    "kernels": re.compile(r"ssldyn_[a-z]_\w+(\.py|\.py\.[0-9a-f]{8}\.tmp|\.tmp\d+)"),
+    "kernels/__pycache__": re.compile(r"ssldyn_[a-z]_\w+\.[\w.-]+\.(nbi|nbc|pyc)"),
+}
+
+
+def clear_cache(root=None) -> tuple[int, list]:
+    """Delete the files the tool made under the cache ``root`` (default :func:`cache_root`);
+    returns (number removed, names of what was kept).
+
+    Only a tagged folder (see :func:`cache_dir`) is touched, and in it only regular files whose
+    names the tool writes (:data:`_CACHE_FILES`) in its own sub-folders (not followed when they
+    are links); folders left empty, and then the tag and the root, are removed.
+    """
+    root = Path(root) if root is not None else cache_root()
+    if not root.exists():
+        return 0, []
+    if not is_tool_cache(root):
+        raise ParameterError(f"cache directory must be one ssldyn made (it holds {CACHE_TAG}); got {str(root)!r}: "
+                             "nothing deleted, remove it by hand or point SSLDYN_CACHE_DIR elsewhere")
+    removed = 0
+    for sub in sorted(_CACHE_FILES, key=len, reverse=True):      # __pycache__ before kernels
+        folder = root / sub
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            if _CACHE_FILES[sub].fullmatch(f.name) and f.is_file() and not f.is_symlink():
+                f.unlink()
+                removed += 1
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    if [e.name for e in root.iterdir()] == [CACHE_TAG]:
+        (root / CACHE_TAG).unlink()
+        root.rmdir()
+        return removed, []
+    kept = sorted(str(f.relative_to(root)) for f in root.rglob("*") if f.name != CACHE_TAG and not f.is_dir())
+    return removed, kept
 
 
 @lru_cache(maxsize=1)
@@ -66,25 +141,74 @@ def validate(model: str, form: str, convention: str = "frobenius") -> None:
                              f"(feature-norm applies to {', '.join(COSINE_MODELS)}); got {convention!r}")
 
 
+def _srepr(e) -> str:
+    # order='none': the arguments in SymPy's internal order, which rebuilding unevaluated keeps,
+    # so the loaded expression is structurally (==) the derived one; the default sorts for printing
+    return sp.srepr(e, order="none")
+
+
 def _to_disk(d: Derivation) -> dict:
     return {"model": d.model, "form": d.form, "state": list(d.state), "params": list(d.params),
-            "rhs": {k: sp.srepr(v) for k, v in d.rhs.items()},
-            "invariants": {k: [sp.srepr(e), sp.srepr(r)] for k, (e, r) in d.invariants.items()},
+            "rhs": {k: _srepr(v) for k, v in d.rhs.items()},
+            "invariants": {k: [_srepr(e), _srepr(r)] for k, (e, r) in d.invariants.items()},
             "equilibrium_polynomial": None if d.equilibrium_polynomial is None
-            else sp.srepr(d.equilibrium_polynomial),
+            else _srepr(d.equilibrium_polynomial),
             "definitions": d.definitions, "notes": d.notes}
 
 
+#: SymPy classes a cached expression may name; leaves take only literal arguments, every other
+#: node only expressions (so no string ever reaches sympify, which would eval it)
+_LEAVES = {"Integer": sp.Integer, "Rational": sp.Rational, "Float": sp.Float, "Symbol": sp.Symbol,
+           "Str": sp.core.symbol.Str}
+_NODES = {c.__name__: c for c in (sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.Abs, sp.MatrixSymbol, sp.MatAdd,
+                                  sp.MatMul, sp.MatPow, sp.Transpose, sp.Identity, sp.ZeroMatrix, sp.Trace,
+                                  sp.Inverse)}
+#: keyword arguments allowed, by leaf: Symbol's assumptions (booleans), Float's precision
+_KEYWORDS = {"Symbol": {"positive", "negative", "nonnegative", "nonpositive", "real", "integer", "nonzero",
+                        "finite", "commutative"}, "Float": {"precision"}}
+_LITERALS = {"Integer": (int,), "Rational": (int,), "Float": (str,), "Symbol": (str,), "Str": (str,)}
+
+
+def parse_srepr(text: str):
+    """The SymPy expression of ``srepr`` text, built only from the classes above (no ``eval``).
+
+    A bare integer (``srepr`` of a Python int) comes back as that int. Raises ``ValueError`` for anything else (another name, an attribute, a lambda, a string
+    where an expression belongs, ...). Nodes are rebuilt unevaluated, arguments in the order given.
+    """
+    def literal(node, types):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = literal(node.operand, types)
+            if isinstance(v, int) and not isinstance(v, bool):
+                return -v
+        elif isinstance(node, ast.Constant) and type(node.value) in types:
+            return node.value
+        raise ValueError(f"unexpected literal {ast.dump(node)[:80]}")
+
+    def build(node):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            raise ValueError(f"unexpected node {type(node).__name__}")
+        name = node.func.id
+        if name in _LEAVES:
+            args = [literal(a, _LITERALS[name]) for a in node.args]
+            kw = {}
+            for k in node.keywords:
+                if k.arg not in _KEYWORDS.get(name, ()):
+                    raise ValueError(f"unexpected keyword {k.arg!r} of {name}")
+                kw[k.arg] = literal(k.value, (int,) if name == "Float" else (bool,))
+            return _LEAVES[name](*args, **kw)
+        if name not in _NODES or node.keywords:
+            raise ValueError(f"unexpected call of {name}")
+        return _NODES[name](*[build(a) for a in node.args])
+
+    body = ast.parse(text, mode="eval").body
+    if isinstance(body, (ast.Constant, ast.UnaryOp)):      # a plain int stored as such (a decay rate 0)
+        return literal(body, (int,))
+    with sp.evaluate(False):
+        return build(body)
+
+
 def _from_disk(obj: dict) -> Derivation:
-    ns = {k: getattr(sp, k) for k in dir(sp)}
-    ns["Str"] = sp.core.symbol.Str            # MatrixSymbol names
-
-    def ev(text):
-        # text written by _to_disk (srepr), never user input; it is already in canonical form,
-        # so rebuilding it unevaluated is exact and skips SymPy's slow re-canonicalisation
-        with sp.evaluate(False):
-            return eval(text, ns)
-
+    ev = parse_srepr
     return Derivation(obj["model"], obj["form"], tuple(obj["state"]), tuple(obj["params"]),
                       {k: ev(v) for k, v in obj["rhs"].items()},
                       {k: (ev(e), ev(r)) for k, (e, r) in obj["invariants"].items()},
@@ -92,22 +216,38 @@ def _from_disk(obj: dict) -> Derivation:
                       obj["definitions"], obj["notes"])
 
 
+def _payload_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _read_entry(path: Path) -> Derivation:
+    """A cache entry: ``{"sha256": <of the payload>, "payload": <_to_disk>}``; ValueError unless the
+    checksum holds and the payload parses."""
+    obj = json.loads(path.read_text())
+    if not isinstance(obj, dict) or obj.get("sha256") != _payload_hash(obj.get("payload")):
+        raise ValueError("checksum mismatch")
+    return _from_disk(obj["payload"])
+
+
 @lru_cache(maxsize=None)
 def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool = True) -> Derivation:
-    """Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced')."""
+    """Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
+
+    With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
+    holding the ``srepr`` text and its SHA-256, keyed by :func:`source_hash`. An entry whose
+    checksum fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
+    """
     validate(model, form, convention)
     path = cache_dir() / "derivations" / f"{model}-{form}-{convention}-{source_hash()}.json"
-    if use_cache and path.exists():
+    if use_cache and path.is_file():
         try:
-            return _from_disk(json.loads(path.read_text()))
-        except Exception:  # a corrupt cache entry is re-derived, never trusted
-            path.unlink(missing_ok=True)
+            return _read_entry(path)
+        except Exception:  # a corrupt or edited entry is re-derived, never trusted
+            pass
     d = MODELS[model][form]()
     if convention == "feature-norm":
         d = cosine_simsiam.feature_norm_convention(d)
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(_to_disk(d)))
-        os.replace(tmp, path)
+        payload = _to_disk(d)
+        write_text(path, json.dumps({"sha256": _payload_hash(payload), "payload": payload}), name="derivation cache")
     return d

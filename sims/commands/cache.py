@@ -1,7 +1,8 @@
 """Manage the on-disk cache of derivations and compiled kernels.
 
 warm: derive and compile every model (run once on a new machine or before a sweep);
-info: where the cache is and what it holds; clear: delete it (it is rebuilt on demand).
+info: where the cache is and what it holds; clear: delete the files the tool made there (they
+are rebuilt on demand), only in a folder the tool made (tagged with CACHEDIR.TAG).
 """
 NAME = "cache"
 HELP = "warm, inspect or clear the cache of derivations and compiled kernels"
@@ -12,12 +13,15 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    import shutil
-
     from symbolic.errors import check_choice
-    from symbolic.models import cache_dir, source_hash
+    from symbolic.models import cache_dir, cache_root, clear_cache, source_hash
 
     check_choice("action", args.action, ("warm", "info", "clear"))
+    if args.action == "clear":
+        root = cache_root()
+        removed, kept = clear_cache(root)
+        print(f"removed {removed} files from {root}" + (f"; kept {len(kept)} not made by ssldyn" if kept else ""))
+        return 0
     root = cache_dir()
     if args.action == "warm":
         from symbolic.codegen import warm_all
@@ -30,7 +34,4 @@ def run(args) -> int:
         current = [f for f in files if source_hash() in f.name]
         print(f"cache {root}: {len(files)} files, {size / 1e6:.1f} MB; "
               f"{len(current)} for the current source hash {source_hash()}")
-    else:
-        shutil.rmtree(root, ignore_errors=True)
-        print(f"removed {root}")
     return 0

@@ -72,6 +72,7 @@ def run(args) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise ParameterError("validate needs torch (pip install 'ssldyn[torch]'); got no torch") from None
+    from sims.io import write_json
     from sims.train import check_config, main_command, summarize, train_distributed
 
     cfg = config_from_args(args)
@@ -86,14 +87,14 @@ def run(args) -> int:
         return 0
     summary = summarize(cfg, result, main_command())
     if predict:
-        from sims.io import atomic_write_bytes
+        from sims.io import atomic_write_bytes, plain
         from sims.trajectory import annotate_records
 
         summary["trajectory"] = annotate_records(cfg, result["records"], cfg.steps_per_epoch or 100,
                                                  level=args.predict_level, log=lambda m: print(m, file=sys.stderr))
         atomic_write_bytes(out / "metrics.jsonl",
-                           "".join(json.dumps(r) + "\n" for r in result["records"]).encode())
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+                           "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in result["records"]).encode())
+    write_json(out / "summary.json", summary)
     if not args.no_figures:
         from figures.validation import validation_figures
 
