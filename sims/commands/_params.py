@@ -24,6 +24,19 @@ FIELDS = {
 }
 
 
+#: magnitudes a model parameter may take (besides 0): the closed forms raise parameters to powers
+#: up to about 8, which keeps every intermediate within double range (1e-308 .. 1e308)
+MAGNITUDE = (1e-30, 1e30)
+
+
+def check_magnitude(flag: str, v: float) -> float:
+    """Return ``v`` if it is 0 or finite with ``|v|`` in :data:`MAGNITUDE`, else raise naming ``flag``."""
+    lo, hi = MAGNITUDE
+    if v != v or not (v == 0 or lo <= abs(v) <= hi):
+        raise ParameterError(f"{flag} must be 0 or of magnitude in [{lo:g}, {hi:g}]; got {v!r}")
+    return float(v)
+
+
 def add_model_arguments(p, model_required: bool = True) -> None:
     p.add_argument("--model", required=model_required, help=MODEL_HELP)
     g = p.add_argument_group("model parameters (defaults: the theory notes' worked examples)")
@@ -50,7 +63,7 @@ def given_params(args) -> dict:
     for flag in FIELDS:
         v = getattr(args, f"param_{flag.replace('-', '_')}", None)
         if v is not None:
-            out[flag.replace("-", "_")] = v
+            out[flag.replace("-", "_")] = check_magnitude(f"--{flag}", v)
     return out
 
 
