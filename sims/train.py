@@ -558,9 +558,13 @@ class Trainer:
             raise ParameterError(f"resume needs a checkpoint in --out; none at {str(path)!r}")
         state = torch.load(path, map_location=self.device, weights_only=False)
         old = state["config"]
-        for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed"):
+        for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed", "lr", "momentum",
+                  "steps_per_epoch"):
+            if k not in old:
+                raise ParameterError(f"the checkpoint has no {k} to compare with; it cannot be resumed")
             if old[k] != getattr(self.cfg, k):
-                raise ParameterError(f"{k} must match the checkpoint ({old[k]!r}) to resume; got {getattr(self.cfg, k)!r}")
+                raise ParameterError(f"{k.replace('_', '-')} must match the checkpoint ({old[k]!r}) to resume; "
+                                     f"got {getattr(self.cfg, k)!r}")
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.gen.set_state(state["gen"].to("cpu") if hasattr(state["gen"], "to") else state["gen"])

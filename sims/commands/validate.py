@@ -55,6 +55,84 @@ def config_from_args(args):
                        compile=args.compile)
 
 
+#: caps of the size flags (far above any run here; they keep int64 and memory estimates sane)
+CAPS = {"epochs": 10**6, "steps_per_epoch": 10**9, "batch": 1 << 20, "d": 1 << 16, "h": 1 << 16,
+        "eval_size": 1 << 20, "checkpoint_every": 10**6, "early_every": 10**9, "stop_after": 10**6}
+CHECKPOINT_KEYS = ("epoch", "model", "opt", "gen", "config", "train_time", "train_images")
+
+
+def check_args(args, cfg) -> None:
+    """Input checks beyond sims.train.check_config: caps, magnitudes, seed and memory."""
+    from symbolic.errors import check_int, check_range
+
+    from ._params import check_magnitude
+    from ._paths import check_memory
+
+    for field, cap in CAPS.items():
+        v = getattr(cfg, field)
+        if v is not None:
+            check_int(field.replace("_", "-"), v, lo=0, hi=cap)
+    check_int("seed", cfg.seed, lo=0, hi=2**63 - 1)
+    check_magnitude("rho", check_range("rho", cfg.rho, 0.0, 1e30, hi_open=False))
+    check_magnitude("sigma2", check_range("sigma2", cfg.sigma2, 0.0, 1e30, hi_open=False))
+    if cfg.lr is not None:
+        check_magnitude("lr", check_range("lr", cfg.lr, 0.0, 1e30, lo_open=True, hi_open=False))
+    check_range("momentum", cfg.momentum, 0.0, 1.0, hi_open=True)
+    if cfg.mode == "linear":   # parameters, gradients, momentum, activations of a batch and the eval set
+        nbytes = 4.0 * (4 * cfg.h * (cfg.d + cfg.h) + 8 * cfg.batch * (cfg.d + cfg.h) + 4 * cfg.eval_size * (cfg.d + cfg.h))
+    else:                      # ResNet-18: about 2 MiB of activations per image, plus the eval set
+        nbytes = 2.0 * 2**20 * (cfg.batch + cfg.eval_size) + 4 * 11.2e6 * 4
+    check_memory(f"validate {cfg.mode} with batch {cfg.batch}, d {cfg.d}, h {cfg.h}, eval-size {cfg.eval_size}", nbytes)
+
+
+def check_resume_files(out) -> None:
+    """Refuse, in one line, a checkpoint or metrics file in ``out`` that cannot be resumed from:
+    unreadable, truncated, not a checkpoint (or one holding code, not just tensors and numbers),
+    missing fields, or metrics lines that are not JSON records with an epoch."""
+    import json
+    import pickle
+    import zipfile
+
+    import torch
+
+    from symbolic.errors import ParameterError
+
+    from ._paths import check_input_file
+
+    ck = out / "checkpoint.pt"
+    if not ck.exists():
+        raise ParameterError(f"resume needs a checkpoint in --out; none at {str(ck)!r}")
+    check_input_file("--resume checkpoint", str(ck))
+    try:
+        state = torch.load(ck, map_location="cpu", weights_only=True)
+    except (OSError, ValueError, RuntimeError, EOFError, UnicodeDecodeError, KeyError, IndexError,
+            AttributeError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise ParameterError(f"--resume: {str(ck)!r} is not a readable checkpoint "
+                             f"({type(e).__name__}: {' '.join(str(e).split())[:160]})") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state["config"], dict) or not isinstance(state["epoch"], int):
+        raise ParameterError(f"--resume: {str(ck)!r} is not a checkpoint of ssldyn validate "
+                             f"(missing or malformed: {', '.join(missing) or 'config, epoch'})")
+    metrics = out / "metrics.jsonl"
+    if not metrics.exists():
+        return
+    check_input_file("--resume metrics", str(metrics))
+    try:
+        lines = metrics.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ParameterError(f"--resume: {str(metrics)!r} is not UTF-8 text (byte {e.start})") from None
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise ParameterError(f"--resume: {str(metrics)!r} line {i} is not JSON ({e.msg}); "
+                                 "delete the damaged lines or the file to resume") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("epoch"), int):
+            raise ParameterError(f"--resume: {str(metrics)!r} line {i} is not a record with an integer epoch")
+
+
 def run(args) -> int:
     import json
     import os
@@ -70,8 +148,11 @@ def run(args) -> int:
     from sims.train import check_config, main_command, summarize, train_distributed
 
     cfg = config_from_args(args)
+    check_args(args, cfg)
     check_config(cfg, int(os.environ.get("WORLD_SIZE", "1")))
     out = Path(args.out)
+    if cfg.resume:
+        check_resume_files(out)
     result = train_distributed(cfg, out, log=lambda m: print(m, file=sys.stderr))
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
