@@ -83,6 +83,18 @@ def check_outputs(args) -> None:
         check_output_path("--plot", args.plot, "file")
 
 
+def check_inputs(args) -> None:
+    """Refuse a sweep config that is not a regular file (a fifo would block the read forever)
+    and a --merge that is not a folder, before any work."""
+    from .commands._paths import check_input_file
+
+    if args.command == "sweep":
+        if args.config is not None:
+            check_input_file("config", args.config)
+        if args.merge is not None and not os.path.isdir(args.merge):
+            raise ParameterError(f"--merge must be a sweep folder; got {args.merge!r}, which is not a folder")
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail again
     (the recipe of the Python docs for SIGPIPE)."""
@@ -129,6 +141,7 @@ def main(argv=None) -> int:
         argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
         args = parser.parse_args(argv)
         command = f"ssldyn {args.command}"
+        check_inputs(args)
         check_outputs(args)
         code = int(args._run(args) or 0)
         sys.stdout.flush()

@@ -44,16 +44,21 @@ def add_model_arguments(p, model_required: bool = True) -> None:
         g.add_argument(f"--{flag}", type=float, default=None, dest=f"param_{flag.replace('-', '_')}", help=help_)
 
 
-def field_name(name: str) -> str:
-    """Accept 'n-psi', 'n_psi' (and kernel names such as 'N_Psi', 'T') and return the field name."""
-    from dynamics.params import PARAMS
+def field_name(name: str, model: str | None = None) -> str:
+    """Accept 'n-psi', 'n_psi' (and kernel names such as 'N_Psi', 'T') and return the field name;
+    with ``model``, refuse a field that is not one of that model's parameters."""
+    from dynamics.params import PARAMS, params_class
 
     key = name.replace("-", "_")
-    for cls in PARAMS.values():
+    classes = [params_class(model)] if model is not None else list(PARAMS.values())
+    for cls in classes:
         if key in {f.name for f in dataclasses.fields(cls)}:
             return key
         if name in cls.KERNEL_NAMES:
             return cls.KERNEL_NAMES[name]
+    if model is not None:
+        names = sorted(f.name.replace("_", "-") for f in dataclasses.fields(classes[0]))
+        raise ParameterError(f"{name!r} is not a parameter of model {model} (its parameters: {', '.join(names)})")
     raise ParameterError(f"unknown parameter {name!r}; known: {', '.join(FIELDS)}")
 
 
