@@ -91,6 +91,11 @@ def check_inputs(args) -> None:
     if args.command == "sweep":
         if args.config is not None:
             check_input_file("config", args.config)
+            try:
+                with open(args.config, "rb") as f:
+                    f.read().decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ParameterError(f"config must be UTF-8 text; got {args.config!r} (byte {e.start}: {e.reason})") from None
         if args.merge is not None and not os.path.isdir(args.merge):
             raise ParameterError(f"--merge must be a sweep folder; got {args.merge!r}, which is not a folder")
 
@@ -145,7 +150,7 @@ def main(argv=None) -> int:
         check_outputs(args)
         code = int(args._run(args) or 0)
         sys.stdout.flush()
-        return code
+        return 2 if code else 0          # a command's failure status (figure: some failed) is 2
     except SystemExit:
         try:
             sys.stdout.flush()

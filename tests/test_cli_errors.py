@@ -239,7 +239,7 @@ def test_stdout_full_is_one_line():
 
 # --- config files --------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind,words", [("dir", ["regular file", "folder"]), ("fifo", ["regular file"]),
-                                        ("latin1", []), ("missing", ["cannot be read"])])
+                                        ("latin1", ["UTF-8", "byte 12"]), ("missing", ["cannot be read"])])
 def test_sweep_config_files(kind, words, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     if kind == "dir":

@@ -63,9 +63,11 @@ def run(args) -> int:
             kw = {"device": args.device} if name in TRAINED else {}
             paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
         except Exception as e:  # one failing figure is reported; the others still run
-            failed.append(f"{name} ({type(e).__name__}: {' '.join(str(e).split())[:200]})")
+            failed.append(name)
+            sys.stderr.write(f"ssldyn: figure {name} failed: {type(e).__name__}: {' '.join(str(e).split())}\n")
             continue
         print(f"{name}: " + ", ".join(str(p) for p in paths) + f"  ({time.perf_counter() - t0:.1f} s)")
-    if failed:
-        raise ParameterError(f"{len(failed)} of {len(names)} figures failed: {'; '.join(failed)}")
+    if failed:            # the CLI exits 2
+        sys.stderr.write(f"ssldyn: error: {len(failed)} figure(s) failed: {', '.join(failed)}\n")
+        return 1
     return 0
