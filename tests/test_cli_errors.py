@@ -286,11 +286,24 @@ def test_resume_refuses_a_changed_field(stopped_run, extra, field, capsys):
     assert (stopped_run / "checkpoint.pt").read_bytes() == ck
 
 
+def test_resume_of_a_sound_run_continues(stopped_run, tmp_path, capsys):
+    import json
+    import shutil
+
+    out = tmp_path / "v"
+    shutil.copytree(stopped_run, out)
+    code, err = run(TINY + ["--resume", "--out", str(out)], capsys)
+    assert code == 0, err
+    epochs = [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert epochs[-1] == 2 and json.loads((out / "summary.json").read_text())["epochs"] == 2
+
+
 @pytest.mark.parametrize("damage,words", [
     ("truncate-ck", ["not a readable checkpoint"]), ("text-ck", ["not a readable checkpoint"]),
     ("code-ck", ["not a readable checkpoint"]), ("keys-ck", ["missing or malformed"]),
     ("json-metrics", ["line 2 is not JSON"]), ("latin1-metrics", ["not UTF-8"]),
-    ("record-metrics", ["integer epoch"])])
+    ("record-metrics", ["integer epoch"]), ("shape-ck", ["model tensors differ: phi"]),
+    ("epoch-ck", ["epoch 7 outside [0, 2]"]), ("opt-ck", ["optimiser state"])])
 def test_resume_damaged_files(stopped_run, tmp_path, damage, words, capsys):
     import shutil
 
@@ -308,6 +321,15 @@ def test_resume_damaged_files(stopped_run, tmp_path, damage, words, capsys):
         torch.save({"config": _Marker(str(marker))}, ck)
     elif damage == "keys-ck":
         torch.save({"epoch": 1}, ck)
+    elif damage in ("shape-ck", "epoch-ck", "opt-ck"):
+        state = torch.load(ck, weights_only=True)
+        if damage == "shape-ck":
+            state["model"]["phi"] = torch.zeros(3, 3)
+        elif damage == "epoch-ck":
+            state["epoch"] = 7
+        else:
+            state["opt"] = {"state": {}, "param_groups": []}
+        torch.save(state, ck)
     elif damage == "json-metrics":
         metrics.write_text('{"epoch": 1}\n{"epoch": \n')
     elif damage == "latin1-metrics":

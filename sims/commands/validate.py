@@ -85,7 +85,40 @@ def check_args(args, cfg) -> None:
     check_memory(f"validate {cfg.mode} with batch {cfg.batch}, d {cfg.d}, h {cfg.h}, eval-size {cfg.eval_size}", nbytes)
 
 
-def check_resume_files(out) -> None:
+def _check_checkpoint_fits(ck, state, cfg) -> None:
+    """The checkpoint's model tensors have the names and shapes of the model ``cfg`` builds, its
+    optimiser state is a state dict, its generator state a byte tensor and its epoch in range."""
+    import torch
+
+    from sims.train import build_model
+    from symbolic.errors import ParameterError
+
+    def bad(what):
+        return ParameterError(f"--resume: {str(ck)!r} does not fit this run ({what})")
+
+    if cfg.mode != state["config"].get("mode"):
+        return                                  # load_checkpoint names the differing mode
+    if not 0 <= state["epoch"] <= cfg.epochs:
+        raise bad(f"epoch {state['epoch']} outside [0, {cfg.epochs}]")
+    gen = torch.Generator()
+    gen.manual_seed(0)
+    want = {k: tuple(v.shape) for k, v in build_model(cfg, gen, "cpu").state_dict().items()}
+    got = state["model"]
+    if not isinstance(got, dict) or not all(torch.is_tensor(v) for v in got.values()):
+        raise bad("its model state is not a dict of tensors")
+    have = {k: tuple(v.shape) for k, v in got.items()}
+    if have != want:
+        diff = sorted(set(want) ^ set(have)) or sorted(k for k in want if want[k] != have[k])
+        raise bad(f"model tensors differ: {', '.join(diff[:5])}")
+    opt = state["opt"]
+    if not (isinstance(opt, dict) and isinstance(opt.get("state"), dict) and isinstance(opt.get("param_groups"), list)
+            and len(opt["param_groups"]) == 1):
+        raise bad("its optimiser state is not one SGD parameter group")
+    if not (torch.is_tensor(state["gen"]) and state["gen"].dtype == torch.uint8):
+        raise bad("its generator state is not a byte tensor")
+
+
+def check_resume_files(out, cfg=None) -> None:
     """Refuse, in one line, a checkpoint or metrics file in ``out`` that cannot be resumed from:
     unreadable, truncated, not a checkpoint (or one holding code, not just tensors and numbers),
     missing fields, or metrics lines that are not JSON records with an epoch."""
@@ -113,6 +146,8 @@ def check_resume_files(out) -> None:
     if missing or not isinstance(state["config"], dict) or not isinstance(state["epoch"], int):
         raise ParameterError(f"--resume: {str(ck)!r} is not a checkpoint of ssldyn validate "
                              f"(missing or malformed: {', '.join(missing) or 'config, epoch'})")
+    if cfg is not None:
+        _check_checkpoint_fits(ck, state, cfg)
     metrics = out / "metrics.jsonl"
     if not metrics.exists():
         return
@@ -152,7 +187,7 @@ def run(args) -> int:
     check_config(cfg, int(os.environ.get("WORLD_SIZE", "1")))
     out = Path(args.out)
     if cfg.resume:
-        check_resume_files(out)
+        check_resume_files(out, cfg)
     result = train_distributed(cfg, out, log=lambda m: print(m, file=sys.stderr))
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
