@@ -6,7 +6,9 @@ Bad input of any kind ends with one line ``ssldyn: error: <message>`` on stderr 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import re
 import sys
 
@@ -61,19 +63,132 @@ def _join_negative_values(argv):
     return out
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+#: subcommand -> what its --out names when given: a file written whole or a folder written into
+#: (sweep: a folder, a file with --merge). --plot is always a file.
+OUT_KINDS = {"integrate": "file", "bifurcation": "file", "regime-map": "file", "demo": "dir",
+             "figure": "dir", "validate": "dir", "sweep": "dir"}
+
+
+def check_outputs(args) -> None:
+    """Refuse output paths that could not be written, or whose writing would replace something
+    that is not a regular file (a fifo, a device, a symbolic link), before any work is done."""
+    from .commands._paths import check_output_path
+
+    kind = OUT_KINDS.get(args.command)
+    if args.command == "sweep" and getattr(args, "merge", None):
+        kind = "file"
+    if kind and getattr(args, "out", None) is not None:
+        check_output_path("--out", args.out, kind)
+    if getattr(args, "plot", None) is not None:
+        check_output_path("--plot", args.plot, "file")
+
+
+def check_inputs(args) -> None:
+    """Refuse a sweep config that is not a regular file (a fifo would block the read forever)
+    and a --merge that is not a folder, before any work."""
+    from .commands._paths import check_input_file
+
+    if args.command == "sweep":
+        if args.config is not None:
+            check_input_file("config", args.config)
+            try:
+                with open(args.config, "rb") as f:
+                    f.read().decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ParameterError(f"config must be UTF-8 text; got {args.config!r} (byte {e.start}: {e.reason})") from None
+        if args.merge is not None and not os.path.isdir(args.merge):
+            raise ParameterError(f"--merge must be a sweep folder; got {args.merge!r}, which is not a folder")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again
+    (the recipe of the Python docs for SIGPIPE)."""
     try:
-        code = args._run(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # stdout without a file descriptor (tests)
+        pass
+    sys.stdout = open(os.devnull, "w")
+
+
+def _os_message(e: OSError) -> str:
+    """``'PATH': strerror`` (both paths for a rename), or the strerror alone."""
+    what = e.strerror or str(e) or type(e).__name__
+    names = [repr(os.fsdecode(f)) for f in (e.filename, e.filename2) if f is not None]
+    if names:
+        return f"{' -> '.join(names)}: {what}"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"writing output: {what}"
+    return what
+
+
+def _error(msg: str) -> int:
+    sys.stderr.write(f"ssldyn: error: {' '.join(str(msg).split())}\n")
+    return 2
+
+
+def main(argv=None) -> int:
+    """Run ``ssldyn`` with ``argv``; returns the exit status (0, or 2 after one error line).
+
+    Usage errors raise ``SystemExit(2)`` after one line (argparse's convention), ``--help`` and
+    ``--version`` ``SystemExit(0)``. A closed stdout (``ssldyn ... | head -c1``) ends quietly with 0.
+    Any other exception is a bug: one line ``ssldyn: internal error: ...`` and exit 2, or the
+    traceback with ``SSLDYN_TRACEBACK=1``.
+    """
+    import json
+    import pickle
+    import tomllib
+    import zipfile
+
+    command = "ssldyn"
+    try:
+        parser = build_parser()
+        argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(argv)
+        command = f"ssldyn {args.command}"
+        check_inputs(args)
+        check_outputs(args)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()
+        return 2 if code else 0          # a command's failure status (figure: some failed) is 2
+    except SystemExit:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        except OSError as e:
+            _silence_stdout()
+            return _error(f"stdout: {_os_message(e)}")
+        raise
     except ParameterError as e:
-        sys.stderr.write(f"ssldyn: error: {e}\n")
-        return 2
+        return _error(e)
     except KeyboardInterrupt:
         sys.stderr.write("ssldyn: interrupted\n")
         return 130
-    return int(code or 0)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except MemoryError as e:
+        return _error(f"not enough memory for {command}" + (f" ({e})" if str(e) else "")
+                      + "; use smaller sizes")
+    except OSError as e:
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _silence_stdout()
+        return _error(_os_message(e))
+    except UnicodeDecodeError as e:
+        return _error(f"an input file is not UTF-8 text ({e.reason} at byte {e.start})")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+        return _error(f"an input file is malformed: {e}")
+    except (zipfile.BadZipFile, pickle.UnpicklingError, EOFError) as e:
+        return _error(f"an input file is damaged or truncated: {type(e).__name__}: {e}")
+    except Exception as e:  # a bug: say so in one line (the fuzz test fails on it)
+        if os.environ.get("SSLDYN_TRACEBACK"):
+            raise
+        sys.stderr.write(f"ssldyn: internal error: {type(e).__name__}: {' '.join(str(e).split())} "
+                         "(please report it; SSLDYN_TRACEBACK=1 shows the traceback)\n")
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -602,14 +602,18 @@ class Trainer:
             raise ParameterError(f"resume needs a checkpoint in --out; none at {str(path)!r}")
         state = load_checkpoint_file(path, self.device)
         old = state["config"]
-        for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed"):
-            if old.get(k) != getattr(self.cfg, k):
-                raise ParameterError(f"{k} must match the checkpoint ({old.get(k)!r}) to resume; got {getattr(self.cfg, k)!r}")
+        for k in ("mode", "loss", "rho", "sigma2", "batch", "d", "h", "epochs", "seed", "lr", "momentum",
+                  "steps_per_epoch"):
+            if k not in old:
+                raise ParameterError(f"the checkpoint has no {k} to compare with; it cannot be resumed")
+            if old[k] != getattr(self.cfg, k):
+                raise ParameterError(f"{k.replace('_', '-')} must match the checkpoint ({old[k]!r}) to resume; "
+                                     f"got {getattr(self.cfg, k)!r}")
         try:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["opt"])
             self.gen.set_state(state["gen"].to("cpu"))
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ParameterError(f"resume needs a checkpoint of this model; {str(path)!r} does not fit ({first})") from None
         self.train_time, self.train_images = state["train_time"], state["train_images"]

@@ -5,6 +5,8 @@ import numpy as np
 
 from symbolic.errors import ParameterError, check_int, check_range
 
+from ._params import check_magnitude
+
 
 def parse_axis(flag: str, text: str):
     """``NAME:LO:HI:N[:log]`` -> (name, values)."""
@@ -12,8 +14,8 @@ def parse_axis(flag: str, text: str):
     if len(parts) not in (4, 5) or (len(parts) == 5 and parts[4] not in ("log", "lin")):
         raise ParameterError(f"{flag} must be NAME:LO:HI:N[:log]; got {text!r}")
     name = parts[0]
-    lo = check_range(f"{flag} LO", parts[1])
-    hi = check_range(f"{flag} HI", parts[2])
+    lo = check_magnitude(f"{flag} LO", check_range(f"{flag} LO", parts[1]))
+    hi = check_magnitude(f"{flag} HI", check_range(f"{flag} HI", parts[2]))
     n = check_int(f"{flag} N", parts[3], lo=1, hi=100_000)
     if hi < lo:
         raise ParameterError(f"{flag} HI must be >= LO; got {text!r}")
@@ -29,8 +31,8 @@ def parse_range(flag: str, text: str):
     parts = text.split(":")
     if len(parts) != 3:
         raise ParameterError(f"{flag} must be NAME:LO:HI; got {text!r}")
-    lo = check_range(f"{flag} LO", parts[1])
-    hi = check_range(f"{flag} HI", parts[2])
+    lo = check_magnitude(f"{flag} LO", check_range(f"{flag} LO", parts[1]))
+    hi = check_magnitude(f"{flag} HI", check_range(f"{flag} HI", parts[2]))
     if hi <= lo:
         raise ParameterError(f"{flag} HI must be > LO; got {text!r}")
     return parts[0], lo, hi

@@ -24,6 +24,19 @@ FIELDS = {
 }
 
 
+#: magnitudes a model parameter may take (besides 0): the closed forms raise parameters to powers
+#: up to about 8, which keeps every intermediate within double range (1e-308 .. 1e308)
+MAGNITUDE = (1e-30, 1e30)
+
+
+def check_magnitude(flag: str, v: float) -> float:
+    """Return ``v`` if it is 0 or finite with ``|v|`` in :data:`MAGNITUDE`, else raise naming ``flag``."""
+    lo, hi = MAGNITUDE
+    if v != v or not (v == 0 or lo <= abs(v) <= hi):
+        raise ParameterError(f"{flag} must be 0 or of magnitude in [{lo:g}, {hi:g}]; got {v!r}")
+    return float(v)
+
+
 def add_model_arguments(p, model_required: bool = True) -> None:
     p.add_argument("--model", required=model_required, help=MODEL_HELP)
     g = p.add_argument_group("model parameters (defaults: the theory notes' worked examples)")
@@ -31,16 +44,21 @@ def add_model_arguments(p, model_required: bool = True) -> None:
         g.add_argument(f"--{flag}", type=float, default=None, dest=f"param_{flag.replace('-', '_')}", help=help_)
 
 
-def field_name(name: str) -> str:
-    """Accept 'n-psi', 'n_psi' (and kernel names such as 'N_Psi', 'T') and return the field name."""
-    from dynamics.params import PARAMS
+def field_name(name: str, model: str | None = None) -> str:
+    """Accept 'n-psi', 'n_psi' (and kernel names such as 'N_Psi', 'T') and return the field name;
+    with ``model``, refuse a field that is not one of that model's parameters."""
+    from dynamics.params import PARAMS, params_class
 
     key = name.replace("-", "_")
-    for cls in PARAMS.values():
+    classes = [params_class(model)] if model is not None else list(PARAMS.values())
+    for cls in classes:
         if key in {f.name for f in dataclasses.fields(cls)}:
             return key
         if name in cls.KERNEL_NAMES:
             return cls.KERNEL_NAMES[name]
+    if model is not None:
+        names = sorted(f.name.replace("_", "-") for f in dataclasses.fields(classes[0]))
+        raise ParameterError(f"{name!r} is not a parameter of model {model} (its parameters: {', '.join(names)})")
     raise ParameterError(f"unknown parameter {name!r}; known: {', '.join(FIELDS)}")
 
 
@@ -50,7 +68,7 @@ def given_params(args) -> dict:
     for flag in FIELDS:
         v = getattr(args, f"param_{flag.replace('-', '_')}", None)
         if v is not None:
-            out[flag.replace("-", "_")] = v
+            out[flag.replace("-", "_")] = check_magnitude(f"--{flag}", v)
     return out
 
 

@@ -26,11 +26,18 @@ def run(args) -> int:
     import json
     import sys
 
-    from symbolic.errors import check_int
+    from symbolic.errors import check_int, check_range
     from symbolic.gradient_check import check_gradient
 
-    samples = check_int("--samples", args.samples, lo=100)
+    from ._paths import check_memory
+
+    samples = check_int("--samples", args.samples, lo=100, hi=10**11)
     check_int("--h", args.h, lo=2, hi=8192)
+    check_int("--seed", args.seed, lo=0, hi=2**63 - 1)
+    check_range("--sigma2", args.sigma2, 0.0, 1e30, hi_open=False)
+    if args.d is not None:
+        check_memory(f"check-gradient with --h {int(args.h)} --d {check_int('--d', args.d, lo=1, hi=10**6)}",
+                     32.0 * int(args.h) * int(args.d))
     bar = None
     if not args.no_progress and not args.json and sys.stderr.isatty():
         from tqdm import tqdm

@@ -48,6 +48,13 @@ def run(args) -> int:
         from sims.reproductions._torch import check_device
 
         check_device(args.device)
+    if len(names) == 1:          # one figure: its error is the one line of the CLI
+        mod, fn, _ = registry[names[0]]
+        t0 = time.perf_counter()
+        kw = {"device": args.device} if names[0] in TRAINED else {}
+        paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
+        print(f"{names[0]}: " + ", ".join(str(p) for p in paths) + f"  ({time.perf_counter() - t0:.1f} s)")
+        return 0
     failed = []
     for name in names:
         mod, fn, _ = registry[name]
@@ -57,10 +64,10 @@ def run(args) -> int:
             paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
         except Exception as e:  # one failing figure is reported; the others still run
             failed.append(name)
-            sys.stderr.write(f"ssldyn: figure {name} failed: {type(e).__name__}: {e}\n")
+            sys.stderr.write(f"ssldyn: figure {name} failed: {type(e).__name__}: {' '.join(str(e).split())}\n")
             continue
         print(f"{name}: " + ", ".join(str(p) for p in paths) + f"  ({time.perf_counter() - t0:.1f} s)")
-    if failed:
-        sys.stderr.write(f"ssldyn: {len(failed)} figure(s) failed: {', '.join(failed)}\n")
+    if failed:            # the CLI exits 2
+        sys.stderr.write(f"ssldyn: error: {len(failed)} figure(s) failed: {', '.join(failed)}\n")
         return 1
     return 0

@@ -38,11 +38,15 @@ QUARTIC_VARIANTS = {"infonce": "infonce", "weighted-infonce-paper": "weighted-se
 def _floats(flag, text):
     from symbolic.errors import ParameterError, check_range
 
+    from ._params import check_magnitude
+
     try:
         vals = [check_range(flag, x) for x in text.split(",")]
     except ParameterError:
         raise ParameterError(f"{flag} must be comma-separated numbers; got {text!r}") from None
-    return vals
+    if len(vals) > 100_000:
+        raise ParameterError(f"{flag} must have at most 100000 entries; got {len(vals)}")
+    return [check_magnitude(flag, v) for v in vals]
 
 
 def run(args) -> int:
@@ -55,6 +59,8 @@ def run(args) -> int:
     from dynamics.landscape import b_vector, commuting_lambda, n_crit, normalized_lambda
     from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
+    from ._params import check_magnitude
+
     a, c = _floats("--a", args.a), _floats("--c", args.c)
     if len(a) != len(c):
         raise ParameterError(f"--a and --c must have the same length; got {len(a)} and {len(c)}")
@@ -63,7 +69,12 @@ def run(args) -> int:
     for x in c:
         check_range("--c", x, 0.0, math.inf)
     alpha = check_range("--alpha", args.alpha, 0.0, 1.0, hi_open=False)
-    gamma = check_range("--gamma", args.gamma, 0.0, math.inf)
+    gamma = check_magnitude("--gamma", check_range("--gamma", args.gamma, 0.0, math.inf))
+    for flag, v in (("--n", args.n), ("--normalize", args.normalize)):
+        if v is not None:
+            check_magnitude(flag, v)
+    if args.kappa != "inf":
+        check_magnitude("--kappa", check_range("--kappa", args.kappa, 0.0, math.inf, lo_open=True))
     d_star = None if args.d_star is None else check_int("--d-star", args.d_star, lo=1)
     b = b_vector(args.loss, a, c, alpha, args.n, gamma)
     s = np.asarray(a) + np.asarray(c)

@@ -60,6 +60,119 @@ def config_from_args(args):
                        compile=args.compile)
 
 
+#: caps of the size flags (far above any run here; they keep int64 and memory estimates sane)
+CAPS = {"epochs": 10**6, "steps_per_epoch": 10**9, "batch": 1 << 20, "d": 1 << 16, "h": 1 << 16,
+        "eval_size": 1 << 20, "checkpoint_every": 10**6, "early_every": 10**9, "stop_after": 10**6}
+CHECKPOINT_KEYS = ("epoch", "model", "opt", "gen", "config", "train_time", "train_images")
+
+
+def check_args(args, cfg) -> None:
+    """Input checks beyond sims.train.check_config: caps, magnitudes, seed and memory."""
+    from symbolic.errors import check_int, check_range
+
+    from ._params import check_magnitude
+    from ._paths import check_memory
+
+    for field, cap in CAPS.items():
+        v = getattr(cfg, field)
+        if v is not None:
+            check_int(field.replace("_", "-"), v, lo=0, hi=cap)
+    check_int("seed", cfg.seed, lo=0, hi=2**63 - 1)
+    check_magnitude("rho", check_range("rho", cfg.rho, 0.0, 1e30, hi_open=False))
+    check_magnitude("sigma2", check_range("sigma2", cfg.sigma2, 0.0, 1e30, hi_open=False))
+    if cfg.lr is not None:
+        check_magnitude("lr", check_range("lr", cfg.lr, 0.0, 1e30, lo_open=True, hi_open=False))
+    check_range("momentum", cfg.momentum, 0.0, 1.0, hi_open=True)
+    if cfg.mode == "linear":   # parameters, gradients, momentum, activations of a batch and the eval set
+        nbytes = 4.0 * (4 * cfg.h * (cfg.d + cfg.h) + 8 * cfg.batch * (cfg.d + cfg.h) + 4 * cfg.eval_size * (cfg.d + cfg.h))
+    else:                      # ResNet-18: about 2 MiB of activations per image, plus the eval set
+        nbytes = 2.0 * 2**20 * (cfg.batch + cfg.eval_size) + 4 * 11.2e6 * 4
+    check_memory(f"validate {cfg.mode} with batch {cfg.batch}, d {cfg.d}, h {cfg.h}, eval-size {cfg.eval_size}", nbytes)
+
+
+def _check_checkpoint_fits(ck, state, cfg) -> None:
+    """The checkpoint's model tensors have the names and shapes of the model ``cfg`` builds, its
+    optimiser state is a state dict, its generator state a byte tensor and its epoch in range."""
+    import torch
+
+    from sims.train import build_model
+    from symbolic.errors import ParameterError
+
+    def bad(what):
+        return ParameterError(f"--resume: {str(ck)!r} does not fit this run ({what})")
+
+    if cfg.mode != state["config"].get("mode"):
+        return                                  # load_checkpoint names the differing mode
+    if not 0 <= state["epoch"] <= cfg.epochs:
+        raise bad(f"epoch {state['epoch']} outside [0, {cfg.epochs}]")
+    gen = torch.Generator()
+    gen.manual_seed(0)
+    want = {k: tuple(v.shape) for k, v in build_model(cfg, gen, "cpu").state_dict().items()}
+    got = state["model"]
+    if not isinstance(got, dict) or not all(torch.is_tensor(v) for v in got.values()):
+        raise bad("its model state is not a dict of tensors")
+    have = {k: tuple(v.shape) for k, v in got.items()}
+    if have != want:
+        diff = sorted(set(want) ^ set(have)) or sorted(k for k in want if want[k] != have[k])
+        raise bad(f"model tensors differ: {', '.join(diff[:5])}")
+    opt = state["opt"]
+    if not (isinstance(opt, dict) and isinstance(opt.get("state"), dict) and isinstance(opt.get("param_groups"), list)
+            and len(opt["param_groups"]) == 1):
+        raise bad("its optimiser state is not one SGD parameter group")
+    if not (torch.is_tensor(state["gen"]) and state["gen"].dtype == torch.uint8):
+        raise bad("its generator state is not a byte tensor")
+
+
+def check_resume_files(out, cfg=None) -> None:
+    """Refuse, in one line, a checkpoint or metrics file in ``out`` that cannot be resumed from:
+    unreadable, truncated, not a checkpoint (or one holding code, not just tensors and numbers),
+    missing fields, or metrics lines that are not JSON records with an epoch."""
+    import json
+    import pickle
+    import zipfile
+
+    import torch
+
+    from symbolic.errors import ParameterError
+
+    from ._paths import check_input_file
+
+    ck = out / "checkpoint.pt"
+    if not ck.exists():
+        raise ParameterError(f"resume needs a checkpoint in --out; none at {str(ck)!r}")
+    check_input_file("--resume checkpoint", str(ck))
+    try:
+        state = torch.load(ck, map_location="cpu", weights_only=True)
+    except (OSError, ValueError, RuntimeError, EOFError, UnicodeDecodeError, KeyError, IndexError,
+            AttributeError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise ParameterError(f"--resume: {str(ck)!r} is not a readable checkpoint "
+                             f"({type(e).__name__}: {' '.join(str(e).split())[:160]})") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state["config"], dict) or not isinstance(state["epoch"], int):
+        raise ParameterError(f"--resume: {str(ck)!r} is not a checkpoint of ssldyn validate "
+                             f"(missing or malformed: {', '.join(missing) or 'config, epoch'})")
+    if cfg is not None:
+        _check_checkpoint_fits(ck, state, cfg)
+    metrics = out / "metrics.jsonl"
+    if not metrics.exists():
+        return
+    check_input_file("--resume metrics", str(metrics))
+    try:
+        lines = metrics.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ParameterError(f"--resume: {str(metrics)!r} is not UTF-8 text (byte {e.start})") from None
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise ParameterError(f"--resume: {str(metrics)!r} line {i} is not JSON ({e.msg}); "
+                                 "delete the damaged lines or the file to resume") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("epoch"), int):
+            raise ParameterError(f"--resume: {str(metrics)!r} line {i} is not a record with an integer epoch")
+
+
 def run(args) -> int:
     import json
     import os
@@ -76,12 +189,15 @@ def run(args) -> int:
     from sims.train import check_config, main_command, summarize, train_distributed
 
     cfg = config_from_args(args)
+    check_args(args, cfg)
     check_config(cfg, int(os.environ.get("WORLD_SIZE", "1")))
     if args.predict and cfg.mode != "linear":
         raise ParameterError("predict applies to mode linear only (the theory is for Gaussian data and a "
                              f"linear model); got mode {cfg.mode!r}")
     predict = cfg.mode == "linear" if args.predict is None else args.predict
     out = Path(args.out)
+    if cfg.resume:
+        check_resume_files(out, cfg)
     result = train_distributed(cfg, out, log=lambda m: print(m, file=sys.stderr))
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
