@@ -67,7 +67,7 @@ def predict_run(recipe: Recipe, measured: list, W0=None, Phi0=None, level: str =
     n = len(pred.p)
     blocks = [_block(pred.p[i], pred.s[i], pred.n_phi[i], pred.n_psi[i], pred.trace[i]) if i < n
               else _block(None, None, None, None, None) for i in range(steps.size)]
-    as_lists = {"p": [b["p_top"] for b in blocks], "n_phi": [b["n_phi"] for b in blocks],
+    as_lists = {"p": [pred.p[i] if i < n else None for i in range(steps.size)], "n_phi": [b["n_phi"] for b in blocks],
                 "n_psi": [b["n_psi"] for b in blocks], "trace": [b["trace"] for b in blocks]}
     traj = trajectory_errors(as_lists, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP)
     per = traj.pop("per_checkpoint")

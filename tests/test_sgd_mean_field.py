@@ -188,6 +188,12 @@ def test_trajectory_errors_by_hand():
     assert e["median_rel_err_top8"] == pytest.approx(0.375)
     assert e["max_rel_err_top8"] == pytest.approx(0.75)
     assert e["checkpoints_predicted"] == 2 and e["rel_err_n_phi_final"] is None
+    # mean over the surviving modes (p > 0.2 max): measured [1.0, 0.5, 0.1 (collapsed)] -> 0.75
+    meas[0]["p"] = [0.1, 1.0, 0.5]
+    pred["p"][0] = [0.9, 0.3, 0.0]
+    e = trajectory_errors(pred, meas, [0, 1, 2], 0.0, 0.5, loss="l2", top=2)
+    assert e["per_checkpoint"][0]["rel_err_mean_surviving"] == pytest.approx(abs(0.6 - 0.75) / 0.75)
+    assert e["per_checkpoint"][1]["rel_err_mean_surviving"] is None
 
 
 @pytest.mark.parametrize("kw, name", [({"lrs": (-0.1,)}, "lrs"), ({"lrs": (0.1,), "momentum": 1.0}, "momentum"),
