@@ -822,7 +822,7 @@ def summarize(cfg: TrainConfig, result: dict, command: str) -> dict:
         "processes": result["world"],
         "epochs": result["epochs_done"], "epochs_planned": cfg.epochs,
         "steps_per_epoch": recs[1]["step"] - recs[0]["step"] if len(recs) > 1 else None,
-        "batch": cfg.batch, "lr": cfg.base_lr, "rho": cfg.rho, "sigma2": cfg.sigma2, "d": cfg.d, "h": cfg.h,
+        "batch": cfg.batch, "lr": cfg.base_lr, "momentum": cfg.momentum, "rho": cfg.rho, "sigma2": cfg.sigma2, "d": cfg.d, "h": cfg.h,
         "seed": cfg.seed, "data": result["data"],
         "diverged": result["diverged"],
         "basin_fraction_top8": float(np.mean(basin)) if basin else None,

@@ -136,3 +136,52 @@ def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eig
         log(f"trajectory: median top-8 error {tr['median_rel_err_top8']}, final N_Phi error "
             f"{tr['rel_err_n_phi_final']}, N_Psi error {tr['rel_err_n_psi_final']}")
     return out["trajectory"]
+
+
+def config_of_summary(summary: dict):
+    """The ``TrainConfig`` of a finished linear run from its ``summary.json``."""
+    from .train import TrainConfig
+
+    if summary.get("mode") != "linear":
+        raise ParameterError(f"the trajectory prediction applies to linear runs; got mode {summary.get('mode')!r}")
+    return TrainConfig(mode="linear", loss=summary["loss"], rho=summary["rho"], sigma2=summary["sigma2"],
+                       epochs=summary["epochs_planned"], steps_per_epoch=summary["steps_per_epoch"],
+                       batch=summary["batch"], lr=summary["lr"], momentum=summary.get("momentum", 0.9),
+                       d=summary["d"], h=summary["h"], seed=summary["seed"], device="cpu")
+
+
+def repredict(run_dir, level: str = "eigen", figures: bool = True) -> dict:
+    """Recompute the prediction of a finished ``ssldyn validate linear`` run in ``run_dir`` (its
+    metrics.jsonl and summary.json are rewritten atomically, the trajectory figure redrawn)."""
+    import json
+    from pathlib import Path
+
+    from .io import atomic_write_bytes, plain, write_json
+
+    run = Path(run_dir)
+    try:
+        summary = json.loads((run / "summary.json").read_text())
+        records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"run_dir must hold a finished validate run (summary.json, metrics.jsonl); {e}") from None
+    cfg = config_of_summary(summary)
+    summary["trajectory"] = annotate_records(cfg, records, cfg.steps_per_epoch, level=level)
+    atomic_write_bytes(run / "metrics.jsonl",
+                       "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in records).encode())
+    write_json(run / "summary.json", summary)
+    if figures:
+        from figures.validation import trajectory_figure
+
+        title = f"linear / {summary.get('loss')} loss, rho = {summary.get('rho')}"
+        trajectory_figure([r for r in records if r.get("finite")], run, title=title)
+    return summary["trajectory"]
+
+
+if __name__ == "__main__":  # python -m sims.trajectory RUN_DIR...
+    import sys
+
+    for d in sys.argv[1:]:
+        tr = repredict(d)
+        print(d, {k: tr.get(k) for k in ("median_rel_err_top8", "max_rel_err_top8", "median_rel_err_mean_surviving",
+                                          "rel_err_n_phi_final", "rel_err_n_psi_final", "lift_t_measured",
+                                          "lift_t_predicted")})
