@@ -692,8 +692,10 @@ def _run_dask(cfg, todo, finish, scheduler, dask_local):
     try:
         if dask_local:
             with _sigint_ignored():
+                # our own workers, as quiet as the process pool's: their warnings on a Ctrl-C (cancelled
+                # tasks) are noise; errors still show
                 cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster if cluster else scheduler)
         client.run(_warm, cfg)
         futures = [client.submit(_work, (cfg, i), pure=False) for i in todo]
