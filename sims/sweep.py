@@ -656,7 +656,8 @@ def _run_pool(cfg, todo, finish, workers):
     ex = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                 initializer=_init_worker, initargs=(cfg, os.getpid()))
     try:
-        futs = [ex.submit(_work, (cfg, i)) for i in todo]
+        with _sigint_ignored():           # the workers start in submit: a Ctrl-C then reaches only us
+            futs = [ex.submit(_work, (cfg, i)) for i in todo]
         for fut in cf.as_completed(futs):
             finish(*fut.result())
     except cf.process.BrokenProcessPool:
