@@ -664,55 +664,78 @@ def _run_pool(cfg, todo, finish, workers):
         ex.shutdown(wait=False, cancel_futures=True)
         raise ParameterError("a worker process died (killed, or out of memory?); "
                              "finished chunks are kept: run the same command again to resume") from None
-    except BaseException:                 # Ctrl-C (workers ignore it) or an error: keep what is done
+    except BaseException:                 # Ctrl-C (workers ignore it) or an error: keep what is done, stop now
+        procs = list((getattr(ex, "_processes", None) or {}).values())     # shutdown() forgets them
         ex.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.terminate()
         raise
     ex.shutdown()
 
 
 @contextlib.contextmanager
-def _sigint_ignored():
-    """Ignore SIGINT while worker processes start, so they inherit that and a Ctrl-C reaches only us."""
+def _sigint(handler):
+    """Handle SIGINT with ``handler`` for the block (main thread only; elsewhere nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
 
 
+def _sigint_ignored():
+    """Ignore SIGINT while worker processes start, so they inherit that and a Ctrl-C reaches only us."""
+    return _sigint(signal.SIG_IGN)
+
+
 def _run_dask(cfg, todo, finish, scheduler, dask_local):
+    """Run the chunks on Dask. A Ctrl-C only sets a flag: the loop stops between chunks, the client
+    and cluster close quietly, then KeyboardInterrupt (a KeyboardInterrupt raised inside Dask's
+    event-loop plumbing would print tracebacks from both sides)."""
     import logging
 
     from dask.distributed import Client, LocalCluster, as_completed
 
+    stop = threading.Event()
     cluster = client = None
-    interrupted = False
-    try:
-        if dask_local:
-            with _sigint_ignored():
-                # our own workers, as quiet as the process pool's: their warnings on a Ctrl-C (cancelled
-                # tasks) are noise; errors still show
-                cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster if cluster else scheduler)
-        client.run(_warm, cfg)
-        futures = [client.submit(_work, (cfg, i), pure=False) for i in todo]
-        for fut in as_completed(futures):
-            finish(*fut.result())
-    except KeyboardInterrupt:
-        interrupted = True                # finished chunks are on disk; the rest is dropped quietly
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-        raise
-    finally:
-        with contextlib.suppress(Exception) if interrupted else contextlib.nullcontext():
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
+    with _sigint(lambda signum, frame: stop.set()):
+        try:
+            if dask_local:
+                with _sigint_ignored():
+                    # our own workers, as quiet as the process pool's: a failed chunk still raises here,
+                    # through its future; their log lines on shutdown (heartbeats to a closed
+                    # scheduler after a Ctrl-C) are noise
+                    cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+            if not stop.is_set():
+                client = Client(cluster if cluster else scheduler)
+                client.run(_warm, cfg)
+            if not stop.is_set():
+                futures = [client.submit(_work, (cfg, i), pure=False) for i in todo]
+                done = as_completed(futures)
+                left = len(futures)
+                while left and not stop.is_set():
+                    batch = done.next_batch(block=False)
+                    if not batch:
+                        stop.wait(0.05)
+                    for fut in batch:
+                        finish(*fut.result())
+                        left -= 1
+        finally:
+            if stop.is_set():             # finished chunks are on disk; drop the rest quietly
+                for name in ("distributed", "tornado", "asyncio"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+            with contextlib.suppress(Exception) if stop.is_set() else contextlib.nullcontext():
+                if client is not None:
+                    client.close()
+                if cluster is not None:
+                    cluster.close()
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 def merge(out_dir, out_file) -> Path:

@@ -1,5 +1,5 @@
 """Sweeps under faults: edited manifests, a second sweep into the same folder, oversized or malformed
-configs, SIGKILL of the parent of pool workers, Ctrl-C of a Dask sweep."""
+configs, SIGKILL of the parent of pool workers, Ctrl-C of a pool or Dask sweep."""
 import fcntl
 import json
 import os
@@ -374,17 +374,19 @@ def test_sigkill_of_the_parent_ends_the_pool_workers(tmp_path):
                 os.kill(k, signal.SIGKILL)
 
 
-def test_ctrl_c_of_a_dask_sweep_is_one_line(tmp_path):
-    pytest.importorskip("dask.distributed")
+@pytest.mark.parametrize("how", ["--dask-local", "--workers"])
+def test_ctrl_c_is_one_line_and_keeps_finished_chunks(tmp_path, how):
+    if how == "--dask-local":
+        pytest.importorskip("dask.distributed")
     cfg = _write(tmp_path, LONG)
     out = tmp_path / "s"
-    proc = subprocess.Popen([sys.executable, "-m", "sims.cli", "sweep", str(cfg), "--out", str(out), "--dask-local", "2",
+    proc = subprocess.Popen([sys.executable, "-m", "sims.cli", "sweep", str(cfg), "--out", str(out), how, "2",
                              "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
         _wait_chunks(out, 2, proc)
         os.killpg(proc.pid, signal.SIGINT)                     # what Ctrl-C in a terminal does: the whole group
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
