@@ -3,8 +3,10 @@
     ssldyn sweep CONFIG.toml --out DIR [--workers N | --dask-local N | --scheduler ADDRESS]
     ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc with xarray installed)
 
-Re-running the same command resumes: finished chunks (checksum verified) are skipped, missing,
-partial or corrupted ones are recomputed. See sims/sweep.py for the config format.
+Re-running the same command resumes: finished chunks (checksum, index and length verified) are
+skipped, missing, partial or corrupted ones are recomputed. One sweep at a time per --out folder
+(a lock file, OUT/.lock); size limits and free disk space are checked before anything is
+written. See sims/sweep.py for the config format.
 """
 NAME = "sweep"
 HELP = "resumable parameter sweeps (process pool or Dask), and --merge of their chunks"
@@ -15,7 +17,7 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="output folder (sweep) or file (with --merge)")
     p.add_argument("--merge", default=None, metavar="DIR", help="gather the chunks of DIR into --out")
     p.add_argument("--workers", type=float, default=None, help="local worker processes, at most 4 per core (default: cores)")
-    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers")
+    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers (at most 4 per core)")
     p.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     p.add_argument("--no-progress", action="store_true")
 
