@@ -3,8 +3,10 @@
     ssldyn sweep CONFIG.toml --out DIR [--workers N | --dask-local N | --scheduler ADDRESS]
     ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc with xarray installed)
 
-Re-running the same command resumes: finished chunks (checksum verified) are skipped, missing,
-partial or corrupted ones are recomputed. See sims/sweep.py for the config format.
+Re-running the same command resumes: finished chunks (checksum, index and length verified) are
+skipped, missing, partial or corrupted ones are recomputed. One sweep at a time per --out folder
+(a lock file, OUT/.lock); size limits and free disk space are checked before anything is
+written. See sims/sweep.py for the config format.
 """
 NAME = "sweep"
 HELP = "resumable parameter sweeps (process pool or Dask), and --merge of their chunks"
@@ -14,8 +16,8 @@ def add_arguments(p):
     p.add_argument("config", nargs="?", default=None, help="sweep config (TOML)")
     p.add_argument("--out", required=True, help="output folder (sweep) or file (with --merge)")
     p.add_argument("--merge", default=None, metavar="DIR", help="gather the chunks of DIR into --out")
-    p.add_argument("--workers", type=float, default=None, help="local worker processes (default: cores)")
-    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers")
+    p.add_argument("--workers", type=float, default=None, help="local worker processes, at most 4 per core (default: cores)")
+    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers (at most 4 per core)")
     p.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
     p.add_argument("--no-progress", action="store_true")
 
@@ -23,7 +25,7 @@ def add_arguments(p):
 def run(args) -> int:
     import sys
 
-    from sims.sweep import merge, run_sweep
+    from sims.sweep import max_workers, merge, run_sweep
     from symbolic.errors import ParameterError, check_int
 
     if args.merge:
@@ -32,8 +34,9 @@ def run(args) -> int:
         return 0
     if not args.config:
         raise ParameterError("config is required (a TOML file), or use --merge DIR")
-    workers = None if args.workers is None else check_int("--workers", args.workers, lo=1, hi=1024)
-    dask_local = None if args.dask_local is None else check_int("--dask-local", args.dask_local, lo=1, hi=1024)
+    cap = max_workers()
+    workers = None if args.workers is None else check_int("--workers", args.workers, lo=1, hi=cap)
+    dask_local = None if args.dask_local is None else check_int("--dask-local", args.dask_local, lo=1, hi=cap)
     m = run_sweep(args.config, args.out, workers=workers, scheduler=args.scheduler, dask_local=dask_local,
                   progress=not args.no_progress and sys.stderr.isatty())
     print(f"{len(m['chunks'])} of {m['n_chunks']} chunks done in {args.out} ({m['n_points']} points, task {m['task']})")

@@ -1,0 +1,129 @@
+"""A sweep on a real Dask cluster (a scheduler and two workers, separate processes on 127.0.0.1)
+survives SIGKILL of one worker mid-sweep and merges to the process pool's result, bitwise."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sims.sweep import merge
+
+pytest.importorskip("distributed")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# 24 chunks of about 0.1 s each (one core)
+CFG = """model = "cosine-simsiam"
+task = "integrate"
+chunk_size = 200
+
+[params]
+sigma2 = 0.5
+n_phi = 2.0
+n_psi = 1.5
+trace = 0.5
+
+[grid]
+rho = {lo = 0.001, hi = 0.2, n = 20, log = true}
+
+[initial]
+p0 = {lo = -2.0, hi = 1.5, n = 240}
+
+[integrate]
+t_end = 400.0
+rtol = 1e-10
+"""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _listening(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _n_chunks(out):
+    try:
+        return len(json.loads((out / "manifest.json").read_text())["chunks"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def _arrays(path):
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _cli(*args, env):
+    return subprocess.Popen([sys.executable, "-m", "sims.cli", *map(str, args)], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_worker_killed_mid_sweep(tmp_path):
+    from distributed import Client
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CFG)
+    # the workers import this checkout's code, as the sweep processes do
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    logs = open(tmp_path / "cluster.log", "w")
+    procs = []
+    try:
+        pool = _cli("sweep", cfg, "--out", tmp_path / "pool", "--workers", 2, "--no-progress", env=env)   # the reference
+        procs.append(pool)
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                       "--port", str(port), "--no-dashboard"], env=env, cwd=tmp_path,
+                                      stdout=logs, stderr=logs))
+        _wait(lambda: _listening(port), 30, "the scheduler")
+        workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nthreads", "1",
+                                     "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"], env=env, cwd=tmp_path,
+                                    stdout=logs, stderr=logs) for _ in range(2)]
+        procs += workers
+        out = tmp_path / "dask"
+        sweep = _cli("sweep", cfg, "--out", out, "--scheduler", addr, "--no-progress", env=env)
+        procs.append(sweep)
+        with Client(addr, timeout=30) as c:
+            c.wait_for_workers(2, timeout=40)
+            _wait(lambda: _n_chunks(out) >= 2 or sweep.poll() is not None, 40, "two chunks")
+            assert sweep.poll() is None and _n_chunks(out) < 24, "the sweep ended before a worker was killed"
+            assert len(c.scheduler_info()["workers"]) == 2
+            os.kill(workers[0].pid, signal.SIGKILL)
+            workers[0].wait()
+        _, err = sweep.communicate(timeout=40)
+        assert sweep.returncode == 0, err
+        _, err = pool.communicate(timeout=40)
+        assert pool.returncode == 0, err
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        logs.close()
+    merge(out, tmp_path / "dask.npz")
+    merge(tmp_path / "pool", tmp_path / "pool.npz")
+    a, b = _arrays(tmp_path / "dask.npz"), _arrays(tmp_path / "pool.npz")
+    assert set(a) == set(b)
+    for k in a:
+        assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+        assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), k      # bitwise
