@@ -280,7 +280,7 @@ def _folder(tmp_path):
 
 
 @pytest.mark.parametrize("make,words", [
-    (_not_utf8, "not UTF-8"),
+    (_not_utf8, "UTF-8"),
     (_folder, "is a folder"),
     (lambda tmp: _write(tmp, SMALL.replace("[grid]", "[grid")), "not valid TOML"),
     (lambda tmp: _write(tmp, SMALL + "\n[grid]\n"), "not valid TOML"),
