@@ -75,6 +75,8 @@ def predict_run(recipe: Recipe, measured: list, W0=None, Phi0=None, level: str =
         b.update(e)
         b["kappa_dt"] = pred.kappa_dt[i] if i < n else None
     traj["status"], traj["message"], traj["level"] = pred.status, pred.message, level
+    traj["collapsed_measured"] = _collapsed(measured[0].get("p_top"), measured[-1].get("p_top"))
+    traj["collapsed_predicted"] = _collapsed(blocks[0]["p_top"], blocks[-1]["p_top"]) if n == steps.size else True
     out = {"prediction": blocks, "t": t.tolist(), "trajectory": traj}
     if legacy:
         W0 = np.asarray(W0, dtype=np.float64)
@@ -107,6 +109,13 @@ def predict_run(recipe: Recipe, measured: list, W0=None, Phi0=None, level: str =
                 "the map needs neither",
     }
     return out
+
+
+def _collapsed(p_first, p_last, tol: float = 1e-3):
+    """max |p| at the end below ``tol`` x its initial value (the criterion of the regime figures)."""
+    if not p_first or not p_last:
+        return None
+    return bool(max(abs(x) for x in p_last) < tol * max(abs(x) for x in p_first))
 
 
 def _first(xs):
