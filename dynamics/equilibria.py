@@ -109,7 +109,10 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
     """
     n = P0.size - 1
-    return _max_DG(P0, dG, r, mu, ws) / (P0[n - 1] - P1[n - 1])
+    D = P0[n - 1] - P1[n - 1]
+    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
+        return np.nan
+    return _max_DG(P0, dG, r, mu, ws) / D
 
 
 @njit(cache=True)
@@ -128,7 +131,10 @@ def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
         for i in range(n + 1):
             memo[i] = P0[i]
         memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
-    return memo[n + 1] / (P0[n - 1] - P1[n - 1])
+    D = P0[n - 1] - P1[n - 1]
+    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
+        return np.nan
+    return memo[n + 1] / D
 
 
 @njit(cache=True)
@@ -227,16 +233,21 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
             d = math.copysign(1.0, x) if x != 0.0 else 1.0
         if x == 0.0 or _overflows(replace(params, **{f: d}), what):
             continue
-        # geometric bisection between d (fine) and x (overflows): v(s) = d (x/d)^s
+        # geometric bisection between d (fine) and x (overflows): |v(s)| = |d|^(1-s) |x|^s
+        ld, lx = math.log(abs(d)), math.log(abs(x))
+
+        def at(s):
+            return math.copysign(math.exp(min(ld + s * (lx - ld), 709.0)), x)
         lo, hi = 0.0, 1.0
-        ratio = math.log(x / d)
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            if _overflows(replace(params, **{f: d * math.exp(mid * ratio)}), what):
+            if _overflows(replace(params, **{f: at(mid)}), what):
                 hi = mid
             else:
                 lo = mid
-        bound = float(f"{d * math.exp(lo * ratio):.3g}")
+        bound = float(f"{at(lo):.3g}")
+        if abs(bound) > abs(at(lo)):          # round towards the side that does not overflow
+            bound = float(f"{at(lo) * (1 - 1e-3):.3g}")
         lo_b, lo_open = cls.RANGES[f]
         left = "(" if lo_open else "["
         if abs(x) > abs(d):
@@ -391,7 +402,7 @@ def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
         a, b = np.argwhere(bad)[0]
         t = base_theta.copy()
         t[ix], t[iy] = xs[b], ys[a]
-        _raise_row(model, k.PARAMS, t, f"grid point (x = {xs[b]!r}, y = {ys[a]!r})", "critical")
+        _raise_row(model, k.PARAMS, t, f"grid point (x = {float(xs[b])!r}, y = {float(ys[a])!r})", "critical")
     return codes, crits
 
 
