@@ -245,9 +245,11 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
                 hi = mid
             else:
                 lo = mid
-        bound = float(f"{at(lo):.3g}")
-        if abs(bound) > abs(at(lo)):          # round towards the side that does not overflow
-            bound = float(f"{at(lo) * (1 - 1e-3):.3g}")
+        # three digits, rounded towards d (the side that does not overflow)
+        good = abs(at(lo))
+        unit = 10.0 ** (math.floor(math.log10(good)) - 2)
+        bound = math.copysign((math.floor(good / unit) if abs(x) > abs(d) else math.ceil(good / unit)) * unit, x)
+        bound = float(f"{bound:.3g}")
         lo_b, lo_open = cls.RANGES[f]
         left = "(" if lo_open else "["
         if abs(x) > abs(d):

@@ -18,7 +18,7 @@ _KIND_NAMES = {"b": "bool", "c": "complex", "O": "object", "M": "datetime", "m":
                "U": "string", "S": "bytes", "V": "void"}
 
 
-def float_array(name: str, a, ndim: int | None = None) -> np.ndarray:
+def float_array(name: str, a, ndim: int | None = None, finite: bool = True) -> np.ndarray:
     """``a`` as a C-contiguous, writable, finite float64 array (integers are cast), else raise.
 
     Complex, object, datetime/timedelta, bool and string arrays are refused (a bool or complex
@@ -33,10 +33,11 @@ def float_array(name: str, a, ndim: int | None = None) -> np.ndarray:
     if ndim is not None and arr.ndim != ndim:
         raise ParameterError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}")
     arr = np.require(arr, dtype=np.float64, requirements=("C", "W"))
-    if arr.size and not np.all(np.isfinite(arr)):
+    if finite and arr.size and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))[0]
         idx = np.unravel_index(bad, arr.shape)
-        raise ParameterError(f"{name} must be finite; got {arr.ravel()[bad]!r} at index {tuple(int(i) for i in idx)}")
+        raise ParameterError(f"{name} must be finite; got {float(arr.ravel()[bad])!r} at index "
+                             f"{tuple(int(i) for i in idx)}")
     return arr
 
 
@@ -76,12 +77,16 @@ def theta_rows(model: str, theta, names, name: str = "theta") -> np.ndarray:
 
     ``names`` are the kernel's parameter names in column order (``kernel.PARAMS``)."""
     names = tuple(names)
-    arr = float_array(name, theta)
+    arr = float_array(name, theta, finite=False)
     if arr.ndim == 1 and arr.size == len(names):
         arr = arr.reshape(1, -1)
     if arr.ndim != 2 or arr.shape[1] != len(names):
         raise ParameterError(f"{name} must have shape (n, {len(names)}) with columns {', '.join(names)}; "
                              f"got shape {np.shape(theta)}")
+    fin = np.isfinite(arr)
+    if not fin.all():
+        i, j = (int(v) for v in np.argwhere(~fin)[0])
+        raise ParameterError(f"{names[j]} ({name}[:, {j}]) must be finite; got {float(arr[i, j])!r} in row {i}")
     check_columns(model, arr, names, name)
     return arr
 
@@ -99,7 +104,7 @@ def check_columns(model: str, arr: np.ndarray, names, name: str = "theta") -> No
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
             interval = f"{'(' if lo_open else '['}{_fmt(lo)}, inf)"
-            raise ParameterError(f"{field} ({name}[:, {j}]) must be in {interval}; got {col[i]!r} in row {i}")
+            raise ParameterError(f"{field} ({name}[:, {j}]) must be in {interval}; got {float(col[i])!r} in row {i}")
 
 
 def initial_values(name: str, p0, n: int) -> np.ndarray:
