@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
-from symbolic.errors import ParameterError, check_finite_array
+from symbolic.errors import ParameterError
 
 from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, regimes_grid, stability_code
 from .params import params_class
 from .regimes import _axis_index, grid_theta
 from .results import save_npz_atomic
+from .validate import check_field, float_array, grid_values, make_params
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ class Branches:
     #: (m, 2): parameter value and p = 0 where a branch crosses the collapsed state p = 0 (the double
     #: root there is a transcritical exchange, e.g. rho = 0 or eta = 0, not a saddle-node)
     transcritical: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    #: one line per change of the root count that could not be resolved into an event
+    warnings: tuple = ()
 
     def to_npz(self, path, **extra) -> None:
         save_npz_atomic(path, param=self.param, values=self.values, p=self.p, stability=self.stability,
                         folds=self.folds, transcritical=self.transcritical, model=self.model,
-                        stability_names=np.array(STABILITY), **extra)
+                        stability_names=np.array(STABILITY), warnings=np.array(self.warnings, dtype=str),
+                        **extra)
 
 
 def _derivs(c, p):
@@ -73,7 +77,7 @@ def _derivs(c, p):
 class _Problem:
     def __init__(self, model, x_name, y_name, fixed, logx, logy):
         self.k = kernels(model)
-        base = params_class(model)(**fixed)
+        base = make_params(model, fixed)
         self.theta = base.as_array(self.k.PARAMS)
         self.ix = _axis_index(model, x_name, self.k.PARAMS)
         self.iy = _axis_index(model, y_name, self.k.PARAMS)
@@ -189,9 +193,17 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
         x_range, y_name, y_range, fixed = y_name, fixed, x_range, y_range
     if x_range is None or y_range is None:
         raise ParameterError("saddle_node_curve needs x_range and y_range as (lo, hi); got None")
+    check_field(model, x_name)
+    check_field(model, y_name)
+    if x_name == y_name:
+        raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
     fixed = {k: v for k, v in dict(fixed or {}).items() if k not in (x_name, y_name)}
-    x_range = check_finite_array("x_range", x_range)
-    y_range = check_finite_array("y_range", y_range)
+    make_params(model, fixed)
+    x_range = float_array("x_range", x_range)
+    y_range = float_array("y_range", y_range)
+    for nm, r in (("x_range", x_range), ("y_range", y_range)):
+        if r.shape != (2,) or not r[0] < r[1]:
+            raise ParameterError(f"{nm} must be (lo, hi) with lo < hi; got {r.tolist()}")
 
     def auto(r):
         return bool(r[0] > 0 and r[1] / r[0] > 10) if log is None else bool(log)
@@ -246,10 +258,15 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
 
 
 def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None = None) -> Branches:
-    """Equilibria and their stability along ``values`` of one parameter, with the folds located
-    by Newton on :math:`P=P'=0` in (p, value) between grid points where the root count changes."""
+    """Equilibria and their stability along ``values`` of one parameter (a field name), with the
+    folds located between grid points where the root count changes: Newton on
+    :math:`P=P'=0` in (p, value), or, where Newton fails or leaves the bracket, bisection on the
+    root count (then p is the root of :math:`P'` between the merging pair). Every event lies in
+    the bracket, hence in the range of ``values`` and the parameter's domain; a count change that
+    neither method resolves is listed in ``warnings``."""
+    check_field(model, param_name)
     fixed = {k: v for k, v in dict(fixed or {}).items() if k != param_name}
-    values = check_finite_array(param_name, values)
+    values = grid_values(param_name, values)
     theta, _ = grid_theta(model, fixed, [(param_name, values)])
     roots, mult, counts = equilibria_batch_full(model, theta)
     k = kernels(model)
@@ -258,44 +275,106 @@ def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None
         c = k.eqpoly(theta[i])
         for j in range(counts[i]):
             stab[i, j] = stability_code(c, roots[i, j], mult[i, j])
-    folds, trans = [], []
+    folds, trans, warns = [], [], []
     iv = _axis_index(model, param_name, k.PARAMS)
     for i in np.flatnonzero(np.diff(counts) != 0):
-        # double root between values[i] and values[i+1]: Newton on (p, value)
         a, b = values[i], values[i + 1]
         side = i if counts[i] > counts[i + 1] else i + 1
         pos = roots[side, :counts[side]]
-        gaps = np.diff(pos)
-        if gaps.size == 0:
+        if pos.size < 2:
+            warns.append(f"the root count changes from {counts[i]} to {counts[i + 1]} between {param_name} = "
+                         f"{a!r} and {b!r} without a merging pair; no event located")
             continue
-        j = int(np.argmin(gaps))
-        u = np.array([0.5 * (pos[j] + pos[j + 1]), values[side]])
-        t = theta[side].copy()
-        ok = False
-        for _ in range(60):
-            t[iv] = u[1]
-            c = k.eqpoly(t)
-            sc = np.max(np.abs(c))
-            f, d1, d2 = _derivs(c / sc, u[0])
-            hv = 1e-7 * max(1.0, abs(u[1]))
-            t2 = t.copy()
-            t2[iv] = u[1] + hv
-            c2 = k.eqpoly(t2) / sc
-            f2, d12, _ = _derivs(c2, u[0])
-            J = np.array([[d1, (f2 - f) / hv], [d2, (d12 - d1) / hv]])
-            try:
-                du = np.linalg.solve(J, -np.array([f, d1]))
-            except np.linalg.LinAlgError:
-                break
-            u += du
-            if np.linalg.norm(du) < 1e-14 * (1 + np.linalg.norm(u)):
-                ok = True
-                break
-        if ok and min(a, b) - 1e-9 * abs(b - a) <= u[1] <= max(a, b) + 1e-9 * abs(b - a):
-            # a double root at p = 0 (within rounding of the roots' scale) is a transcritical point
-            if abs(u[0]) <= 1e-10 * max(1.0, float(np.max(np.abs(pos)))):
-                trans.append((u[1], 0.0))
-            else:
-                folds.append((u[1], u[0]))
+        u = _newton_fold(k, theta[side], iv, pos, values[side])
+        lo_v, hi_v = min(a, b), max(a, b)
+        slack = 4 * np.finfo(float).eps * max(abs(a), abs(b))     # rounding only: events stay in the bracket
+        if u is not None and lo_v - slack <= u[1] <= hi_v + slack:
+            u[1] = min(max(u[1], lo_v), hi_v)
+        else:
+            u = _bisect_fold(model, k, theta[i], iv, a, b, counts[i])
+        if u is None:
+            warns.append(f"the root count changes from {counts[i]} to {counts[i + 1]} between {param_name} = "
+                         f"{a!r} and {b!r} but no double root was located there")
+            continue
+        # a double root at p = 0 (within rounding of the roots' scale) is a transcritical point
+        if abs(u[0]) <= 1e-10 * max(1.0, float(np.max(np.abs(pos)))):
+            trans.append((u[1], 0.0))
+        else:
+            folds.append((u[1], u[0]))
     return Branches(param_name, values, roots, stab, np.array(folds).reshape(-1, 2), model, fixed,
-                    np.array(trans).reshape(-1, 2))
+                    np.array(trans).reshape(-1, 2), tuple(warns))
+
+
+def _newton_fold(k, theta_side, iv, pos, v_side):
+    """Newton on (p, value) for P = P' = 0 from the closest pair of ``pos``; None if it fails."""
+    gaps = np.diff(pos)
+    j = int(np.argmin(gaps))
+    u = np.array([0.5 * (pos[j] + pos[j + 1]), v_side])
+    t = theta_side.copy()
+    for _ in range(60):
+        t[iv] = u[1]
+        c = k.eqpoly(t)
+        sc = np.max(np.abs(c))
+        if not (np.isfinite(sc) and sc > 0):
+            return None
+        f, d1, d2 = _derivs(c / sc, u[0])
+        hv = 1e-7 * max(1.0, abs(u[1]))
+        t2 = t.copy()
+        t2[iv] = u[1] + hv
+        c2 = k.eqpoly(t2) / sc
+        f2, d12, _ = _derivs(c2, u[0])
+        J = np.array([[d1, (f2 - f) / hv], [d2, (d12 - d1) / hv]])
+        try:
+            du = np.linalg.solve(J, -np.array([f, d1]))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(du)):
+            return None
+        u += du
+        if np.linalg.norm(du) < 1e-14 * (1 + np.linalg.norm(u)):
+            return u
+    return None
+
+
+def _bisect_fold(model, k, theta_a, iv, a, b, count_a, maxit=200):
+    """Bisection in the value on "the root count equals ``count_a``" (true at ``a``, false at ``b``)
+    down to rounding; then p is the root of P' between the closest pair of roots on the side with
+    more roots. Returns (p, value) or None."""
+    t = np.array(theta_a, dtype=np.float64)
+
+    def roots_at(v):
+        t[iv] = v
+        r, _, n = equilibria_batch_full(model, t[None, :])
+        return r[0, :n[0]]
+
+    lo, hi = float(a), float(b)
+    for _ in range(maxit):
+        if abs(hi - lo) <= 4 * np.finfo(float).eps * max(abs(lo), abs(hi)):
+            break
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if roots_at(mid).size == count_a:
+            lo = mid
+        else:
+            hi = mid
+    r_lo, r_hi = roots_at(lo), roots_at(hi)
+    v, pos = (lo, r_lo) if r_lo.size > r_hi.size else (hi, r_hi)
+    if pos.size < 2:
+        return None
+    j = int(np.argmin(np.diff(pos)))
+    t[iv] = v
+    # a bracket end never moved: the event is that grid point itself (e.g. rho = 0), within rounding
+    v_event = a if lo == a else (b if hi == b else v)
+    c = k.eqpoly(t)
+    c = c / np.max(np.abs(c))
+    dc = c[:-1] * np.arange(c.size - 1, 0, -1)            # P'
+    x0, x1 = pos[j], pos[j + 1]
+    f0, f1 = _derivs(dc, x0)[0], _derivs(dc, x1)[0]
+    if x0 == x1 or f0 == 0.0:
+        return np.array([x0, v_event])
+    if f1 == 0.0:
+        return np.array([x1, v_event])
+    if np.sign(f0) == np.sign(f1):                       # no sign change of P': the pair's midpoint
+        return np.array([0.5 * (x0 + x1), v_event])
+    return np.array([brentq(lambda x: _derivs(dc, x)[0], x0, x1, xtol=1e-300, rtol=1e-15), v_event])

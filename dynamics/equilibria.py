@@ -25,7 +25,8 @@ from numba import njit, prange
 
 from symbolic.errors import ParameterError
 
-from .roots import Workspace, horner, real_roots, real_roots_of, real_roots_ws
+from .roots import Workspace, _abs_scale, horner, real_roots, real_roots_of, real_roots_ws
+from .validate import check_columns, float_array, grid_values, theta_rows
 
 #: decay parameter (field, kernel name) and the name of its critical value, per model
 DECAY = {
@@ -34,6 +35,9 @@ DECAY = {
     "l2-byol": ("eta", "eta", "eta_c"),
 }
 REGIMES = ("Collapse", "Acute", "Stable", "Boundary")
+#: magnitude beyond which a coefficient, or the rounding scale of the polynomial at a root, is
+#: treated as an overflow (below float64's 1.8e308, leaving room for Horner's intermediates)
+OVERFLOW = 1e300
 #: relative distance to the critical decay treated as the fold itself
 BOUNDARY_RTOL = 1e-12
 
@@ -105,7 +109,10 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
     """
     n = P0.size - 1
-    return _max_DG(P0, dG, r, mu, ws) / (P0[n - 1] - P1[n - 1])
+    D = P0[n - 1] - P1[n - 1]
+    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
+        return np.nan
+    return _max_DG(P0, dG, r, mu, ws) / D
 
 
 @njit(cache=True)
@@ -124,7 +131,10 @@ def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
         for i in range(n + 1):
             memo[i] = P0[i]
         memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
-    return memo[n + 1] / (P0[n - 1] - P1[n - 1])
+    D = P0[n - 1] - P1[n - 1]
+    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
+        return np.nan
+    return memo[n + 1] / D
 
 
 @njit(cache=True)
@@ -169,9 +179,8 @@ def _theta(params, k):
     return params.as_array(k.PARAMS)
 
 
-def critical_value(params) -> float:
-    """The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed."""
-    k = kernels(params.MODEL)
+def _raw_critical(params, k=None) -> float:
+    k = kernels(params.MODEL) if k is None else k
     theta = _theta(params, k)
     i = k.PARAMS.index(DECAY[params.MODEL][1])
     t0, t1 = theta.copy(), theta.copy()
@@ -179,18 +188,131 @@ def critical_value(params) -> float:
     return float(critical_decay(k.eqpoly(t0), k.eqpoly(t1)))
 
 
+@njit(cache=True)
+def poly_overflows(c, roots, count):
+    """True if a coefficient of ``c`` or the rounding scale of ``c`` at one of the ``count`` roots
+    is non-finite or beyond :data:`OVERFLOW`: then roots, multiplicities and stability are noise."""
+    n = c.size - 1
+    for i in range(n + 1):
+        if not abs(c[i]) <= OVERFLOW:
+            return True
+    for j in range(count):
+        if not _abs_scale(c, n, roots[j]) <= OVERFLOW:
+            return True
+    return False
+
+
+def _overflows(params, what: str) -> bool:
+    """Whether the equilibria (``what='equilibria'``) or only the critical decay (``'critical'``)
+    of ``params`` leave the float64 range."""
+    k = kernels(params.MODEL)
+    if not math.isfinite(_raw_critical(params, k)):
+        return True
+    if what == "critical":
+        return False
+    c = k.eqpoly(_theta(params, k))
+    roots, _ = real_roots_of(c)
+    return bool(poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size))
+
+
+def overflow_error(params, what: str = "equilibria") -> ParameterError:
+    """The error for ``params`` whose equilibria or critical decay overflow float64: names the one
+    parameter that causes it and the range of it that does not (with the others as given), found
+    by bisection on its magnitude from its default (or 1); else names every non-default one."""
+    from dataclasses import fields, replace
+
+    cls = type(params)
+    quantity = f"the equilibrium polynomial or {DECAY[params.MODEL][2]}" if what == "equilibria" \
+        else DECAY[params.MODEL][2]
+    defaults = {f.name: f.default for f in fields(cls)}
+    changed = [f for f in defaults if getattr(params, f) != defaults[f]]
+    for f in changed:
+        x = float(getattr(params, f))
+        d = float(defaults[f])
+        if not (d != 0.0 and (d > 0) == (x > 0)):
+            d = math.copysign(1.0, x) if x != 0.0 else 1.0
+        if x == 0.0 or _overflows(replace(params, **{f: d}), what):
+            continue
+        # geometric bisection between d (fine) and x (overflows): |v(s)| = |d|^(1-s) |x|^s
+        ld, lx = math.log(abs(d)), math.log(abs(x))
+
+        def at(s):
+            return math.copysign(math.exp(min(ld + s * (lx - ld), 709.0)), x)
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if _overflows(replace(params, **{f: at(mid)}), what):
+                hi = mid
+            else:
+                lo = mid
+        # three digits, rounded towards d (the side that does not overflow)
+        good = abs(at(lo))
+        unit = 10.0 ** (math.floor(math.log10(good)) - 2)
+        bound = math.copysign((math.floor(good / unit) if abs(x) > abs(d) else math.ceil(good / unit)) * unit, x)
+        bound = float(f"{bound:.3g}")
+        lo_b, lo_open = cls.RANGES[f]
+        left = "(" if lo_open else "["
+        if abs(x) > abs(d):
+            interval = f"[{-abs(bound):g}, {abs(bound):g}]" if lo_b == -math.inf else f"{left}{lo_b:g}, {bound:g}]"
+            why = "larger magnitudes overflow"
+        else:
+            interval = f"[{bound:g}, inf)" if x > 0 else f"(-inf, {bound:g}]"
+            why = "smaller magnitudes underflow"
+        return ParameterError(f"{f} must be in {interval} for {params.MODEL} with the other parameters as given "
+                              f"({why} float64 in {quantity}); got {x!r}")
+    given = ", ".join(f"{f}={getattr(params, f)!r}" for f in changed) or "the defaults"
+    return ParameterError(f"{params.MODEL} at {given} overflows float64 in {quantity}: "
+                          f"reduce the magnitude of {', '.join(changed) or 'a parameter'}")
+
+
+def critical_value(params) -> float:
+    """The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed.
+
+    Raises
+    ------
+    ParameterError
+        If it overflows float64 (naming the parameter that makes it so).
+    """
+    crit = _raw_critical(params)
+    if not math.isfinite(crit):
+        raise overflow_error(params, "critical")
+    return crit
+
+
 def find_equilibria(params) -> Equilibria:
-    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending."""
+    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending.
+
+    Raises
+    ------
+    ParameterError
+        If the equilibrium polynomial, its roots' rounding scale or the critical decay overflow
+        float64 (then no regime can be trusted); the message names the parameter responsible.
+    """
     model = params.MODEL
     k = kernels(model)
     theta = _theta(params, k)
     c = k.eqpoly(theta)
     roots, mult = real_roots_of(c)
+    crit = _raw_critical(params, k)
+    if not math.isfinite(crit) or poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size):
+        raise overflow_error(params, "equilibria")
     stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
-    crit = critical_value(params)
     decay = getattr(params, DECAY[model][0])
     return Equilibria(model, params, roots, mult, stab, REGIMES[regime_code(decay, crit)],
                       DECAY[model][2], crit)
+
+
+def params_from_row(model: str, names, row):
+    """The parameter dataclass of ``model`` at one kernel parameter row (other fields: defaults)."""
+    from .params import params_class
+
+    cls = params_class(model)
+    return cls(**{cls.KERNEL_NAMES[n]: float(v) for n, v in zip(names, row) if n in cls.KERNEL_NAMES})
+
+
+def _raise_row(model, names, row, where, what):
+    err = overflow_error(params_from_row(model, names, row), what)
+    raise ParameterError(f"{where}: {err}")
 
 
 # --- batches ------------------------------------------------------------------------------
@@ -262,9 +384,31 @@ def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
     comparison; otherwise every grid point gets its own root search.
     """
     k = kernels(model)
-    xs = np.ascontiguousarray(xs, dtype=np.float64)
-    ys = np.ascontiguousarray(ys, dtype=np.float64)
-    base_theta = np.asarray(base_theta, np.float64)
+    m = len(k.PARAMS)
+    xs, ys = grid_values("xs", xs), grid_values("ys", ys)
+    base_theta = float_array("base_theta", base_theta, ndim=1)
+    if base_theta.size != m:
+        raise ParameterError(f"base_theta must have shape ({m},) in the order {', '.join(k.PARAMS)}; "
+                             f"got shape {base_theta.shape}")
+    for nm, i in (("ix", ix), ("iy", iy)):
+        if not (isinstance(i, (int, np.integer)) and 0 <= i < m):
+            raise ParameterError(f"{nm} must be an integer in [0, {m - 1}]; got {i!r}")
+    # ranges at the grid's corners (the ranges are intervals: the corners bound every point)
+    corners = np.tile(base_theta, (4, 1))
+    corners[:, ix] = [xs.min(), xs.max(), xs.min(), xs.max()]
+    corners[:, iy] = [ys.min(), ys.min(), ys.max(), ys.max()]
+    check_columns(model, corners, k.PARAMS, "grid")
+    codes, crits = _regimes_grid_unchecked(model, k, base_theta, ix, xs, iy, ys)
+    bad = ~np.isfinite(crits)
+    if np.any(bad):
+        a, b = np.argwhere(bad)[0]
+        t = base_theta.copy()
+        t[ix], t[iy] = xs[b], ys[a]
+        _raise_row(model, k.PARAMS, t, f"grid point (x = {float(xs[b])!r}, y = {float(ys[a])!r})", "critical")
+    return codes, crits
+
+
+def _regimes_grid_unchecked(model, k, base_theta, ix, xs, iy, ys):
     di = k.PARAMS.index(DECAY[model][1])
     codes = np.empty((ys.size, xs.size), dtype=np.int8)
     crits = np.empty((ys.size, xs.size))
@@ -286,17 +430,24 @@ def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
 
 
 def regimes_batch(model: str, theta: np.ndarray):
-    """Regime codes and critical decays for a batch of kernel parameter rows ``theta`` (n, m)."""
+    """Regime codes and critical decays for a batch of kernel parameter rows ``theta`` (n, m).
+
+    ``theta``: real (float or int), finite, columns in the order ``kernel.PARAMS``, each inside
+    its parameter's range. Raises ParameterError otherwise, or if a critical decay overflows.
+    """
     k = kernels(model)
-    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    theta = theta_rows(model, theta, k.PARAMS)
     codes = np.empty(theta.shape[0], dtype=np.int8)
     crits = np.empty(theta.shape[0])
     _bound(_regimes_batch, k, "eqpoly_into")(theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
+    bad = np.flatnonzero(~np.isfinite(crits))
+    if bad.size:
+        _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "critical")
     return codes, crits
 
 
-def _roots_batch(eqpoly, theta, roots, mult, counts):
-    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
+def _roots_batch(eqpoly, theta, roots, mult, counts, over):
+    # revision 4 of the root finder and regime_code: numba caches a bound loop by its own source
     # only, so bump this tag whenever dynamics.roots or the functions called here change
     for i in prange(theta.shape[0]):
         c = eqpoly(theta[i])
@@ -304,23 +455,33 @@ def _roots_batch(eqpoly, theta, roots, mult, counts):
             roots[i, j] = np.nan
             mult[i, j] = 0
         counts[i] = real_roots(c, roots[i], mult[i])
+        over[i] = poly_overflows(c, roots[i], counts[i])
 
 
 def equilibria_batch(model: str, theta: np.ndarray):
     """Real equilibria for each row of ``theta`` (n, m): ``(roots (n, deg) NaN-padded ascending,
-    count (n,))``; multiplicities via :func:`equilibria_batch_full`."""
+    count (n,))``; multiplicities via :func:`equilibria_batch_full`.
+
+    ``theta``: real (float or int), finite, columns in the order ``kernel.PARAMS`` (one row may be
+    given as a vector), each inside its parameter's range. Raises ParameterError otherwise, or if
+    a row's polynomial overflows float64 (naming the row and the parameter)."""
     r, m, n = equilibria_batch_full(model, theta)
     return r, n
 
 
 def equilibria_batch_full(model: str, theta: np.ndarray):
+    """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)``."""
     k = kernels(model)
-    theta = np.ascontiguousarray(np.atleast_2d(theta), dtype=np.float64)
+    theta = theta_rows(model, theta, k.PARAMS)
     deg = k.NPOLY - 1
     roots = np.empty((theta.shape[0], deg))
     mult = np.zeros((theta.shape[0], deg), dtype=np.int64)
     counts = np.zeros(theta.shape[0], dtype=np.int64)
-    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts)
+    over = np.zeros(theta.shape[0], dtype=np.bool_)
+    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over)
+    bad = np.flatnonzero(over)
+    if bad.size:
+        _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "equilibria")
     return roots, mult, counts
 
 

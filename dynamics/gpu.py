@@ -110,7 +110,9 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
             fac = torch.clamp(0.9 * err.clamp_min(1e-10) ** -0.2, 0.2, 5.0)
             fac = torch.where(torch.isfinite(err), fac, torch.full_like(fac, 0.2))
             h = torch.where(live, hh * fac, h)
-            under = live & ~acc & (h < 1e-14 * t.abs().clamp_min(1.0))
+            # underflow relative to the time, or to the flow's time scale |y| / |rhs| when shorter than 1
+            tsc = torch.where(fm > 0, ((sum(x.abs() for x in ys) + atol) / fm).clamp_max(1.0), torch.ones_like(fm))
+            under = live & ~acc & (h < 1e-14 * torch.maximum(t.abs(), tsc))
             dead = dead | under
             status = torch.where(dead, torch.ones_like(status), status)
             tev = torch.where(dead, t + torch.where(under, 0.0, hh), tev)

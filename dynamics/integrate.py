@@ -16,6 +16,7 @@ import numpy as np
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from .results import BatchResult
+from .validate import check_columns, float_array
 
 METHODS = ("rk4", "tsit5", "dopri5")
 FORMS = ("reduced", "eigen")
@@ -27,14 +28,18 @@ def _theta_matrix(params, k, n):
         if params.MODEL != k.MODEL:
             raise ParameterError(f"params are for model {params.MODEL}, not {k.MODEL}")
         return np.ascontiguousarray(params.as_array(k.PARAMS)[:, None]), 0
-    th = np.asarray(params, dtype=np.float64)
+    th = float_array("params", params, finite=False)
     if th.ndim == 1:
         th = th[None, :]
     if th.ndim != 2 or th.shape[1] != len(k.PARAMS):
         raise ParameterError(f"params must be a dataclass or an array (N, {len(k.PARAMS)}) in the order "
                              f"{', '.join(k.PARAMS)}; got shape {np.shape(params)}")
-    if not np.all(np.isfinite(th)):
-        raise ParameterError("params must be finite; got a non-finite value")
+    fin = np.isfinite(th)
+    if not fin.all():
+        i, j = (int(v) for v in np.argwhere(~fin)[0])
+        raise ParameterError(f"{k.PARAMS[j]} (params[:, {j}]) must be finite; got {float(th[i, j])!r} in row {i}")
+    # the dataclass's ranges, applied to every row (a per-trajectory row skips __post_init__)
+    check_columns(k.MODEL, th, k.PARAMS, "params")
     if th.shape[0] == 1:
         return np.ascontiguousarray(th.T), 0
     if th.shape[0] != n:
@@ -69,7 +74,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     check_choice("device", device, ("cpu", "cuda", "torch-cpu"))
     k = load_kernels(model, form)
     n_state = len(k.STATE)
-    y = np.asarray(y0, dtype=np.float64)
+    y = float_array("y0", y0)
     scalar = y.ndim <= 1 and n_state == 1
     y = y.reshape(-1, 1) if scalar else np.atleast_2d(y)
     if y.shape[1] != n_state:
@@ -90,7 +95,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
     TH, per = _theta_matrix(params, k, y.shape[0])
-    tout = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=np.float64).ravel()
+    tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [{t0}, {t_end}]")
     if device in ("cuda", "torch-cpu"):

@@ -248,7 +248,10 @@ def _adaptive(tab, n, m, rhs):
           # a non-finite stage from a finite state is overflow of a growing solution: shrink;
           # a step size that underflows means the solution blows up here
           f"{I4}h = 0.2 * hh if not (err < math.inf) else hh * max(0.2, 0.9 * err ** (-1.0 / {q}))",
-          f"{I4}if h < 1e-14 * max(1.0, abs(t)):",
+          # underflow relative to the time, or to the flow's own time scale |y| / |rhs| when that
+          # is shorter than 1 (a fast contraction takes legitimately tiny first steps)
+          f"{I4}tsc = min(1.0, ({' + '.join(f'abs(y{j})' for j in range(n))} + atol) / fm) if fm > 0.0 else 1.0",
+          f"{I4}if h < 1e-14 * max(tsc, abs(t)):",
           f"{I5}code = 1", f"{I5}te = t", f"{I5}break"]
     L += [f"{I2}while o < nout:"]                # NaN after a stop, the equilibrium after convergence
     L += [f"{I3}YOUT[o, {j}, i] = y{j} if (code == 0 and te == te) else np.nan" for j in range(n)]
@@ -352,7 +355,9 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
           f"{I3}yq = yq * (6.0 - x * yq * yq * yq * yq * yq) * 0.2",
           f"{I3}fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * yq))",
           f"{I3}hn = hh * fac",
-          f"{I3}und = go * (1.0 - acc) * (1.0 if hn < 1e-14 * max(1.0, abs(ti)) else 0.0)",
+          # underflow relative to the time, or to the flow's time scale |y| / |rhs| when shorter than 1
+          f"{I3}tsc = min(1.0, ({' + '.join(f'abs(y{j}[i])' for j in range(n))} + atol) / fm) if fm > 0.0 else 1.0",
+          f"{I3}und = go * (1.0 - acc) * (1.0 if hn < 1e-14 * max(tsc, abs(ti)) else 0.0)",
           f"{I3}hs[i] = hn if go > 0.0 else hs[i]",
           f"{I3}done = ok * (1.0 if tn >= t_end else 0.0)",
           f"{I3}ns[i] += go",

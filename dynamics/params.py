@@ -19,6 +19,14 @@ INF = math.inf
 class _Params:
     MODEL = ""
     KERNEL_NAMES: dict = {}
+    #: field -> (lower bound, lower bound open); every field is finite (upper bound inf, open)
+    RANGES: dict = {}
+
+    def __post_init__(self):
+        for name, (lo, lo_open) in self.RANGES.items():
+            v = check_range(name, getattr(self, name), lo, INF, lo_open=lo_open)
+            if not math.isfinite(v):
+                raise ParameterError(f"{name} must be finite; got {getattr(self, name)!r}")
 
     def as_array(self, names) -> np.ndarray:
         """Values for the kernel parameter ``names`` (e.g. ``kernel.PARAMS``), float64."""
@@ -47,14 +55,8 @@ class CosineParams(_Params):
     MODEL = "cosine-simsiam"
     KERNEL_NAMES = {"rho": "rho", "sigma2": "sigma2", "N_Phi": "n_phi", "N_Psi": "n_psi", "T": "trace"}
 
-    def __post_init__(self):
-        check_range("rho", self.rho, 0.0, INF)
-        check_range("sigma2", self.sigma2, 0.0, INF)
-        check_range("n_phi", self.n_phi, 0.0, INF, lo_open=True)
-        check_range("n_psi", self.n_psi, 0.0, INF, lo_open=True)
-        check_range("trace", self.trace, -INF, INF, lo_open=True)
-        if not math.isfinite(self.trace):
-            raise ParameterError(f"trace must be finite; got {self.trace!r}")
+    RANGES = {"rho": (0.0, False), "sigma2": (0.0, False), "n_phi": (0.0, True), "n_psi": (0.0, True),
+              "trace": (-INF, True)}
 
     @property
     def K(self) -> float:
@@ -74,11 +76,8 @@ class CosineDeltaParams(CosineParams):
     MODEL = "cosine-simsiam-delta"
     KERNEL_NAMES = {**CosineParams.KERNEL_NAMES, **{f"Sigma_p{m}s2": f"sum_p{m}s2" for m in range(5)}}
 
-    def __post_init__(self):
-        super().__post_init__()
-        for m in range(5):
-            lo = 0.0 if m % 2 == 0 else -INF
-            check_range(f"sum_p{m}s2", getattr(self, f"sum_p{m}s2"), lo, INF)
+    RANGES = {**CosineParams.RANGES, **{f"sum_p{m}s2": (0.0, False) if m % 2 == 0 else (-INF, True)
+                                         for m in range(5)}}
 
     @classmethod
     def from_spectrum(cls, p, s, rho: float, sigma2: float) -> "CosineDeltaParams":
@@ -104,12 +103,8 @@ class L2Params(_Params):
     MODEL = "l2-byol"
     KERNEL_NAMES = {"eta": "eta", "sigma2": "sigma2", "tau": "tau", "alpha_p": "alpha_p", "beta": "beta"}
 
-    def __post_init__(self):
-        check_range("eta", self.eta, 0.0, INF)
-        check_range("sigma2", self.sigma2, 0.0, INF)
-        check_range("tau", self.tau, 0.0, INF)
-        check_range("alpha_p", self.alpha_p, 0.0, INF, lo_open=True)
-        check_range("beta", self.beta, 0.0, INF)
+    RANGES = {"eta": (0.0, False), "sigma2": (0.0, False), "tau": (0.0, False), "alpha_p": (0.0, True),
+              "beta": (0.0, False)}
 
     @property
     def eta_c(self) -> float:
@@ -127,10 +122,7 @@ class TwoLayerParams(_Params):
     MODEL = "two-layer"
     KERNEL_NAMES = {"lam": "lam"}
 
-    def __post_init__(self):
-        check_range("lam", self.lam, -INF, INF, lo_open=True)
-        if not math.isfinite(self.lam):
-            raise ParameterError(f"lam must be finite; got {self.lam!r}")
+    RANGES = {"lam": (-INF, True)}
 
 
 PARAMS = {c.MODEL: c for c in (CosineParams, CosineDeltaParams, L2Params, TwoLayerParams)}

@@ -28,11 +28,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit, prange
 
-from symbolic.errors import ParameterError, check_finite_array
+from symbolic.errors import ParameterError
 
 from .equilibria import REGIMES, _bound, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
 from .results import save_npz_atomic
 from .roots import horner
+from .validate import check_field, float_array, grid_values, initial_values, make_params, theta_rows
 
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
 FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
@@ -75,7 +76,7 @@ def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamic
 
 def predict_fate(params, p0) -> np.ndarray:
     """Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow."""
-    p0 = check_finite_array("p0", p0)
+    p0 = float_array("p0", p0)
     k = kernels(params.MODEL)
     theta = np.tile(_theta(params, k), (p0.size, 1))          # writable and contiguous for numba
     return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
@@ -103,10 +104,14 @@ def basins(params) -> list:
 
 
 def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
-    """Fates for per-point parameter rows ``theta`` (n, m) and initial conditions ``p0`` (n,)."""
+    """Fates for per-point parameter rows ``theta`` (n, m) and initial conditions ``p0`` (n,).
+
+    Both real (float or int) and finite; ``theta``'s columns in the order ``kernel.PARAMS``, each
+    inside its parameter's range; exactly one ``p0`` per row. Raises ParameterError otherwise.
+    """
     k = kernels(model)
-    theta = np.ascontiguousarray(theta, dtype=np.float64)
-    p0 = np.ascontiguousarray(p0, dtype=np.float64)
+    theta = theta_rows(model, theta, k.PARAMS)
+    p0 = initial_values("p0", p0, theta.shape[0])
     roots, _, counts = equilibria_batch_full(model, theta)
     out = np.empty(p0.size, dtype=np.int8)
     _bound(_fates_batch, k, "eqpoly")(theta, roots, counts, p0, out)
@@ -136,31 +141,32 @@ def _axis_index(model: str, name: str, kernel_params) -> int:
     from .params import params_class
 
     cls = params_class(model)
+    field = check_field(model, name)
     inv = {v: k for k, v in cls.KERNEL_NAMES.items()}
-    field = name.replace("-", "_")
-    if field not in inv:
-        raise ParameterError(f"{name!r} is not a parameter of model {model} "
-                             f"(its parameters: {', '.join(sorted(inv))})")
+    if field not in inv or inv[field] not in kernel_params:
+        raise ParameterError(f"{name!r} does not enter the reduced flow of model {model} "
+                             f"(its parameters there: {', '.join(sorted(inv))})")
     return list(kernel_params).index(inv[field])
+
+
+def _check_axis(base, name: str, values) -> np.ndarray:
+    values = grid_values(name, values)
+    for v in (values.min(), values.max()):
+        replace(base, **{name: float(v)})   # range check of the axis (the ranges are intervals)
+    return values
 
 
 def grid_theta(model: str, fixed: dict, axes):
     """Kernel parameter rows for the Cartesian product of ``axes`` = [(name, values), ...]
     (last axis fastest), after validating every axis end point through the dataclass."""
-    from .params import params_class
-
-    cls = params_class(model)
-    base = cls(**fixed)
+    base = make_params(model, fixed)
     k = kernels(model)
-    idx = []
+    idx, vals = [], []
     for name, values in axes:
-        values = check_finite_array(name, values)
-        if values.size == 0:
-            raise ParameterError(f"{name} grid must have at least one point; got 0")
-        for v in (values.min(), values.max()):
-            replace(base, **{name.replace("-", "_"): float(v)})   # range check of the axis
+        check_field(model, name)
+        vals.append(_check_axis(base, name, values))
         idx.append(_axis_index(model, name, k.PARAMS))
-    mesh = np.meshgrid(*[np.asarray(v, float) for _, v in axes], indexing="ij")
+    mesh = np.meshgrid(*vals, indexing="ij")
     theta = np.empty((mesh[0].size, len(k.PARAMS)))
     theta[:] = base.as_array(k.PARAMS)
     for i, m in zip(idx, mesh):
@@ -169,23 +175,21 @@ def grid_theta(model: str, fixed: dict, axes):
 
 
 def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: dict | None = None) -> RegimeMap:
-    """Regime of every grid point, classified without time stepping."""
+    """Regime of every grid point, classified without time stepping.
+
+    ``x_name``, ``y_name``: field names of ``model``'s dataclass (``n_psi``); an entry of ``fixed``
+    for an axis parameter is dropped (the axis sets it)."""
+    check_field(model, x_name)
+    check_field(model, y_name)
     fixed = dict(fixed or {})
     for n in (x_name, y_name):
-        fixed.pop(n.replace("-", "_"), None)
-    if x_name.replace("-", "_") == y_name.replace("-", "_"):
+        fixed.pop(n, None)
+    if x_name == y_name:
         raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
-    from .params import params_class
-
-    base = params_class(model)(**fixed)
+    base = make_params(model, fixed)
     k = kernels(model)
-    xs = check_finite_array(x_name, x_values).ravel()
-    ys = check_finite_array(y_name, y_values).ravel()
-    for name, vals in ((x_name, xs), (y_name, ys)):
-        if vals.size == 0:
-            raise ParameterError(f"{name} grid must have at least one point; got 0")
-        for v in (vals.min(), vals.max()):
-            replace(base, **{name.replace("-", "_"): float(v)})   # range check of the axis
+    xs = _check_axis(base, x_name, x_values)
+    ys = _check_axis(base, y_name, y_values)
     codes, crits = regimes_grid(model, base.as_array(k.PARAMS), _axis_index(model, x_name, k.PARAMS), xs,
                                 _axis_index(model, y_name, k.PARAMS), ys)
     return RegimeMap(xs, ys, codes, crits, x_name, y_name, model, fixed)
@@ -218,7 +222,7 @@ def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
     from .integrate import integrate
 
     k = kernels(model)
-    theta = np.atleast_2d(np.asarray(theta, float))
+    theta = theta_rows(model, theta, k.PARAMS)
     if t_end is None:
         decay = theta[:, list(k.PARAMS).index(DECAY[model][1])]
         if np.any(decay <= 0):
@@ -233,8 +237,8 @@ def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
 
 def check_fates(model: str, theta, p0, t_end=None) -> FateCheck:
     """Predict fates by interval lookup and confirm them by integration."""
-    theta = np.ascontiguousarray(theta, float)
-    p0 = np.asarray(p0, float)
+    theta = theta_rows(model, theta, kernels(model).PARAMS)
+    p0 = initial_values("p0", p0, theta.shape[0])
     pred = predict_fate_batch(model, theta, p0)
     integ = integrated_fate(model, theta, p0, t_end)
     return FateCheck(len(p0), int(np.sum(pred == integ)), pred, integ, theta, p0)

@@ -2,7 +2,9 @@
 
 Writes an NPZ with keys param, values, p (n, k) NaN-padded ascending, stability (codes 0 stable,
 1 unstable, 2 semi-stable, -1 none), folds (m, 2: parameter value, double root; saddle-nodes) and
-transcritical (m, 2: parameter value, 0; double roots at p = 0).
+transcritical (m, 2: parameter value, 0; double roots at p = 0) and warnings (a change of the
+root count between grid points that could not be resolved into an event; also printed to stderr).
+Every event lies inside the --param range.
 """
 NAME = "bifurcation"
 HELP = "equilibria versus one parameter (stability along the branches, folds)"
@@ -19,10 +21,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    import sys
+
     import numpy as np
 
     from dynamics.continuation import equilibrium_branches
-    from symbolic.errors import check_int
+    from symbolic.errors import ParameterError, check_int
 
     from ._grid import parse_range
     from ._params import field_name, given_params
@@ -30,12 +34,18 @@ def run(args) -> int:
     name, lo, hi = parse_range("--param", args.param)
     n = check_int("--n", args.n, lo=2, hi=1_000_000)
     field = field_name(name)
-    b = equilibrium_branches(args.model, field, np.linspace(lo, hi, n), given_params(args))
+    fixed = given_params(args)
+    if field in fixed:
+        raise ParameterError(f"--{field.replace('_', '-')} is also the --param axis ({field} varies along it); "
+                             f"drop one of them")
+    b = equilibrium_branches(args.model, field, np.linspace(lo, hi, n), fixed)
     b.to_npz(args.out)
     for v, pf in b.folds:
         print(f"fold at {field} = {v:.12g}, p = {pf:.12g}")
     for v, _ in b.transcritical:
         print(f"transcritical (a branch crosses p = 0) at {field} = {v:.12g}")
+    for w in b.warnings:
+        print(f"ssldyn: warning: {w}", file=sys.stderr)
     print(f"wrote {args.out}")
     if args.plot:
         from figures.bifurcation import plot_branches

@@ -1,7 +1,8 @@
 """Equilibria of a model's reduced flow, their stability, the regime and the critical decay.
 
 --json prints {"model", "params", "regime", "equilibria": [{"p", "stability"}] ascending,
-"critical": {"name": "rho_c"|"eta_c", "value"}}.
+"critical": {"name": "rho_c"|"eta_c", "value"}}: strict JSON (no NaN or Infinity; results whose
+derived quantities overflow float64 are an error naming the parameter, exit 2).
 """
 NAME = "equilibria"
 HELP = "equilibria, stability, regime (Collapse/Acute/Stable/Boundary) and critical weight decay"
@@ -36,7 +37,7 @@ def run(args) -> int:
             for e, t in zip(out["eigen"], ee.tau):
                 e["tau"] = float(t)
     if args.json:
-        print(json.dumps(out, indent=1))
+        print(json.dumps(_finite(out), indent=1, allow_nan=False))
         return 0
     print(f"{eq.model} at " + ", ".join(f"{k}={v:g}" for k, v in params.to_dict().items()))
     print(f"regime: {eq.regime}; {eq.critical_name} = {eq.critical_value:.12g}")
@@ -47,3 +48,19 @@ def run(args) -> int:
         print(f"  (p, s) = ({e['p']: .10g}, {e['s']:.10g}){tau}  {e['stability']}  "
               f"eig J = {e['jacobian_eigenvalues']}")
     return 0
+
+
+def _finite(obj, path="result"):
+    """``obj`` with every float checked finite (the library raises before a NaN gets here; this is
+    the last guard, so that the output is always strict JSON)."""
+    import math
+
+    from symbolic.errors import ParameterError
+
+    if isinstance(obj, dict):
+        return {k: _finite(v, f"{path}.{k}") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise ParameterError(f"{path} is {obj!r}: not representable in JSON; the parameters overflow float64")
+    return obj

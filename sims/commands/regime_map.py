@@ -26,6 +26,7 @@ def run(args) -> int:
     import time
 
     from dynamics.regimes import regime_map
+    from symbolic.errors import ParameterError
 
     from ._grid import parse_axis
     from ._params import field_name, given_params
@@ -34,6 +35,11 @@ def run(args) -> int:
     yn, yv = parse_axis("--y", args.y)
     xf, yf = field_name(xn), field_name(yn)
     fixed = given_params(args)
+    for flag, f in (("--x", xf), ("--y", yf)):
+        if f in fixed:
+            raise ParameterError(f"--{f.replace('_', '-')} is also the {flag} axis ({f} varies along it); "
+                                 f"drop --{f.replace('_', '-')} or choose another axis")
+    p0_range = _check_p0(args.check_p0) if args.check else None     # every check before the map
     t0 = time.perf_counter()
     m = regime_map(args.model, xf, xv, yf, yv, fixed)
     dt = time.perf_counter() - t0
@@ -42,7 +48,7 @@ def run(args) -> int:
     print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     print(f"wrote {args.out}")
     if args.check:
-        _check(args, m)
+        _check(args, m, p0_range)
     if args.plot:
         from figures.regime_map import plot_regime_map
 
@@ -59,19 +65,30 @@ def run(args) -> int:
     return 0
 
 
-def _check(args, m):
+def _check_p0(text):
+    """``LO:HI`` of --check-p0, finite with LO < HI, else a one-line error."""
+    from symbolic.errors import ParameterError, check_range
+
+    lo_hi = text.split(":")
+    if len(lo_hi) != 2:
+        raise ParameterError(f"--check-p0 must be LO:HI; got {text!r}")
+    lo = check_range("--check-p0 LO", lo_hi[0])
+    hi = check_range("--check-p0 HI", lo_hi[1])
+    if not lo < hi:
+        raise ParameterError(f"--check-p0 HI must be > LO; got {text!r}")
+    return lo, hi
+
+
+def _check(args, m, p0_range):
     import numpy as np
 
     from dynamics.params import params_class
     from dynamics.regimes import check_fates
     from symbolic.codegen import load_kernels
-    from symbolic.errors import ParameterError, check_int
+    from symbolic.errors import check_int
 
     n = check_int("--check", args.check, lo=1, hi=10**7)
-    lo_hi = args.check_p0.split(":")
-    if len(lo_hi) != 2:
-        raise ParameterError(f"--check-p0 must be LO:HI; got {args.check_p0!r}")
-    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    lo, hi = p0_range
     rng = np.random.default_rng(check_int("--seed", args.seed, lo=0))
     k = load_kernels(m.model, "reduced")
     cls = params_class(m.model)
