@@ -148,8 +148,11 @@ def trajectory_figure(records, out_dir, name="validation_trajectory", title="") 
     fig, axs = figure(1, 2, figsize=(9.0, 3.4))
 
     def top(block_key, k):
-        return np.array([[np.nan if (r.get(block_key) or {}).get("p_top") is None else r[block_key]["p_top"][j]
-                          for j in range(k)] for r in recs], dtype=float)
+        rows = []
+        for r in recs:
+            got = (r.get(block_key) or {}).get("p_top") or []
+            rows.append([got[j] if j < len(got) and got[j] is not None else np.nan for j in range(k)])
+        return np.array(rows, dtype=float)
 
     meas = _tops(recs)
     pred = top("prediction", meas.shape[1])

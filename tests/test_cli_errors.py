@@ -341,3 +341,14 @@ def test_resume_damaged_files(stopped_run, tmp_path, damage, words, capsys):
     one_line_error(code, err, "--resume", *words)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not marker.exists()
+
+
+def test_regime_map_grid_too_large_for_memory(tmp_path, capsys):
+    """1e5 x 1e5 points (~1e12 bytes) is refused before any allocation, with the estimate."""
+    from sims.cli import main
+
+    code = main(["regime-map", "--model", "cosine-simsiam", "--x", "rho:0.001:0.1:100000",
+                 "--y", "n-psi:0.5:2:100000", "--out", str(tmp_path / "m.npz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "GiB" in err[0] and "regime-map" in err[0]
+    assert not (tmp_path / "m.npz").exists()

@@ -221,13 +221,7 @@ CASES = generate()
 #: model's dataclass (TypeError, "internal error"). Fix: sims/commands/{regime_map,bifurcation}.py
 #: call field_name(name, args.model) (it refuses it in one line), or dynamics.regimes.regime_map /
 #: dynamics.continuation.equilibrium_branches check the field against the model.
-KNOWN_FAILURES: set[tuple[str, ...]] = {
-    ("regime-map", "--model", "cosine-simsiam", "--x", "lam:0:1:3", "--y", "n-psi:0.5:2:3", "--out", "@OUT/r.npz",
-     "--lam", "-0"),
-    ("regime-map", "--model", "cosine-simsiam", "--x", "lam:0:1:3", "--y", "n-psi:0.5:2:3", "--out", "@OUT/r.npz"),
-    ("bifurcation", "--model", "cosine-simsiam", "--param", "eta:0:1", "--n", "5", "--out", "@OUT/b.npz",
-     "--plot", "@OUT/b.png"),
-}
+KNOWN_FAILURES: set[tuple[str, ...]] = set()
 
 
 # --- the world the cases run in ---------------------------------------------------------------

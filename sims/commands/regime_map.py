@@ -40,6 +40,10 @@ def run(args) -> int:
             raise ParameterError(f"--{f.replace('_', '-')} is also the {flag} axis ({f} varies along it); "
                                  f"drop --{f.replace('_', '-')} or choose another axis")
     p0_range = _check_p0(args.check_p0) if args.check else None     # every check before the map
+    from ._paths import check_memory
+
+    # parameter rows, critical values, codes and the figure's copies: about 96 bytes a point
+    check_memory(f"regime-map of {xv.size} x {yv.size} points", 96.0 * xv.size * yv.size)
     t0 = time.perf_counter()
     m = regime_map(args.model, xf, xv, yf, yv, fixed)
     dt = time.perf_counter() - t0
