@@ -53,7 +53,7 @@ trace = 0.5
 rho = {lo = 0.001, hi = 0.2, n = 20, log = true}
 
 [initial]
-p0 = {lo = -2.0, hi = 1.5, n = 2400}
+p0 = {lo = -2.0, hi = 1.5, n = 9600}
 
 [integrate]
 t_end = 400.0
