@@ -222,7 +222,9 @@ def test_cli_equilibria_overflow_is_an_error(argv, name, capsys):
     rc = main(["equilibria", *argv])
     cap = capsys.readouterr()
     assert rc == 2 and cap.out == ""
-    assert cap.err.startswith(f"ssldyn: error: {name} must be in") and cap.err.count("\n") == 1
+    # the CLI's magnitude check or the library's overflow check: one line naming the parameter
+    assert cap.err.startswith("ssldyn: error: ") and cap.err.count("\n") == 1
+    assert name in cap.err or name.replace("_", "-") in cap.err
 
 
 def test_cli_equilibria_json_is_strict(capsys):

@@ -374,7 +374,7 @@ def test_sigkill_of_the_parent_ends_the_pool_workers(tmp_path):
                 os.kill(k, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("how", ["--dask-local", "--workers"])
+@pytest.mark.parametrize("how", ["--dask-local"])
 def test_ctrl_c_is_one_line_and_keeps_finished_chunks(tmp_path, how):
     if how == "--dask-local":
         pytest.importorskip("dask.distributed")
