@@ -76,7 +76,7 @@ Two levels: the matrix map on :math:`(W,\Phi)` (any :math:`W`, asymmetry and com
 is the matrix map restricted to aligned states (:math:`W=U\mathrm{diag}(p)U^\top`,
 :math:`\Phi=U\mathrm{diag}(q)V^\top`, the form SGD on the mean preserves) started from the
 eigenbasis of the symmetrised :math:`W_0`: :math:`O(h)` a step, so :math:`h=d=512` for thousands
-of steps takes well under a second.
+of steps takes 1-2 s (6,000 steps, 2 cores, Python loop).
 """
 from __future__ import annotations
 
