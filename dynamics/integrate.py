@@ -16,7 +16,7 @@ import numpy as np
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from .results import BatchResult
-from .validate import check_columns, float_array
+from .validate import float_array, theta_rows
 
 METHODS = ("rk4", "tsit5", "dopri5")
 FORMS = ("reduced", "eigen")
@@ -28,18 +28,8 @@ def _theta_matrix(params, k, n):
         if params.MODEL != k.MODEL:
             raise ParameterError(f"params are for model {params.MODEL}, not {k.MODEL}")
         return np.ascontiguousarray(params.as_array(k.PARAMS)[:, None]), 0
-    th = float_array("params", params, finite=False)
-    if th.ndim == 1:
-        th = th[None, :]
-    if th.ndim != 2 or th.shape[1] != len(k.PARAMS):
-        raise ParameterError(f"params must be a dataclass or an array (N, {len(k.PARAMS)}) in the order "
-                             f"{', '.join(k.PARAMS)}; got shape {np.shape(params)}")
-    fin = np.isfinite(th)
-    if not fin.all():
-        i, j = (int(v) for v in np.argwhere(~fin)[0])
-        raise ParameterError(f"{k.PARAMS[j]} (params[:, {j}]) must be finite; got {float(th[i, j])!r} in row {i}")
-    # the dataclass's ranges, applied to every row (a per-trajectory row skips __post_init__)
-    check_columns(k.MODEL, th, k.PARAMS, "params")
+    # shape, dtype, finiteness and the dataclass's ranges on every row (a row skips __post_init__)
+    th = theta_rows(k.MODEL, params, k.PARAMS, "params")
     if th.shape[0] == 1:
         return np.ascontiguousarray(th.T), 0
     if th.shape[0] != n:

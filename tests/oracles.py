@@ -46,3 +46,29 @@ def two_layer_closed_form(t, a0, b0, lam):
     C = a0**2 - b0**2
     s1sq = C * a0**2 / (a0**2 - b0**2 * np.exp(2 * lam * C * t))
     return np.sqrt(s1sq), np.sqrt(s1sq - C)
+
+
+def integrate_sweep_config(chunk_size: int, n_p0: int, method: str | None = None) -> str:
+    """The sweep config the sweep tests integrate: eq. 7 at the worked example's norms over a
+    20-point log grid of rho, ``n_p0`` initial values in [-2, 1.5], t_end 400, rtol 1e-10."""
+    method_line = f'method = "{method}"\n' if method else ""
+    return f"""model = "cosine-simsiam"
+task = "integrate"
+chunk_size = {chunk_size}
+
+[params]
+sigma2 = 0.5
+n_phi = 2.0
+n_psi = 1.5
+trace = 0.5
+
+[grid]
+rho = {{lo = 0.001, hi = 0.2, n = 20, log = true}}
+
+[initial]
+p0 = {{lo = -2.0, hi = 1.5, n = {n_p0}}}
+
+[integrate]
+t_end = 400.0
+{method_line}rtol = 1e-10
+"""

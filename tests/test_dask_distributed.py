@@ -13,32 +13,14 @@ import numpy as np
 import pytest
 
 from sims.sweep import merge
+from oracles import integrate_sweep_config
 
 pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # 24 chunks of about 0.1 s each (one core)
-CFG = """model = "cosine-simsiam"
-task = "integrate"
-chunk_size = 200
-
-[params]
-sigma2 = 0.5
-n_phi = 2.0
-n_psi = 1.5
-trace = 0.5
-
-[grid]
-rho = {lo = 0.001, hi = 0.2, n = 20, log = true}
-
-[initial]
-p0 = {lo = -2.0, hi = 1.5, n = 240}
-
-[integrate]
-t_end = 400.0
-rtol = 1e-10
-"""
+CFG = integrate_sweep_config(200, 240)
 
 
 def _free_port():

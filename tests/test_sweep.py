@@ -11,28 +11,9 @@ import numpy as np
 import pytest
 
 from sims.sweep import ConfigError, load_config, merge, run_sweep
+from oracles import integrate_sweep_config
 
-CFG = """model = "cosine-simsiam"
-task = "integrate"
-chunk_size = 40
-
-[params]
-sigma2 = 0.5
-n_phi = 2.0
-n_psi = 1.5
-trace = 0.5
-
-[grid]
-rho = {lo = 0.001, hi = 0.2, n = 20, log = true}
-
-[initial]
-p0 = {lo = -2.0, hi = 1.5, n = 40}
-
-[integrate]
-t_end = 400.0
-method = "tsit5"
-rtol = 1e-10
-"""
+CFG = integrate_sweep_config(40, 40, "tsit5")
 
 
 def _write(tmp_path, text, name="c.toml"):

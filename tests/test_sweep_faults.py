@@ -16,6 +16,7 @@ import pytest
 
 from sims.sweep import ConfigError, load_config, merge, parse_config, run_sweep
 from symbolic.errors import ParameterError
+from oracles import integrate_sweep_config
 
 ROOT = Path(__file__).resolve().parents[1]
 Usage = namedtuple("Usage", "total used free")
@@ -39,26 +40,7 @@ p0 = {lo = -1.5, hi = 1.5, n = 5}
 """
 
 # 120 chunks of about 0.2 s each (one core): still running when killed
-LONG = """model = "cosine-simsiam"
-task = "integrate"
-chunk_size = 400
-
-[params]
-sigma2 = 0.5
-n_phi = 2.0
-n_psi = 1.5
-trace = 0.5
-
-[grid]
-rho = {lo = 0.001, hi = 0.2, n = 20, log = true}
-
-[initial]
-p0 = {lo = -2.0, hi = 1.5, n = 9600}
-
-[integrate]
-t_end = 400.0
-rtol = 1e-10
-"""
+LONG = integrate_sweep_config(400, 9600)
 
 
 def _write(tmp_path, text, name="c.toml"):
