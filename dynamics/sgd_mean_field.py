@@ -288,10 +288,10 @@ def sgd_mean_field(W0, Phi0, recipe: Recipe, steps, level: str = "eigen", noise:
             (lambda W, P: l2_gradient(W, P, recipe.sigma2))
         traces = matrix_traces
     v = [np.zeros_like(x[0]), np.zeros_like(x[1])]
-    want = iter(enumerate(steps))
-    j, nxt = next(want)
+    want = iter(steps.tolist())
+    nxt = next(want)
 
-    def measure(k):
+    def measure():
         if level == "eigen":
             p, q = x
             s = q * q
@@ -305,9 +305,9 @@ def sgd_mean_field(W0, Phi0, recipe: Recipe, steps, level: str = "eigen", noise:
 
     for k in range(lrs.size + 1):
         while nxt == k:
-            _record(pred, *measure(k), float(lrs[min(k, lrs.size - 1)]), recipe, top)
+            _record(pred, *measure(), float(lrs[min(k, lrs.size - 1)]), recipe, top)
             try:
-                j, nxt = next(want)
+                nxt = next(want)
             except StopIteration:
                 nxt = None
         if nxt is None or k == lrs.size:
