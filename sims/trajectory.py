@@ -153,10 +153,13 @@ def config_of_summary(summary: dict):
 
     if summary.get("mode") != "linear":
         raise ParameterError(f"the trajectory prediction applies to linear runs; got mode {summary.get('mode')!r}")
-    return TrainConfig(mode="linear", loss=summary["loss"], rho=summary["rho"], sigma2=summary["sigma2"],
-                       epochs=summary["epochs_planned"], steps_per_epoch=summary["steps_per_epoch"],
-                       batch=summary["batch"], lr=summary["lr"], momentum=summary.get("momentum", 0.9),
-                       d=summary["d"], h=summary["h"], seed=summary["seed"], device="cpu")
+    try:
+        return TrainConfig(mode="linear", loss=summary["loss"], rho=summary["rho"], sigma2=summary["sigma2"],
+                           epochs=summary["epochs_planned"], steps_per_epoch=summary["steps_per_epoch"],
+                           batch=summary["batch"], lr=summary["lr"], momentum=summary.get("momentum", 0.9),
+                           d=summary["d"], h=summary["h"], seed=summary["seed"], device="cpu")
+    except KeyError as e:
+        raise ParameterError(f"summary.json lacks {e.args[0]!r}; it is not a validate summary") from None
 
 
 def repredict(run_dir, level: str = "eigen", figures: bool = True) -> dict:
@@ -186,11 +189,25 @@ def repredict(run_dir, level: str = "eigen", figures: bool = True) -> dict:
     return summary["trajectory"]
 
 
-if __name__ == "__main__":  # python -m sims.trajectory RUN_DIR...
+def main(argv=None) -> int:
+    """``python -m sims.trajectory RUN_DIR...``: re-predict finished runs; bad input is one line, exit 2."""
     import sys
 
-    for d in sys.argv[1:]:
-        tr = repredict(d)
+    dirs = sys.argv[1:] if argv is None else argv
+    if not dirs:
+        sys.stderr.write("ssldyn: error: give one or more run folders of ssldyn validate linear\n")
+        return 2
+    for d in dirs:
+        try:
+            tr = repredict(d)
+        except ParameterError as e:
+            sys.stderr.write(f"ssldyn: error: {e}\n")
+            return 2
         print(d, {k: tr.get(k) for k in ("median_rel_err_top8", "max_rel_err_top8", "median_rel_err_mean_surviving",
                                           "rel_err_n_phi_final", "rel_err_n_psi_final", "lift_t_measured",
                                           "lift_t_predicted")})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

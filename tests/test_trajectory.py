@@ -72,3 +72,12 @@ def test_predict_run_entry_point_and_initial_weights(tmp_path):
     assert out["trajectory"]["median_rel_err_top8"] is not None
     with pytest.raises(Exception, match="W0"):
         predict_run(recipe_of(cfg, 20), records)
+
+
+def test_repredict_bad_folder_is_one_line(tmp_path, capsys):
+    from sims.trajectory import main as repredict_main
+
+    assert repredict_main([str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ssldyn: error: run_dir")
+    assert repredict_main([]) == 2
