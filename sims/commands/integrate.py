@@ -11,7 +11,9 @@ HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an 
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p)
+    p.add_argument("--convention", default="frobenius",
+                   help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
+    add_model_arguments(p, supports="reduced")
     p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
     p.add_argument("--p0", required=True, help="START:STOP:N (evenly spaced) or a .npy file "
                    "((N,) or (N, dim) initial states)")
@@ -118,7 +120,7 @@ def run(args) -> int:
     res = integrate(args.model, params, p0, t_end, form=args.form, method=args.method, dt=args.dt,
                     rtol=args.rtol, atol=args.atol, t_eval=t_eval, converge_tol=args.converge_tol,
                     diverge_bound=args.diverge_bound, max_steps=max_steps,
-                    device=args.device, progress=len(np.atleast_1d(p0)) > (1 << 18))
+                    device=args.device, progress=len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
     dt = time.perf_counter() - t0
     from importlib.metadata import version
 
