@@ -39,6 +39,18 @@ def test_old_import_surface_kept():
     assert not hasattr(t, "config_fields")                 # dead code, removed
 
 
+def test_config_is_frozen_and_round_trips():
+    import dataclasses
+
+    from sims.train import TrainConfig
+
+    cfg = TrainConfig(mode="resnet18", h=64, lr=None, batch=1024)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.rho = 0.5
+    assert TrainConfig(**dataclasses.asdict(cfg)) == cfg   # as a checkpoint stores and spawn_gloo passes it
+    assert cfg.base_lr == 0.05 * 1024 / 256                # SimSiam's linear scaling rule
+
+
 _BLOCKED = r"""
 import sys
 sys.modules["torch"] = None                  # any 'import torch' now raises ImportError

@@ -17,7 +17,7 @@ MODES = ("linear", "resnet18")
 LOSSES = ("cosine", "l2")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything a run depends on (stored in checkpoints and the summary)."""
 
