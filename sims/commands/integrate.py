@@ -90,12 +90,9 @@ def run(args) -> int:
 
     t_end, max_steps = _check_times(args)
     if args.device == "cuda":
-        try:
-            import torch
-        except ImportError:
-            raise ParameterError("--device cuda needs torch (pip install -e .[torch]); it is not installed") from None
-        if not torch.cuda.is_available():
-            raise ParameterError("--device cuda needs a CUDA GPU; none is available (use --device cpu)")
+        from sims.io import require_cuda
+
+        require_cuda("--device cuda")
     params = params_from_args(args.model, args)
     if args.p0.endswith(".npy"):
         shape, _ = read_npy_header("--p0", args.p0)
