@@ -55,7 +55,8 @@ numpydoc_validation_checks: set = set()
 html_theme = "alabaster"
 html_title = f"ssldyn {release}"
 html_static_path: list = []
-html_theme_options = {"description": "Learning dynamics of self-supervised learning", "fixed_sidebar": True}
+html_theme_options = {"description": "Learning dynamics of self-supervised learning", "fixed_sidebar": True,
+                      "page_width": "1180px", "body_max_width": "none"}
 
 sphinx_gallery_conf = {
     "examples_dirs": "examples",

@@ -33,7 +33,7 @@ EXPORTS = {
     "bao_fig4": "figures.bao:fig4",
     "bao_fig5": "figures.bao:fig5",
     "bao_fig7": "figures.bao:fig7",
-    "jing_fig3": "figures.jing:fig3",
+    "jing_fig3_theory": "figures.jing:fig3",   # not "jing_fig3": that is the module of the trained figure
     "jing_fig6": "figures.jing:fig6",
     "phase_lines": "figures.phase:phase_lines",
     "cosine_ps_plane": "figures.phase:cosine_ps_plane",

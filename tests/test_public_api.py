@@ -51,6 +51,16 @@ def test_every_export_resolves_to_its_dotted_path(pkg):
 
 
 @pytest.mark.parametrize("pkg", PACKAGES)
+def test_no_export_is_named_like_another_submodule(pkg):
+    """A name equal to a submodule's is shadowed by that submodule once anything imports it,
+    unless it is that submodule's own function (then the package binds it eagerly)."""
+    mod = importlib.import_module(pkg)
+    for name, path in mod.EXPORTS.items():
+        if (ROOT / pkg / f"{name}.py").exists() or (ROOT / pkg / name / "__init__.py").exists():
+            assert path.partition(":")[0] == f"{pkg}.{name}", name
+
+
+@pytest.mark.parametrize("pkg", PACKAGES)
 def test_every_callable_export_is_documented(pkg):
     mod = importlib.import_module(pkg)
     missing = [n for n in mod.__all__ if callable(getattr(mod, n)) and not (inspect.getdoc(getattr(mod, n)) or "")]

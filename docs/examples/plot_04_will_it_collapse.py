@@ -23,7 +23,7 @@ import dynamics as dy
 # the recipe: SimSiam's default, lr 0.1 with per-epoch cosine annealing, 30 epochs of 100 steps
 lrs = dy.epoch_lrs(0.1, epochs=30, steps_per_epoch=100)
 recipe = dy.Recipe(lrs=lrs, momentum=0.9, rho=0.0, sigma2=0.5, d=512)
-steps = np.arange(0, len(lrs) + 1, 10)
+steps = np.unique(np.geomspace(1, len(lrs), 120).astype(int))   # log-spaced: L2 moves within tens of steps
 t = dy.flow_time(recipe.lrs, recipe.momentum)[steps]
 
 # the run's initial state (d = h = 512, sigma2 = 0.5): the norms at initialisation and the
@@ -42,10 +42,12 @@ for ax, (model, base, name, crit) in zip(axes, (("cosine-simsiam", cosine, "rho"
         run = dy.integrate(model, params, p0, t_end=float(t[-1]), t_eval=t)
         p = run.ys[:, 0]
         gone = steps[np.flatnonzero(p < 0.01 * p0[0])]
-        when = f"{gone[0]}" if gone.size else "never (survives)"
-        print(f"{model:15} {name} = {factor:.1f} {name}_c {dy.classify(params):9} {when}")
+        regime = dy.classify(params)
+        when = f"{gone[0]}" if gone.size else ("survives" if regime != "Collapse" else f"not within {len(lrs)} steps")
+        print(f"{model:15} {name} = {factor:.1f} {name}_c {regime:9} {when}")
         ax.plot(steps, p, color=color, label=f"{name} = {factor} {name}_c")
     ax.set_title(f"{model}: {name}_c = {crit:.3g}")
+    ax.set_xscale("log")
     ax.set_xlabel("SGD step (lr 0.1, cosine schedule, momentum 0.9)")
     ax.legend(fontsize=8)
 axes[0].set_ylabel("top eigenvalue $p$ of the predictor")
