@@ -17,6 +17,8 @@ a model name, the axes' field names and values, and ``fixed`` (a dict, e.g.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
@@ -69,29 +71,36 @@ def resolve(exports: dict, name: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def lazy_exports(namespace: dict, exports: dict):
-    """``__getattr__`` and ``__dir__`` for a package whose public names load on first use
-    (PEP 562); a loaded name is kept in ``namespace``.
+class LazyPackage(types.ModuleType):
+    """A package whose ``EXPORTS`` load on first use (PEP 562 semantics on the module's class).
 
-    A name equal to its submodule's (``dynamics.integrate`` is the function ``integrate`` of the
-    module ``dynamics.integrate``) is bound now: the first import of that submodule anywhere sets
-    the package attribute to the module, which a lazy name would never override.
+    A public name equal to its submodule's (``dynamics.integrate`` is the function ``integrate``
+    of the module ``dynamics.integrate``) stays the function: the import system binds a freshly
+    loaded submodule to the package attribute of that name, and :meth:`__setattr__` binds the
+    submodule's function there instead.
     """
-    package = namespace["__name__"]
-    for name, path in exports.items():
-        if path.partition(":")[0] == f"{package}.{name}":
-            namespace[name] = resolve(exports, name)
 
-    def __getattr__(name: str):
+    def __getattr__(self, name: str):
+        exports = self.__dict__.get("EXPORTS", {})
         if name not in exports:
-            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
-        obj = namespace[name] = resolve(exports, name)
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        obj = resolve(exports, name)
+        super().__setattr__(name, obj)
         return obj
 
-    def __dir__():
-        return sorted(set(namespace) | set(exports))
+    def __setattr__(self, name: str, value):
+        exports = self.__dict__.get("EXPORTS", {})
+        if isinstance(value, types.ModuleType) and name in exports and exports[name].partition(":")[0] == value.__name__:
+            value = getattr(value, exports[name].partition(":")[2])
+        super().__setattr__(name, value)
 
-    return __getattr__, __dir__
+    def __dir__(self):
+        return sorted(set(self.__dict__) | set(self.__dict__.get("EXPORTS", {})))
 
 
-__getattr__, __dir__ = lazy_exports(globals(), EXPORTS)
+def make_lazy(module_name: str) -> None:
+    """Turn the (initialising) package ``module_name`` into a :class:`LazyPackage`."""
+    sys.modules[module_name].__class__ = LazyPackage
+
+
+make_lazy(__name__)

@@ -14,7 +14,7 @@ The figure functions (``bao_fig2`` ... ``bifurcation_figure``) write PNG and PDF
 """
 from __future__ import annotations
 
-from dynamics import lazy_exports
+from dynamics import make_lazy
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
@@ -51,4 +51,4 @@ EXPORTS = {
 
 __all__ = sorted(EXPORTS)
 
-__getattr__, __dir__ = lazy_exports(globals(), EXPORTS)
+make_lazy(__name__)

@@ -8,7 +8,7 @@ imported only when a training run starts.
 """
 from __future__ import annotations
 
-from dynamics import lazy_exports
+from dynamics import make_lazy
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
@@ -34,4 +34,4 @@ EXPORTS = {
 
 __all__ = sorted(EXPORTS)
 
-__getattr__, __dir__ = lazy_exports(globals(), EXPORTS)
+make_lazy(__name__)

@@ -77,12 +77,14 @@ def test_unknown_name_is_an_attribute_error(pkg):
 
 
 def test_import_is_light_and_never_imports_torch():
-    out = _fresh("import sys, dynamics, figures, sims; "
-                 "print(sorted(m for m in ('torch', 'numba', 'matplotlib', 'sympy') if m in sys.modules))")
+    """Nothing heavy at import: not even numpy, so ``ssldyn --help`` (sims.cli) stays fast."""
+    out = _fresh("import sys, dynamics, figures, sims, sims.cli; "
+                 "print(sorted(m for m in ('torch', 'numba', 'matplotlib', 'sympy', 'numpy') if m in sys.modules))")
     assert eval(out, {}) == []
 
 
-@pytest.mark.parametrize("pkg, name", [("dynamics", "integrate"), ("dynamics", "sgd_mean_field"), ("sims", "train")])
+@pytest.mark.parametrize("pkg, name", [("dynamics", "integrate"), ("dynamics", "sgd_mean_field"), ("sims", "train"),
+                                       ("sims", "overlay")])
 def test_function_named_like_its_module_is_not_shadowed(pkg, name):
     """``dynamics.integrate`` / ``sims.train`` are the functions, also after the submodule's import."""
     out = _fresh(f"import {pkg}.{name}, {pkg}; from {pkg} import {name} as f; "
