@@ -57,6 +57,6 @@ plt.show()
 # Reading the figure: below the critical decay both losses keep the eigenvalue (it converges to
 # the stable equilibrium :math:`p_4` or :math:`p_+`); above it, it decays to 0, and the further
 # above, the sooner. The cosine loss's critical decay is far smaller at these norms
-# (:math:`\rho_c\propto 1/(N_\Phi\sqrt{N_\Psi})` at :math:`T=0`), which is why SimSiam's default
-# weight decay can sit above it at initialisation and below it once the norms shrink
-# (the *lift* of the validation runs).
+# (:math:`\rho_c\propto 1/(N_\Phi\sqrt{N_\Psi})` at :math:`T=0`), which is why a weight decay of
+# 0.01 sits above it at initialisation and below it once the norms shrink (the *lift* of the
+# validation runs).
