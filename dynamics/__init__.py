@@ -91,7 +91,7 @@ class LazyPackage(types.ModuleType):
     def __setattr__(self, name: str, value):
         exports = self.__dict__.get("EXPORTS", {})
         if isinstance(value, types.ModuleType) and name in exports and exports[name].partition(":")[0] == value.__name__:
-            value = getattr(value, exports[name].partition(":")[2])
+            value = getattr(value, exports[name].partition(":")[2], value)   # absent: the module stays
         super().__setattr__(name, value)
 
     def __dir__(self):

@@ -138,3 +138,14 @@ def test_ci_builds_the_docs_after_the_tests_with_warnings_as_errors():
     tests = [i for i, ln in enumerate(ci) if ln.strip() == "python -m pytest -q"]
     assert build and tests and build[0] > tests[0]
     assert any("docs]" in ln and "pip install" in ln for ln in ci)
+
+
+SHARED_THEORY = Path("/work/shared/theory")
+
+
+@pytest.mark.skipif(not SHARED_THEORY.is_dir(), reason="the shared theory notes are not on this machine")
+@pytest.mark.parametrize("name", ["cosine_simsiam.md", "l2_byol_tian.md", "two_layer_jing.md", "landscape_ziyin.md",
+                                  "trajectory_fidelity.md"])
+def test_theory_pages_are_the_current_notes(name):
+    """docs/theory/ holds copies of the shared theory notes: a changed note must be copied again."""
+    assert (DOCS / "theory" / name).read_text() == (SHARED_THEORY / name).read_text()

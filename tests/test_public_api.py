@@ -108,3 +108,24 @@ def test_the_exported_integrate_runs_with_a_parameter_object():
     exact = np.sign(p0) / np.sqrt((1 / p0**2 + a / e) * np.exp(2 * e * 5.0) - a / e)
     assert np.all(run.status == dy.Status.SUCCESS)
     np.testing.assert_allclose(run.final, exact, rtol=1e-8)
+
+
+def test_lazy_package_binds_the_function_not_its_module():
+    """The import system's binding of a loaded submodule is replaced by its function of the same
+    name; a submodule without that function (mid-move) stays bound as the module."""
+    import types
+
+    from dynamics import LazyPackage
+
+    pkg = LazyPackage("pkgx")
+    pkg.EXPORTS = {"step": "pkgx.step:step", "other": "pkgx.other:run"}
+    sub = types.ModuleType("pkgx.step")
+    sub.step = lambda: "the function"
+    pkg.step = sub                      # what importlib does after loading pkgx.step
+    assert pkg.step() == "the function"
+    bare = types.ModuleType("pkgx.other")
+    pkg.other = bare
+    assert pkg.other is bare
+    unrelated = types.ModuleType("elsewhere.step")
+    pkg.step = unrelated                 # not the exported module: bound as given
+    assert pkg.step is unrelated
