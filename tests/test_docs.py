@@ -149,3 +149,26 @@ SHARED_THEORY = Path("/work/shared/theory")
 def test_theory_pages_are_the_current_notes(name):
     """docs/theory/ holds copies of the shared theory notes: a changed note must be copied again."""
     assert (DOCS / "theory" / name).read_text() == (SHARED_THEORY / name).read_text()
+
+
+def test_generated_pages_build_without_warnings(tmp_path):
+    """The four directives in a small Sphinx project, warnings as errors (the full site with its
+    gallery is built by CI); the discrepancy paragraphs' :math: roles become math nodes."""
+    from sphinx.cmd.build import build_main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path[:0] = [{str(ROOT)!r}, {str(DOCS / '_ext')!r}]\n"
+        "extensions = ['sphinx.ext.autodoc', 'sphinx.ext.mathjax', 'numpydoc', 'myst_parser', 'ssldyn_docs']\n"
+        "numpydoc_show_class_members = False\nautodoc_typehints = 'none'\n")
+    (src / "index.rst").write_text("Test\n====\n\n.. toctree::\n\n   cli\n   md\n\n.. ssldyn-trajectory-table::\n\n"
+                                   ".. ssldyn-exports:: sims\n")
+    (src / "cli.rst").write_text("CLI\n===\n\n.. ssldyn-cli::\n")
+    (src / "md.md").write_text("# Discrepancies\n\n```{eval-rst}\n.. ssldyn-discrepancies::\n```\n")
+    out = tmp_path / "html"
+    assert build_main(["-W", "-q", "-b", "html", str(src), str(out)]) == 0
+    cli = (out / "cli.html").read_text()
+    assert "ssldyn integrate" in cli and "--t-end" in cli
+    md = (out / "md.html").read_text()
+    assert ":math:" not in md and "math notranslate" in md
