@@ -14,7 +14,7 @@ The figure functions (``bao_fig2`` ... ``bifurcation_figure``) write PNG and PDF
 """
 from __future__ import annotations
 
-from dynamics import make_lazy
+from symbolic.lazy import make_lazy
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
