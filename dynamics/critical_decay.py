@@ -12,6 +12,7 @@ Regime codes (:data:`REGIMES`): 0 Collapse (:math:`\rho>\rho_c`), 1 Acute (:math
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -137,13 +138,37 @@ def raw_critical(params, k=None) -> float:
 
 
 
-def critical_value(params) -> float:
-    """The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed.
+def critical_value(params: Any) -> float:
+    r"""The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed.
+
+    :math:`\rho_c=\max_{p>0}G(p)`, where the non-zero equilibria solve :math:`G(p)=\rho` (see the
+    module docstring). Bao 2023 eq. 7: :math:`\rho_c=K_c/((1+\sigma^2)N_\Phi N_\Psi^3)`,
+    :math:`K_c=-\min_{p>0}(2p^5+Tp^2-N_\Psi^2p)`; Tian et al. 2021 eq. 16:
+    :math:`\eta_c=\tau^2/(4(1+\sigma^2))`. The decay field of ``params`` is ignored.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``regimes`` capability (``params.MODEL``).
+
+    Returns
+    -------
+    float
+        The critical decay; :math:`\le0` when no positive equilibrium exists at any decay.
 
     Raises
     ------
     ParameterError
-        If it overflows float64 (naming the parameter that makes it so).
+        If the model has no regimes (``two-layer``), or if the critical decay overflows float64
+        (naming the parameter that makes it so and its range that does not).
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, L2Params, critical_value
+    >>> round(critical_value(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)), 6)
+    0.100805
+    >>> round(critical_value(L2Params(eta=0.05, sigma2=0.5, tau=1.0)), 6)   # 1 / (4 * 1.5)
+    0.166667
     """
     from .equilibria import overflow_error
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -38,7 +39,38 @@ def kernels(model: str, convention: str = "frobenius"):
 
 @dataclass(frozen=True)
 class Equilibria(Result):
-    """Real equilibria of a reduced flow, ascending, with stability and the regime."""
+    r"""Real equilibria of a reduced flow, ascending, with stability and the regime.
+
+    The roots of the equilibrium polynomial :math:`P(p)` (the numerator of :math:`\dot p`, Bao
+    2023 eq. 7 for the cosine models: :math:`\dot p\propto -pQ(p)`), each with its stability from
+    the sign of :math:`\partial_p\dot p` there. Built by :func:`find_equilibria`.
+
+    Parameters
+    ----------
+    model : str
+        The registered model name (``params.MODEL``).
+    params : parameter dataclass
+        The point the equilibria were computed at (e.g. :class:`~symbolic.params.CosineParams`).
+    p : numpy.ndarray
+        The real equilibria, ascending, shape ``(n,)``.
+    multiplicity : numpy.ndarray
+        The multiplicity of each root as a root of :math:`P` (int, shape ``(n,)``).
+    stability : tuple of str
+        ``'stable'``, ``'unstable'`` or ``'semi-stable'`` (even multiplicity) per root.
+    regime : str or None
+        One of :data:`dynamics.critical_decay.REGIMES`; None for a model without a decay parameter.
+    critical_name : str or None
+        The name of the critical decay (``'rho_c'``, ``'eta_c'``), None without regimes.
+    critical_value : float or None
+        Its value at ``params`` with every other parameter fixed, None without regimes.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, find_equilibria
+    >>> eq = find_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
+    >>> isinstance(eq, Equilibria), eq.critical_name, eq.to_json()["regime"]
+    (True, 'rho_c', 'Acute')
+    """
 
     model: str
     params: object
@@ -158,15 +190,51 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
 
 
 
-def find_equilibria(params, convention: str = "frobenius") -> Equilibria:
-    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending
+def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
+    r"""All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending
     (``convention``: the cosine models' normalisers, 'frobenius' or 'feature-norm').
+
+    For the cosine model (Bao 2023 eq. 7) the equilibria are :math:`p=0` and the real roots of
+    the quintic :math:`Q(p)=2p^5+Tp^2-N_\Psi^2p+K`, :math:`K=\rho(1+\sigma^2)N_\Phi N_\Psi^3`;
+    for the L2 model (Tian et al. 2021 eq. 16) :math:`p=0` and
+    :math:`p_\pm=\big(\tau\pm\sqrt{\tau^2-4\eta(1+\sigma^2)}\big)/(2(1+\sigma^2))`.
+    A root is stable where :math:`\partial_p\dot p<0`, semi-stable at even multiplicity.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability (:class:`~symbolic.params.CosineParams`,
+        :class:`~symbolic.params.CosineDeltaParams`, :class:`~symbolic.params.L2Params` or a user
+        model's class); ``params.MODEL`` names the model.
+    convention : {'frobenius', 'feature-norm'}, optional
+        The cosine models' normalisers (the other models have 'frobenius' only).
+
+    Returns
+    -------
+    Equilibria
+        The roots ascending, their multiplicities and stability, the regime and the critical decay.
 
     Raises
     ------
     ParameterError
-        If the equilibrium polynomial, its roots' rounding scale or the critical decay overflow
-        float64 (then no regime can be trusted); the message names the parameter responsible.
+        If the model has no equilibria (``two-layer``: lines of equilibria) or no such
+        ``convention``; if the equilibrium polynomial, its roots' rounding scale or the critical
+        decay overflow float64 (then no regime can be trusted); the message names the parameter
+        responsible.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, L2Params, find_equilibria
+    >>> eq = find_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
+    >>> [round(float(x), 4) for x in eq.p]
+    [-1.0964, 0.0, 0.0455, 0.9554]
+    >>> eq.stability, eq.regime
+    (('unstable', 'stable', 'unstable', 'stable'), 'Acute')
+    >>> round(eq.critical_value, 4)
+    0.1008
+    >>> l2 = find_equilibria(L2Params(eta=0.05, sigma2=0.5))
+    >>> [round(float(x), 4) for x in l2.p], l2.regime
+    ([0.0, 0.0544, 0.6122], 'Acute')
     """
     model = params.MODEL
     spec = get_model(model)
@@ -266,7 +334,7 @@ def _jacobian_stability(k, states, theta):
     return np.array(eigs).reshape(len(states), n), tuple(stab)
 
 
-def find_eigen_equilibria(params) -> EigenEquilibria:
+def find_eigen_equilibria(params: Any) -> EigenEquilibria:
     r"""Equilibria of the eigen system and their stability from the Jacobian's eigenvalues.
 
     Cosine (Bao eq. 5, one mode, :math:`N_\Phi,N_\Psi,T` frozen): with :math:`\rho>0`,
@@ -278,6 +346,35 @@ def find_eigen_equilibria(params) -> EigenEquilibria:
     turns :math:`\dot\tau` into :math:`\beta(1-\tau)`, so :math:`\tau=1` and :math:`p=p_\pm`
     (eq. 16 at :math:`\tau=1`); :math:`p=0` gives :math:`s=0`, :math:`\tau=\beta/(\beta-\eta)`
     (needs :math:`\beta>\eta`; the notes' collapsed-state limit).
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``eigen-equilibria`` capability (``cosine-simsiam``,
+        ``cosine-simsiam-delta``, ``l2-byol``), with a positive decay (and, for L2, positive
+        ``beta``).
+
+    Returns
+    -------
+    EigenEquilibria
+        ``p``, ``s`` (and ``tau`` for L2) of every equilibrium, ascending in ``p``, the Jacobian's
+        eigenvalues ``(n, dim)`` there, and ``stability``: 'stable' if every eigenvalue has a
+        negative real part, 'unstable' if one has a positive one, else 'semi-stable'.
+
+    Raises
+    ------
+    ParameterError
+        If the model lacks the capability; if ``rho`` (cosine) or ``eta`` (L2) is not in
+        (0, inf); if ``beta`` (L2) is not in (0, inf); or as :func:`find_equilibria` does.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, find_eigen_equilibria
+    >>> ee = find_eigen_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
+    >>> [round(float(x), 4) for x in ee.s]      # s = p^2 (eq. 6)
+    [1.2022, 0.0, 0.0021, 0.9128]
+    >>> ee.stability
+    ('unstable', 'stable', 'unstable', 'stable')
     """
     from dataclasses import replace as _replace
 

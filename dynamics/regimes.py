@@ -24,8 +24,10 @@ the direction of the sign of :math:`\dot p` to the next equilibrium (or to infin
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from numba import njit, prange
 
 from symbolic.errors import ParameterError
@@ -42,8 +44,37 @@ FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
 FATES = tuple(FATE_CODES)
 
 
-def classify(params) -> str:
-    """Regime name of ``params`` (see the module table)."""
+def classify(params: Any) -> str:
+    r"""Regime name of ``params`` (see the module table).
+
+    The decay against its critical value (Bao 2023 Sec. 5.2; Tian et al. 2021 eq. 16):
+    Collapse if :math:`\rho>\rho_c`, Acute if :math:`0<\rho<\rho_c`, Stable if :math:`\rho=0`,
+    Boundary if :math:`|\rho-\rho_c|\le10^{-12}\rho_c`.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability.
+
+    Returns
+    -------
+    str or None
+        One of :data:`dynamics.critical_decay.REGIMES` ('Collapse', 'Acute', 'Stable',
+        'Boundary'); None for a model with equilibria but no decay parameter.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`dynamics.equilibria.find_equilibria` (no equilibria, float64 overflow).
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from dynamics import CosineParams, classify
+    >>> params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
+    >>> classify(params), classify(replace(params, rho=0.2)), classify(replace(params, rho=0.0))
+    ('Acute', 'Collapse', 'Stable')
+    """
     return find_equilibria(params).regime
 
 
@@ -76,20 +107,78 @@ def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamic
         out[i] = _fate(c, roots[i], counts[i], p0[i])
 
 
-def predict_fate(params, p0) -> np.ndarray:
-    """Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow."""
+def predict_fate(params: Any, p0: ArrayLike) -> np.ndarray:
+    r"""Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow.
+
+    Without time stepping: :math:`p(t)` moves monotonically in the direction of the sign of
+    :math:`\dot p(p_0)` to the next equilibrium, or to :math:`\pm\infty` if there is none
+    (module docstring); a :math:`p_0` on an equilibrium stays there.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability.
+    p0 : array_like
+        Initial conditions, real and finite, any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes of ``p0``'s shape: 0 diverge, 1 collapse (to 0), 2 converge (to a non-zero
+        equilibrium); the names are :data:`FATES`.
+
+    Raises
+    ------
+    ParameterError
+        If ``p0`` is not a finite real array, or as :func:`dynamics.equilibria.find_equilibria`.
+
+    Examples
+    --------
+    >>> from dynamics import FATES, CosineParams, predict_fate
+    >>> params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
+    >>> codes = predict_fate(params, [-2.0, -0.5, 0.02, 0.5, 2.0])
+    >>> [FATES[c] for c in codes]
+    ['diverge', 'collapse', 'collapse', 'converge', 'converge']
+    """
     p0 = float_array("p0", p0)
     k = kernels(params.MODEL)
     theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))          # writable and contiguous for numba
     return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
 
 
-def basins(params) -> list:
+def basins(params: Any) -> list[tuple[float, float, str]]:
     """Basins on the line: ``[(lo, hi, fate name), ...]`` ascending, split at the equilibria
     (``-inf``/``inf`` at the ends; each open interval has one fate, the flow being monotone there).
 
     Worked example (theory notes sec. 5, Acute): ``(-inf, p1, diverge), (p1, 0, collapse),
     (0, p3, collapse), (p3, p4, converge), (p4, inf, converge)``.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability.
+
+    Returns
+    -------
+    list of (float, float, str)
+        ``(lo, hi, fate)`` per open interval between consecutive equilibria, ascending, the fate
+        one of :data:`FATES`; one interval ``(-inf, inf)`` when there is no equilibrium.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`dynamics.equilibria.find_equilibria` (no equilibria, float64 overflow).
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, basins
+    >>> for lo, hi, fate in basins(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)):
+    ...     print(f"{lo:8.4f} {hi:8.4f} {fate}")
+        -inf  -1.0964 diverge
+     -1.0964   0.0000 collapse
+      0.0000   0.0455 collapse
+      0.0455   0.9554 converge
+      0.9554      inf converge
     """
     from .equilibria import equilibria_batch
 
@@ -122,7 +211,33 @@ def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RegimeMap(Result):
-    """Regime codes on a grid: ``regime[i, j]`` at ``(x[j], y[i])``."""
+    r"""Regime codes on a grid: ``regime[i, j]`` at ``(x[j], y[i])``.
+
+    Built by :func:`regime_map`; codes index :data:`dynamics.critical_decay.REGIMES` (0 Collapse,
+    1 Acute, 2 Stable, 3 Boundary), ``critical[i, j]`` is :math:`\rho_c` (or :math:`\eta_c`) there.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The grid values of the x and y parameters, shapes ``(nx,)`` and ``(ny,)``.
+    regime : numpy.ndarray
+        int codes, shape ``(ny, nx)``.
+    critical : numpy.ndarray
+        The critical decay at each grid point, shape ``(ny, nx)``.
+    x_name, y_name : str
+        The axes' field names of the model's parameter dataclass.
+    model : str
+        The registered model name.
+    fixed : dict
+        The other parameters, ``{field: value}`` (omitted ones take their defaults).
+
+    Examples
+    --------
+    >>> from dynamics import regime_map
+    >>> m = regime_map("l2-byol", "eta", [0.1, 0.2], "tau", [1.0])
+    >>> m.regime.tolist(), m.params
+    ([[1, 0]], {})
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -178,11 +293,52 @@ def grid_theta(model: str, fixed: dict, axes):
     return theta, mesh[0].shape
 
 
-def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: dict | None = None) -> RegimeMap:
-    """Regime of every grid point, classified without time stepping.
+def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_values: ArrayLike,
+               fixed: dict | None = None) -> RegimeMap:
+    r"""Regime of every grid point, classified without time stepping.
 
     ``x_name``, ``y_name``: field names of ``model``'s dataclass (``n_psi``); an entry of ``fixed``
-    for an axis parameter is dropped (the axis sets it)."""
+    for an axis parameter is dropped (the axis sets it).
+
+    Each point compares the decay with its critical value :math:`\rho_c=\max_{p>0}G(p)`
+    (Bao 2023 eq. 7, Sec. 5.2; :math:`\eta_c=\tau^2/(4(1+\sigma^2))` for Tian et al. 2021 eq. 16),
+    as :func:`classify` does.
+
+    Parameters
+    ----------
+    model : str
+        A registered model with the ``regimes`` capability.
+    x_name, y_name : str
+        The axis parameters, in any spelling :func:`symbolic.registry.field_name` accepts
+        (``n_psi``, ``n-psi``, ``N_Psi``); different, and both entering the reduced flow.
+    x_values, y_values : array_like
+        Non-empty, finite grids; every value inside its parameter's range.
+    fixed : dict, optional
+        The other parameters, ``{name: value}`` (any accepted spelling); omitted ones take their
+        defaults.
+
+    Returns
+    -------
+    RegimeMap
+        ``regime[i, j]`` and ``critical[i, j]`` at ``(x_values[j], y_values[i])``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model or one without regimes, an unknown or repeated parameter, equal axes,
+        an axis that does not enter the reduced flow, an empty or non-finite grid, a value outside
+        its parameter's range, or a point whose critical decay overflows float64.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, REGIMES, regime_map
+    >>> fixed = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5).to_dict()
+    >>> m = regime_map("cosine-simsiam", "rho", [0.005, 0.02, 0.5], "n_psi", [1.0, 1.5], fixed)
+    >>> [[REGIMES[c] for c in row] for row in m.regime]
+    [['Acute', 'Acute', 'Collapse'], ['Acute', 'Acute', 'Collapse']]
+    >>> [round(float(c), 4) for c in m.critical[:, 0]]      # rho_c at n_psi = 1.0, 1.5
+    [0.1046, 0.1008]
+    """
     x_name, y_name = check_field(model, x_name), check_field(model, y_name)
     fixed = normal_fields(model, fixed)
     for n in (x_name, y_name):
