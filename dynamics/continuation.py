@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from symbolic.errors import ParameterError
@@ -31,7 +32,34 @@ from .validate import check_field, float_array, grid_values, make_params, normal
 
 @dataclass(frozen=True)
 class FoldCurve(Result):
-    """A continued fold curve: points ``(x[i], y[i])`` with the double root ``p[i]``."""
+    r"""A continued fold curve: points ``(x[i], y[i])`` with the double root ``p[i]``.
+
+    Each point solves :math:`P(p;x,y)=\partial_pP(p;x,y)=0` (the saddle-node condition; Bao 2023
+    eq. 7: :math:`K=K_c`; Tian et al. 2021 eq. 16: :math:`\eta=\eta_c`). Built by
+    :func:`saddle_node_curve`.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The curve's points in the plane of the two parameters, in continuation order.
+    p : numpy.ndarray
+        The double root of the equilibrium polynomial at each point.
+    x_name, y_name : str
+        The field names of the two parameters.
+    model : str
+        The registered model name.
+    cusps : tuple of (float, float, float), optional
+        ``(x, y, p)`` of each cusp (:math:`P=P'=P''=0`) found along the curve.
+    fixed : dict, optional
+        The other parameters, ``{field: value}``.
+
+    Examples
+    --------
+    >>> from dynamics import saddle_node_curve
+    >>> curve = saddle_node_curve("l2-byol", "tau", "eta", None, (0.5, 2.0), (0.01, 1.0))
+    >>> curve.x_name, curve.y_name, curve.cusps, curve.params
+    ('tau', 'eta', (), {})
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -49,7 +77,38 @@ class FoldCurve(Result):
 
 @dataclass(frozen=True)
 class Branches(Result):
-    """Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``."""
+    """Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``.
+
+    Built by :func:`equilibrium_branches`.
+
+    Parameters
+    ----------
+    param : str
+        The field name of the varied parameter.
+    values : numpy.ndarray
+        Its grid, shape ``(n,)``.
+    p : numpy.ndarray
+        The real equilibria at each value, shape ``(n, degree)``, NaN-padded, ascending.
+    stability : numpy.ndarray
+        int8 codes of the same shape: 0 stable, 1 unstable, 2 semi-stable, -1 no root.
+    folds : numpy.ndarray
+        ``(m, 2)``: parameter value and double root of each saddle-node.
+    model : str
+        The registered model name.
+    fixed : dict
+        The other parameters, ``{field: value}``.
+    transcritical : numpy.ndarray, optional
+        ``(m, 2)``: parameter value and ``p = 0`` of each exchange of stability at the collapsed state.
+    warnings : tuple of str, optional
+        One line per change of the root count that could not be resolved into an event.
+
+    Examples
+    --------
+    >>> from dynamics import equilibrium_branches
+    >>> b = equilibrium_branches("l2-byol", "eta", [0.1, 0.2])
+    >>> b.p.shape, b.stability.tolist()
+    ((2, 3), [[0, 1, 0], [0, -1, -1]])
+    """
 
     param: str
     values: np.ndarray
@@ -188,7 +247,8 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     return u
 
 
-def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None = None, x_range=None, y_range=None,
+def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None = None,
+                      x_range: ArrayLike | None = None, y_range: ArrayLike | None = None,
                       *, ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
     r"""Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
 
@@ -196,6 +256,55 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
     quintic :math:`Q`, i.e. :math:`K=K_c`; Tian 2021 eq. 16: :math:`\eta=\eta_c`).
     ``log`` (default: automatic, for positive ranges spanning more than a decade) continues in
     log coordinates. Raises ParameterError if no fold crosses the box edges.
+
+    The curve is traced by pseudo-arclength continuation (Keller; module docstring) from the fold
+    on one edge of the box, found by Brent's method on :math:`\rho_c(y)-\rho(y)`, in both
+    directions until it leaves the box.
+
+    Parameters
+    ----------
+    model : str
+        A registered model with the ``folds`` capability.
+    x_name, y_name : str
+        The two parameters, in any spelling :func:`symbolic.registry.field_name` accepts; different,
+        and both entering the reduced flow.
+    fixed : dict, optional
+        The other parameters, ``{name: value}``; omitted ones take their defaults, entries for the
+        axes are dropped.
+    x_range, y_range : (float, float)
+        The box, ``(lo, hi)`` with ``lo < hi``, inside the parameters' ranges. Required.
+    ds : float, optional
+        The largest arclength step (in the possibly logarithmic coordinates).
+    max_points : int, optional
+        The most points traced in each direction.
+    log : bool or None, optional
+        Continue in :math:`\log x`, :math:`\log y`; None decides per axis (positive and wider than
+        a decade).
+
+    Returns
+    -------
+    FoldCurve
+        The points inside the box, with the double root and the cusps found.
+
+    Raises
+    ------
+    ParameterError
+        For a model without folds, a missing or reversed range, equal or unknown axes, an axis not
+        in the reduced flow, a corner of the box outside the parameters' ranges, or no fold
+        crossing the box edges.
+
+    Examples
+    --------
+    The L2 fold is :math:`\eta_c=\tau^2/(4(1+\sigma^2))` with the double root
+    :math:`p=\tau/(2(1+\sigma^2))` (Tian et al. 2021 eq. 16; here :math:`\sigma^2=0.5`):
+
+    >>> import numpy as np
+    >>> from dynamics import saddle_node_curve
+    >>> curve = saddle_node_curve("l2-byol", "tau", "eta", {"sigma2": 0.5}, (0.5, 2.0), (0.01, 1.0))
+    >>> bool(np.allclose(curve.y, curve.x**2 / 6, rtol=1e-9)), bool(np.allclose(curve.p, curve.x / 3))
+    (True, True)
+    >>> float(curve.x.min()), bool(curve.x.max() > 1.9)
+    (0.5, True)
     """
     get_model(model).require("folds", "fold curves")
     if x_range is None or y_range is None:
@@ -263,13 +372,52 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
     return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model, tuple(cusps), fixed)
 
 
-def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None = None) -> Branches:
-    """Equilibria and their stability along ``values`` of one parameter (a field name), with the
+def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
+    r"""Equilibria and their stability along ``values`` of one parameter (a field name), with the
     folds located between grid points where the root count changes: Newton on
     :math:`P=P'=0` in (p, value), or, where Newton fails or leaves the bracket, bisection on the
     root count (then p is the root of :math:`P'` between the merging pair). Every event lies in
     the bracket, hence in the range of ``values`` and the parameter's domain; a count change that
-    neither method resolves is listed in ``warnings``."""
+    neither method resolves is listed in ``warnings``.
+
+    A fold (saddle-node) is where two equilibria merge, :math:`P=\partial_pP=0` (for the cosine
+    model at :math:`\rho=\rho_c`, Bao 2023 eq. 7); a double root at :math:`p=0` is listed in
+    ``transcritical`` instead (e.g. :math:`\rho=0`, where 0 exchanges stability).
+
+    Parameters
+    ----------
+    model : str
+        A registered model with the ``folds`` capability.
+    param_name : str
+        The varied parameter, in any spelling :func:`symbolic.registry.field_name` accepts.
+    values : array_like
+        Its grid: non-empty, finite, inside the parameter's range (ascending for readable branches).
+    fixed : dict, optional
+        The other parameters, ``{name: value}``; omitted ones take their defaults.
+
+    Returns
+    -------
+    Branches
+        Roots and stability codes per value, the folds, the transcritical points and the warnings.
+
+    Raises
+    ------
+    ParameterError
+        For a model without folds, an unknown parameter or one not in the reduced flow, an empty or
+        non-finite grid, a value outside the parameter's range, or a row whose polynomial overflows
+        float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics import CosineParams, equilibrium_branches
+    >>> fixed = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5).to_dict()
+    >>> b = equilibrium_branches("cosine-simsiam", "rho", np.linspace(0.0, 0.2, 21), fixed)
+    >>> [round(float(v), 4) for v in b.folds[0]]          # (rho_c, the double root)
+    [0.1008, 0.634]
+    >>> b.transcritical.round(9).tolist(), b.warnings     # at rho = 0 the collapsed state p = 0
+    ([[0.0, 0.0]], ())
+    """
     get_model(model).require("folds", "equilibrium branches")
     param_name = check_field(model, param_name)
     fixed = {k: v for k, v in normal_fields(model, fixed).items() if k != param_name}

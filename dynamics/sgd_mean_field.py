@@ -82,8 +82,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from symbolic.results import Result
@@ -94,8 +96,47 @@ LEVELS = ("eigen", "matrix")
 
 @dataclass(frozen=True)
 class Recipe:
-    """The optimiser recipe of a run: per-step learning rates, momentum, weight decay, batch,
-    augmentation variance, input dimension and loss."""
+    r"""The optimiser recipe of a run: per-step learning rates, momentum, weight decay, batch,
+    augmentation variance, input dimension and loss.
+
+    The recipe of ``torch.optim.SGD(lr_k, momentum=m, weight_decay=rho)`` that
+    :func:`sgd_mean_field` replays: :math:`v_{k+1}=m\,v_k+\nabla L_B(x_k)+\rho x_k`,
+    :math:`x_{k+1}=x_k-\eta_k v_{k+1}` (module docstring).
+
+    Parameters
+    ----------
+    lrs : sequence of float
+        The learning rate :math:`\eta_k` of every step, non-empty, finite and > 0 (stored as a
+        tuple of floats).
+    momentum : float, optional
+        Heavy-ball momentum :math:`m`, in [0, 1).
+    rho : float, optional
+        Weight decay :math:`\rho`, in [0, inf).
+    batch : int, optional
+        Batch size :math:`B`, >= 1 (the noise energy of (A2) scales as :math:`1/B`).
+    sigma2 : float, optional
+        Augmentation variance :math:`\sigma^2`, in [0, inf).
+    d : int, optional
+        Input dimension (the columns of :math:`\Phi`), >= 1.
+    loss : {'cosine', 'l2'}, optional
+        The loss trained.
+
+    Raises
+    ------
+    ParameterError
+        For any field outside the ranges above (naming it).
+
+    Examples
+    --------
+    >>> from dynamics import Recipe, epoch_lrs
+    >>> rec = Recipe(lrs=epoch_lrs(0.05, 2, 2), momentum=0.9, rho=0.01, batch=64, d=4)
+    >>> rec.lrs, rec.loss
+    ((0.05, 0.05, 0.025, 0.025), 'cosine')
+    >>> Recipe(lrs=[0.1], momentum=1.0)
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: momentum must be in [0, 1); got 1.0
+    """
 
     lrs: tuple
     momentum: float = 0.9
@@ -121,9 +162,36 @@ class Recipe:
         check_choice("loss", self.loss, LOSSES)
 
 
-def epoch_lrs(base_lr: float, epochs: int, steps_per_epoch: int) -> tuple:
+def epoch_lrs(base_lr: float, epochs: int, steps_per_epoch: int) -> tuple[float, ...]:
     r"""Per-step rates of the SimSiam schedule: cosine annealing per epoch,
-    :math:`\eta_e=\eta_0\tfrac12(1+\cos(\pi e/E))`, held for the epoch's steps (``sims.train.lr_at``)."""
+    :math:`\eta_e=\eta_0\tfrac12(1+\cos(\pi e/E))`, held for the epoch's steps (``sims.train.lr_at``).
+
+    Parameters
+    ----------
+    base_lr : float
+        The initial rate :math:`\eta_0`, in (0, inf).
+    epochs : int
+        The number of epochs :math:`E`, >= 1.
+    steps_per_epoch : int
+        The steps of each epoch, >= 1.
+
+    Returns
+    -------
+    tuple of float
+        ``epochs * steps_per_epoch`` rates, epoch :math:`e=0,\dots,E-1` at :math:`\eta_e`.
+
+    Raises
+    ------
+    ParameterError
+        If ``base_lr`` (named ``lr``) is not in (0, inf), or ``epochs`` or ``steps_per_epoch``
+        (named ``steps-per-epoch``) is not an integer >= 1.
+
+    Examples
+    --------
+    >>> from dynamics import epoch_lrs
+    >>> epoch_lrs(0.1, 2, 2)                  # cos(0) = 1, cos(pi / 2) = 0
+    (0.1, 0.1, 0.05, 0.05)
+    """
     check_range("lr", base_lr, 0.0, math.inf, lo_open=True)
     check_int("epochs", epochs, 1)
     check_int("steps-per-epoch", steps_per_epoch, 1)
@@ -131,9 +199,33 @@ def epoch_lrs(base_lr: float, epochs: int, steps_per_epoch: int) -> tuple:
                  for e in range(epochs) for _ in range(steps_per_epoch))
 
 
-def flow_time(lrs, momentum: float) -> np.ndarray:
+def flow_time(lrs: ArrayLike, momentum: float) -> np.ndarray:
     r""":math:`t_k=\sum_{i<k}\eta_i(1-m^{k-i})/(1-m)`, k = 0..K: the gradient-flow time heavy-ball
-    SGD has covered after k steps (``t[0] = 0``)."""
+    SGD has covered after k steps (``t[0] = 0``).
+
+    The time map under which the continuous flows (Bao 2023 eq. 4/5) are compared with training;
+    with :math:`m=0` it is :math:`t_k=\sum_{i<k}\eta_i`.
+
+    Parameters
+    ----------
+    lrs : array_like
+        The per-step rates :math:`\eta_0,\dots,\eta_{K-1}` (e.g. :attr:`Recipe.lrs`).
+    momentum : float
+        Heavy-ball momentum :math:`m`, in [0, 1) (not checked here; :class:`Recipe` checks it).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``t``, shape ``(K + 1,)``, float64, non-decreasing for positive rates.
+
+    Examples
+    --------
+    >>> from dynamics import flow_time
+    >>> flow_time([0.1, 0.1, 0.1], 0.5).round(12).tolist()   # 0.1 (1 - 0.5^2) / 0.5 + 0.1 = 0.25, ...
+    [0.0, 0.1, 0.25, 0.425]
+    >>> flow_time([0.1, 0.2], 0.0).round(12).tolist()
+    [0.0, 0.1, 0.3]
+    """
     lrs = np.asarray(lrs, dtype=np.float64)
     t = np.zeros(lrs.size + 1)
     acc = 0.0   # sum_i lr_i m^{k-i}
@@ -258,12 +350,70 @@ def _check_steps(steps, n):
     return steps.astype(np.int64)
 
 
-def sgd_mean_field(W0, Phi0, recipe: Recipe, steps, level: str = "eigen", noise: bool = True,
-                   top: int = 8, progress=None) -> Prediction:
+def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayLike, level: str = "eigen",
+                   noise: bool = True, top: int = 8, progress: Callable[[int], object] | None = None) -> Prediction:
     r"""Iterate heavy-ball SGD on the expected gradient (A1) with the noise-energy closure (A2)
     from :math:`(W_0,\Phi_0)` and record eigenvalues and norms at ``steps`` (step indices,
     0 = initial state). ``level``: 'eigen' (aligned modes from :math:`W_0`'s eigenbasis) or
-    'matrix' (full :math:`W,\Phi`). ``noise=False`` drops (A2) (the noiseless map)."""
+    'matrix' (full :math:`W,\Phi`). ``noise=False`` drops (A2) (the noiseless map).
+
+    Each step is the optimiser's own update on the projected expected gradient
+    :math:`G=\hat G-\langle\hat G,A\rangle A/N_\Psi^2` (A1, from Bao 2023 eq. 4;
+    :math:`\nabla_WL=-G\Phi^\top`, :math:`\nabla_\Phi L=-W^\top G`):
+    :math:`v_{k+1}=m\,v_k+\nabla L(x_k)+\rho x_k`, :math:`x_{k+1}=x_k-\eta_kv_{k+1}`, then (A2) the
+    radial kick :math:`\|x\|^2\mathrel{+}=(\eta_k/(1-m))^2q` (cosine loss only). The L2 loss uses
+    its exact expected gradient (Tian et al. 2021 eq. 4, :math:`\tau=1`).
+
+    Parameters
+    ----------
+    W0 : array_like
+        The initial predictor :math:`W_0`, ``(h, h)``, finite.
+    Phi0 : array_like
+        The initial encoder :math:`\Phi_0`, ``(h, d)`` with ``d = recipe.d``, finite.
+    recipe : Recipe
+        The learning rates, momentum, weight decay, batch, :math:`\sigma^2`, ``d`` and loss.
+    steps : array_like of int
+        The step indices to record, non-decreasing, in ``[0, len(recipe.lrs)]``.
+    level : {'eigen', 'matrix'}, optional
+        The eigen map on aligned modes or the full matrix map.
+    noise : bool, optional
+        Add the noise-energy closure (A2).
+    top : int, optional
+        The number of leading modes over which ``kappa_dt`` is taken.
+    progress : callable, optional
+        Called with the number of steps done after every step.
+
+    Returns
+    -------
+    Prediction
+        Per recorded step: ``p`` (eigenvalues of the symmetrised :math:`W`, descending), ``s``,
+        ``n_phi``, ``n_psi``, ``trace``, ``norm_w``, ``kappa_dt``; ``t`` the flow time
+        (:func:`flow_time`) of each; ``status`` 1 and fewer records if the state stopped being
+        finite or a norm reached 0.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``level``, ``W0`` not square or ``Phi0`` not ``(h, recipe.d)``, non-finite
+        weights, or ``steps`` not a non-empty non-decreasing integer array in range.
+
+    Examples
+    --------
+    On aligned weights the eigen and the matrix maps agree:
+
+    >>> import numpy as np
+    >>> from dynamics import Recipe, epoch_lrs, sgd_mean_field
+    >>> rec = Recipe(lrs=epoch_lrs(0.05, 2, 5), momentum=0.9, rho=0.01, batch=64, sigma2=0.5, d=4)
+    >>> W0, Phi0 = 0.5 * np.eye(4), np.diag([1.0, 0.8, 0.6, 0.4])
+    >>> pred = sgd_mean_field(W0, Phi0, rec, [0, 5, 10])
+    >>> pred.status, pred.steps.tolist(), [round(float(t), 4) for t in pred.t]
+    (0, [0, 5, 10], [0.0, 0.6572, 1.7405])
+    >>> [round(x, 4) for x in pred.p[-1]]
+    [0.5586, 0.5586, 0.4865, 0.3799]
+    >>> mat = sgd_mean_field(W0, Phi0, rec, [0, 5, 10], level="matrix")
+    >>> bool(np.allclose(mat.p, pred.p, atol=1e-12))
+    True
+    """
     check_choice("level", level, LEVELS)
     W0 = np.asarray(W0, dtype=np.float64)
     Phi0 = np.asarray(Phi0, dtype=np.float64)
