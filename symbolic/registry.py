@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import os
 import re
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -60,7 +61,45 @@ _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything the tool knows of one model (see the module docstring)."""
+    """Everything the tool knows of one model (see the module docstring).
+
+    Built by the registry (:func:`register_model` for a user's model); look one up with
+    :func:`get_model`.
+
+    Parameters
+    ----------
+    name : str
+        The model's name (lower-case words joined by hyphens, e.g. ``cosine-simsiam``).
+    forms : mapping of str to callable
+        ``{form: () -> Derivation}`` for each of ``matrix``, ``eigen``, ``reduced`` it has.
+    params_class : type
+        The frozen parameter dataclass (:mod:`symbolic.params`).
+    decay : str or None, optional
+        The field name of the weight decay (``'rho'``, ``'eta'``), None without one.
+    critical : str or None, optional
+        The name of its critical value (``'rho_c'``, ``'eta_c'``).
+    supports : frozenset of str, optional
+        Its capabilities, from :data:`CAPABILITIES` (module table).
+    conventions : tuple of str, optional
+        The cosine normalisation conventions it has (``'frobenius'``, ``'feature-norm'``).
+    help : str, optional
+        One line for ``ssldyn models`` and ``--help``.
+    param_help : mapping of str to str, optional
+        ``{field: help line}`` for its parameters' CLI flags.
+    fingerprint : str, optional
+        User models: a hash of their expressions (part of every cache key); ``""`` built in.
+    user : bool, optional
+        Whether it was registered from a user's file.
+
+    Examples
+    --------
+    >>> from symbolic import get_model
+    >>> spec = get_model("cosine-simsiam")
+    >>> spec.forms["reduced"]().form, spec.params_class.__name__, spec.fields
+    ('reduced', 'CosineParams', ('rho', 'sigma2', 'n_phi', 'n_psi', 'trace'))
+    >>> spec.require("folds") is spec
+    True
+    """
 
     name: str
     forms: MappingProxyType                  # form -> () -> Derivation
@@ -134,21 +173,91 @@ _builtin("two-layer", "two_layer", {"matrix": "matrix_form", "eigen": "eigen_for
 BUILTIN = tuple(_REGISTRY)
 
 
-def get_model(name) -> ModelSpec:
-    """The spec of the model called ``name``; ParameterError listing the known models otherwise."""
+def get_model(name: str) -> ModelSpec:
+    """The spec of the model called ``name``; ParameterError listing the known models otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A registered model's name (:func:`model_names`).
+
+    Returns
+    -------
+    ModelSpec
+        Its forms, parameter class, decay and critical names, capabilities and help.
+
+    Raises
+    ------
+    ParameterError
+        If no model of that name is registered (or ``name`` is not a string); the message lists
+        the registered names.
+
+    Examples
+    --------
+    >>> from symbolic import get_model
+    >>> spec = get_model("l2-byol")
+    >>> spec.decay, spec.critical, sorted(spec.forms)
+    ('eta', 'eta_c', ['eigen', 'matrix', 'reduced'])
+    >>> get_model("cosine")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: model must be one of cosine-simsiam, cosine-simsiam-delta, ...; got 'cosine'
+    """
     spec = _REGISTRY.get(name) if isinstance(name, str) else None
     if spec is None:
         raise ParameterError(f"model must be one of {', '.join(_REGISTRY)}; got {name!r}")
     return spec
 
 
-def model_names(supports: str | None = None) -> tuple:
-    """Names of the registered models (built-in first), optionally only those with a capability."""
+def model_names(supports: str | None = None) -> tuple[str, ...]:
+    """Names of the registered models (built-in first), optionally only those with a capability.
+
+    Parameters
+    ----------
+    supports : str, optional
+        A capability (:data:`CAPABILITIES`, e.g. ``'regimes'``); None for every model. An unknown
+        capability gives the empty tuple.
+
+    Returns
+    -------
+    tuple of str
+        The names in registration order, the built-in models first.
+
+    Examples
+    --------
+    >>> from symbolic import model_names
+    >>> model_names()[:4]
+    ('cosine-simsiam', 'cosine-simsiam-delta', 'l2-byol', 'two-layer')
+    >>> "two-layer" in model_names(supports="regimes"), "l2-byol" in model_names(supports="regimes")
+    (False, True)
+    """
     return tuple(n for n, s in _REGISTRY.items() if supports is None or supports in s.supports)
 
 
-def params_class(model: str):
-    """The parameter dataclass of ``model``."""
+def params_class(model: str) -> type:
+    """The parameter dataclass of ``model``.
+
+    Parameters
+    ----------
+    model : str
+        A registered model's name.
+
+    Returns
+    -------
+    type
+        Its frozen parameter dataclass (``get_model(model).params_class``).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model (listing the registered ones).
+
+    Examples
+    --------
+    >>> from dynamics import params_class
+    >>> params_class("cosine-simsiam")(rho=0.02).rho
+    0.02
+    """
     return get_model(model).params_class
 
 
@@ -161,7 +270,35 @@ def field_name(model: str | None, name) -> str:
     dashed flag spelling (``n-psi``) or its kernel symbol (``N_Psi``, ``T``), case-insensitive.
     With ``model`` None any registered model's parameter is accepted.
 
-    Raises ParameterError (listing the parameters) for any other name or a non-string."""
+    Raises ParameterError (listing the parameters) for any other name or a non-string.
+
+    Parameters
+    ----------
+    model : str or None
+        A registered model's name, or None for any model.
+    name : str
+        A parameter: its field name, its flag spelling with dashes, or its kernel symbol.
+
+    Returns
+    -------
+    str
+        The field name of the parameter dataclass.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model, or a ``name`` that is no parameter of it (listing its parameters).
+
+    Examples
+    --------
+    >>> from symbolic import field_name
+    >>> field_name("cosine-simsiam", "N_Psi"), field_name("cosine-simsiam", "n-psi"), field_name(None, "T")
+    ('n_psi', 'n_psi', 'trace')
+    >>> field_name("l2-byol", "rho")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: parameter must be one of eta, sigma2, tau, ... for model l2-byol; got 'rho'
+    """
     specs = [get_model(model)] if model is not None else list(_REGISTRY.values())
     if isinstance(name, str):
         for spec in specs:
@@ -250,24 +387,33 @@ def register_model(name: str, state, rhs, params: dict, decay: str | None = None
 
     Parameters
     ----------
-    name : lower-case words joined by hyphens (``example-quartic``); not a built-in model's name.
+    name : str
+        Lower-case words joined by hyphens (``example-quartic``); not a built-in model's name.
         Registering the same name again replaces the earlier definition.
-    state : list of SymPy symbols (``[p]``); a one-dimensional state is also the reduced form.
-    rhs : one SymPy expression per state symbol, :math:`\dot y_i`; its free symbols must be
+    state : list of sympy.Symbol
+        The state (``[p]``); a one-dimensional state is also the reduced form.
+    rhs : list of sympy.Expr
+        One SymPy expression per state symbol, :math:`\dot y_i`; its free symbols must be
         among ``state`` and ``params``.
-    params : ``{name: default}`` for every parameter symbol (Python identifiers, not the name of a
+    params : dict
+        ``{name: default}`` for every parameter symbol (Python identifiers, not the name of a
         command option such as ``n`` or ``seed``: see :data:`RESERVED`).
-    decay : the weight-decay parameter (kept in [0, inf)), optional.
+    decay : str, optional
+        The weight-decay parameter (kept in [0, inf)).
+    help : str, optional
+        One line for ``ssldyn models`` (default ``user model NAME``).
 
     Returns
     -------
     ModelSpec
+        The registered spec: a one-dimensional polynomial right-hand side gains ``equilibria``,
+        and a decay entering as :math:`-D\rho p` (:math:`D>0`) also ``regimes`` and ``folds``.
 
     Raises
     ------
     ParameterError
         For a bad name, a symbol without a parameter, a reserved or duplicate parameter name, a
-        non-finite default, or a ``decay`` that is not a parameter.
+        non-finite default, or a ``decay`` that is not a parameter (or has a negative default).
 
     Examples
     --------
@@ -276,6 +422,9 @@ def register_model(name: str, state, rhs, params: dict, decay: str | None = None
     >>> spec = register_model("example-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
     >>> sorted(spec.supports)[:3]
     ['eigen', 'equilibria', 'folds']
+    >>> from dynamics import find_equilibria
+    >>> [round(float(x), 4) for x in find_equilibria(spec.params_class()).p]   # 0 and p^2 = (1 +- sqrt(0.6)) / 2
+    [-0.942, -0.3357, 0.0, 0.3357, 0.942]
     """
     import math
 
@@ -369,13 +518,47 @@ def restore_user_models(state) -> None:
             register_model(name, st, rhs, defaults, decay, help=help)
 
 
-def load_model_file(path) -> tuple:
+def load_model_file(path: str | os.PathLike) -> tuple[str, ...]:
     """Run the user's Python file ``path`` (it calls :func:`register_model`); returns the names it
     registered. This runs the user's own code, as ``python FILE`` would: only files the user names.
 
     Raises ParameterError when the file cannot be read, or raises an exception while it runs
-    (the message names the file, the line and the error)."""
-    import os
+    (the message names the file, the line and the error).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file of UTF-8 Python source (``ssldyn --models FILE.py``).
+
+    Returns
+    -------
+    tuple of str
+        The names of the models the file registered or replaced, in registration order.
+
+    Raises
+    ------
+    ParameterError
+        If ``path`` is not a regular file or not UTF-8, or the file raises while it runs (a
+        ParameterError of :func:`register_model` included), naming the file and the line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from symbolic import load_model_file
+    >>> source = ("import sympy as sp\\nfrom symbolic import register_model\\n"
+    ...           "p, k = sp.symbols('p k')\\n"
+    ...           "register_model('example-logistic', [p], [k * p * (1 - p)], {'k': 1.0})\\n")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "models.py")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write(source)
+    ...     load_model_file(path)
+    ('example-logistic',)
+    >>> load_model_file("no-such-file.py")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: --models must be a Python file; got 'no-such-file.py', which is not a regular file
+    """
     import traceback
 
     path = os.fspath(path)
