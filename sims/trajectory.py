@@ -10,8 +10,11 @@ time map) is computed beside it. ``ssldyn validate linear`` calls :func:`annotat
 from __future__ import annotations
 
 import math
+import os
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, sgd_mean_field
 from dynamics.trajectory_errors import legacy_eq5, trajectory_errors
@@ -20,8 +23,39 @@ from symbolic.errors import ParameterError
 TOP = 8
 
 
-def recipe_of(cfg, steps_per_epoch: int) -> Recipe:
-    """The :class:`Recipe` of a ``sims.train.TrainConfig`` (its per-epoch cosine schedule)."""
+def recipe_of(cfg: Any, steps_per_epoch: int) -> Recipe:
+    r"""The :class:`Recipe` of a ``sims.train.TrainConfig`` (its per-epoch cosine schedule).
+
+    The rates are :func:`dynamics.sgd_mean_field.epoch_lrs`:
+    :math:`\eta_e=\eta_0\tfrac12(1+\cos(\pi e/E))`, held for each epoch's steps.
+
+    Parameters
+    ----------
+    cfg : sims.train.TrainConfig
+        The run's configuration (any object with ``base_lr``, ``epochs``, ``momentum``, ``rho``,
+        ``batch``, ``sigma2``, ``d`` and ``loss``).
+    steps_per_epoch : int
+        Optimiser steps per epoch, >= 1.
+
+    Returns
+    -------
+    Recipe
+        ``epochs * steps_per_epoch`` per-step rates and the run's optimiser settings.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`dynamics.sgd_mean_field.epoch_lrs` and :class:`dynamics.sgd_mean_field.Recipe`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from sims import recipe_of
+    >>> cfg = SimpleNamespace(base_lr=0.1, epochs=2, momentum=0.9, rho=0.01, batch=64, sigma2=0.5, d=4,
+    ...                       loss="cosine")
+    >>> recipe_of(cfg, 2).lrs
+    (0.1, 0.1, 0.05, 0.05)
+    """
     return Recipe(lrs=epoch_lrs(cfg.base_lr, cfg.epochs, steps_per_epoch), momentum=cfg.momentum,
                   rho=cfg.rho, batch=cfg.batch, sigma2=cfg.sigma2, d=cfg.d, loss=cfg.loss)
 
@@ -45,14 +79,64 @@ def _block(pred_p, pred_s, n_phi, n_psi, trace, top=TOP):
             "n_phi": n_phi, "n_psi": n_psi, "trace": trace}
 
 
-def predict_run(recipe: Recipe, measured: list, W0=None, Phi0=None, level: str = "eigen",
-                legacy: bool = True, progress=None) -> dict:
+def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = None, Phi0: ArrayLike | None = None,
+                level: str = "eigen", legacy: bool = True, progress: Callable[[int], object] | None = None) -> dict:
     r"""Predict a linear SimSiam run and compare it with its checkpoints.
 
     ``measured``: one dict per checkpoint with ``step`` (optimizer steps done), ``p_top`` (the
     top eigenvalues of the symmetrised :math:`W`, descending), ``n_phi``, ``n_psi``, ``trace``.
     ``W0`` (h x h), ``Phi0`` (h x d): the run's initial weights. Returns ``{"prediction": [per
     checkpoint blocks], "legacy": [...], "trajectory": summary numbers, "t": times}``.
+
+    The prediction is :func:`dynamics.sgd_mean_field.sgd_mean_field` (the discrete mean-field map
+    of heavy-ball SGD); the legacy one is Bao 2023 eq. 5 under the time map
+    :math:`t_k=\sum_{i<k}\eta_i(1-m^{k-i})/(1-m)` (:func:`dynamics.sgd_mean_field.flow_time`).
+
+    Parameters
+    ----------
+    recipe : Recipe
+        The run's optimiser recipe (:func:`recipe_of`).
+    measured : list of dict
+        One dict per checkpoint: ``step``, ``p_top``, ``n_phi``, ``n_psi``, ``trace`` (and optionally
+        ``norm_w``), steps non-decreasing.
+    W0, Phi0 : array_like
+        The run's initial weights, ``(h, h)`` and ``(h, recipe.d)``. Required.
+    level : {'eigen', 'matrix'}, optional
+        The map's level (:func:`dynamics.sgd_mean_field.sgd_mean_field`).
+    legacy : bool, optional
+        Also compute the legacy eq. 5 flow and its errors.
+    progress : callable, optional
+        Called with the number of map steps done.
+
+    Returns
+    -------
+    dict
+        ``prediction`` (per checkpoint: top eigenvalues, norms and relative errors), ``t`` (flow
+        times), ``trajectory`` (summary errors, status, collapse flags, validity), ``validity``,
+        and with ``legacy`` the ``legacy`` blocks (their summary under
+        ``trajectory["legacy_eq5"]``).
+
+    Raises
+    ------
+    ParameterError
+        If ``W0`` or ``Phi0`` is missing, ``measured`` is empty or a checkpoint lacks an integer
+        ``step``, or as :func:`dynamics.sgd_mean_field.sgd_mean_field`.
+
+    Examples
+    --------
+    Checkpoints measured from the map itself are predicted with zero error:
+
+    >>> import numpy as np
+    >>> from dynamics import Recipe, epoch_lrs, sgd_mean_field
+    >>> from sims import predict_run
+    >>> rec = Recipe(lrs=epoch_lrs(0.05, 2, 5), momentum=0.9, rho=0.01, batch=64, sigma2=0.5, d=4)
+    >>> W0, Phi0 = 0.5 * np.eye(4), np.diag([1.0, 0.8, 0.6, 0.4])
+    >>> m = sgd_mean_field(W0, Phi0, rec, [0, 5, 10])
+    >>> measured = [{"step": int(k), "p_top": p, "n_phi": a, "n_psi": b, "trace": c}
+    ...             for k, p, a, b, c in zip(m.steps, m.p, m.n_phi, m.n_psi, m.trace)]
+    >>> out = predict_run(rec, measured, W0, Phi0, legacy=False)
+    >>> out["trajectory"]["max_rel_err_top8"], out["trajectory"]["checkpoints_predicted"]
+    (0.0, 3)
     """
     if W0 is None or Phi0 is None:
         raise ParameterError("predict_run needs the run's W0 and Phi0 (sims.trajectory.initial_weights "
@@ -163,9 +247,38 @@ def config_of_summary(summary: dict):
         raise ParameterError(f"summary.json lacks {e.args[0]!r}; it is not a validate summary") from None
 
 
-def repredict(run_dir, level: str = "eigen", figures: bool = True) -> dict:
+def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = True) -> dict:
     """Recompute the prediction of a finished ``ssldyn validate linear`` run in ``run_dir`` (its
-    metrics.jsonl and summary.json are rewritten atomically, the trajectory figure redrawn)."""
+    metrics.jsonl and summary.json are rewritten atomically, the trajectory figure redrawn).
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run's folder, holding ``summary.json`` and ``metrics.jsonl``.
+    level : {'eigen', 'matrix'}, optional
+        The map's level (:func:`predict_run`).
+    figures : bool, optional
+        Redraw the trajectory figure (matplotlib) in ``run_dir``.
+
+    Returns
+    -------
+    dict
+        The new ``trajectory`` summary (as written under ``summary.json``'s ``trajectory``).
+
+    Raises
+    ------
+    ParameterError
+        If ``run_dir`` does not hold a finished validate run (missing or unreadable files, a
+        summary without the recipe's fields), or as :func:`predict_run`.
+
+    Examples
+    --------
+    >>> from sims import repredict
+    >>> repredict("no-such-run")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: run_dir must hold a finished validate run (summary.json, metrics.jsonl); ...
+    """
     import json
     from pathlib import Path
 

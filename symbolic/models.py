@@ -234,12 +234,55 @@ def _read_entry(path: Path) -> Derivation:
 
 
 def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool = True) -> Derivation:
-    """Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
+    r"""Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
 
     With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
     holding the ``srepr`` text and its SHA-256, keyed by :func:`source_hash`. An entry whose
     checksum fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
     In memory the result is kept per model fingerprint (:func:`model_hash`).
+
+    For the cosine model (Bao 2023 eqs. 4-7) the reduced form is
+    :math:`\dot p=-pQ(p)/(aN_\Phi N_\Psi^3)`, :math:`Q(p)=2p^5+Tp^2-N_\Psi^2p+\rho aN_\Phi N_\Psi^3`,
+    :math:`a=1+\sigma^2`; for the L2 model Tian et al. 2021 eqs. 11-16.
+
+    Parameters
+    ----------
+    model : str
+        A registered model's name (:func:`symbolic.registry.model_names`).
+    form : {'matrix', 'eigen', 'reduced'}
+        The form, one the model has.
+    convention : {'frobenius', 'feature-norm'}, optional
+        The cosine models' normalisers ('feature-norm' only for the models that have it).
+    use_cache : bool, optional
+        Read and write the on-disk cache (the in-memory cache is always used).
+
+    Returns
+    -------
+    Derivation
+        The state and parameter names, the right-hand sides as SymPy expressions, invariants, the
+        equilibrium polynomial (scalar forms) and notes.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown model, a form or convention the model does not have (listing the allowed).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from symbolic import derive
+    >>> d = derive("cosine-simsiam", "reduced")
+    >>> d.state, d.params
+    (('p',), ('rho', 'sigma2', 'N_Phi', 'N_Psi', 'T'))
+    >>> p, rho, sigma2, N_Phi, N_Psi, T = (d.symbol(n) for n in ("p", *d.params))   # with their assumptions
+    >>> a = 1 + sigma2
+    >>> Q = 2 * p**5 + T * p**2 - N_Psi**2 * p + rho * a * N_Phi * N_Psi**3
+    >>> sp.simplify(d.rhs["p"] + p * Q / (a * N_Phi * N_Psi**3))
+    0
+    >>> derive("two-layer", "reduced", convention="feature-norm")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: convention must be frobenius for model two-layer (...); got 'feature-norm'
     """
     validate(model, form, convention)
     return _derive(model, form, convention, use_cache, model_hash(model))

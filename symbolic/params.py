@@ -48,6 +48,40 @@ class CosineParams(_Params):
     rho: weight decay :math:`\rho`, [0, inf). sigma2: augmentation variance :math:`\sigma^2`, [0, inf).
     n_phi: :math:`N_\Phi=\|\Phi\|_F`, (0, inf). n_psi: :math:`N_\Psi=\|W\Phi\|_F`, (0, inf).
     trace: :math:`T=\mathrm{tr}(W\Phi\Phi^\top)`, finite. Defaults: the theory notes' worked example.
+
+    The reduced flow at these values is :math:`\dot p=-pQ(p)/((1+\sigma^2)N_\Phi N_\Psi^3)`,
+    :math:`Q(p)=2p^5+Tp^2-N_\Psi^2p+K` (:attr:`K`).
+
+    Parameters
+    ----------
+    rho : float, optional
+        Weight decay :math:`\rho`, in [0, inf).
+    sigma2 : float, optional
+        Augmentation variance :math:`\sigma^2`, in [0, inf).
+    n_phi : float, optional
+        :math:`N_\Phi=\|\Phi\|_F`, in (0, inf).
+    n_psi : float, optional
+        :math:`N_\Psi=\|W\Phi\|_F`, in (0, inf).
+    trace : float, optional
+        :math:`T=\mathrm{tr}(W\Phi\Phi^\top)`, finite.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside its range or not finite (naming the field and the range).
+
+    Examples
+    --------
+    >>> from symbolic.params import CosineParams
+    >>> params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
+    >>> round(params.K, 12)                        # 0.01 * 1.5 * 2 * 1.5**3
+    0.10125
+    >>> params.as_array(["N_Psi", "rho"]).tolist(), params.to_dict()["trace"]
+    ([1.5, 0.01], 0.5)
+    >>> CosineParams(n_psi=0.0)
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: n_psi must be in (0, inf); got 0.0
     """
     rho: float = 0.01
     sigma2: float = 0.5
@@ -69,7 +103,27 @@ class CosineParams(_Params):
 @dataclass(frozen=True)
 class CosineDeltaParams(CosineParams):
     r"""Second-order (delta-method) cosine model: :class:`CosineParams` plus the power sums
-    :math:`\Sigma_m=\sum_kp_k^ms_k^2`, m = 0..4 (``sum_p0s2`` ... ``sum_p4s2``); even ones >= 0."""
+    :math:`\Sigma_m=\sum_kp_k^ms_k^2`, m = 0..4 (``sum_p0s2`` ... ``sum_p4s2``); even ones >= 0.
+
+    Parameters
+    ----------
+    rho, sigma2, n_phi, n_psi, trace : float, optional
+        As in :class:`CosineParams`.
+    sum_p0s2, sum_p1s2, sum_p2s2, sum_p3s2, sum_p4s2 : float, optional
+        :math:`\Sigma_0,\dots,\Sigma_4`; the even ones in [0, inf), the odd ones finite.
+
+    Raises
+    ------
+    ParameterError
+        For a value outside its range or not finite (naming the field and the range).
+
+    Examples
+    --------
+    >>> from symbolic.params import CosineDeltaParams
+    >>> params = CosineDeltaParams.from_spectrum([1.0, 0.5], [2.0, 1.0], rho=0.01, sigma2=0.5)
+    >>> [round(v, 12) for v in (params.n_phi**2, params.n_psi**2, params.trace, params.sum_p1s2)]
+    [3.0, 2.25, 2.5, 4.5]
+    """
     sum_p0s2: float = 0.0
     sum_p1s2: float = 0.0
     sum_p2s2: float = 0.0
@@ -96,6 +150,30 @@ class L2Params(_Params):
     eta: weight decay :math:`\eta`, [0, inf). sigma2: augmentation variance, [0, inf).
     tau: target/online ratio :math:`\tau` (1 = SimSiam), [0, inf). alpha_p: predictor lr ratio, (0, inf).
     beta: EMA rate :math:`\beta`, [0, inf) (eigen form only).
+
+    Parameters
+    ----------
+    eta : float, optional
+        Weight decay :math:`\eta`, in [0, inf).
+    sigma2 : float, optional
+        Augmentation variance :math:`\sigma^2`, in [0, inf).
+    tau : float, optional
+        Target/online ratio :math:`\tau` (1 = SimSiam), in [0, inf).
+    alpha_p : float, optional
+        Predictor learning-rate ratio :math:`\alpha_p`, in (0, inf).
+    beta : float, optional
+        EMA rate :math:`\beta` of the target, in [0, inf) (eigen form only).
+
+    Raises
+    ------
+    ParameterError
+        For a value outside its range or not finite (naming the field and the range).
+
+    Examples
+    --------
+    >>> from symbolic.params import L2Params
+    >>> L2Params(eta=0.05, sigma2=0.5, tau=1.0).eta_c     # tau^2 / (4 (1 + sigma^2)) = 1 / 6
+    0.16666666666666666
     """
     eta: float = 0.05
     sigma2: float = 0.5
@@ -119,6 +197,22 @@ class TwoLayerParams(_Params):
     r"""Aligned two-layer singular-value flow (Jing et al. 2022, Theorem 3).
 
     lam: :math:`\lambda=v^\top Xv` along the mode, finite (negative: augmentation beats data).
+
+    Parameters
+    ----------
+    lam : float, optional
+        :math:`\lambda`, finite.
+
+    Raises
+    ------
+    ParameterError
+        If ``lam`` is not finite.
+
+    Examples
+    --------
+    >>> from symbolic.params import TwoLayerParams
+    >>> TwoLayerParams(lam=-0.5).to_dict()
+    {'lam': -0.5}
     """
     lam: float = 0.5
     MODEL = "two-layer"

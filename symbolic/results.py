@@ -25,6 +25,21 @@ import numpy as np
 
 
 class Status(enum.IntEnum):
+    """The status code of a result; each code's one-line message is in :data:`MESSAGES`.
+
+    ``SUCCESS`` (0) reached ``t_end``, converged or completed; ``DIVERGED`` (1) the state exceeded
+    the bound; ``MAX_STEPS`` (2) the step budget ran out; ``NONFINITE`` (3) a non-finite
+    right-hand side or a step-size underflow; ``DISAGREE`` (4) the two sides of a check disagree.
+
+    Examples
+    --------
+    >>> from symbolic import Status
+    >>> Status(1).name, int(Status.DISAGREE), Status.SUCCESS == 0
+    ('DIVERGED', 4, True)
+    >>> MESSAGES[Status.MAX_STEPS]
+    'stopped after max_steps before t_end'
+    """
+
     SUCCESS = 0      # reached t_end, or converged to an equilibrium (t_event set); a computation done
     DIVERGED = 1     # |state| exceeded the bound (or blew up to inf/nan from a growing state)
     MAX_STEPS = 2    # the step budget ran out before t_end
@@ -68,7 +83,26 @@ def plain(v):
 class Result:
     """Mixin of the result protocol (see the module docstring), for dataclasses. ``status`` and
     ``params`` default to SUCCESS and no parameters; a type overrides them with a field or a
-    property of its own."""
+    property of its own.
+
+    Provides ``success``, ``message``, ``to_json()`` and ``to_npz(path, **extra)``; takes no
+    constructor arguments of its own (the dataclass's fields are the result).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> import numpy as np
+    >>> from symbolic import Result, Status
+    >>> @dataclass(frozen=True)
+    ... class Roots(Result):
+    ...     p: np.ndarray
+    ...     status: Status = Status.SUCCESS
+    >>> r = Roots(np.array([0.0, np.inf]))
+    >>> r.success, r.message, r.to_json()["p"], r.to_json()["status"]
+    (True, 'success', [0.0, None], 'SUCCESS')
+    >>> Roots(np.zeros(1), Status.DIVERGED).message
+    'diverged: |state| exceeded the bound at t_event'
+    """
 
     def __getattr__(self, name):
         # only reached when the type has no field or property of that name (class attributes
