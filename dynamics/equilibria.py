@@ -66,7 +66,7 @@ class Equilibria(Result):
 
     Examples
     --------
-    >>> from dynamics import CosineParams, find_equilibria
+    >>> from dynamics import CosineParams, Equilibria, find_equilibria
     >>> eq = find_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
     >>> isinstance(eq, Equilibria), eq.critical_name, eq.to_json()["regime"]
     (True, 'rho_c', 'Acute')

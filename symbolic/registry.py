@@ -418,6 +418,7 @@ def register_model(name: str, state, rhs, params: dict, decay: str | None = None
     Examples
     --------
     >>> import sympy as sp
+    >>> from symbolic import register_model
     >>> p, a, rho = sp.symbols("p a rho")
     >>> spec = register_model("example-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
     >>> sorted(spec.supports)[:3]

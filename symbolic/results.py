@@ -34,6 +34,7 @@ class Status(enum.IntEnum):
     Examples
     --------
     >>> from symbolic import Status
+    >>> from symbolic.results import MESSAGES
     >>> Status(1).name, int(Status.DISAGREE), Status.SUCCESS == 0
     ('DIVERGED', 4, True)
     >>> MESSAGES[Status.MAX_STEPS]

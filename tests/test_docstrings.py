@@ -110,7 +110,9 @@ def _doctests() -> list:
     out = []
     for name, obj in OBJECTS:
         module = importlib.import_module(obj.__module__)
-        tests = [t for t in finder.find(obj, name, module=module, globs=dict(vars(module))) if t.examples]
+        # fresh globals: an example imports what it uses, so it runs as pasted into a session
+        tests = [t for t in finder.find(obj, name, module=module, globs={"__name__": module.__name__})
+                 if t.examples]
         out.extend((name, t) for t in tests)
     return out
 
