@@ -310,8 +310,36 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
 # --- eigen systems: the cosine (p, s) system per mode, the L2 (p, s, tau) system ---------------
 @dataclass(frozen=True)
 class EigenEquilibria(Result):
-    """Equilibria of an eigen system: one mode ``(p, s)`` of the cosine model at frozen N_Phi, N_Psi,
-    T, or ``(p, s, tau)`` of the L2 model (``tau`` is None for the cosine models)."""
+    r"""Equilibria of an eigen system: one mode ``(p, s)`` of the cosine model at frozen N_Phi, N_Psi,
+    T, or ``(p, s, tau)`` of the L2 model (``tau`` is None for the cosine models).
+
+    Built by :func:`find_eigen_equilibria`.
+
+    Parameters
+    ----------
+    p, s : numpy.ndarray
+        The equilibria's coordinates, shape ``(n,)``.
+    jacobian_eigenvalues : numpy.ndarray
+        The eigenvalues of the Jacobian at each, complex, shape ``(n, dim)``.
+    stability : tuple of str
+        'stable', 'unstable' or 'semi-stable' per equilibrium.
+    tau : numpy.ndarray or None, optional
+        The L2 model's :math:`\tau` coordinate; None for the cosine models.
+    params : parameter dataclass, optional
+        The point they were computed at.
+
+    Examples
+    --------
+    L2 (Tian et al. 2021 eqs. 11-16): :math:`\tau=\beta/(\beta-\eta)` at the collapsed state,
+    :math:`\tau=1` at :math:`p_\pm`:
+
+    >>> from dynamics import L2Params, find_eigen_equilibria
+    >>> ee = find_eigen_equilibria(L2Params(eta=0.05, sigma2=0.5, beta=0.5))
+    >>> [round(float(x), 4) for x in ee.p], [round(float(x), 4) for x in ee.tau]
+    ([0.0, 0.0544, 0.6122], [1.1111, 1.0, 1.0])
+    >>> ee.stability, ee.jacobian_eigenvalues.shape
+    (('stable', 'unstable', 'stable'), (3, 3))
+    """
 
     p: np.ndarray
     s: np.ndarray

@@ -356,7 +356,31 @@ def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_valu
 
 @dataclass(frozen=True)
 class FateCheck(Result):
-    """Predicted versus integrated fates on random (parameter, initial condition) pairs."""
+    """Predicted versus integrated fates on random (parameter, initial condition) pairs.
+
+    Built by :func:`check_fates`; ``status`` is SUCCESS when every pair agrees, else DISAGREE.
+
+    Parameters
+    ----------
+    n : int
+        The number of pairs.
+    agree : int
+        How many agree.
+    predicted, integrated : numpy.ndarray
+        The fate codes (:data:`FATE_CODES`) by interval lookup and by integration, shape ``(n,)``.
+    theta : numpy.ndarray
+        The kernel parameter rows, shape ``(n, m)``.
+    p0 : numpy.ndarray
+        The initial conditions, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics.regimes import FateCheck
+    >>> check = FateCheck(4, 3, np.array([0, 1, 2, 2]), np.array([0, 1, 2, 1]), np.zeros((4, 5)), np.zeros(4))
+    >>> check.fraction, check.status.name, check.message
+    (0.75, 'DISAGREE', 'the check failed: its two sides disagree')
+    """
 
     n: int
     agree: int

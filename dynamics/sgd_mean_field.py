@@ -308,9 +308,37 @@ def eigen_gradient(p, q, sigma2: float, loss: str):
 # --- the map ---------------------------------------------------------------------------------
 @dataclass
 class Prediction(Result):
-    """The predicted trajectory at the requested steps. ``status`` 0 (SUCCESS): every step finite;
+    r"""The predicted trajectory at the requested steps. ``status`` 0 (SUCCESS): every step finite;
     1 (DIVERGED, the code the committed summaries carry): the state stopped being finite or a norm
-    reached 0 at ``steps[-1]`` (later steps absent)."""
+    reached 0 at ``steps[-1]`` (later steps absent).
+
+    Built by :func:`sgd_mean_field`; the per-step lists hold one entry per recorded step.
+
+    Parameters
+    ----------
+    steps : numpy.ndarray
+        The recorded step indices.
+    t : numpy.ndarray
+        Their flow times (:func:`flow_time`).
+    p, s : list of list of float, optional
+        Eigenvalues of the symmetrised :math:`W`, descending, and the :math:`s_j` of those modes.
+    n_phi, n_psi, trace, norm_w : list of float, optional
+        :math:`N_\Phi`, :math:`N_\Psi`, :math:`T` and :math:`\|W\|_F`.
+    kappa_dt : list of float, optional
+        The largest :math:`s_j/(aN_\Phi N_\Psi|p_j|)\,\eta/(1-m)` over the top modes.
+    status : int, optional
+        0 (SUCCESS) or 1 (DIVERGED).
+    message : str, optional
+        ``'ok'`` or where the state stopped being finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics import Recipe, sgd_mean_field
+    >>> pred = sgd_mean_field(0.5 * np.eye(2), np.eye(2), Recipe(lrs=[0.05] * 4, d=2), [0, 4])
+    >>> pred.success, len(pred.p), pred.message
+    (True, 2, 'ok')
+    """
 
     steps: np.ndarray
     t: np.ndarray

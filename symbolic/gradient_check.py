@@ -31,7 +31,34 @@ SPECTRA = ("init", "low-rank")
 
 @dataclass(frozen=True)
 class GradientCheck(Result):
-    """Per-mode Monte-Carlo estimate and the closed forms' errors."""
+    r"""Per-mode Monte-Carlo estimate and the closed forms' errors.
+
+    Built by :func:`check_gradient`.
+
+    Parameters
+    ----------
+    h : int
+        The number of modes.
+    samples : int
+        Monte-Carlo samples.
+    sigma2 : float
+        Augmentation variance.
+    spectrum : str
+        'init' or 'low-rank'.
+    p, s : numpy.ndarray
+        The modes' eigenvalues of :math:`W` and :math:`\Phi\Phi^\top`, shape ``(h,)``.
+    mc, se : numpy.ndarray
+        The Monte-Carlo estimate of :math:`g_j` and its standard error.
+    forms : dict
+        ``{name: closed-form g_j}``.
+
+    Examples
+    --------
+    >>> from symbolic import check_gradient
+    >>> g = check_gradient(h=8, samples=1000, seed=0)
+    >>> sorted(g.summary()["forms"]["paper"]), g.rel_error("paper").shape
+    (['frac_within_5se', 'max_rel_error', 'median_rel_error', 'median_z'], (8,))
+    """
 
     h: int
     samples: int
