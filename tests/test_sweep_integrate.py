@@ -111,3 +111,16 @@ def test_converge_tol_stops_at_a_small_rhs(tmp_path):
     (tmp_path / "x").mkdir()
     z2 = _sweep(tmp_path / "x", text.replace("converge_tol = 1e-7\n", ""))
     assert np.all(z2["status"] == 0) and np.all(np.isnan(z2["t_event"]))
+
+
+def test_netcdf_names_the_output_times_and_states(tmp_path):
+    xr = pytest.importorskip("xarray")
+    z = _sweep(tmp_path, EIGEN)
+    merge(tmp_path / "s", tmp_path / "m.nc")
+    with xr.open_dataset(tmp_path / "m.nc") as d:
+        assert d["ys"].dims == ("rho", "p", "s", "t_eval", "state")
+        assert d["final"].dims == ("rho", "p", "s", "state")
+        np.testing.assert_array_equal(d["t_eval"].values, [1.0, 4.0, 10.0])
+        assert [str(v) for v in d["state"].values] == ["p", "s"]
+        for k in ("ys", "final", "status", "t_event"):
+            np.testing.assert_array_equal(d[k].values, z[k])
