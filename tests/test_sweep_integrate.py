@@ -9,6 +9,7 @@ from scipy.integrate import solve_ivp
 
 from oracles import cosine_eq5, cosine_eq7, integrate_sweep_config
 from sims.sweep import load_config, merge, parse_config, run_sweep
+from symbolic.errors import ParameterError
 
 NORMS = dict(sigma2=0.5, n_phi=2.0, n_psi=1.5, T=0.5)
 
@@ -64,6 +65,12 @@ def test_random_p0_is_seeded_and_recorded(tmp_path):
     assert m["random"] == {"p0": {"random": "uniform", "lo": -1.0, "hi": 1.2, "n": 5, "seed": 11}}
     assert m["p0"] == draws.tolist()
     np.testing.assert_array_equal(z["axis_p0"], draws)
+    again = run_sweep(tmp_path / "c.toml", tmp_path / "s", workers=1, progress=False)   # resumes: nothing to do
+    assert again["chunks"] == m["chunks"]
+    m["random"]["p0"]["seed"] = 12                              # an edited record is refused
+    (tmp_path / "s" / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ParameterError, match="random differs"):
+        merge(tmp_path / "s", tmp_path / "edited.npz")
 
 
 def test_t_eval_ys_match_scipy_on_eq7(tmp_path):
@@ -95,6 +102,8 @@ def test_eigen_form_matches_scipy_on_eq5(tmp_path):
     m = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert m["form"] == "eigen" and m["p0"] is None
     assert m["initial"] == [["p", [-0.6, 0.3, 0.9]], ["s", [0.5, 2.0]]]
+    again = run_sweep(tmp_path / "c.toml", tmp_path / "s", workers=1, progress=False)   # resumes: nothing to do
+    assert again["chunks"] == m["chunks"] and again["initial"] == m["initial"]
 
 
 def test_converge_tol_stops_at_a_small_rhs(tmp_path):
