@@ -29,8 +29,7 @@ class Task:
     outputs: Callable          # cfg -> names of the arrays of a chunk
     bytes_per_point: Callable  # cfg -> bytes on disk per point (uncompressed NPZ)
     default_chunk: int         # points per chunk: about 0.1 s of work each on one core of a 2-core machine
-    sections: tuple = ()       # the optional sections it reads; any other section is an error
-    needs_initial: bool = False
+    sections: tuple = ()       # the optional sections it reads (and needs); any other section is an error
     forms: tuple = ("reduced",)
     #: cfg -> (trailing dimension names by array, coordinate values by dimension name) of the merged
     #: output; arrays not named there get dimensions ``NAME_0, NAME_1, ...``
@@ -39,8 +38,13 @@ class Task:
     def __post_init__(self):
         if self.default_chunk < 1:
             raise ValueError(f"task {self.name}: default_chunk must be >= 1; got {self.default_chunk}")
-        if self.needs_initial != ("initial" in self.sections):
-            raise ValueError(f"task {self.name}: needs_initial must match its [initial] section")
+        if not set(self.sections) <= {"initial", "integrate"} or not self.forms:
+            raise ValueError(f"task {self.name}: sections must be among [initial], [integrate], forms not empty")
+
+    @property
+    def needs_initial(self) -> bool:
+        """Whether the points include initial conditions (an [initial] section)."""
+        return "initial" in self.sections
 
 
 def _regime(cfg, theta, y0):
@@ -121,12 +125,15 @@ def _const(n):
 
 #: every task, by name (config ``task = "..."``); ``equilibria`` NaN-pads to 6 roots for the cosine model
 TASKS = {t.name: t for t in (
-    Task("regime", _regime, _fixed("regime", "critical"), _const(9), 250_000),
-    Task("equilibria", _equilibria, _fixed("equilibria", "count"), _const(56), 100_000),
-    Task("fate", _fate, _fixed("fate"), _const(1), 100_000, ("initial",), True),
-    Task("integrate", _integrate, _integrate_outputs, _integrate_bytes, 20_000, ("initial", "integrate"), True,
-         ("reduced", "eigen"), _integrate_dims),
-    Task("rhs", _rhs, _fixed("rhs"), _const(8), 2_000_000, ("initial",), True),
+    Task("regime", _regime, outputs=_fixed("regime", "critical"), bytes_per_point=_const(9), default_chunk=250_000),
+    Task("equilibria", _equilibria, outputs=_fixed("equilibria", "count"), bytes_per_point=_const(56),
+         default_chunk=100_000),
+    Task("fate", _fate, outputs=_fixed("fate"), bytes_per_point=_const(1), default_chunk=100_000,
+         sections=("initial",)),
+    Task("integrate", _integrate, outputs=_integrate_outputs, bytes_per_point=_integrate_bytes, default_chunk=20_000,
+         sections=("initial", "integrate"), forms=("reduced", "eigen"), dims=_integrate_dims),
+    Task("rhs", _rhs, outputs=_fixed("rhs"), bytes_per_point=_const(8), default_chunk=2_000_000,
+         sections=("initial",)),
 )}
 #: points per chunk by task (see :attr:`Task.default_chunk`)
 DEFAULT_CHUNK = {n: t.default_chunk for n, t in TASKS.items()}
