@@ -137,6 +137,16 @@ t_end = 5.0
     assert [n for n, _ in cfg.initial] == ["p", "s", "tau"] and cfg.shape == (2, 1, 1, 1)
 
 
+def test_grid_axis_the_kernel_does_not_take(tmp_path):
+    """beta is a field of L2Params but not a parameter of the reduced form (Tian eq. 16): refused
+    with the key and its line before anything is written (it was an internal error)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('model = "l2-byol"\ntask = "regime"\n\n[params]\nsigma2 = 0.5\n\n[grid]\nbeta = [0.5, 1.0]\n')
+    _one_line_error(_cli("sweep", cfg, "--out", tmp_path / "never"),
+                    "c.toml:8: grid.beta: the reduced form of l2-byol does not depend on it (it takes eta, sigma2, tau, alpha_p)")
+    assert not (tmp_path / "never").exists()
+
+
 def test_new_key_error_on_the_cli_is_one_line(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(INTEG + "t_eval = [1.0, 0.5]\n")

@@ -333,6 +333,20 @@ def _chunk_size(text, path, raw, task, n_points) -> int:
     return int(chunk)
 
 
+def check_kernel_axes(cfg: SweepConfig):
+    """Raise (naming the key and its line) for a grid axis that the generated kernel of the config's
+    form does not take (``beta`` of l2-byol's reduced form). Needs the kernel module, so
+    :func:`run_sweep` calls it after loading the config and before it writes anything."""
+    from symbolic.codegen import load_kernels
+
+    cls = cfg.params_class
+    taken = [cls.KERNEL_NAMES[p] for p in load_kernels(cfg.model, cfg.form).PARAMS]
+    for name, _ in cfg.axes:
+        if name not in taken:
+            raise key_error(cfg.text, cfg.source, name, "grid", f"the {cfg.form} form of {cfg.model} does not depend "
+                            f"on it (it takes {', '.join(taken)}); sweep one of those")
+
+
 def estimated_bytes(cfg: SweepConfig) -> int:
     """About how many bytes the chunks of ``cfg`` take on disk."""
     return cfg.n_points * TASKS[cfg.task].bytes_per_point(cfg) + cfg.n_chunks * BYTES_PER_CHUNK

@@ -25,7 +25,7 @@ import numpy as np
 from symbolic.errors import ParameterError, check_int
 
 from ..io import write_json, write_npz
-from .config import SweepConfig, check_disk, load_config
+from .config import SweepConfig, check_disk, check_kernel_axes, load_config
 from .manifest import check_manifest, chunk_path, new_manifest, read_chunk
 from .tasks import run_chunk, warm
 
@@ -96,6 +96,7 @@ def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: st
     if dask_local is not None:
         dask_local = check_int("--dask-local", dask_local, lo=1, hi=max_workers())
     cfg = load_config(config_path)
+    check_kernel_axes(cfg)
     out = Path(out_dir)
     check_disk(cfg, out)
     try:
