@@ -1,1 +1,54 @@
-"""Figures: one module per figure; each is a function and an ``ssldyn figure`` target."""
+r"""Figures: one module per figure; each is a function and an ``ssldyn figure`` target.
+
+The public names below are importable from ``figures`` itself and load on first use (matplotlib
+is imported only then). ``draw_phase_line`` draws on a user's axes:
+
+>>> import matplotlib.pyplot as plt
+>>> import dynamics as dy, figures
+>>> params = dy.CosineParams(rho=0.01)
+>>> fig, ax = plt.subplots()
+>>> p = figures.draw_phase_line(ax, params, dy.find_equilibria(params))
+
+The figure functions (``bao_fig2`` ... ``bifurcation_figure``) write PNG and PDF into a folder;
+:data:`FIGURES` lists them with a line each (``ssldyn figure --list``).
+"""
+from __future__ import annotations
+
+from dynamics import make_lazy
+
+#: public name -> "module:attribute"; a name that moves is a one-line change here
+EXPORTS = {
+    # drawing on a user's axes
+    "draw_phase_line": "figures.phase:draw_phase_line",
+    "plot_regime_map": "figures.regime_map:plot_regime_map",
+    "plot_branches": "figures.bifurcation:plot_branches",
+    "phase_line": "figures.demo:phase_line",
+    "figure": "figures.style:figure",
+    "save": "figures.style:save",
+    "REGIME_COLORS": "figures.style:REGIME_COLORS",
+    "FATE_COLORS": "figures.style:FATE_COLORS",
+    # the theory figures (``ssldyn figure NAME``)
+    "bao_fig2": "figures.bao:fig2",
+    "bao_fig3": "figures.bao:fig3",
+    "bao_fig4": "figures.bao:fig4",
+    "bao_fig5": "figures.bao:fig5",
+    "bao_fig7": "figures.bao:fig7",
+    "jing_fig3_theory": "figures.jing:fig3",   # not "jing_fig3": that is the module of the trained figure
+    "jing_fig6": "figures.jing:fig6",
+    "phase_lines": "figures.phase:phase_lines",
+    "cosine_ps_plane": "figures.phase:cosine_ps_plane",
+    "two_layer_plane": "figures.phase:two_layer_plane",
+    "regime_map_figure": "figures.regime_map:regime_map_figure",
+    "bifurcation_figure": "figures.bifurcation:bifurcation_figure",
+    "FIGURES": "figures.registry:FIGURES",
+    "TRAINED": "figures.registry:TRAINED",
+    # training runs (metrics.jsonl of ``ssldyn validate``)
+    "read_metrics": "figures.validation:read_metrics",
+    "validation_figures": "figures.validation:validation_figures",
+    "trajectory_figure": "figures.validation:trajectory_figure",
+    "comparison_figure": "figures.validation:comparison_figure",
+}
+
+__all__ = sorted(EXPORTS)
+
+make_lazy(__name__)

@@ -147,6 +147,19 @@ def test_grid_axis_the_kernel_does_not_take(tmp_path):
     assert not (tmp_path / "never").exists()
 
 
+def test_parameter_spellings_are_the_registry_s():
+    """symbolic.registry.field_name: n-phi and the kernel name N_Psi mean the fields n_phi and n_psi
+    (the same config, the same hash); two spellings of one field are refused."""
+    spelled = SMALL.replace("n_phi = 2.0", "n-phi = 2.0").replace("n_psi = [1.0, 1.5]", "N_Psi = [1.0, 1.5]")
+    cfg = parse_config(spelled)
+    assert cfg.params == parse_config(SMALL).params and [n for n, _ in cfg.axes] == ["rho", "n_psi"]
+    assert cfg.hash == parse_config(SMALL).hash
+    with pytest.raises(ConfigError, match=r"c.toml:13: grid.N_Psi: gives the axis n_psi a second time"):
+        parse_config(SMALL.replace("n_psi = [1.0, 1.5]", "n_psi = [1.0, 1.5]\nN_Psi = [2.0]"), "c.toml")
+    with pytest.raises(ConfigError, match=r"c.toml:8: params.N_Phi: gives n_phi a second time"):
+        parse_config(SMALL.replace("n_phi = 2.0", "n_phi = 2.0\nN_Phi = 3.0"), "c.toml")
+
+
 def test_new_key_error_on_the_cli_is_one_line(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(INTEG + "t_eval = [1.0, 0.5]\n")

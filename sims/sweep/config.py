@@ -49,14 +49,25 @@ _LEGACY_HASH_FIELDS = {"seed": 0}
 
 
 def model_params_class(model: str, text: str = "", path="<config>"):
-    """The parameter dataclass of a sweepable ``model`` (one with a reduced form); the one place
-    that knows which models a sweep takes."""
-    from dynamics.params import PARAMS
+    """The parameter dataclass of a sweepable ``model`` (one with an equilibrium polynomial in the
+    registry, :mod:`symbolic.registry`); the one place that knows which models a sweep takes."""
+    from symbolic.registry import get_model, model_names
 
-    if model not in ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol"):
-        raise key_error(text, path, "model", None,
-                        f"must be one of cosine-simsiam, cosine-simsiam-delta, l2-byol; got {model!r}")
-    return PARAMS[model]
+    if model not in model_names(supports="equilibria"):
+        raise key_error(text, path, "model", None, f"must be one of {', '.join(model_names(supports='equilibria'))}; "
+                        f"got {model!r}")
+    return get_model(model).params_class
+
+
+def model_field(model: str, key: str):
+    """The parameter field that config key ``key`` means for ``model`` (``n_psi``, ``n-psi`` or the
+    kernel name ``N_Psi``: :func:`symbolic.registry.field_name`), or None if it is none."""
+    from symbolic.registry import field_name
+
+    try:
+        return field_name(model, key)
+    except ParameterError:
+        return None
 
 
 def form_state(model: str, form: str) -> tuple:
@@ -211,18 +222,21 @@ def _params(text, path, raw, model, cls, state) -> dict:
     fields = {f.name for f in dataclasses.fields(cls)}
     params = {}
     for key, value in raw.get("params", {}).items():
-        if key not in fields:
+        name = model_field(model, key)
+        if name not in fields:
             raise key_error(text, path, key, "params", f"not a parameter of {model} (allowed: {', '.join(sorted(fields))})")
+        if name in params:
+            raise key_error(text, path, key, "params", f"gives {name} a second time")
         if not is_number(value):
             raise key_error(text, path, key, "params", f"must be a number; got {toml_type(value)}")
-        if _field_is_state(cls, key, state):
+        if _field_is_state(cls, name, state):
             raise key_error(text, path, key, "params", f"is a state variable of the eigen form of {model}; "
                             "give its initial values in [initial]")
-        params[key] = float(value)
+        params[name] = float(value)
     try:
         cls(**params)
     except ParameterError as e:
-        bad = next((k for k in params if re.match(rf"^{re.escape(k)}\b", str(e))), None)
+        bad = next((k for k in raw["params"] if re.match(rf"^{re.escape(model_field(model, k))}\b", str(e))), None)
         if bad is not None:
             raise key_error(text, path, bad, "params", str(e)) from None
         raise ConfigError(f"{path}: [params]: {e}") from None
@@ -245,20 +259,23 @@ def _grid(text, path, raw, model, cls, params, state) -> list:
         raise ConfigError(f"{path}:{line}: grid: empty grid: give at least one axis")
     axes = []
     for key, spec in raw["grid"].items():
-        if key not in fields:
+        name = model_field(model, key)
+        if name not in fields:
             raise key_error(text, path, key, "grid", f"not a parameter of {model} (allowed: {', '.join(sorted(fields))})")
-        if key in params:
+        if name in params:
             raise key_error(text, path, key, "grid", "is also fixed in [params]; give it in one place only")
-        if _field_is_state(cls, key, state):
+        if name in dict(axes):
+            raise key_error(text, path, key, "grid", f"gives the axis {name} a second time")
+        if _field_is_state(cls, name, state):
             raise key_error(text, path, key, "grid", f"is a state variable of the eigen form of {model}; "
                             "give its initial values in [initial]")
         vals = parse_axis(text, path, "grid", key, spec)
         for v in (vals.min(), vals.max()):
             try:
-                cls(**{**params, key: float(v)})
+                cls(**{**params, name: float(v)})
             except ParameterError as e:
                 raise key_error(text, path, key, "grid", str(e)) from None
-        axes.append((key, vals))
+        axes.append((name, vals))
     return axes
 
 
