@@ -145,6 +145,8 @@ def test_grid_axis_the_kernel_does_not_take(tmp_path):
     _one_line_error(_cli("sweep", cfg, "--out", tmp_path / "never"),
                     "c.toml:8: grid.beta: the reduced form of l2-byol does not depend on it (it takes eta, sigma2, tau, alpha_p)")
     assert not (tmp_path / "never").exists()
+    cfg.write_text(cfg.read_text().replace("beta =", "Beta ="))       # the key as written, also when spelled otherwise
+    _one_line_error(_cli("sweep", cfg, "--out", tmp_path / "never"), "c.toml:8: grid.Beta: the reduced form")
 
 
 def test_parameter_spellings_are_the_registry_s():

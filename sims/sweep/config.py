@@ -360,7 +360,8 @@ def check_kernel_axes(cfg: SweepConfig):
     taken = [cls.KERNEL_NAMES[p] for p in load_kernels(cfg.model, cfg.form).PARAMS]
     for name, _ in cfg.axes:
         if name not in taken:
-            raise key_error(cfg.text, cfg.source, name, "grid", f"the {cfg.form} form of {cfg.model} does not depend "
+            key = next(k for k in tomllib.loads(cfg.text)["grid"] if model_field(cfg.model, k) == name)   # as written
+            raise key_error(cfg.text, cfg.source, key, "grid", f"the {cfg.form} form of {cfg.model} does not depend "
                             f"on it (it takes {', '.join(taken)}); sweep one of those")
 
 
