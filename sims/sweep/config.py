@@ -135,6 +135,10 @@ class SweepConfig:
             extra["initial"] = [[n, v.tolist()] for n, v in self.initial]
         if self.random:
             extra["random"] = self.random
+        from symbolic.registry import get_model
+
+        if get_model(self.model).user:          # a user model's results follow from its expressions too
+            extra["model_fingerprint"] = get_model(self.model).fingerprint
         return extra
 
     @property

@@ -26,17 +26,10 @@ def chunk_path(out: Path, i: int) -> Path:
 
 
 def versions() -> dict:
-    import numba
-    import scipy
-    import sympy
+    """:func:`sims.io.versions` without torch (a sweep never uses it)."""
+    from ..io import versions as _versions
 
-    try:
-        from importlib.metadata import version
-        v = version("ssldyn")
-    except Exception:  # pragma: no cover
-        v = "unknown"
-    return {"ssldyn": v, "numpy": np.__version__, "scipy": scipy.__version__, "sympy": sympy.__version__,
-            "numba": numba.__version__}
+    return _versions(torch=False)
 
 
 def manifest_fields(cfg: SweepConfig) -> dict:
@@ -51,6 +44,9 @@ def check_manifest(m: dict, cfg: SweepConfig, mpath: Path):
     """Raise unless manifest ``m`` is what the sweep of ``cfg`` writes: its embedded config hashes to its
     ``config_hash``, every field follows from that config, and its chunk table lists chunks of this sweep."""
     text = m.get("config")
+    if m.get("model_fingerprint") != cfg.extra_fields().get("model_fingerprint"):
+        raise ParameterError(f"{mpath}: model {cfg.model} has changed since this sweep was written (its definition's "
+                             "fingerprint differs, e.g. an edited --models file); run it into a new --out")
     if not isinstance(text, str):
         raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn); "
                              "re-run the sweep into a new --out")

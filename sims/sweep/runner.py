@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import ParameterError, check_int
+from symbolic.registry import user_models_state
 
 from ..io import write_json, write_npz
 from .config import SweepConfig, check_disk, check_kernel_axes, load_config
@@ -74,6 +75,10 @@ def _load_manifest(out: Path, cfg: SweepConfig) -> dict:
         except (OSError, ValueError):
             m = None                      # unreadable: start afresh (every chunk is recomputed)
         if m is not None:
+            fp = cfg.extra_fields().get("model_fingerprint")
+            if isinstance(m, dict) and fp and m.get("model") == cfg.model and m.get("model_fingerprint") != fp:
+                raise ParameterError(f"{out} holds a sweep of model {cfg.model} as it was defined before: the model has "
+                                     "changed since (e.g. an edited --models file); use another --out or delete it")
             if not isinstance(m, dict) or m.get("config_hash") != cfg.hash:
                 h = str(m.get("config_hash", "?") if isinstance(m, dict) else "?")[:12]
                 raise ParameterError(f"{out} holds a sweep of a different config (hash {h}); "
@@ -163,10 +168,10 @@ def _run_pool(cfg, todo, finish, workers):
     import multiprocessing as mp
 
     ex = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                initializer=_init_worker, initargs=(cfg, os.getpid()))
+                                initializer=_init_worker, initargs=(cfg, os.getpid(), user_models_state()))
     try:
         with _sigint_ignored():           # the workers start in submit: a Ctrl-C then reaches only us
-            futs = [ex.submit(_work, (cfg, i)) for i in todo]
+            futs = [ex.submit(_work, (cfg, i, ())) for i in todo]      # models: registered by the initializer
         for fut in cf.as_completed(futs):
             finish(*fut.result())
     except cf.process.BrokenProcessPool:
@@ -211,6 +216,7 @@ def _run_dask(cfg, todo, finish, scheduler, dask_local):
 
     stop = threading.Event()
     cluster = client = None
+    models = user_models_state()
     with _sigint(lambda signum, frame: stop.set()):
         try:
             if dask_local:
@@ -222,9 +228,9 @@ def _run_dask(cfg, todo, finish, scheduler, dask_local):
                                            dashboard_address=None, silence_logs=logging.CRITICAL)
             if not stop.is_set():
                 client = Client(cluster if cluster else scheduler)
-                client.run(warm, cfg)
+                client.run(_warm_with_models, cfg, models)
             if not stop.is_set():
-                futures = [client.submit(_work, (cfg, i), pure=False) for i in todo]
+                futures = [client.submit(_work, (cfg, i, models), pure=False) for i in todo]
                 done = as_completed(futures)
                 left = len(futures)
                 while left and not stop.is_set():
@@ -248,8 +254,18 @@ def _run_dask(cfg, todo, finish, scheduler, dask_local):
 
 
 def _work(args):
-    cfg, i = args
+    cfg, i, models = args
+    from symbolic.registry import restore_user_models
+
+    restore_user_models(models)               # a Dask worker: the user's models, as registered here
     return i, run_chunk(cfg, i)
+
+
+def _warm_with_models(cfg: SweepConfig, models):
+    from symbolic.registry import restore_user_models
+
+    restore_user_models(models)
+    warm(cfg)
 
 
 def _die_with_parent(parent: int):
@@ -274,8 +290,12 @@ def _die_with_parent(parent: int):
     threading.Thread(target=watch, name="ssldyn-parent-watch", daemon=True).start()
 
 
-def _init_worker(cfg: SweepConfig, parent: int):
-    """Process-pool initializer: die with the parent, leave Ctrl-C to the parent, compile."""
+def _init_worker(cfg: SweepConfig, parent: int, models=()):
+    """Process-pool initializer: die with the parent, leave Ctrl-C to the parent, register the
+    user's models (a spawned worker starts without them), compile."""
+    from symbolic.registry import restore_user_models
+
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    restore_user_models(models)
     warm(cfg)
