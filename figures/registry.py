@@ -72,3 +72,11 @@ PARTS = {
     "phase-ps": ("compute_ps_plane", "draw_ps_plane"), "phase-two-layer": ("compute_two_layer_plane", "draw_two_layer_plane"),
     "regime-map": ("compute_regime_map", "draw_regime_figure"), "bifurcation": ("compute_bifurcation", "draw_bifurcation"),
 }
+
+#: the parts of each training reproduction (in its :mod:`sims.reproductions` module): name ->
+#: (compute(fast, device) -> result, write(result, out_dir) -> paths); the target runs both
+TRAINED_PARTS = {
+    "ziyin-fig2": ("fig2_compute", "fig2_write"), "ziyin-fig3": ("fig3_compute", "fig3_write"),
+    "jing-fig3-trained": ("fig3_compute", "fig3_write"), "jing-fig56": ("fig56_compute", "fig56_write"),
+    "jing-fig11-trained": ("fig11_compute", "fig11_write"),
+}

@@ -170,27 +170,29 @@ def test_all_is_the_theory_figures_and_trained_needs_torch(tmp_path, monkeypatch
 @pytest.mark.parametrize("name", sorted(TRAINED))
 def test_trained_figure_files_and_numbers(name, tmp_path):
     """Each training reproduction (reduced by ``fast``) draws PNG/PDF and writes strict JSON whose
-    numbers are the ones the target returned (the full runs' acceptance lives in test_reproductions)."""
+    numbers are the ones its compute step returned (the full runs' acceptance lives in test_reproductions)."""
     pytest.importorskip("torch")
     import importlib
 
-    mod, fn, _ = TRAINED[name]
-    target = getattr(importlib.import_module(mod), fn)
-    paths = target(tmp_path, fast=True)
+    from figures.registry import TRAINED_PARTS
+
+    mod = importlib.import_module(TRAINED[name][0])
+    compute, write = (getattr(mod, f) for f in TRAINED_PARTS[name])
+    last = compute(fast=True)
+    paths = write(last, tmp_path)
     assert {p.suffix for p in paths} == {".png", ".pdf", ".json"}
     for p in paths:
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
     doc = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
     assert doc["numbers"]["fast"] is True and doc["acceptance"] and doc["versions"]["torch"]
-    last = target.last
     if name == "ziyin-fig2":
-        np.testing.assert_array_equal(doc["numbers"]["left"]["measured"], last[0]["measured"])
-        assert doc["acceptance"]["weighted"][0]["k_predicted_collapsed"] == last[1]["runs"][0]["weighted-self"]["k"]
+        np.testing.assert_array_equal(doc["numbers"]["left"]["measured"], last.left["measured"])
+        assert doc["acceptance"]["weighted"][0]["k_predicted_collapsed"] == last.mid["runs"][0]["weighted-self"]["k"]
     elif name == "jing-fig56":
-        assert doc["acceptance"]["aligned_ode_max_rel_err"] == last[1]["max_rel_err_ode"] < 1e-6
+        assert doc["acceptance"]["aligned_ode_max_rel_err"] == last.ode["max_rel_err_ode"] < 1e-6
     elif name == "jing-fig11-trained":
-        assert [s["collapsed"] for s in doc["numbers"]["sweeps"]] == [s["collapsed"].tolist() for s in last]
+        assert [s["collapsed"] for s in doc["numbers"]["sweeps"]] == [s["collapsed"].tolist() for s in last.sweeps]
 
 
 def test_trained_device_checked_before_training(tmp_path, capsys):

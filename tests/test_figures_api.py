@@ -187,3 +187,23 @@ def test_bad_figure_parameters_are_one_line(argv, msg, tmp_path, capsys):
     rc, out, err = _cli(["figure", *argv, "--out", str(tmp_path)], capsys)
     assert rc == 2 and err.count("\n") == 1 and err.startswith("ssldyn: error: ") and msg in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["jing-fig3-trained", "ziyin-fig3"])
+def test_trained_draw_returns_a_figure_on_given_axes(name, tmp_path, monkeypatch):
+    """The trained reproductions' draw functions take ax= too (the two cheapest, reduced)."""
+    pytest.importorskip("torch")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from figures.registry import TRAINED, TRAINED_PARTS
+
+    monkeypatch.chdir(tmp_path)
+    result = getattr(importlib.import_module(TRAINED[name][0]), TRAINED_PARTS[name][0])(fast=True)
+    draw = importlib.import_module({"jing-fig3-trained": "figures.jing_fig3", "ziyin-fig3": "figures.ziyin_fig3"}[name]).draw
+    own = draw(result)
+    assert isinstance(own, Figure) and all(a.has_data() for a in own.axes)
+    host, ax = plt.subplots()
+    assert draw(result, ax=ax) is host and ax.has_data()
+    plt.close("all")
+    assert not list(tmp_path.iterdir())
