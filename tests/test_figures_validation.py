@@ -118,3 +118,17 @@ def _close():
 
     plt.close("all")
 
+
+
+def test_validate_log_lines_format_their_numbers(tmp_path, capsys):
+    """The per-epoch and trajectory log lines print 6 and 3 significant digits, not 17-digit reprs."""
+    pytest.importorskip("torch")
+    from sims.cli import main
+
+    assert main(["validate", "linear", "--d", "8", "--h", "8", "--batch", "16", "--epochs", "1", "--steps-per-epoch",
+                 "2", "--eval-size", "32", "--no-figures", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr()
+    lines = [ln for ln in (out.out + out.err).splitlines() if ln.startswith(("epoch 1/1", "trajectory:"))]
+    assert len(lines) == 2, lines
+    numbers = re.findall(r"(?<![\w/])-?\d+\.\d+(?:e-?\d+)?", " ".join(lines))
+    assert numbers and all(len(re.sub(r"e.*|[-.]|^0+", "", n)) <= 6 for n in numbers), numbers
