@@ -174,7 +174,7 @@ def draw_phase_lines(result: PhaseLines, ax=None):
     (diverge / collapse / converge). Bao et al. (2023) eqs. 7 and 8.
     """
     n = len(result.rows)
-    fig, axes = axes_for(ax, n, nrows=n, ncols=1, figsize=(6.4, 1.05 * n + 0.6))
+    fig, axes = axes_for(ax, n, nrows=n, ncols=1, figsize=(6.4, 1.05 * n + 0.8))
     for ax, row in zip(axes, result.rows):
         shade_fates(ax, row.p, row.fates, 0.25)
         ax.axhline(0, color="k", lw=1.0)
@@ -190,7 +190,11 @@ def draw_phase_lines(result: PhaseLines, ax=None):
         ax.spines["left"].set_visible(False)
         ax.set_title(f"{row.title}: regime {row.equilibria.regime}", fontsize=8, loc="left")
     axes[-1].set_xlabel(r"initial eigenvalue $p(0)$")
-    fate_legend(axes[0], alpha=0.4, loc="upper right", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(1.0, 1.6))
+    from matplotlib.transforms import offset_copy
+
+    below = offset_copy(axes[-1].transAxes, fig=fig, y=-26, units="points")   # under the x label: never on a title
+    fate_legend(axes[-1], alpha=0.4, loc="upper center", ncol=3, fontsize=7, frameon=False,
+                bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
     return fig
 
 
