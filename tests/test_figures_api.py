@@ -207,3 +207,17 @@ def test_trained_draw_returns_a_figure_on_given_axes(name, tmp_path, monkeypatch
     assert draw(result, ax=ax) is host and ax.has_data()
     plt.close("all")
     assert not list(tmp_path.iterdir())
+
+
+def test_phase_line_at_the_users_parameters(tmp_path, capsys, captured):
+    """``figure phase-lines --model l2-byol --eta 0.1``: one line, at the closed-form equilibria of
+    Bao eq. 8 (tau = 1): p = 0 and p = (1 +- sqrt(1 - 4 (1 + sigma2) eta)) / (2 (1 + sigma2))."""
+    rc, _, err = _cli(["figure", "phase-lines", "--model", "l2-byol", "--eta", "0.1", "--fast", "--out", str(tmp_path)],
+                      capsys)
+    assert rc == 0 and err == ""
+    (ax,) = captured[0].axes
+    dots = np.sort([ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_marker() == "o"])
+    a = 1 + 0.5
+    want = np.array([0.0, (1 - np.sqrt(1 - 4 * a * 0.1)) / (2 * a), (1 + np.sqrt(1 - 4 * a * 0.1)) / (2 * a)])
+    np.testing.assert_allclose(dots, want, atol=1e-12)
+    assert "eta=0.1" in ax.get_title(loc="left") and "Acute" in ax.get_title(loc="left")

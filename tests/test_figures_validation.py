@@ -132,3 +132,13 @@ def test_validate_log_lines_format_their_numbers(tmp_path, capsys):
     assert len(lines) == 2, lines
     numbers = re.findall(r"(?<![\w/])-?\d+\.\d+(?:e-?\d+)?", " ".join(lines))
     assert numbers and all(len(re.sub(r"e.*|[-.]|^0+", "", n)) <= 6 for n in numbers), numbers
+
+
+@pytest.mark.parametrize("draw,n", [(V.draw_eigen, 1), (V.draw_norms, 2), (V.draw_collapse, 3), (V.draw_trajectory, 2),
+                                    (lambda recs, ax=None: V.draw_comparison({"a": recs}, ax=ax), 2)])
+def test_validation_draws_on_given_axes(draw, n):
+    import matplotlib.pyplot as plt
+
+    host, axes = plt.subplots(1, n, squeeze=False)
+    assert draw(_records(), ax=axes[0, 0] if n == 1 else axes[0]) is host
+    assert all(a.has_data() for a in axes[0])
