@@ -44,13 +44,13 @@ def compute_bifurcation(params=None, fast: bool = False, mark: dict | None = Non
     model = params.MODEL
     param = decay_field(model) if param is None else param
     fixed = {k: v for k, v in params.to_dict().items() if k != param}
+    point = operating_point(model, params.to_dict(), (param,), mark) if mark else None
     if values is None:
         crit = critical_value(params) if param == decay_field(model) else None
         hi = 1.4 * crit if crit else 1.0
-        _, hi = widen(0.0, hi, (mark or {}).get(param), log=False)
+        _, hi = widen(0.0, hi, getattr(point.params, param) if point else None, log=False)
         values = np.linspace(0.0, hi, 141 if fast else 701)
     b = equilibrium_branches(model, param, values, fixed)
-    point = operating_point(model, fixed, (param,), mark) if mark else None
     return Bifurcation(b, point)
 
 

@@ -1,6 +1,6 @@
 """The user's operating point, marked on bifurcation diagrams and regime maps (``--mark``).
 
-An operating point is the diagram's fixed parameters with the marked fields replaced; a marked
+An operating point is the diagram's parameters with the marked fields replaced; a marked
 field that is not one of the diagram's axes must equal the value the diagram is drawn at (else the
 point is not on it). Its regime and equilibria come from :func:`dynamics.equilibria.find_equilibria`.
 """
@@ -28,16 +28,17 @@ class OperatingPoint:
             f" ({self.equilibria.regime})"
 
 
-def operating_point(model: str, fixed: dict, axes, mark: dict) -> OperatingPoint:
-    """The point ``mark`` (field -> value) on a diagram of ``model`` drawn at ``fixed`` along ``axes``."""
+def operating_point(model: str, at: dict, axes, mark: dict) -> OperatingPoint:
+    """The point ``mark`` (field -> value) on a diagram of ``model`` along ``axes``, drawn at the
+    parameters ``at`` (field -> value; an axis field there is the point's default on that axis)."""
     from dynamics.equilibria import find_equilibria
     from dynamics.validate import make_params
     from symbolic.errors import ParameterError
 
     if not mark:
         raise ParameterError("mark must name at least one parameter, e.g. rho=0.02")
-    base = make_params(model, {k: v for k, v in fixed.items() if k not in axes})
-    params = make_params(model, {**{k: v for k, v in fixed.items() if k not in axes}, **mark})
+    base = make_params(model, dict(at))
+    params = make_params(model, {**at, **mark})
     for k, v in mark.items():
         if k not in axes and v != getattr(base, k):
             raise ParameterError(f"mark {k}={v:g} is off this diagram, which is drawn at {k}={getattr(base, k):g} "

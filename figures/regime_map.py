@@ -59,9 +59,10 @@ def compute_regime_map(params=None, fast: bool = False, mark: dict | None = None
     params = default_map_params() if params is None else params
     model = params.MODEL
     (xf, xlo, xhi), (yf, ylo, yhi) = map_axes(model)
-    mark = dict(mark or {})
-    xlo, xhi = widen(xlo, xhi, mark.get(xf), log=True)
-    ylo, yhi = widen(ylo, yhi, mark.get(yf), log=True)
+    point = operating_point(model, params.to_dict(), (xf, yf), mark) if mark else None
+    if point is not None:
+        xlo, xhi = widen(xlo, xhi, getattr(point.params, xf), log=True)
+        ylo, yhi = widen(ylo, yhi, getattr(point.params, yf), log=True)
     n = 80 if fast else 400
     fixed = {k: v for k, v in params.to_dict().items() if k not in (xf, yf)}
     m = regime_map(model, xf, np.geomspace(xlo, xhi, n), yf, np.geomspace(ylo, yhi, n), fixed)
@@ -69,7 +70,6 @@ def compute_regime_map(params=None, fast: bool = False, mark: dict | None = None
         folds = saddle_node_curve(model, xf, yf, fixed, (xlo, xhi), (ylo, yhi))
     except ParameterError:       # no fold crosses the box: the map is drawn without it
         folds = None
-    point = operating_point(model, fixed, (xf, yf), mark) if mark else None
     return RegimeFigure(m, folds, point)
 
 

@@ -221,3 +221,16 @@ def test_phase_line_at_the_users_parameters(tmp_path, capsys, captured):
     want = np.array([0.0, (1 - np.sqrt(1 - 4 * a * 0.1)) / (2 * a), (1 + np.sqrt(1 - 4 * a * 0.1)) / (2 * a)])
     np.testing.assert_allclose(dots, want, atol=1e-12)
     assert "eta=0.1" in ax.get_title(loc="left") and "Acute" in ax.get_title(loc="left")
+
+
+def test_mark_takes_the_users_value_on_an_axis_it_does_not_name():
+    """``--n-psi 3 --mark rho=0.01`` on the (rho, N_Psi) map: the point sits at N_Psi = 3, with the
+    regime of those parameters (rho_c at T = 0 in closed form, Bao eq. 7)."""
+    from dynamics.params import CosineParams
+    from figures.regime_map import compute_regime_map, draw_regime_figure
+
+    r = compute_regime_map(CosineParams(n_phi=20.0, trace=0.0, n_psi=3.0), fast=True, mark={"rho": 0.01})
+    star = _star(draw_regime_figure(r).axes[0])
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (0.01, 3.0)
+    rho_c = 0.8 * 10 ** -0.25 / (1.5 * 20.0 * np.sqrt(3.0))        # 0.00866 < 0.01
+    assert rho_c < 0.01 and "Collapse" in star.get_label()

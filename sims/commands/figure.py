@@ -66,10 +66,10 @@ def figure_kwargs(name: str, args) -> dict:
     if marks and not draws_mark:
         raise ParameterError(f"--mark is drawn on {', '.join(n for n, (_, m) in table.items() if m)}; "
                              f"figure {name} has no operating point")
+    given = model is not None or bool(given_params(args))
     model = model or models[0]
     if model not in models:
         raise ParameterError(f"model must be one of {', '.join(models)} for figure {name}; got {model!r}")
-    given = getattr(args, "model", None) or given_params(args)
     kw = {"params": params_from_args(model, args) if given else None}
     if marks:
         kw["mark"] = parse_mark(marks, model)
