@@ -20,15 +20,17 @@ from scipy.optimize import brentq
 
 from symbolic.errors import ParameterError
 
-from .equilibria import DECAY, STABILITY, critical_value, equilibria_batch_full, kernels, regimes_grid, stability_code
-from .params import params_class
+from symbolic.registry import get_model
+
+from .critical_decay import critical_value, decay_index, regimes_grid
+from .equilibria import STABILITY, equilibria_batch_full, kernels, stability_code
 from .regimes import _axis_index, grid_theta
-from .results import save_npz_atomic
-from .validate import check_field, float_array, grid_values, make_params
+from .results import Result, save_npz_atomic
+from .validate import check_field, float_array, grid_values, make_params, normal_fields
 
 
 @dataclass(frozen=True)
-class FoldCurve:
+class FoldCurve(Result):
     """A continued fold curve: points ``(x[i], y[i])`` with the double root ``p[i]``."""
 
     x: np.ndarray
@@ -38,10 +40,15 @@ class FoldCurve:
     y_name: str
     model: str
     cusps: tuple = ()          # (x, y, p) of each cusp found along the curve
+    fixed: dict = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict:
+        return dict(self.fixed)
 
 
 @dataclass(frozen=True)
-class Branches:
+class Branches(Result):
     """Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``."""
 
     param: str
@@ -56,6 +63,10 @@ class Branches:
     transcritical: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     #: one line per change of the root count that could not be resolved into an event
     warnings: tuple = ()
+
+    @property
+    def params(self) -> dict:
+        return dict(self.fixed)
 
     def to_npz(self, path, **extra) -> None:
         save_npz_atomic(path, param=self.param, values=self.values, p=self.p, stability=self.stability,
@@ -138,8 +149,8 @@ def _correct(prob, u_pred, t, tol=1e-13, maxit=12):
 
 def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     """Fold on the line X = X0 inside Y in Yr: Brent on rho_c - rho along Y, then Newton in (p, Y)."""
-    cls = params_class(model)
-    decay_field = DECAY[model][0]
+    cls = get_model(model).params_class
+    decay_field = get_model(model).decay
 
     def phi(Y):
         vals = {**fixed, x_name: prob.value(X0, prob.logx), y_name: prob.value(Y, prob.logy)}
@@ -151,7 +162,7 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     k = prob.k
     yv = np.array([prob.value(Y, prob.logy) for Y in Ys])
     _, crits = regimes_grid(model, prob.theta, prob.ix, np.array([prob.value(X0, prob.logx)]), prob.iy, yv)
-    di = list(k.PARAMS).index(DECAY[model][1])
+    di = decay_index(model, k.PARAMS)
     decay = yv if di == prob.iy else np.full(yv.shape, prob.value(X0, prob.logx) if di == prob.ix else prob.theta[di])
     ph = crits[:, 0] - decay
     idx = np.flatnonzero(np.sign(ph[:-1]) * np.sign(ph[1:]) < 0)
@@ -185,19 +196,14 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
     quintic :math:`Q`, i.e. :math:`K=K_c`; Tian 2021 eq. 16: :math:`\eta=\eta_c`).
     ``log`` (default: automatic, for positive ranges spanning more than a decade) continues in
     log coordinates. Raises ParameterError if no fold crosses the box edges.
-
-    The earlier argument order ``(model, x_name, x_range, y_name, y_range, fixed)`` is still
-    accepted (recognised by a non-string third argument).
     """
-    if not isinstance(y_name, str):
-        x_range, y_name, y_range, fixed = y_name, fixed, x_range, y_range
+    get_model(model).require("folds", "fold curves")
     if x_range is None or y_range is None:
         raise ParameterError("saddle_node_curve needs x_range and y_range as (lo, hi); got None")
-    check_field(model, x_name)
-    check_field(model, y_name)
+    x_name, y_name = check_field(model, x_name), check_field(model, y_name)
     if x_name == y_name:
         raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
-    fixed = {k: v for k, v in dict(fixed or {}).items() if k not in (x_name, y_name)}
+    fixed = {k: v for k, v in normal_fields(model, fixed).items() if k not in (x_name, y_name)}
     make_params(model, fixed)
     x_range = float_array("x_range", x_range)
     y_range = float_array("y_range", y_range)
@@ -209,7 +215,7 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
         return bool(r[0] > 0 and r[1] / r[0] > 10) if log is None else bool(log)
     logx, logy = auto(x_range), auto(y_range)
     # validate the box through the dataclass
-    cls = params_class(model)
+    cls = get_model(model).params_class
     for xv in x_range:
         for yv in y_range:
             cls(**{**fixed, x_name: float(xv), y_name: float(yv)})
@@ -254,7 +260,7 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
         cusps.append((prob.value(uc[1], logx), prob.value(uc[2], logy), uc[0]))
     xs = np.exp(U[:, 1]) if logx else U[:, 1]
     ys = np.exp(U[:, 2]) if logy else U[:, 2]
-    return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model, tuple(cusps))
+    return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model, tuple(cusps), fixed)
 
 
 def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None = None) -> Branches:
@@ -264,8 +270,9 @@ def equilibrium_branches(model: str, param_name: str, values, fixed: dict | None
     root count (then p is the root of :math:`P'` between the merging pair). Every event lies in
     the bracket, hence in the range of ``values`` and the parameter's domain; a count change that
     neither method resolves is listed in ``warnings``."""
-    check_field(model, param_name)
-    fixed = {k: v for k, v in dict(fixed or {}).items() if k != param_name}
+    get_model(model).require("folds", "equilibrium branches")
+    param_name = check_field(model, param_name)
+    fixed = {k: v for k, v in normal_fields(model, fixed).items() if k != param_name}
     values = grid_values(param_name, values)
     theta, _ = grid_theta(model, fixed, [(param_name, values)])
     roots, mult, counts = equilibria_batch_full(model, theta)

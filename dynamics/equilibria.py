@@ -1,19 +1,13 @@
-r"""Equilibria of the reduced (scalar) flows, their stability, and the critical weight decay.
+r"""Equilibria of the reduced (scalar) flows and their stability.
 
 For the models whose reduced right-hand side is a polynomial over a positive constant
-denominator, the equilibria are the real roots of the generated equilibrium polynomial
-(``kernel.eqpoly``), found by :mod:`dynamics.roots` (derivative bracketing: every real root, no
-spurious complex pair, double roots flagged).
+denominator (:mod:`symbolic.registry`, capability ``equilibria``), the equilibria are the real
+roots of the generated equilibrium polynomial (``kernel.eqpoly``), found by :mod:`dynamics.roots`
+(derivative bracketing: every real root, no spurious complex pair, double roots flagged).
 
 Stability: the sign of :math:`\partial_p\dot p` at the root (negative: stable); a root of even
-multiplicity (a fold, or :math:`p=0` at zero weight decay) is semi-stable.
-
-Critical decay. The decay term of every supported model is linear, :math:`\dot p=g(p)-\rho p`
-(cosine: :math:`\rho`; L2: :math:`\eta`), so non-zero equilibria solve :math:`G(p)=\rho` with
-:math:`G(p)=g(p)/p`. Positive equilibria exist iff :math:`\rho\le\rho_c=\max_{p>0}G(p)`; at
-:math:`\rho=\rho_c` two of them merge in a saddle-node. For Bao eq. 7 this is
-:math:`\rho_c=K_c/((1+\sigma^2)N_\Phi N_\Psi^3)`, :math:`K_c=-\min_{p>0}(2p^5+Tp^2-N_\Psi^2p)`; for
-Tian eq. 16 it is :math:`\eta_c=\tau^2/(4(1+\sigma^2))`.
+multiplicity (a fold, or :math:`p=0` at zero weight decay) is semi-stable. The critical decay and
+the regime it implies are in :mod:`dynamics.critical_decay`.
 """
 from __future__ import annotations
 
@@ -24,39 +18,25 @@ import numpy as np
 from numba import njit, prange
 
 from symbolic.errors import ParameterError
+from symbolic.registry import get_model
+from symbolic.results import Result
 
-from .roots import Workspace, _abs_scale, horner, real_roots, real_roots_of, real_roots_ws
-from .validate import check_columns, float_array, grid_values, theta_rows
-
-#: decay parameter (field, kernel name) and the name of its critical value, per model
-DECAY = {
-    "cosine-simsiam": ("rho", "rho", "rho_c"),
-    "cosine-simsiam-delta": ("rho", "rho", "rho_c"),
-    "l2-byol": ("eta", "eta", "eta_c"),
-}
-REGIMES = ("Collapse", "Acute", "Stable", "Boundary")
-#: magnitude beyond which a coefficient, or the rounding scale of the polynomial at a root, is
-#: treated as an overflow (below float64's 1.8e308, leaving room for Horner's intermediates)
-OVERFLOW = 1e300
-#: relative distance to the critical decay treated as the fold itself
-BOUNDARY_RTOL = 1e-12
+from .critical_decay import (OVERFLOW, REGIMES, critical_value, raw_critical, regime_code,  # noqa: F401
+                             regimes_batch, regimes_grid)
+from .roots import _abs_scale, horner, real_roots, real_roots_of
+from .validate import theta_rows
 
 
-def supported(model: str) -> None:
-    if model not in DECAY:
-        raise ParameterError(f"model must be one of {', '.join(DECAY)} for equilibria "
-                             f"(two-layer has lines of equilibria, no regimes); got {model!r}")
-
-
-def kernels(model: str):
+def kernels(model: str, convention: str = "frobenius"):
+    """The reduced-form kernels of ``model``, which must have equilibria."""
     from symbolic.codegen import load_kernels
 
-    supported(model)
-    return load_kernels(model, "reduced")
+    get_model(model).require("equilibria", "equilibria (two-layer has lines of equilibria, no regimes)")
+    return load_kernels(model, "reduced", convention)
 
 
 @dataclass(frozen=True)
-class Equilibria:
+class Equilibria(Result):
     """Real equilibria of a reduced flow, ascending, with stability and the regime."""
 
     model: str
@@ -64,14 +44,16 @@ class Equilibria:
     p: np.ndarray
     multiplicity: np.ndarray
     stability: tuple
-    regime: str
-    critical_name: str
-    critical_value: float
+    regime: str | None                 # None for a model without a decay parameter (no regimes)
+    critical_name: str | None
+    critical_value: float | None
 
     def to_json(self) -> dict:
+        crit = None if self.critical_value is None else {"name": self.critical_name,
+                                                         "value": float(self.critical_value)}
         return {"model": self.model, "params": self.params.to_dict(), "regime": self.regime,
                 "equilibria": [{"p": float(x), "stability": s} for x, s in zip(self.p, self.stability)],
-                "critical": {"name": self.critical_name, "value": float(self.critical_value)}}
+                "critical": crit}
 
 
 @njit(cache=True)
@@ -95,97 +77,6 @@ def stability_code(c, root, mult):
 STABILITY = ("stable", "unstable", "semi-stable")
 
 
-@njit(cache=True)
-def critical_decay(P0, P1):
-    """See :func:`critical_decay_ws`."""
-    n = P0.size
-    return critical_decay_ws(P0, P1, np.empty(n), np.empty(n), np.zeros(n, dtype=np.int64), Workspace(n))
-
-
-@njit(cache=True)
-def critical_decay_ws(P0, P1, dG, r, mu, ws):
-    r""":math:`\max_{p>0}G(p)` from the equilibrium polynomial at decay 0 (``P0``) and 1 (``P1``).
-
-    ``P1 - P0 = -D p`` with the positive denominator ``D``; :math:`G(p)=P_0(p)/(Dp)`.
-    """
-    n = P0.size - 1
-    D = P0[n - 1] - P1[n - 1]
-    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
-        return np.nan
-    return _max_DG(P0, dG, r, mu, ws) / D
-
-
-@njit(cache=True)
-def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
-    r""":func:`critical_decay_ws` that reuses :math:`\max_{p>0}DG` when ``P0`` is bitwise the one of
-    the previous call (``memo``: that ``P0`` then the maximum; start it with NaN). Exact: the
-    maximum depends on ``P0`` only. In the cosine model ``P0`` depends on ``N_Psi`` and ``T``
-    alone, so along sigma2 or N_Phi a grid line needs one root search."""
-    n = P0.size - 1
-    same = True
-    for i in range(n + 1):
-        if memo[i] != P0[i]:
-            same = False
-            break
-    if not same:
-        for i in range(n + 1):
-            memo[i] = P0[i]
-        memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
-    D = P0[n - 1] - P1[n - 1]
-    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
-        return np.nan
-    return memo[n + 1] / D
-
-
-@njit(cache=True)
-def _max_DG(P0, dG, r, mu, ws):
-    n = P0.size - 1
-    # D G(p) = P0(p) / p = P0[0..n-1] as a polynomial (P0[n] == 0: p = 0 is always an equilibrium);
-    # its critical points do not depend on D > 0, so divide only the few values compared
-    G = P0[:n]
-    m = G.size - 1
-    best = G[m]                                   # D G(0+)
-    if m >= 1:
-        for i in range(m):
-            dG[i] = G[i] * (m - i)
-        k = real_roots_ws(dG[:m], r, mu, ws, 0.0)
-        for i in range(k):
-            if r[i] > 0.0:
-                v, _ = horner(G, m, r[i])
-                if v > best:
-                    best = v
-    return best
-
-
-@njit(cache=True)
-def regime_code(decay, crit):
-    """0 Collapse, 1 Acute, 2 Stable, 3 Boundary (fold), from the decay and its critical value."""
-    if crit <= 0.0:
-        return 0
-    if decay == 0.0:
-        return 2
-    if abs(decay - crit) <= BOUNDARY_RTOL * crit:
-        return 3
-    return 0 if decay > crit else 1
-
-
-def _bound(fn, k, attr):
-    from .kernels import bind_kernel
-
-    return bind_kernel(fn, k.__name__, "eqpoly", attr)
-
-
-def _theta(params, k):
-    return params.as_array(k.PARAMS)
-
-
-def _raw_critical(params, k=None) -> float:
-    k = kernels(params.MODEL) if k is None else k
-    theta = _theta(params, k)
-    i = k.PARAMS.index(DECAY[params.MODEL][1])
-    t0, t1 = theta.copy(), theta.copy()
-    t0[i], t1[i] = 0.0, 1.0
-    return float(critical_decay(k.eqpoly(t0), k.eqpoly(t1)))
 
 
 @njit(cache=True)
@@ -206,11 +97,11 @@ def _overflows(params, what: str) -> bool:
     """Whether the equilibria (``what='equilibria'``) or only the critical decay (``'critical'``)
     of ``params`` leave the float64 range."""
     k = kernels(params.MODEL)
-    if not math.isfinite(_raw_critical(params, k)):
+    if _has_regimes(params.MODEL) and not math.isfinite(raw_critical(params, k)):
         return True
     if what == "critical":
         return False
-    c = k.eqpoly(_theta(params, k))
+    c = k.eqpoly(params.as_array(k.PARAMS))
     roots, _ = real_roots_of(c)
     return bool(poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size))
 
@@ -222,8 +113,8 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
     from dataclasses import fields, replace
 
     cls = type(params)
-    quantity = f"the equilibrium polynomial or {DECAY[params.MODEL][2]}" if what == "equilibria" \
-        else DECAY[params.MODEL][2]
+    crit_name = get_model(params.MODEL).critical or "the critical decay"
+    quantity = f"the equilibrium polynomial or {crit_name}" if what == "equilibria" else crit_name
     defaults = {f.name: f.default for f in fields(cls)}
     changed = [f for f in defaults if getattr(params, f) != defaults[f]]
     for f in changed:
@@ -265,22 +156,10 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
                           f"reduce the magnitude of {', '.join(changed) or 'a parameter'}")
 
 
-def critical_value(params) -> float:
-    """The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed.
 
-    Raises
-    ------
-    ParameterError
-        If it overflows float64 (naming the parameter that makes it so).
-    """
-    crit = _raw_critical(params)
-    if not math.isfinite(crit):
-        raise overflow_error(params, "critical")
-    return crit
-
-
-def find_equilibria(params) -> Equilibria:
-    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending.
+def find_equilibria(params, convention: str = "frobenius") -> Equilibria:
+    """All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending
+    (``convention``: the cosine models' normalisers, 'frobenius' or 'feature-norm').
 
     Raises
     ------
@@ -289,24 +168,26 @@ def find_equilibria(params) -> Equilibria:
         float64 (then no regime can be trusted); the message names the parameter responsible.
     """
     model = params.MODEL
-    k = kernels(model)
-    theta = _theta(params, k)
-    c = k.eqpoly(theta)
+    spec = get_model(model)
+    k = kernels(model, convention)
+    c = k.eqpoly(params.as_array(k.PARAMS))
     roots, mult = real_roots_of(c)
-    crit = _raw_critical(params, k)
-    if not math.isfinite(crit) or poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size):
+    crit = raw_critical(params, k) if _has_regimes(model) else None
+    if (crit is not None and not math.isfinite(crit)) \
+            or poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size):
         raise overflow_error(params, "equilibria")
     stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
-    decay = getattr(params, DECAY[model][0])
-    return Equilibria(model, params, roots, mult, stab, REGIMES[regime_code(decay, crit)],
-                      DECAY[model][2], crit)
+    regime = REGIMES[regime_code(getattr(params, spec.decay), crit)] if crit is not None else None
+    return Equilibria(model, params, roots, mult, stab, regime, spec.critical, crit)
+
+
+def _has_regimes(model: str) -> bool:
+    return "regimes" in get_model(model).supports
 
 
 def params_from_row(model: str, names, row):
     """The parameter dataclass of ``model`` at one kernel parameter row (other fields: defaults)."""
-    from .params import params_class
-
-    cls = params_class(model)
+    cls = get_model(model).params_class
     return cls(**{cls.KERNEL_NAMES[n]: float(v) for n, v in zip(names, row) if n in cls.KERNEL_NAMES})
 
 
@@ -314,136 +195,6 @@ def _raise_row(model, names, row, where, what):
     err = overflow_error(params_from_row(model, names, row), what)
     raise ParameterError(f"{where}: {err}")
 
-
-# --- batches ------------------------------------------------------------------------------
-# The batch loops below take the kernel as their first argument and are compiled through
-# dynamics.kernels.bind_kernel, which binds it as a global so numba can cache them on disk.
-def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
-    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
-    # only, so bump this tag whenever dynamics.roots or the functions called here change
-    n = theta.shape[0]
-    block = 512
-    for b in prange((n + block - 1) // block):
-        # scratch allocated once per block of points
-        t = np.empty(theta.shape[1])
-        dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
-        P0 = np.empty(npoly)
-        P1 = np.empty(npoly)
-        memo = np.full(npoly + 1, np.nan)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            t[:] = theta[i]
-            decay = t[decay_index]
-            t[decay_index] = 0.0
-            eqpoly(t, P0)
-            t[decay_index] = 1.0
-            eqpoly(t, P1)
-            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
-            crits[i] = c
-            codes[i] = regime_code(decay, c)
-
-
-def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits):
-    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
-    # only, so bump this tag whenever dynamics.roots or the functions called here change
-    # the grid is never materialised: each row builds its parameter vector on the fly
-    for a in prange(ys.size):
-        t = base.copy()
-        dG, r, mu, ws = np.empty(npoly), np.empty(npoly), np.zeros(npoly, dtype=np.int64), Workspace(npoly)
-        P0 = np.empty(npoly)
-        P1 = np.empty(npoly)
-        memo = np.full(npoly + 1, np.nan)
-        t[iy] = ys[a]
-        for b in range(xs.size):
-            t[ix] = xs[b]
-            decay = t[decay_index]
-            t[decay_index] = 0.0
-            eqpoly(t, P0)
-            t[decay_index] = 1.0
-            eqpoly(t, P1)
-            t[decay_index] = decay
-            c = critical_decay_memo(P0, P1, dG, r, mu, ws, memo)
-            crits[a, b] = c
-            codes[a, b] = regime_code(decay, c)
-
-
-@njit(cache=True, parallel=True)
-def _codes_outer(decay_x, crit_y, codes, crits):
-    # regime codes when the decay varies along x only and the critical decay along y only
-    for a in prange(crit_y.size):
-        for b in range(decay_x.size):
-            crits[a, b] = crit_y[a]
-            codes[a, b] = regime_code(decay_x[b], crit_y[a])
-
-
-def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
-    r"""Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``.
-
-    The critical decay does not depend on the decay itself (it is :math:`\max_{p>0}G(p)`, see the
-    module docstring), so when one axis is the decay parameter it is computed once per line of
-    the other axis (n instead of n^2 polynomial root searches) and the codes are an outer
-    comparison; otherwise every grid point gets its own root search.
-    """
-    k = kernels(model)
-    m = len(k.PARAMS)
-    xs, ys = grid_values("xs", xs), grid_values("ys", ys)
-    base_theta = float_array("base_theta", base_theta, ndim=1)
-    if base_theta.size != m:
-        raise ParameterError(f"base_theta must have shape ({m},) in the order {', '.join(k.PARAMS)}; "
-                             f"got shape {base_theta.shape}")
-    for nm, i in (("ix", ix), ("iy", iy)):
-        if not (isinstance(i, (int, np.integer)) and 0 <= i < m):
-            raise ParameterError(f"{nm} must be an integer in [0, {m - 1}]; got {i!r}")
-    # ranges at the grid's corners (the ranges are intervals: the corners bound every point)
-    corners = np.tile(base_theta, (4, 1))
-    corners[:, ix] = [xs.min(), xs.max(), xs.min(), xs.max()]
-    corners[:, iy] = [ys.min(), ys.min(), ys.max(), ys.max()]
-    check_columns(model, corners, k.PARAMS, "grid")
-    codes, crits = _regimes_grid_unchecked(model, k, base_theta, ix, xs, iy, ys)
-    bad = ~np.isfinite(crits)
-    if np.any(bad):
-        a, b = np.argwhere(bad)[0]
-        t = base_theta.copy()
-        t[ix], t[iy] = xs[b], ys[a]
-        _raise_row(model, k.PARAMS, t, f"grid point (x = {float(xs[b])!r}, y = {float(ys[a])!r})", "critical")
-    return codes, crits
-
-
-def _regimes_grid_unchecked(model, k, base_theta, ix, xs, iy, ys):
-    di = k.PARAMS.index(DECAY[model][1])
-    codes = np.empty((ys.size, xs.size), dtype=np.int8)
-    crits = np.empty((ys.size, xs.size))
-    grid = _bound(_regimes_grid, k, "eqpoly_into")
-    if di in (ix, iy) and ix != iy:
-        other, ov = (iy, ys) if di == ix else (ix, xs)
-        c_codes = np.empty((ov.size, 1), dtype=np.int8)
-        c_line = np.empty((ov.size, 1))
-        grid(base_theta, di, np.array([0.0]), other, ov, di, k.NPOLY, c_codes, c_line)
-        if di == ix:
-            _codes_outer(xs, np.ascontiguousarray(c_line[:, 0]), codes, crits)
-        else:
-            ct, rt = np.empty((xs.size, ys.size), dtype=np.int8), np.empty((xs.size, ys.size))
-            _codes_outer(ys, np.ascontiguousarray(c_line[:, 0]), ct, rt)
-            codes[:], crits[:] = ct.T, rt.T
-        return codes, crits
-    grid(base_theta, ix, xs, iy, ys, di, k.NPOLY, codes, crits)
-    return codes, crits
-
-
-def regimes_batch(model: str, theta: np.ndarray):
-    """Regime codes and critical decays for a batch of kernel parameter rows ``theta`` (n, m).
-
-    ``theta``: real (float or int), finite, columns in the order ``kernel.PARAMS``, each inside
-    its parameter's range. Raises ParameterError otherwise, or if a critical decay overflows.
-    """
-    k = kernels(model)
-    theta = theta_rows(model, theta, k.PARAMS)
-    codes = np.empty(theta.shape[0], dtype=np.int8)
-    crits = np.empty(theta.shape[0])
-    _bound(_regimes_batch, k, "eqpoly_into")(theta, k.PARAMS.index(DECAY[model][1]), k.NPOLY, codes, crits)
-    bad = np.flatnonzero(~np.isfinite(crits))
-    if bad.size:
-        _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "critical")
-    return codes, crits
 
 
 def _roots_batch(eqpoly, theta, roots, mult, counts, over):
@@ -478,6 +229,8 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
     mult = np.zeros((theta.shape[0], deg), dtype=np.int64)
     counts = np.zeros(theta.shape[0], dtype=np.int64)
     over = np.zeros(theta.shape[0], dtype=np.bool_)
+    from .critical_decay import _bound
+
     _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over)
     bad = np.flatnonzero(over)
     if bad.size:
@@ -487,7 +240,7 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
 
 # --- eigen systems: the cosine (p, s) system per mode, the L2 (p, s, tau) system ---------------
 @dataclass(frozen=True)
-class EigenEquilibria:
+class EigenEquilibria(Result):
     """Equilibria of an eigen system: one mode ``(p, s)`` of the cosine model at frozen N_Phi, N_Psi,
     T, or ``(p, s, tau)`` of the L2 model (``tau`` is None for the cosine models)."""
 
@@ -496,6 +249,7 @@ class EigenEquilibria:
     jacobian_eigenvalues: np.ndarray   # (n, dim) complex
     stability: tuple
     tau: np.ndarray | None = None
+    params: object = None
 
 
 def _jacobian_stability(k, states, theta):
@@ -528,6 +282,7 @@ def find_eigen_equilibria(params) -> EigenEquilibria:
 
     from symbolic.codegen import load_kernels
 
+    get_model(params.MODEL).require("eigen-equilibria", "eigen equilibria")
     if params.MODEL == "l2-byol":
         if params.eta <= 0:
             raise ParameterError(f"eta must be in (0, inf) for eigen equilibria (at eta = 0 they form lines); "
@@ -546,10 +301,7 @@ def find_eigen_equilibria(params) -> EigenEquilibria:
                 states.append((pv, pv * pv / params.alpha_p, 1.0))
         Y = np.array(states, float).reshape(-1, 3)
         eigs, stab = _jacobian_stability(k, Y, params.as_array(k.PARAMS))
-        return EigenEquilibria(Y[:, 0].copy(), Y[:, 1].copy(), eigs, stab, Y[:, 2].copy())
-    if params.MODEL not in ("cosine-simsiam", "cosine-simsiam-delta"):
-        raise ParameterError(f"model must be cosine-simsiam, cosine-simsiam-delta or l2-byol for eigen "
-                             f"equilibria; got {params.MODEL!r}")
+        return EigenEquilibria(Y[:, 0].copy(), Y[:, 1].copy(), eigs, stab, Y[:, 2].copy(), params)
     if params.rho <= 0:
         raise ParameterError(f"rho must be in (0, inf) for eigen equilibria (at rho = 0 the parabola "
                              f"is not attracting); got {params.rho!r}")
@@ -557,9 +309,4 @@ def find_eigen_equilibria(params) -> EigenEquilibria:
     k = load_kernels(params.MODEL, "eigen")
     Y = np.column_stack([red.p, red.p**2])
     eigs, stab = _jacobian_stability(k, Y, params.as_array(k.PARAMS))
-    return EigenEquilibria(red.p.copy(), red.p**2, eigs, stab)
-
-
-def rho_c_closed_form(sigma2: float, n_phi: float, n_psi: float) -> float:
-    r"""Bao eq. 7 with :math:`T=0`: :math:`\rho_c=0.8\cdot10^{-1/4}/((1+\sigma^2)N_\Phi\sqrt{N_\Psi})`."""
-    return 0.8 * 10 ** -0.25 / ((1 + sigma2) * n_phi * math.sqrt(n_psi))
+    return EigenEquilibria(red.p.copy(), red.p**2, eigs, stab, params=params)

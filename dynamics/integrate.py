@@ -40,7 +40,8 @@ def _theta_matrix(params, k, n):
 def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", method: str = "tsit5",
               dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10, t_eval=None,
               max_steps: int = 1_000_000, diverge_bound: float = 1e8, converge_tol: float | None = None,
-              h0: float = 0.0, device: str = "cpu", progress: bool = False, t0: float = 0.0) -> BatchResult:
+              h0: float = 0.0, device: str = "cpu", progress: bool = False, t0: float = 0.0,
+              convention: str = "frobenius") -> BatchResult:
     """Integrate N trajectories of ``model``'s ``form`` from ``y0`` to ``t_end``.
 
     Parameters
@@ -54,6 +55,8 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         else adaptively.
     t_eval : optional increasing output times in [t0, t_end]; ``rk4`` rounds them to its steps.
     converge_tol : if set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
+    convention : the cosine models' normalisers, 'frobenius' (default) or 'feature-norm'
+        (:func:`symbolic.cosine_simsiam.feature_norm_convention`).
     device : 'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
         the torch backend on the CPU (the same code path as 'cuda'; tests and smoke runs).
     """
@@ -62,7 +65,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     check_choice("form", form, FORMS)
     check_choice("method", method, METHODS)
     check_choice("device", device, ("cpu", "cuda", "torch-cpu"))
-    k = load_kernels(model, form)
+    k = load_kernels(model, form, convention)
     n_state = len(k.STATE)
     y = float_array("y0", y0)
     scalar = y.ndim <= 1 and n_state == 1
@@ -96,7 +99,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
                                device="cuda" if device == "cuda" else "cpu")
     from .kernels import load_glue
 
-    g = load_glue(model, form)
+    g = load_glue(model, form, convention)
     N = y.shape[0]
     Y = np.array(y.T, dtype=np.float64, order="C", copy=True)   # never write into the caller's y0
     status = np.zeros(N, dtype=np.int8)

@@ -381,12 +381,16 @@ def import_generated(name: str, make_source):
     return import_source(name, make_source)
 
 
-@lru_cache(maxsize=None)
 def load_glue(model: str, form: str = "reduced", convention: str = "frobenius"):
-    """Import (generating on first use) the integration loops of ``model``/``form``."""
+    """Import (generating on first use) the integration loops of ``model``/``form``; kept per
+    kernel module, so a re-registered user model gets loops over its new kernels."""
     from symbolic.codegen import load_kernels
 
-    k = load_kernels(model, form, convention)
+    return _load_glue(load_kernels(model, form, convention))
+
+
+@lru_cache(maxsize=None)
+def _load_glue(k):
     return import_generated(f"ssldyn_i_{k.__name__[len('ssldyn_k_'):]}_{_glue_hash()}", lambda: glue_source(k))
 
 

@@ -29,11 +29,13 @@ import numpy as np
 from numba import njit, prange
 
 from symbolic.errors import ParameterError
+from symbolic.registry import get_model
 
-from .equilibria import REGIMES, _bound, _theta, equilibria_batch_full, find_equilibria, kernels, regimes_grid
-from .results import save_npz_atomic
+from .critical_decay import REGIMES, _bound, regimes_grid
+from .equilibria import equilibria_batch_full, find_equilibria, kernels
+from .results import Result, Status, save_npz_atomic
 from .roots import horner
-from .validate import check_field, float_array, grid_values, initial_values, make_params, theta_rows
+from .validate import check_field, float_array, grid_values, initial_values, make_params, normal_fields, theta_rows
 
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
 FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
@@ -78,7 +80,7 @@ def predict_fate(params, p0) -> np.ndarray:
     """Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow."""
     p0 = float_array("p0", p0)
     k = kernels(params.MODEL)
-    theta = np.tile(_theta(params, k), (p0.size, 1))          # writable and contiguous for numba
+    theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))          # writable and contiguous for numba
     return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
 
 
@@ -92,7 +94,7 @@ def basins(params) -> list:
     from .equilibria import equilibria_batch
 
     k = kernels(params.MODEL)
-    theta = np.ascontiguousarray(_theta(params, k)[None, :])
+    theta = np.ascontiguousarray(params.as_array(k.PARAMS)[None, :])
     roots, count = equilibria_batch(params.MODEL, theta)
     r = roots[0, :count[0]]
     edges = np.concatenate([[-np.inf], r, [np.inf]])
@@ -119,7 +121,7 @@ def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class RegimeMap:
+class RegimeMap(Result):
     """Regime codes on a grid: ``regime[i, j]`` at ``(x[j], y[i])``."""
 
     x: np.ndarray
@@ -131,6 +133,10 @@ class RegimeMap:
     model: str
     fixed: dict
 
+    @property
+    def params(self) -> dict:
+        return dict(self.fixed)
+
     def to_npz(self, path, **extra) -> None:
         """Write ``x``, ``y``, ``regime`` (int codes), ``critical`` and the names to an NPZ, atomically."""
         save_npz_atomic(path, x=self.x, y=self.y, regime=self.regime, critical=self.critical, x_name=self.x_name,
@@ -138,9 +144,7 @@ class RegimeMap:
 
 
 def _axis_index(model: str, name: str, kernel_params) -> int:
-    from .params import params_class
-
-    cls = params_class(model)
+    cls = get_model(model).params_class
     field = check_field(model, name)
     inv = {v: k for k, v in cls.KERNEL_NAMES.items()}
     if field not in inv or inv[field] not in kernel_params:
@@ -163,7 +167,7 @@ def grid_theta(model: str, fixed: dict, axes):
     k = kernels(model)
     idx, vals = [], []
     for name, values in axes:
-        check_field(model, name)
+        name = check_field(model, name)
         vals.append(_check_axis(base, name, values))
         idx.append(_axis_index(model, name, k.PARAMS))
     mesh = np.meshgrid(*vals, indexing="ij")
@@ -179,9 +183,8 @@ def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: 
 
     ``x_name``, ``y_name``: field names of ``model``'s dataclass (``n_psi``); an entry of ``fixed``
     for an axis parameter is dropped (the axis sets it)."""
-    check_field(model, x_name)
-    check_field(model, y_name)
-    fixed = dict(fixed or {})
+    x_name, y_name = check_field(model, x_name), check_field(model, y_name)
+    fixed = normal_fields(model, fixed)
     for n in (x_name, y_name):
         fixed.pop(n, None)
     if x_name == y_name:
@@ -196,7 +199,7 @@ def regime_map(model: str, x_name: str, x_values, y_name: str, y_values, fixed: 
 
 
 @dataclass(frozen=True)
-class FateCheck:
+class FateCheck(Result):
     """Predicted versus integrated fates on random (parameter, initial condition) pairs."""
 
     n: int
@@ -210,6 +213,10 @@ class FateCheck:
     def fraction(self) -> float:
         return self.agree / self.n
 
+    @property
+    def status(self) -> Status:
+        return Status.SUCCESS if self.agree == self.n else Status.DISAGREE
+
 
 def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
     """Fate by integration (:func:`dynamics.integrate.integrate`, Tsit5 at rtol 1e-10):
@@ -218,13 +225,13 @@ def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
     The horizon defaults to 60 / (smallest decay) so that a collapse at rate decay has shrunk by
     at least e^-60; trajectories stop early once |rhs| < 1e-14 (settled on an equilibrium).
     """
-    from .equilibria import DECAY
+    from .critical_decay import decay_index
     from .integrate import integrate
 
     k = kernels(model)
     theta = theta_rows(model, theta, k.PARAMS)
     if t_end is None:
-        decay = theta[:, list(k.PARAMS).index(DECAY[model][1])]
+        decay = theta[:, decay_index(model, k.PARAMS)]
         if np.any(decay <= 0):
             raise ParameterError("decay must be positive for the default horizon; pass t_end")
         t_end = float(min(60.0 / decay.min(), 1e7))

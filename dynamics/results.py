@@ -1,29 +1,15 @@
 """Result of a batched integration: final states, a status per trajectory, event times."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 import numpy as np
 
-
-class Status(enum.IntEnum):
-    SUCCESS = 0      # reached t_end, or converged to an equilibrium (t_event set)
-    DIVERGED = 1     # |state| exceeded the bound (or blew up to inf/nan from a growing state)
-    MAX_STEPS = 2    # the step budget ran out before t_end
-    NONFINITE = 3    # non-finite right-hand side, or steps underflow at a moderate state (singular rhs)
-
-
-MESSAGES = {
-    Status.SUCCESS: "reached t_end (or converged: see t_event)",
-    Status.DIVERGED: "diverged: |state| exceeded the bound at t_event",
-    Status.MAX_STEPS: "stopped after max_steps before t_end",
-    Status.NONFINITE: "singular: a non-finite right-hand side or a step-size underflow at t_event",
-}
+from symbolic.results import MESSAGES, Result, Status, save_npz_atomic  # noqa: F401
 
 
 @dataclass(frozen=True)
-class BatchResult:
+class BatchResult(Result):
     """Outcome of :func:`dynamics.integrate.integrate` for N trajectories.
 
     ``final``: (N,) for scalar systems else (N, dim). ``status``: int8 codes of :class:`Status`.
@@ -42,10 +28,7 @@ class BatchResult:
     ys: np.ndarray | None = None
     state: tuple = ()
     extra: dict = field(default_factory=dict)
-
-    @property
-    def success(self) -> np.ndarray:
-        return self.status == Status.SUCCESS
+    params: dict = field(default_factory=dict)     # the shared parameters, when one set was given
 
     @property
     def message(self) -> str:
@@ -60,15 +43,3 @@ class BatchResult:
         if self.t is not None:
             arrays.update(t=self.t, ys=self.ys)
         save_npz_atomic(path, **arrays, **extra)
-
-
-def save_npz_atomic(path, **arrays) -> None:
-    """``numpy.savez`` of ``arrays`` written through :func:`symbolic.files.write_bytes`: a reader
-    never sees half a file, and a killed run leaves ``NAME.XXXX.tmp``, never a stray ``*.npz``."""
-    import io
-
-    from symbolic.files import write_bytes
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    write_bytes(path, buf.getvalue(), name="out")

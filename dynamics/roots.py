@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 MAXDEG = 24
 EPS = 2.220446049250313e-16
@@ -221,16 +221,6 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
         mult[count] = zmult
         count += 1
     return count
-
-
-@njit(cache=True, parallel=True)
-def real_roots_batch(C, roots, mult, counts):
-    """Row-wise :func:`real_roots` over a batch ``C`` (n, deg+1); NaN-padded ``roots``."""
-    for i in prange(C.shape[0]):
-        for j in range(roots.shape[1]):
-            roots[i, j] = np.nan
-            mult[i, j] = 0
-        counts[i] = real_roots(C[i], roots[i], mult[i])
 
 
 def real_roots_of(coeffs):

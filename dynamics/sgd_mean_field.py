@@ -86,6 +86,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
+from symbolic.results import Result
 
 LOSSES = ("cosine", "l2")
 LEVELS = ("eigen", "matrix")
@@ -214,9 +215,10 @@ def eigen_gradient(p, q, sigma2: float, loss: str):
 
 # --- the map ---------------------------------------------------------------------------------
 @dataclass
-class Prediction:
-    """The predicted trajectory at the requested steps. ``status`` 0: every step finite; 1: the
-    state stopped being finite or a norm reached 0 at ``steps[-1]`` (later steps absent)."""
+class Prediction(Result):
+    """The predicted trajectory at the requested steps. ``status`` 0 (SUCCESS): every step finite;
+    1 (DIVERGED, the code the committed summaries carry): the state stopped being finite or a norm
+    reached 0 at ``steps[-1]`` (later steps absent)."""
 
     steps: np.ndarray
     t: np.ndarray

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
+from symbolic.registry import get_model
 
-from .results import BatchResult
+from .results import BatchResult, Result
 from .kernels import FASTMATH
 from .tableaus import TABLEAUS
 
-COUPLED_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
 
 
 def _coupled_source(kmod, delta: bool) -> str:
@@ -142,7 +142,7 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
 
     ``rho``, ``sigma2``: scalars or arrays (B,). ``final`` is (B, 2h): p then s.
     """
-    check_choice("model", model, COUPLED_MODELS)
+    get_model(model).require("coupled", "the coupled eigen system")
     check_choice("method", method, ("rk4", "tsit5", "dopri5"))
     p0 = np.atleast_2d(np.asarray(p0, float))
     s0 = np.atleast_2d(np.asarray(s0, float))
@@ -180,7 +180,6 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
 
 
 # --- matrix flows ---------------------------------------------------------------------------
-MATRIX_MODELS = ("cosine-simsiam", "l2-byol", "two-layer")
 _DEFINITIONS = {  # scalar functions of the state that the matrix forms use (not derived: definitions)
     "cosine-simsiam": ["N_Phi = numpy.linalg.norm(Phi)", "N_Psi = numpy.linalg.norm(W @ Phi)",
                        "T = numpy.trace(W @ Phi @ Phi.T)", "h, d = Phi.shape"],
@@ -220,7 +219,7 @@ def matrix_rhs(model: str):
 
     from .kernels import import_generated
 
-    check_choice("model", model, MATRIX_MODELS)
+    get_model(model).require("matrix-flow", "the matrix flow")
     src_hash = hashlib.sha256((source_hash() + Path(__file__).read_text()).encode()).hexdigest()[:12]
     return import_generated(f"ssldyn_m_{model.replace('-', '_')}_{src_hash}", lambda: _matrix_source(model))
 
@@ -254,7 +253,7 @@ class _ClosedCosine:
 
 
 @dataclass(frozen=True)
-class MatrixResult:
+class MatrixResult(Result):
     """Final matrices (dict by state name), the output times and states (lists of dicts)."""
 
     final: dict

@@ -42,33 +42,34 @@ def float_array(name: str, a, ndim: int | None = None, finite: bool = True) -> n
 
 
 def params_class_of(model: str):
-    from .params import params_class
+    from symbolic.registry import params_class
 
     return params_class(model)
 
 
 def check_field(model: str, name) -> str:
-    """``name`` if it is a field of ``model``'s parameter dataclass, else raise listing the fields.
+    """The field of ``model``'s parameter dataclass that ``name`` means (``n_psi`` for ``n_psi``,
+    ``n-psi`` or ``N_Psi``: :func:`symbolic.registry.field_name`), else a ParameterError listing them."""
+    from symbolic.registry import field_name
 
-    Library entry points take field names (``n_psi``); the CLI's dashed flags (``n-psi``) are
-    translated by ``sims.commands._params.field_name`` before they get here."""
-    from dataclasses import fields
+    return field_name(model, name)
 
-    names = [f.name for f in fields(params_class_of(model))]
-    if not isinstance(name, str) or name not in names:
-        hint = ""
-        if isinstance(name, str) and name.replace("-", "_") in names:
-            hint = f" (use {name.replace('-', '_')!r}: field names have underscores)"
-        raise ParameterError(f"parameter must be one of {', '.join(names)} for model {model}; got {name!r}{hint}")
-    return name
+
+def normal_fields(model: str, values) -> dict:
+    """``values`` ({name: value}, any spelling :func:`check_field` accepts) keyed by field names."""
+    out = {}
+    for key, v in dict(values or {}).items():
+        f = check_field(model, key)
+        if f in out:
+            raise ParameterError(f"parameter {f} is given twice (as {key!r} and another spelling)")
+        out[f] = v
+    return out
 
 
 def make_params(model: str, values: dict):
-    """``model``'s parameter dataclass from ``values`` (field names), unknown names refused."""
-    cls = params_class_of(model)
-    for key in values:
-        check_field(model, key)
-    return cls(**values)
+    """``model``'s parameter dataclass from ``values`` (names normalised by :func:`check_field`),
+    unknown names refused."""
+    return params_class_of(model)(**normal_fields(model, values))
 
 
 def theta_rows(model: str, theta, names, name: str = "theta") -> np.ndarray:

@@ -15,11 +15,15 @@ STYLE = {0: dict(ls="-", lw=1.8), 1: dict(ls="--", lw=1.2), 2: dict(ls=":", lw=1
 
 
 def decay_field(model: str) -> str:
-    """The weight-decay field of ``model`` (the default axis of the diagram)."""
-    from dynamics.equilibria import DECAY, supported
+    """The weight-decay field of ``model`` (the default axis of the diagram), from the registry."""
+    from symbolic.errors import ParameterError
+    from symbolic.registry import get_model, model_names
 
-    supported(model)
-    return DECAY[model][0]
+    spec = get_model(model)
+    if spec.decay is None or "equilibria" not in spec.supports:
+        raise ParameterError(f"model must be one of {', '.join(model_names('equilibria'))} for a bifurcation "
+                             f"diagram (a weight decay and equilibria); got {model!r}")
+    return spec.decay
 
 
 @dataclass(frozen=True, eq=False)

@@ -104,6 +104,14 @@ def draw_rhs_curve(curve: RhsCurve, ax=None):
     return fig
 
 
+def draw_phase_line(ax, params, eq, span=None, n: int = 801):
+    r"""Draw :math:`\dot p(p)` of ``params``' reduced flow on ``ax`` with the equilibria ``eq``
+    (filled: stable) and the fates shaded; returns the plotted equilibria. (:func:`rhs_curve`
+    drawn by :func:`draw_rhs_curve`.)"""
+    draw_rhs_curve(rhs_curve(params, eq, span, n), ax=ax)
+    return np.asarray(eq.p, float)
+
+
 # --- phase lines ----------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class PhaseLine:

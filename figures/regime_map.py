@@ -21,21 +21,25 @@ def _is_log(v):
     return v.size > 2 and v.min() > 0 and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0]), rtol=1e-6)
 
 
+#: the default plane of each model's regime map: ((x field, lo, hi), (y field, lo, hi)), log axes
+PLANES = {"cosine-simsiam": (("rho", 1e-4, 1e-1), ("n_psi", 0.1, 20.0)),
+          "l2-byol": (("eta", 1e-3, 1.0), ("sigma2", 1e-2, 10.0))}
+
+
 def map_axes(model: str):
-    """The default plane of ``model``'s regime map: ((x field, lo, hi), (y field, lo, hi)), log axes."""
+    """The default plane of ``model``'s regime map (:data:`PLANES`)."""
     from symbolic.errors import ParameterError
 
-    planes = {"cosine-simsiam": (("rho", 1e-4, 1e-1), ("n_psi", 0.1, 20.0)),
-              "l2-byol": (("eta", 1e-3, 1.0), ("sigma2", 1e-2, 10.0))}
-    if model not in planes:
-        raise ParameterError(f"model must be one of {', '.join(planes)} for the regime-map figure; got {model!r}")
-    return planes[model]
+    if model not in PLANES:
+        raise ParameterError(f"model must be one of {', '.join(PLANES)} for the regime-map figure; got {model!r}")
+    return PLANES[model]
 
 
 def default_map_params(model: str = "cosine-simsiam"):
     """Norms of the order of an initialised d = h = 512 model (theory notes sec. 8) for the cosine
     map (sigma2 = 0.5, N_Phi = 20, T = 0); the dataclass defaults otherwise."""
-    from dynamics.params import CosineParams, params_class
+    from dynamics.params import CosineParams
+    from symbolic.registry import params_class
 
     return CosineParams(n_phi=20.0, trace=0.0) if model == "cosine-simsiam" else params_class(model)()
 

@@ -51,14 +51,20 @@ TRAINED = {
 def parametric() -> dict:
     """Figures drawn at the user's model parameters: name -> (models, draws an operating point).
 
-    The first model is the figure's default. One small table, so that the project's model
-    registry can replace the model names."""
+    The first model is the figure's default. Models come from :mod:`symbolic.registry` (user
+    models from ``--models FILE`` included) by capability: equilibria for the phase lines and the
+    bifurcation diagram; the regime map also needs a default plane (:func:`figures.regime_map.map_axes`)."""
+    from symbolic.registry import model_names
+
+    from .regime_map import PLANES
+
+    with_equilibria = model_names("equilibria")
     return {
         "phase-ps": (("cosine-simsiam",), False),
-        "phase-lines": (("cosine-simsiam", "l2-byol", "cosine-simsiam-delta"), False),
+        "phase-lines": (with_equilibria, False),
         "phase-two-layer": (("two-layer",), False),
-        "bifurcation": (("cosine-simsiam", "l2-byol", "cosine-simsiam-delta"), True),
-        "regime-map": (("cosine-simsiam", "l2-byol"), True),
+        "bifurcation": (with_equilibria, True),
+        "regime-map": (tuple(m for m in model_names("regimes") if m in PLANES), True),
     }
 
 

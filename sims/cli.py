@@ -29,6 +29,10 @@ def build_parser() -> Parser:
     parser = Parser(prog="ssldyn", description="Learning dynamics of self-supervised learning: "
                     "derive the eigenvalue ODEs, integrate them, find regimes and bifurcations.")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--models", action="append", default=[], metavar="FILE.py",
+                        help="a Python file that registers models with symbolic.register_model(name, state=[p], "
+                             "rhs=[expr], params={...}, decay=...); they then work with every command "
+                             "(may be given more than once; the file runs as your own code)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in MODULES:
@@ -45,6 +49,26 @@ def _version() -> str:
         return version("ssldyn")
     except Exception:  # pragma: no cover - running from a source tree
         return "unknown"
+
+
+def load_models(argv) -> None:
+    """Run the ``--models FILE`` files named before the subcommand (their models must exist
+    before the parser is built: each model parameter becomes a flag)."""
+    from symbolic.registry import load_model_file
+
+    from .commands import MODULES
+
+    names = {importlib.import_module(f"sims.commands.{m}").NAME for m in MODULES}
+    i = 0
+    while i < len(argv) and argv[i] not in names:
+        a = argv[i]
+        if a == "--models" and i + 1 < len(argv):
+            load_model_file(argv[i + 1])
+            i += 2
+            continue
+        if a.startswith("--models="):
+            load_model_file(a.split("=", 1)[1])
+        i += 1
 
 
 def _join_negative_values(argv):
@@ -142,8 +166,9 @@ def main(argv=None) -> int:
 
     command = "ssldyn"
     try:
-        parser = build_parser()
         argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+        load_models(argv)
+        parser = build_parser()
         args = parser.parse_args(argv)
         command = f"ssldyn {args.command}"
         check_inputs(args)

@@ -5,6 +5,10 @@ never half of it: :func:`symbolic.files.write_bytes` puts the bytes in ``NAME.XX
 folder, flushes and fsyncs them, and ``os.replace`` (atomic on POSIX within one file system) puts
 them in place; a target that is not a regular file (``/dev/full``, a FIFO, a link) is refused. Chunk checksums
 are SHA-256 of the exact bytes written, so ``sha256_file(path) == sha256(data)`` verifies a file.
+
+It also holds the two environment facts every command records or needs: :func:`versions` (what
+produced a result) and :func:`require_cuda` (the one CUDA check of the ``sims`` package). Neither
+imports torch at module import: the core runs without it.
 """
 from __future__ import annotations
 
@@ -82,3 +86,44 @@ def json_bytes(obj) -> bytes:
     """``obj`` as indented strict JSON (NaN and inf become null through :func:`plain`, so
     ``allow_nan=False`` only catches what slipped past it)."""
     return json.dumps(plain(obj), indent=1, sort_keys=False, allow_nan=False).encode()
+
+
+def versions() -> dict:
+    """The versions a result was produced with: ssldyn, Python, NumPy, SciPy, SymPy, numba and,
+    when torch can be imported, torch, the CUDA it was built with (``cuda``, None for a CPU
+    build) and the name of CUDA device 0 (``gpu``, only when torch sees one)."""
+    import platform
+    from importlib.metadata import version
+
+    import numba
+    import scipy
+    import sympy
+
+    try:
+        ssldyn = version("ssldyn")
+    except Exception:  # pragma: no cover  (not installed: running from a checkout)
+        ssldyn = "unknown"
+    out = {"ssldyn": ssldyn, "python": platform.python_version(), "numpy": np.__version__,
+           "scipy": scipy.__version__, "sympy": sympy.__version__, "numba": numba.__version__}
+    try:
+        import torch
+    except ImportError:
+        return out
+    out["torch"] = torch.__version__
+    out["cuda"] = torch.version.cuda
+    if torch.cuda.is_available():
+        out["gpu"] = torch.cuda.get_device_name(0)
+    return out
+
+
+def require_cuda(what: str) -> None:
+    """Return if torch sees a CUDA device; else raise a one-line
+    :class:`~symbolic.errors.ParameterError` naming ``what`` (e.g. ``"--device cuda"``) and the fix."""
+    from symbolic.errors import ParameterError
+
+    try:
+        import torch
+    except ImportError:
+        raise ParameterError(f"{what} needs torch (pip install 'ssldyn[torch]'); it is not installed") from None
+    if not torch.cuda.is_available():
+        raise ParameterError(f"{what} needs a GPU, but torch sees no CUDA device; use --device cpu")

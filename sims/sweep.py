@@ -217,7 +217,7 @@ def parse_config(text: str, path="<config>") -> SweepConfig:
     """Parse and validate the text of a sweep config (``path`` only names it in messages)."""
     import dataclasses
 
-    from dynamics.params import PARAMS
+    from symbolic.registry import get_model, model_names
 
     try:
         raw = tomllib.loads(text)
@@ -234,8 +234,9 @@ def parse_config(text: str, path="<config>") -> SweepConfig:
         if key not in raw:
             raise ConfigError(f"{path}: missing required key {key!r}")
     model, task = raw["model"], raw["task"]
-    if model not in ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol"):
-        raise _err(text, path, "model", None, f"must be one of cosine-simsiam, cosine-simsiam-delta, l2-byol; got {model!r}")
+    if model not in model_names(supports="equilibria"):
+        raise _err(text, path, "model", None, f"must be one of {', '.join(model_names(supports='equilibria'))}; "
+                   f"got {model!r}")
     if task not in TASKS:
         raise _err(text, path, "task", None, f"must be one of {', '.join(TASKS)}; got {task!r}")
     for section in ("initial", "integrate"):
@@ -246,7 +247,7 @@ def parse_config(text: str, path="<config>") -> SweepConfig:
                 raise _err(text, path, first, section, msg)
             line = _section_line(text, section)
             raise ConfigError(f"{path}:{line}: {section}: {msg}" if line else f"{path}: {section}: {msg}")
-    cls = PARAMS[model]
+    cls = get_model(model).params_class
     fields = {f.name for f in dataclasses.fields(cls)}
     params = {}
     for key, value in raw.get("params", {}).items():
@@ -356,13 +357,14 @@ def _size(n: float) -> str:
 # --- the work of one chunk (runs in a worker) ------------------------------------------------
 def _points(cfg: SweepConfig, lo: int, hi: int):
     """Kernel parameter rows and initial conditions of points lo..hi-1."""
-    from dynamics.params import PARAMS
     from symbolic.codegen import load_kernels
+    from symbolic.registry import params_class
 
     k = load_kernels(cfg.model, "reduced")
-    base = PARAMS[cfg.model](**cfg.params).as_array(k.PARAMS)
+    cls = params_class(cfg.model)
+    base = cls(**cfg.params).as_array(k.PARAMS)
     idx = np.unravel_index(np.arange(lo, hi), cfg.shape)
-    inv = {v: kk for kk, v in PARAMS[cfg.model].KERNEL_NAMES.items()}
+    inv = {v: kk for kk, v in cls.KERNEL_NAMES.items()}
     theta = np.tile(base, (hi - lo, 1))
     for a, (name, vals) in enumerate(cfg.axes):
         theta[:, list(k.PARAMS).index(inv[name])] = vals[idx[a]]

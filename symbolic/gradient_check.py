@@ -22,12 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import check_choice, check_int, check_range
+from .registry import get_model
+from .results import Result
 
 SPECTRA = ("init", "low-rank")
 
 
 @dataclass(frozen=True)
-class GradientCheck:
+class GradientCheck(Result):
     """Per-mode Monte-Carlo estimate and the closed forms' errors."""
 
     h: int
@@ -39,6 +41,10 @@ class GradientCheck:
     mc: np.ndarray           # Monte-Carlo estimate of g_j
     se: np.ndarray           # its standard error
     forms: dict              # name -> closed-form g_j
+
+    @property
+    def params(self) -> dict:
+        return {"h": self.h, "samples": self.samples, "sigma2": self.sigma2, "spectrum": self.spectrum}
 
     def rel_error(self, name: str) -> np.ndarray:
         return np.abs(self.forms[name] - self.mc) / np.abs(self.mc)
@@ -148,7 +154,7 @@ def check_gradient(model: str = "cosine-simsiam", h: int = 256, samples: int = 1
                    sigma2: float = 0.5, d: int | None = None, spectrum: str = "init",
                    progress=None) -> GradientCheck:
     """Draw a commuting (W, Phi) pair and compare every closed form with Monte-Carlo."""
-    check_choice("model", model, ("cosine-simsiam", "cosine-simsiam-delta"))
+    get_model(model).require("gradient-check", "the gradient check")
     h = check_int("h", h, lo=2, hi=8192)
     samples = check_int("samples", samples, lo=100)
     seed = check_int("seed", seed, lo=0)

@@ -88,14 +88,6 @@ def eigen_form() -> Derivation:
                       definitions=dict(DEFINITIONS))
 
 
-def simsiam_eigen_form() -> Derivation:
-    """No EMA (SimSiam, tau = 1): the (p, s) system."""
-    d = eigen_form()
-    return Derivation("l2-simsiam", "eigen", ("p", "s"), ("alpha_p", "eta", "sigma2"),
-                      {k: sp.simplify(d.rhs[k].subs(tau, 1)) for k in ("p", "s")},
-                      invariants=d.invariants, definitions=dict(DEFINITIONS))
-
-
 def reduced_form() -> Derivation:
     r"""Third-order ODE on the invariant parabola (eq. 16): substitute :math:`s=p^2/\alpha_p`."""
     d = eigen_form()

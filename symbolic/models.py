@@ -1,9 +1,11 @@
-"""Registry of models and forms, with an on-disk cache of the derived expressions.
+"""Derivations of the registered models (:mod:`symbolic.registry`), with an on-disk cache.
 
 ``derive(model, form)`` returns a :class:`~symbolic.derivation.Derivation`. The first call runs
 the SymPy derivation (seconds); the result is stored as ``srepr`` text with its SHA-256 under the
 cache directory, keyed by a hash of this package's source and the SymPy version, so later
-processes load it in milliseconds and any edit of a derivation invalidates it. Loading parses the
+processes load it in milliseconds and any edit of a derivation invalidates it. A model from a
+user's file (:func:`symbolic.registry.register_model`) carries its expressions already: it is not
+stored, and every cache of it in memory or on disk is keyed by its fingerprint as well. Loading parses the
 text into an allowlist of SymPy classes (:func:`parse_srepr`); nothing in the file is evaluated.
 """
 from __future__ import annotations
@@ -18,27 +20,17 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import cosine_simsiam, l2_byol, two_layer
+from . import cosine_simsiam
 from .derivation import FORMS, Derivation
 from .errors import ParameterError, check_choice
 from .files import write_text
+from .registry import get_model, model_names
 
-MODELS = {
-    "cosine-simsiam": {"matrix": cosine_simsiam.matrix_form, "eigen": cosine_simsiam.eigen_form,
-                       "reduced": cosine_simsiam.reduced_form},
-    "cosine-simsiam-delta": {"matrix": cosine_simsiam.delta_matrix_form,
-                             "eigen": cosine_simsiam.delta_eigen_form,
-                             "reduced": cosine_simsiam.delta_reduced_form},
-    "l2-byol": {"matrix": l2_byol.matrix_form, "eigen": l2_byol.eigen_form, "reduced": l2_byol.reduced_form},
-    "two-layer": {"matrix": two_layer.matrix_form, "eigen": two_layer.eigen_form,
-                  "reduced": two_layer.reduced_form},
-}
 CONVENTIONS = ("frobenius", "feature-norm")
 #: files whose edits invalidate cached derivations and kernels
 #: (every symbolic module that models.py and codegen.py import, directly or not: a test checks it)
 DERIVATION_SOURCES = ("gaussian.py", "derivation.py", "cosine_simsiam.py", "l2_byol.py", "two_layer.py",
-                      "models.py", "printer.py", "codegen.py", "errors.py", "files.py")
-COSINE_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
+                      "models.py", "printer.py", "codegen.py", "errors.py", "files.py", "registry.py", "params.py")
 
 
 #: the cache root's tag (https://bford.info/cachedir/): backup tools skip the folder, and
@@ -133,12 +125,24 @@ def source_hash() -> str:
 
 
 def validate(model: str, form: str, convention: str = "frobenius") -> None:
-    check_choice("model", model, MODELS)
+    spec = get_model(model)
     check_choice("form", form, FORMS)
+    if form not in spec.forms:
+        raise ParameterError(f"form must be one of {', '.join(spec.forms)} for model {model}; got {form!r}")
     check_choice("convention", convention, CONVENTIONS)
-    if convention != "frobenius" and model not in COSINE_MODELS:
-        raise ParameterError(f"convention must be frobenius for model {model} "
-                             f"(feature-norm applies to {', '.join(COSINE_MODELS)}); got {convention!r}")
+    if convention not in spec.conventions:
+        cos = [n for n in model_names() if convention in get_model(n).conventions]
+        raise ParameterError(f"convention must be {' or '.join(spec.conventions)} for model {model} "
+                             f"({convention} applies to {', '.join(cos)}); got {convention!r}")
+
+
+def model_hash(model: str) -> str:
+    """The hash that names ``model``'s cached derivations and kernels: :func:`source_hash`, and for
+    a user model also its fingerprint (an edited model file gets new entries)."""
+    fp = get_model(model).fingerprint
+    if not fp:
+        return source_hash()
+    return hashlib.sha256((source_hash() + fp).encode()).hexdigest()[:16]
 
 
 def _srepr(e) -> str:
@@ -229,25 +233,36 @@ def _read_entry(path: Path) -> Derivation:
     return _from_disk(obj["payload"])
 
 
-@lru_cache(maxsize=None)
 def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool = True) -> Derivation:
     """Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
 
     With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
     holding the ``srepr`` text and its SHA-256, keyed by :func:`source_hash`. An entry whose
     checksum fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
+    In memory the result is kept per model fingerprint (:func:`model_hash`).
     """
     validate(model, form, convention)
-    path = cache_dir() / "derivations" / f"{model}-{form}-{convention}-{source_hash()}.json"
+    return _derive(model, form, convention, use_cache, model_hash(model))
+
+
+@lru_cache(maxsize=None)
+def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -> Derivation:
+    spec = get_model(model)
+    if spec.user:                       # given as expressions: nothing to derive or store
+        return spec.forms[form]()
+    path = cache_dir() / "derivations" / f"{model}-{form}-{convention}-{key}.json"
     if use_cache and path.is_file():
         try:
             return _read_entry(path)
         except Exception:  # a corrupt or edited entry is re-derived, never trusted
             pass
-    d = MODELS[model][form]()
+    d = spec.forms[form]()
     if convention == "feature-norm":
         d = cosine_simsiam.feature_norm_convention(d)
     if use_cache:
         payload = _to_disk(d)
         write_text(path, json.dumps({"sha256": _payload_hash(payload), "payload": payload}), name="derivation cache")
     return d
+
+
+derive.cache_clear = _derive.cache_clear     # forget the in-memory derivations (tests point the cache elsewhere)

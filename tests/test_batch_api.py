@@ -259,13 +259,34 @@ def test_cli_bifurcation_param_also_fixed(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("call", [
-    lambda: saddle_node_curve("cosine-simsiam", "rho", "n-psi", {}, (1e-3, 1e-1), (0.5, 5)),
-    lambda: saddle_node_curve("cosine-simsiam", "rho", "n_psi", {"n-phi": 2.0}, (1e-3, 1e-1), (0.5, 5)),
-    lambda: equilibrium_branches("cosine-simsiam", "n-psi", np.linspace(0.5, 5, 5)),
-    lambda: equilibrium_branches("cosine-simsiam", "rho", np.linspace(0, 0.1, 5), {"N_Psi": 1.0}),
-    lambda: regime_map("cosine-simsiam", "rho", [0.01], "n-psi", [1.5]),
+    lambda: saddle_node_curve("cosine-simsiam", "rho", "eta", {}, (1e-3, 1e-1), (0.5, 5)),
+    lambda: saddle_node_curve("cosine-simsiam", "rho", "n_psi", {"lam": 2.0}, (1e-3, 1e-1), (0.5, 5)),
+    lambda: equilibrium_branches("cosine-simsiam", "n-psy", np.linspace(0.5, 5, 5)),
+    lambda: equilibrium_branches("cosine-simsiam", "rho", np.linspace(0, 0.1, 5), {"N_Eta": 1.0}),
+    lambda: regime_map("cosine-simsiam", "rho", [0.01], 3, [1.5]),
     lambda: regime_map("cosine-simsiam", "rho", [0.01], "n_psi", [1.5], {"eta": 0.1}),
 ])
 def test_bad_parameter_names_are_parameter_errors(call):
     with pytest.raises(ParameterError, match="must be one of rho, sigma2, n_phi, n_psi, trace"):
         call()
+
+
+def test_parameter_spellings_are_normalised_at_every_entry_point():
+    # the registry issue: 'n-psi', 'n_psi' and the kernel name 'N_Psi' are one parameter everywhere
+    # (today's main raised for the first and the last)
+    fixed = {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0}
+    ref = saddle_node_curve("cosine-simsiam", "rho", "n_psi", fixed, (1e-3, 1e-1), (0.5, 5))
+    for name, fx in (("n-psi", {"sigma2": 0.5, "n-phi": 2.0, "T": 0.0}), ("N_Psi", {"sigma2": 0.5, "N_Phi": 2.0, "trace": 0.0})):
+        got = saddle_node_curve("cosine-simsiam", "rho", name, fx, (1e-3, 1e-1), (0.5, 5))
+        np.testing.assert_array_equal(got.x, ref.x)
+        np.testing.assert_array_equal(got.y, ref.y)
+        assert got.y_name == "n_psi"
+    a = equilibrium_branches("cosine-simsiam", "n-psi", np.linspace(0.5, 5, 5), {"N_Phi": 2.0})
+    b = equilibrium_branches("cosine-simsiam", "n_psi", np.linspace(0.5, 5, 5), {"n_phi": 2.0})
+    np.testing.assert_array_equal(a.p, b.p)
+    m1 = regime_map("cosine-simsiam", "rho", [0.01, 0.2], "N_Psi", [1.5, 3.0], {"n-phi": 1.0})
+    m2 = regime_map("cosine-simsiam", "rho", [0.01, 0.2], "n_psi", [1.5, 3.0], {"n_phi": 1.0})
+    np.testing.assert_array_equal(m1.regime, m2.regime)
+    assert m1.y_name == "n_psi" and m1.fixed == {"n_phi": 1.0}
+    with pytest.raises(ParameterError, match="given twice"):
+        regime_map("cosine-simsiam", "rho", [0.01], "n_psi", [1.5], {"n_phi": 1.0, "N_Phi": 2.0})

@@ -57,14 +57,6 @@ def test_branches_fold_at_rho_c():
     assert np.all(np.sum(~np.isnan(b.p[~acute]), axis=1) == 2)
 
 
-def test_old_argument_order_still_accepted():
-    fixed = {"sigma2": 0.5, "n_phi": 2.0, "trace": 0.0}
-    a = saddle_node_curve("cosine-simsiam", "rho", "n_psi", fixed, (1e-3, 1e-1), (0.5, 5))
-    b = saddle_node_curve("cosine-simsiam", "rho", (1e-3, 1e-1), "n_psi", (0.5, 5), fixed)
-    np.testing.assert_array_equal(a.x, b.x)
-    np.testing.assert_array_equal(a.y, b.y)
-
-
 def test_l2_fold_curve_closed_form():
     # Tian eq. 16: the fold is eta = tau^2 / (4 (1 + sigma2)), double root p = tau / (2 (1 + sigma2))
     fc = saddle_node_curve("l2-byol", "eta", "sigma2", {"tau": 0.9}, (0.01, 0.5), (0.0, 3.0))

@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symbolic import models
-from symbolic.models import MODELS, derive, parse_srepr
+from symbolic.models import derive, parse_srepr
+from symbolic.registry import BUILTIN, get_model
 
-CASES = [(m, f, "frobenius") for m in MODELS for f in ("matrix", "eigen", "reduced")] + \
-        [(m, f, "feature-norm") for m in models.COSINE_MODELS for f in ("eigen", "reduced")]
+CASES = [(m, f, "frobenius") for m in BUILTIN for f in ("matrix", "eigen", "reduced")] + \
+        [(m, f, "feature-norm") for m in BUILTIN if "feature-norm" in get_model(m).conventions
+         for f in ("eigen", "reduced")]
 SYMBOLIC = Path(models.__file__).parent
 
 

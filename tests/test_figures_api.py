@@ -176,7 +176,7 @@ def test_mark_on_the_regime_map_and_user_parameters(tmp_path, capsys, captured):
     (["phase-ps", "--mark", "rho=0.1"], "--mark is drawn on bifurcation, regime-map"),
     (["bifurcation", "--mark", "rho"], "--mark must be NAME=VALUE"),
     (["bifurcation", "--mark", "rho=abc"], "--mark must be NAME=VALUE"),
-    (["bifurcation", "--mark", "zeta=1"], "'zeta' is not a parameter of model cosine-simsiam"),
+    (["bifurcation", "--mark", "zeta=1"], "for model cosine-simsiam; got 'zeta'"),
     (["bifurcation", "--mark", "n_psi=3"], "mark n_psi=3 is off this diagram"),
     (["phase-ps", "--model", "l2-byol"], "model must be one of cosine-simsiam for figure phase-ps"),
     (["phase-ps", "--eta", "0.1"], "--eta is not a parameter of model cosine-simsiam"),

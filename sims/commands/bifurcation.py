@@ -13,7 +13,7 @@ HELP = "equilibria versus one parameter (stability along the branches, folds)"
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p)
+    add_model_arguments(p, supports='folds')
     p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2")
     p.add_argument("--n", type=float, default=801, help="grid points (default 801)")
     p.add_argument("--out", required=True, help="output NPZ")
@@ -28,12 +28,15 @@ def run(args) -> int:
     from dynamics.continuation import equilibrium_branches
     from symbolic.errors import ParameterError, check_int
 
-    from ._grid import parse_range
-    from ._params import field_name, given_params
+    from symbolic.registry import field_name, get_model
 
+    from ._grid import parse_range
+    from ._params import given_params
+
+    get_model(args.model).require("folds", "bifurcation")
     name, lo, hi = parse_range("--param", args.param)
     n = check_int("--n", args.n, lo=2, hi=1_000_000)
-    field = field_name(name)
+    field = field_name(args.model, name)
     fixed = given_params(args)
     if field in fixed:
         raise ParameterError(f"--{field.replace('_', '-')} is also the --param axis ({field} varies along it); "

@@ -6,11 +6,12 @@
 NAME = "derive"
 HELP = "derive a model's ODEs symbolically and print them (latex, python or json)"
 
-MODEL_CHOICES = ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol", "two-layer")
 
 
 def add_arguments(p):
-    p.add_argument("--model", required=True, help="one of " + ", ".join(MODEL_CHOICES))
+    from ._params import model_help
+
+    p.add_argument("--model", required=True, help=model_help())
     p.add_argument("--form", default="reduced", help="matrix, eigen or reduced (default reduced)")
     p.add_argument("--format", default="latex", dest="fmt", help="latex, python or json (default latex)")
     p.add_argument("--convention", default="frobenius",

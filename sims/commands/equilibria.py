@@ -11,7 +11,9 @@ HELP = "equilibria, stability, regime (Collapse/Acute/Stable/Boundary) and criti
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p)
+    p.add_argument("--convention", default="frobenius",
+                   help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
+    add_model_arguments(p, supports='equilibria')
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--eigen", action="store_true",
                    help="also the equilibria of the eigen system: (p, s) of one cosine mode, or (p, s, tau) of L2 "
@@ -26,7 +28,7 @@ def run(args) -> int:
     from ._params import params_from_args
 
     params = params_from_args(args.model, args)
-    eq = find_equilibria(params)
+    eq = find_equilibria(params, args.convention)
     out = eq.to_json()
     if args.eigen:
         ee = find_eigen_equilibria(params)

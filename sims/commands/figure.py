@@ -31,8 +31,9 @@ def add_arguments(p):
 def parse_mark(texts, model: str) -> dict:
     """``["rho=0.02,n-psi=1.5"]`` -> {"rho": 0.02, "n_psi": 1.5}, each name a field of ``model``."""
     from symbolic.errors import ParameterError
+    from symbolic.registry import field_name
 
-    from ._params import check_magnitude, field_name
+    from ._params import check_magnitude
 
     out = {}
     for text in texts:
@@ -44,7 +45,7 @@ def parse_mark(texts, model: str) -> dict:
                 v = None
             if not eq or not name.strip() or v is None:
                 raise ParameterError(f"--mark must be NAME=VALUE[,NAME=VALUE...] (e.g. rho=0.02); got {item!r}")
-            out[field_name(name.strip(), model)] = check_magnitude(f"--mark {name.strip()}", v)
+            out[field_name(model, name.strip())] = check_magnitude(f"--mark {name.strip()}", v)
     return out
 
 

@@ -11,7 +11,9 @@ HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an 
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p)
+    p.add_argument("--convention", default="frobenius",
+                   help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
+    add_model_arguments(p, supports="reduced")
     p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
     p.add_argument("--p0", required=True, help="START:STOP:N (evenly spaced) or a .npy file "
                    "((N,) or (N, dim) initial states)")
@@ -88,12 +90,9 @@ def run(args) -> int:
 
     t_end, max_steps = _check_times(args)
     if args.device == "cuda":
-        try:
-            import torch
-        except ImportError:
-            raise ParameterError("--device cuda needs torch (pip install -e .[torch]); it is not installed") from None
-        if not torch.cuda.is_available():
-            raise ParameterError("--device cuda needs a CUDA GPU; none is available (use --device cpu)")
+        from sims.io import require_cuda
+
+        require_cuda("--device cuda")
     params = params_from_args(args.model, args)
     if args.p0.endswith(".npy"):
         shape, _ = read_npy_header("--p0", args.p0)
@@ -118,7 +117,7 @@ def run(args) -> int:
     res = integrate(args.model, params, p0, t_end, form=args.form, method=args.method, dt=args.dt,
                     rtol=args.rtol, atol=args.atol, t_eval=t_eval, converge_tol=args.converge_tol,
                     diverge_bound=args.diverge_bound, max_steps=max_steps,
-                    device=args.device, progress=len(np.atleast_1d(p0)) > (1 << 18))
+                    device=args.device, progress=len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
     dt = time.perf_counter() - t0
     from importlib.metadata import version
 

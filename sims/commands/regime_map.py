@@ -10,7 +10,7 @@ HELP = "classify a grid of parameter points into Collapse/Acute/Stable/Boundary"
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p)
+    add_model_arguments(p, supports='regimes')
     p.add_argument("--x", required=True, help="NAME:LO:HI:N[:log], e.g. rho:1e-4:1e-1:200:log")
     p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. n-psi:0.1:20:200:log")
     p.add_argument("--out", required=True, help="output NPZ")
@@ -28,12 +28,15 @@ def run(args) -> int:
     from dynamics.regimes import regime_map
     from symbolic.errors import ParameterError
 
-    from ._grid import parse_axis
-    from ._params import field_name, given_params
+    from symbolic.registry import field_name, get_model
 
+    from ._grid import parse_axis
+    from ._params import given_params
+
+    get_model(args.model).require("regimes", "regime-map")
     xn, xv = parse_axis("--x", args.x)
     yn, yv = parse_axis("--y", args.y)
-    xf, yf = field_name(xn), field_name(yn)
+    xf, yf = field_name(args.model, xn), field_name(args.model, yn)
     fixed = given_params(args)
     for flag, f in (("--x", xf), ("--y", yf)):
         if f in fixed:
@@ -86,8 +89,9 @@ def _check_p0(text):
 def _check(args, m, p0_range):
     import numpy as np
 
-    from dynamics.params import params_class
+    from dynamics.critical_decay import decay_index
     from dynamics.regimes import check_fates
+    from symbolic.registry import params_class
     from symbolic.codegen import load_kernels
     from symbolic.errors import check_int
 
@@ -98,7 +102,7 @@ def _check(args, m, p0_range):
     cls = params_class(m.model)
     ii, jj = rng.integers(0, m.y.size, n), rng.integers(0, m.x.size, n)
     theta = np.array([cls(**{**m.fixed, m.x_name: m.x[j], m.y_name: m.y[i]}).as_array(k.PARAMS) for i, j in zip(ii, jj)])
-    decay = theta[:, list(k.PARAMS).index({"l2-byol": "eta"}.get(m.model, "rho"))]
+    decay = theta[:, decay_index(m.model, k.PARAMS)]
     keep = decay > 0                       # the default horizon needs a positive decay
     res = check_fates(m.model, theta[keep], rng.uniform(lo, hi, int(keep.sum())))
     print(f"check: {res.agree} of {res.n} predicted fates confirmed by integration ({res.fraction:.2%})"

@@ -63,7 +63,6 @@ def config_from_args(args):
 #: caps of the size flags (far above any run here; they keep int64 and memory estimates sane)
 CAPS = {"epochs": 10**6, "steps_per_epoch": 10**9, "batch": 1 << 20, "d": 1 << 16, "h": 1 << 16,
         "eval_size": 1 << 20, "checkpoint_every": 10**6, "early_every": 10**9, "stop_after": 10**6}
-CHECKPOINT_KEYS = ("epoch", "model", "opt", "gen", "config", "train_time", "train_images")
 
 
 def check_args(args, cfg) -> None:
@@ -133,6 +132,7 @@ def check_resume_files(out, cfg=None) -> None:
 
     import torch
 
+    from sims.train import CHECKPOINT_KEYS
     from symbolic.errors import ParameterError
 
     from ._paths import check_input_file

@@ -7,16 +7,15 @@ import math
 
 def check_device(device: str) -> str:
     """``device`` if torch can use it: ``cpu`` or ``cuda[:N]`` with a visible GPU; else ParameterError."""
-    import torch
-
     from symbolic.errors import ParameterError
+
+    from ..io import require_cuda
 
     if device == "cpu":
         return device
     if not (device == "cuda" or device.startswith("cuda:")):
         raise ParameterError(f"device must be one of cpu, cuda, cuda:N; got {device!r}")
-    if not torch.cuda.is_available():
-        raise ParameterError(f"device {device} requested, but torch sees no CUDA device; use --device cpu")
+    require_cuda(f"device {device}")
     return device
 
 

@@ -2,23 +2,19 @@
 
 The file holds ``acceptance`` (the checks the reproduction is meant to pass, as numbers and
 booleans), ``numbers`` (everything the figure plots: measured next to theory) and the versions
-that produced them; it is written atomically, so a crash never leaves half a file.
+that produced them (:func:`sims.io.versions`); it is written atomically, so a crash never leaves half a file.
 """
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
-from ..io import write_json
+from ..io import versions, write_json
 
 
 def save_numbers(out_dir, stem: str, acceptance: dict, numbers) -> Path:
     """Write ``out_dir/<stem>.json`` and return its path."""
-    import numpy as np
-    import torch
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return write_json(out / f"{stem}.json", {
         "figure": stem, "acceptance": acceptance, "numbers": numbers,
-        "versions": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()}})
+        "versions": versions()})

@@ -1,0 +1,72 @@
+"""Sphinx configuration of the ssldyn documentation.
+
+Build (from the repository root): ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
+Sphinx with autodoc + numpydoc + MathJax renders the docstrings as they are (their equations are
+``:math:`` roles); sphinx-gallery executes ``docs/examples/*.py`` and offers each as a ``.py`` and
+a Jupyter notebook download; MyST parses the Markdown pages (the theory notes, the sweep config
+reference).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS / "_ext"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import symbolic  # noqa: E402
+
+project = "ssldyn"
+author = "ssldyn developers"
+copyright = "2026, ssldyn developers"
+release = version = symbolic.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+    "ssldyn_docs",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "examples", "sg_execution_times.rst"]
+# the sweep config reference: docs/sweep_config.md when its author has written it, else the
+# docstring of sims.sweep (docs/sweep_config_docstring.rst)
+if (DOCS / "sweep_config.md").exists():
+    exclude_patterns.append("sweep_config_docstring.rst")
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"            # numpydoc lists the types; signatures keep their hints
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks: set = set()
+
+html_theme = "alabaster"
+html_title = f"ssldyn {release}"
+html_static_path: list = []
+html_theme_options = {"description": "Learning dynamics of self-supervised learning", "fixed_sidebar": True,
+                      "page_width": "1180px", "body_max_width": "none"}
+
+sphinx_gallery_conf = {
+    "examples_dirs": "examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": True,
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+    "min_reported_time": 1,
+    "matplotlib_animations": False,
+    "reference_url": {},
+}

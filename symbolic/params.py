@@ -1,0 +1,142 @@
+r"""One frozen dataclass of parameters per model, validated on construction.
+
+``as_array(names)`` returns the values in the order a generated kernel takes them
+(``kernel.PARAMS``); ``KERNEL_NAMES`` maps kernel symbol names to fields. Use
+``dataclasses.replace`` to vary one parameter in a sweep. Which class belongs to which model is
+recorded once, in :mod:`symbolic.registry`; :func:`user_params_class` builds the class of a model
+registered from a user's file.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from symbolic.errors import ParameterError, check_range
+
+INF = math.inf
+
+
+class _Params:
+    MODEL = ""
+    KERNEL_NAMES: dict = {}
+    #: field -> (lower bound, lower bound open); every field is finite (upper bound inf, open)
+    RANGES: dict = {}
+
+    def __post_init__(self):
+        for name, (lo, lo_open) in self.RANGES.items():
+            v = check_range(name, getattr(self, name), lo, INF, lo_open=lo_open)
+            if not math.isfinite(v):
+                raise ParameterError(f"{name} must be finite; got {getattr(self, name)!r}")
+
+    def as_array(self, names) -> np.ndarray:
+        """Values for the kernel parameter ``names`` (e.g. ``kernel.PARAMS``), float64."""
+        try:
+            return np.array([getattr(self, self.KERNEL_NAMES[n]) for n in names], dtype=np.float64)
+        except KeyError as e:
+            raise ParameterError(f"model {self.MODEL} has no parameter {e.args[0]!r}") from None
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class CosineParams(_Params):
+    r"""Cosine-loss SimSiam at a fixed time (Bao 2023 eq. 7).
+
+    rho: weight decay :math:`\rho`, [0, inf). sigma2: augmentation variance :math:`\sigma^2`, [0, inf).
+    n_phi: :math:`N_\Phi=\|\Phi\|_F`, (0, inf). n_psi: :math:`N_\Psi=\|W\Phi\|_F`, (0, inf).
+    trace: :math:`T=\mathrm{tr}(W\Phi\Phi^\top)`, finite. Defaults: the theory notes' worked example.
+    """
+    rho: float = 0.01
+    sigma2: float = 0.5
+    n_phi: float = 2.0
+    n_psi: float = 1.5
+    trace: float = 0.5
+    MODEL = "cosine-simsiam"
+    KERNEL_NAMES = {"rho": "rho", "sigma2": "sigma2", "N_Phi": "n_phi", "N_Psi": "n_psi", "T": "trace"}
+
+    RANGES = {"rho": (0.0, False), "sigma2": (0.0, False), "n_phi": (0.0, True), "n_psi": (0.0, True),
+              "trace": (-INF, True)}
+
+    @property
+    def K(self) -> float:
+        r""":math:`K=\rho(1+\sigma^2)N_\Phi N_\Psi^3`, the constant term of :math:`Q(p)`."""
+        return self.rho * (1 + self.sigma2) * self.n_phi * self.n_psi**3
+
+
+@dataclass(frozen=True)
+class CosineDeltaParams(CosineParams):
+    r"""Second-order (delta-method) cosine model: :class:`CosineParams` plus the power sums
+    :math:`\Sigma_m=\sum_kp_k^ms_k^2`, m = 0..4 (``sum_p0s2`` ... ``sum_p4s2``); even ones >= 0."""
+    sum_p0s2: float = 0.0
+    sum_p1s2: float = 0.0
+    sum_p2s2: float = 0.0
+    sum_p3s2: float = 0.0
+    sum_p4s2: float = 0.0
+    MODEL = "cosine-simsiam-delta"
+    KERNEL_NAMES = {**CosineParams.KERNEL_NAMES, **{f"Sigma_p{m}s2": f"sum_p{m}s2" for m in range(5)}}
+
+    RANGES = {**CosineParams.RANGES, **{f"sum_p{m}s2": (0.0, False) if m % 2 == 0 else (-INF, True)
+                                         for m in range(5)}}
+
+    @classmethod
+    def from_spectrum(cls, p, s, rho: float, sigma2: float) -> "CosineDeltaParams":
+        """All sums from eigenvalues ``p`` of W and ``s`` of Phi Phi^T (common eigenbasis)."""
+        p, s = np.asarray(p, float), np.asarray(s, float)
+        return cls(rho=rho, sigma2=sigma2, n_phi=float(np.sqrt(s.sum())), n_psi=float(np.sqrt((p * p * s).sum())),
+                   trace=float((p * s).sum()), **{f"sum_p{m}s2": float((p**m * s * s).sum()) for m in range(5)})
+
+
+@dataclass(frozen=True)
+class L2Params(_Params):
+    r"""L2-loss BYOL/SimSiam (Tian et al. 2021; Bao eq. 8 with tau = alpha_p = 1).
+
+    eta: weight decay :math:`\eta`, [0, inf). sigma2: augmentation variance, [0, inf).
+    tau: target/online ratio :math:`\tau` (1 = SimSiam), [0, inf). alpha_p: predictor lr ratio, (0, inf).
+    beta: EMA rate :math:`\beta`, [0, inf) (eigen form only).
+    """
+    eta: float = 0.05
+    sigma2: float = 0.5
+    tau: float = 1.0
+    alpha_p: float = 1.0
+    beta: float = 0.0
+    MODEL = "l2-byol"
+    KERNEL_NAMES = {"eta": "eta", "sigma2": "sigma2", "tau": "tau", "alpha_p": "alpha_p", "beta": "beta"}
+
+    RANGES = {"eta": (0.0, False), "sigma2": (0.0, False), "tau": (0.0, False), "alpha_p": (0.0, True),
+              "beta": (0.0, False)}
+
+    @property
+    def eta_c(self) -> float:
+        r""":math:`\eta_c=\tau^2/(4(1+\sigma^2))`: non-collapsed equilibria exist iff :math:`\eta\le\eta_c`."""
+        return self.tau**2 / (4 * (1 + self.sigma2))
+
+
+@dataclass(frozen=True)
+class TwoLayerParams(_Params):
+    r"""Aligned two-layer singular-value flow (Jing et al. 2022, Theorem 3).
+
+    lam: :math:`\lambda=v^\top Xv` along the mode, finite (negative: augmentation beats data).
+    """
+    lam: float = 0.5
+    MODEL = "two-layer"
+    KERNEL_NAMES = {"lam": "lam"}
+
+    RANGES = {"lam": (-INF, True)}
+
+
+def user_params_class(model: str, defaults: dict, decay: str | None = None):
+    """A frozen dataclass for a user model: one float field per parameter (its default given),
+    every value finite, the decay parameter (if named) in [0, inf)."""
+    from dataclasses import make_dataclass
+
+    camel = "".join(w.capitalize() for w in model.split("-")) + "Params"
+    cls = make_dataclass(camel, [(n, float, float(v)) for n, v in defaults.items()], bases=(_Params,), frozen=True,
+                         namespace={"MODEL": model, "KERNEL_NAMES": {n: n for n in defaults},
+                                    "RANGES": {n: ((0.0, False) if n == decay else (-INF, True)) for n in defaults},
+                                    "__doc__": f"Parameters of the user model {model}: "
+                                               + ", ".join(f"{n} (default {v!r})" for n, v in defaults.items())})
+    cls.__module__ = __name__
+    return cls

@@ -1,0 +1,399 @@
+r"""The one registry of models: what every command, sweep, figure and library function knows of one.
+
+A :class:`ModelSpec` holds, per model: its name, its forms (``matrix`` / ``eigen`` / ``reduced``,
+each a function returning a :class:`~symbolic.derivation.Derivation`), the parameter dataclass
+(:mod:`symbolic.params`), the decay (weight-decay) parameter and the name of its critical value,
+the cosine normalisation conventions it has, and what it supports:
+
+=================== ==============================================================================
+capability          meaning
+=================== ==============================================================================
+``matrix``,         the form exists (``derive``, ``integrate --form``)
+``eigen``,
+``reduced``
+``equilibria``      the reduced form has an equilibrium polynomial (``equilibria``, fates, basins)
+``regimes``         ... and its decay enters as :math:`-\rho p` times a positive factor, so the
+                    critical decay :math:`\rho_c=\max_{p>0}G(p)` classifies Collapse / Acute / Stable
+                    (``regime-map``, sweeps' ``regime`` task)
+``folds``           saddle-node curves and equilibrium branches (``bifurcation``)
+``eigen-equilibria`` equilibria of the eigen system from the reduced roots (``equilibria --eigen``)
+``coupled``         the coupled many-mode eigen system (:mod:`dynamics.systems`)
+``matrix-flow``     the matrix ODE integrated directly (:func:`dynamics.systems.integrate_matrix`)
+``gradient-check``  Monte-Carlo check of the eigen form against the loss (``check-gradient``)
+=================== ==============================================================================
+
+A model from a user's own file joins with :func:`register_model` (``ssldyn --models FILE.py``
+runs the file first, :func:`load_model_file`): its state, right-hand sides and parameters are
+SymPy symbols and expressions; its capabilities are found from the expressions (a polynomial
+numerator over a denominator free of the state gives ``equilibria``; a decay that enters the
+numerator as :math:`-D\rho p` with :math:`D>0` free of the state and the decay gives ``regimes``
+and ``folds``). Its :attr:`ModelSpec.fingerprint` (SHA-256 of the expressions) is part of every
+cache key of its derivations and kernels, so an edited file is never served stale.
+
+Parameter names are normalised by one function, :func:`field_name`: ``n-psi``, ``n_psi`` and the
+kernel name ``N_Psi`` all mean the field ``n_psi``.
+"""
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+from .errors import ParameterError
+from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams, user_params_class
+
+CAPABILITIES = ("matrix", "eigen", "reduced", "equilibria", "regimes", "folds", "eigen-equilibria", "coupled",
+                "matrix-flow", "gradient-check")
+#: option names of the subcommands that are not model parameters: a user parameter may not take
+#: one (its ``--NAME`` flag would clash); a test checks this list against the parsers
+RESERVED = frozenset({
+    "model", "models", "form", "format", "convention", "no_cache", "json", "eigen", "x", "y", "out", "plot",
+    "no_folds", "check", "check_p0", "seed", "param", "n", "p0", "t_end", "method", "dt", "rtol", "atol",
+    "t_eval", "converge_tol", "diverge_bound", "max_steps", "device", "config", "merge", "workers", "dask",
+    "resume", "h", "samples", "fast", "list", "name", "help", "version", "mark", "steps", "lr", "momentum",
+    "quick", "loss", "epochs", "batch", "data", "mode", "d", "predict", "no_predict", "predict_level", "ema",
+})
+_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the tool knows of one model (see the module docstring)."""
+
+    name: str
+    forms: MappingProxyType                  # form -> () -> Derivation
+    params_class: type
+    decay: str | None = None                 # field name of the weight decay
+    critical: str | None = None              # name of its critical value ('rho_c')
+    supports: frozenset = frozenset()
+    conventions: tuple = ("frobenius",)
+    help: str = ""
+    param_help: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    fingerprint: str = ""                    # user models: hash of their expressions ("" built in)
+    user: bool = False
+
+    @property
+    def fields(self) -> tuple:
+        """The parameter dataclass's field names, in order."""
+        return tuple(f.name for f in fields(self.params_class))
+
+    @property
+    def defaults(self) -> dict:
+        return {f.name: f.default for f in fields(self.params_class)}
+
+    def require(self, capability: str, what: str | None = None) -> "ModelSpec":
+        """Self if the model supports ``capability``, else a ParameterError naming the models that do."""
+        if capability not in self.supports:
+            ok = model_names(supports=capability)
+            raise ParameterError(f"model must be one of {', '.join(ok) or '(none)'} for {what or capability}; "
+                                 f"got {self.name!r} (it supports {', '.join(sorted(self.supports)) or 'nothing'})")
+        return self
+
+
+_REGISTRY: dict = {}
+
+
+def _builtin(name, module, forms, params_class, supports, *, decay=None, critical=None, conventions=("frobenius",),
+             help="", param_help=None):
+    mod = __import__(f"symbolic.{module}", fromlist=["_"])
+    table = {f: getattr(mod, fn) for f, fn in forms.items()}
+    _REGISTRY[name] = ModelSpec(name, MappingProxyType(table), params_class, decay, critical,
+                                frozenset(supports) | frozenset(table), conventions, help,
+                                MappingProxyType(dict(param_help or {})))
+
+
+_COSINE_HELP = {"rho": "weight decay rho, [0, inf)", "sigma2": "augmentation variance sigma^2, [0, inf)",
+                "n_phi": "N_Phi = ||Phi||_F, (0, inf)", "n_psi": "N_Psi = ||W Phi||_F, (0, inf)",
+                "trace": "T = tr(W Phi Phi^T), finite"}
+_builtin("cosine-simsiam", "cosine_simsiam",
+         {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"}, CosineParams,
+         ("equilibria", "regimes", "folds", "eigen-equilibria", "coupled", "matrix-flow", "gradient-check"),
+         decay="rho", critical="rho_c", conventions=("frobenius", "feature-norm"),
+         help="cosine-loss SimSiam, linear model (Bao 2023 eqs. 4-7)", param_help=_COSINE_HELP)
+_builtin("cosine-simsiam-delta", "cosine_simsiam",
+         {"matrix": "delta_matrix_form", "eigen": "delta_eigen_form", "reduced": "delta_reduced_form"},
+         CosineDeltaParams, ("equilibria", "regimes", "folds", "eigen-equilibria", "coupled", "gradient-check"),
+         decay="rho", critical="rho_c", conventions=("frobenius", "feature-norm"),
+         help="cosine-loss SimSiam with the second-order (delta-method) expectation",
+         param_help={**_COSINE_HELP, **{f"sum_p{m}s2": f"Sigma_{m} = sum_k p_k^{m} s_k^2" + (", [0, inf)" if m % 2 == 0
+                                                                                               else ", finite")
+                                        for m in range(5)}})
+_builtin("l2-byol", "l2_byol", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"}, L2Params,
+         ("equilibria", "regimes", "folds", "eigen-equilibria", "matrix-flow"), decay="eta", critical="eta_c",
+         help="L2-loss BYOL/SimSiam, linear predictor (Tian et al. 2021 eqs. 11-16)",
+         param_help={"eta": "weight decay eta, [0, inf)", "sigma2": "augmentation variance sigma^2, [0, inf)",
+                     "tau": "target/online ratio tau (1 = SimSiam), [0, inf)",
+                     "alpha_p": "predictor learning-rate ratio alpha_p, (0, inf)",
+                     "beta": "EMA rate beta of the target (eigen form), [0, inf)"})
+_builtin("two-layer", "two_layer", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
+         TwoLayerParams, ("matrix-flow",),
+         help="two-layer linear contrastive singular-value flow (Jing et al. 2022, Thm. 3)",
+         param_help={"lam": "lambda = v^T X v along the mode, finite"})
+BUILTIN = tuple(_REGISTRY)
+
+
+def get_model(name) -> ModelSpec:
+    """The spec of the model called ``name``; ParameterError listing the known models otherwise."""
+    spec = _REGISTRY.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise ParameterError(f"model must be one of {', '.join(_REGISTRY)}; got {name!r}")
+    return spec
+
+
+def model_names(supports: str | None = None) -> tuple:
+    """Names of the registered models (built-in first), optionally only those with a capability."""
+    return tuple(n for n, s in _REGISTRY.items() if supports is None or supports in s.supports)
+
+
+def params_class(model: str):
+    """The parameter dataclass of ``model``."""
+    return get_model(model).params_class
+
+
+def _key(s: str) -> str:
+    return s.replace("-", "_").lower()
+
+
+def field_name(model: str | None, name) -> str:
+    """The parameter field that ``name`` means for ``model``: the field itself (``n_psi``), its
+    dashed flag spelling (``n-psi``) or its kernel symbol (``N_Psi``, ``T``), case-insensitive.
+    With ``model`` None any registered model's parameter is accepted.
+
+    Raises ParameterError (listing the parameters) for any other name or a non-string."""
+    specs = [get_model(model)] if model is not None else list(_REGISTRY.values())
+    if isinstance(name, str):
+        for spec in specs:
+            cls = spec.params_class
+            if name in spec.fields:
+                return name
+            if name in cls.KERNEL_NAMES:
+                return cls.KERNEL_NAMES[name]
+            by_key = {_key(f): f for f in spec.fields} | {_key(k): f for k, f in cls.KERNEL_NAMES.items()}
+            if _key(name) in by_key:
+                return by_key[_key(name)]
+    if model is not None:
+        raise ParameterError(f"parameter must be one of {', '.join(specs[0].fields)} for model {model}; got {name!r}")
+    known = sorted({f for s in specs for f in s.fields})
+    raise ParameterError(f"parameter must be one of {', '.join(known)}; got {name!r}")
+
+
+def param_fields() -> dict:
+    """Every registered model's parameter fields -> a help line (the CLI makes a flag of each)."""
+    out = {}
+    for spec in _REGISTRY.values():
+        for f in spec.fields:
+            text = spec.param_help.get(f) or f"parameter {f} (default {spec.defaults[f]!r})"
+            out.setdefault(f, {})[spec.name] = text
+    return {f: "; ".join(f"{t} ({m})" for m, t in by.items()) if len(set(by.values())) > 1 else
+            f"{next(iter(by.values()))} ({', '.join(by)})" for f, by in out.items()}
+
+
+# --- models from a user's file ------------------------------------------------------------------
+def _symbols(what, items):
+    import sympy as sp
+
+    out = []
+    for s in items:
+        if not isinstance(s, sp.Symbol):
+            raise ParameterError(f"{what} must be SymPy symbols; got {s!r} ({type(s).__name__})")
+        out.append(s)
+    return out
+
+
+def _fingerprint(name, state, rhs, defaults, decay) -> str:
+    import sympy as sp
+
+    text = "\n".join([name, *(sp.srepr(s) for s in state), *(sp.srepr(e) for e in rhs),
+                      repr(sorted(defaults.items())), repr(decay)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _equilibrium_polynomial(p, rhs, defaults):
+    """The numerator of ``rhs`` (a polynomial in ``p``) signed so that its sign is the sign of
+    ``rhs`` at the defaults, or None when the denominator depends on ``p`` or the numerator is not a
+    polynomial in ``p``."""
+    import sympy as sp
+
+    num, den = sp.fraction(sp.together(rhs))
+    num = sp.expand(num)
+    if p in den.free_symbols or not num.is_polynomial(p):
+        return None
+    d0 = den.subs({sp.Symbol(k): v for k, v in defaults.items()})
+    try:
+        d0 = float(d0)
+    except TypeError:
+        return None
+    if d0 == 0.0:
+        return None
+    return num if d0 > 0 else sp.expand(-num)
+
+
+def _decay_is_linear(p, P, rho, defaults) -> bool:
+    r"""Whether :math:`P = P_0(p) - D\,\rho\,p` with :math:`D` free of :math:`p`, :math:`\rho`, positive
+    at the defaults, and :math:`P_0(0)=0` (the regime machinery of :mod:`dynamics.equilibria`)."""
+    import sympy as sp
+
+    dP = sp.expand(sp.diff(P, rho))
+    D = sp.simplify(-dP / p)
+    if D.free_symbols & {p, rho} or sp.expand(P.subs(p, 0)) != 0:
+        return False
+    try:
+        return float(D.subs({sp.Symbol(k): v for k, v in defaults.items()})) > 0.0
+    except TypeError:
+        return False
+
+
+def register_model(name: str, state, rhs, params: dict, decay: str | None = None, *, help: str = "") -> ModelSpec:
+    r"""Register a model from SymPy expressions; it then works with every command and function.
+
+    Parameters
+    ----------
+    name : lower-case words joined by hyphens (``example-quartic``); not a built-in model's name.
+        Registering the same name again replaces the earlier definition.
+    state : list of SymPy symbols (``[p]``); a one-dimensional state is also the reduced form.
+    rhs : one SymPy expression per state symbol, :math:`\dot y_i`; its free symbols must be
+        among ``state`` and ``params``.
+    params : ``{name: default}`` for every parameter symbol (Python identifiers, not the name of a
+        command option such as ``n`` or ``seed``: see :data:`RESERVED`).
+    decay : the weight-decay parameter (kept in [0, inf)), optional.
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    ParameterError
+        For a bad name, a symbol without a parameter, a reserved or duplicate parameter name, a
+        non-finite default, or a ``decay`` that is not a parameter.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> p, a, rho = sp.symbols("p a rho")
+    >>> spec = register_model("example-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
+    >>> sorted(spec.supports)[:3]
+    ['eigen', 'equilibria', 'folds']
+    """
+    import math
+
+    import sympy as sp
+
+    from .derivation import Derivation
+
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ParameterError(f"model name must be lower-case words joined by hyphens (e.g. 'my-model'); got {name!r}")
+    if name in BUILTIN:
+        raise ParameterError(f"model name {name!r} is a built-in model; choose another name")
+    state = _symbols("state", list(state))
+    rhs = [sp.sympify(e) for e in rhs]
+    if not state or len(rhs) != len(state):
+        raise ParameterError(f"rhs must have one expression per state symbol ({len(state)}); got {len(rhs)}")
+    if not isinstance(params, dict):
+        raise ParameterError(f"params must be a dict {{name: default}}; got {type(params).__name__}")
+    defaults = {}
+    for k, v in params.items():
+        k = str(k)
+        if not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_"):
+            raise ParameterError(f"parameter names must be Python identifiers not starting with '_'; got {k!r}")
+        if _key(k) in RESERVED:
+            raise ParameterError(f"parameter name {k!r} is taken by a command option (--{k.replace('_', '-')}); "
+                                 "rename it")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise ParameterError(f"the default of parameter {k} must be a number; got {v!r}") from None
+        if not math.isfinite(v):
+            raise ParameterError(f"the default of parameter {k} must be finite; got {v!r}")
+        defaults[k] = v
+    names = [s.name for s in state]
+    if len(set(names)) != len(names) or set(names) & set(defaults):
+        raise ParameterError(f"state and parameter names must be distinct; got state {names}, "
+                             f"params {list(defaults)}")
+    if decay is not None and decay not in defaults:
+        raise ParameterError(f"decay must be one of the parameters ({', '.join(defaults)}); got {decay!r}")
+    if decay is not None and defaults[decay] < 0:
+        raise ParameterError(f"the default of the decay {decay} must be in [0, inf); got {defaults[decay]!r}")
+    free = {s.name for e in rhs for s in e.free_symbols}
+    unknown = sorted(free - set(names) - set(defaults))
+    if unknown:
+        raise ParameterError(f"rhs uses {', '.join(unknown)}, which are neither state nor params")
+    pnames = tuple(defaults)
+    table = {s.name: e for s, e in zip(state, rhs)}
+    eqpoly = _equilibrium_polynomial(state[0], rhs[0], defaults) if len(state) == 1 else None
+    supports = {"eigen"}
+    note = f"registered from a user file by symbolic.register_model('{name}')"
+    forms = {"eigen": Derivation(name, "eigen", tuple(names), pnames, table, notes=note)}
+    if len(state) == 1:
+        supports |= {"reduced"}
+        forms["reduced"] = Derivation(name, "reduced", tuple(names), pnames, table, equilibrium_polynomial=eqpoly,
+                                      notes=note)
+        if eqpoly is not None and eqpoly.free_symbols <= set(state) | {sp.Symbol(k) for k in defaults} \
+                and sp.Poly(eqpoly, state[0]).degree() >= 1:
+            supports.add("equilibria")
+            if decay is not None and _decay_is_linear(state[0], eqpoly, _symbol(rhs[0], decay), defaults):
+                supports |= {"regimes", "folds"}
+    spec = ModelSpec(name, MappingProxyType({f: (lambda d=d: d) for f, d in forms.items()}),
+                     user_params_class(name, defaults, decay), decay, f"{decay}_c" if decay else None,
+                     frozenset(supports), ("frobenius",), help or f"user model {name}",
+                     MappingProxyType({}), _fingerprint(name, state, rhs, defaults, decay), True)
+    _REGISTRY[name] = spec
+    _USER_ARGS[name] = (name, state, rhs, dict(defaults), decay, help)
+    return spec
+
+
+def _symbol(expr, name):
+    import sympy as sp
+
+    for s in expr.free_symbols:
+        if s.name == name:
+            return s
+    return sp.Symbol(name)
+
+
+#: the arguments of every user registration, so worker processes can repeat them
+_USER_ARGS: dict = {}
+
+
+def user_models_state() -> tuple:
+    """The user registrations of this process, picklable (SymPy objects pickle), for workers."""
+    return tuple(_USER_ARGS.values())
+
+
+def restore_user_models(state) -> None:
+    """Repeat the registrations of :func:`user_models_state` (in a worker process)."""
+    for name, st, rhs, defaults, decay, help in state or ():
+        if name not in _REGISTRY or _REGISTRY[name].fingerprint != _fingerprint(name, st, rhs, defaults, decay):
+            register_model(name, st, rhs, defaults, decay, help=help)
+
+
+def load_model_file(path) -> tuple:
+    """Run the user's Python file ``path`` (it calls :func:`register_model`); returns the names it
+    registered. This runs the user's own code, as ``python FILE`` would: only files the user names.
+
+    Raises ParameterError when the file cannot be read, or raises an exception while it runs
+    (the message names the file, the line and the error)."""
+    import os
+    import traceback
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ParameterError(f"--models must be a Python file; got {path!r}, which is not a regular file")
+    try:
+        with open(path, "rb") as f:
+            source = f.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ParameterError(f"--models file {path!r} is not UTF-8 text (byte {e.start})") from None
+    before = dict(_REGISTRY)
+    try:
+        code = compile(source, path, "exec")
+        exec(code, {"__name__": "__ssldyn_models__", "__file__": path})     # the user's own file, by request
+    except ParameterError as e:
+        raise ParameterError(f"--models {path}: {e}") from None
+    except Exception as e:
+        tb = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        where = f" line {tb[-1].lineno}" if tb else ""
+        raise ParameterError(f"--models {path}{where}: {type(e).__name__}: {e}") from None
+    return tuple(n for n in _REGISTRY if _REGISTRY[n] is not before.get(n))

@@ -1,0 +1,123 @@
+"""The one protocol of every result the tool computes: status, message, success, parameters, files.
+
+Each result type (integration batches, equilibria, regime maps, fold curves, branches, fate
+checks, gradient checks, ...) is a frozen dataclass that also derives from :class:`Result`:
+
+* ``status``: a :class:`Status` (for a batch of trajectories, an int8 array of its codes, one
+  per trajectory); ``success``: ``status == Status.SUCCESS`` (a bool, or a bool array);
+* ``message``: one line, from :data:`MESSAGES`;
+* ``params``: the parameters the result was computed at, as ``{name: value}``;
+* ``to_json()``: a dict of plain JSON values (arrays as lists, non-finite floats as None);
+* ``to_npz(path, **extra)``: every array and scalar field, atomically (:mod:`symbolic.files`).
+
+The defaults here serve most results; a type whose files are a contract (the NPZ keys of
+``integrate``, ``regime-map``, ``bifurcation``; the JSON of ``equilibria``) overrides them.
+"""
+from __future__ import annotations
+
+import enum
+import io
+import json
+import math
+from dataclasses import fields, is_dataclass
+
+import numpy as np
+
+
+class Status(enum.IntEnum):
+    SUCCESS = 0      # reached t_end, or converged to an equilibrium (t_event set); a computation done
+    DIVERGED = 1     # |state| exceeded the bound (or blew up to inf/nan from a growing state)
+    MAX_STEPS = 2    # the step budget ran out before t_end
+    NONFINITE = 3    # non-finite right-hand side, or steps underflow at a moderate state (singular rhs)
+    DISAGREE = 4     # a check whose two sides disagree (predicted vs integrated fates, closed form vs MC)
+
+
+MESSAGES = {
+    Status.SUCCESS: "success",
+    Status.DIVERGED: "diverged: |state| exceeded the bound at t_event",
+    Status.MAX_STEPS: "stopped after max_steps before t_end",
+    Status.NONFINITE: "singular: a non-finite right-hand side or a step-size underflow at t_event",
+    Status.DISAGREE: "the check failed: its two sides disagree",
+}
+
+
+def plain(v):
+    """``v`` as plain JSON values: arrays and tuples as lists, numpy scalars as Python numbers,
+    non-finite floats as None, parameter dataclasses as dicts, enums by name."""
+    if isinstance(v, enum.Enum):
+        return v.name
+    if is_dataclass(v) and not isinstance(v, type):
+        return {f.name: plain(getattr(v, f.name)) for f in fields(v)}
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "c":
+            return plain([[z.real, z.imag] for z in v.ravel()]) if v.ndim <= 1 else [plain(x) for x in v]
+        return [plain(x) for x in v] if v.ndim else plain(v.item())
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, np.generic):
+        return plain(v.item())
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, complex):
+        return [plain(v.real), plain(v.imag)]
+    return v
+
+
+class Result:
+    """Mixin of the result protocol (see the module docstring), for dataclasses. ``status`` and
+    ``params`` default to SUCCESS and no parameters; a type overrides them with a field or a
+    property of its own."""
+
+    def __getattr__(self, name):
+        # only reached when the type has no field or property of that name (class attributes
+        # would become dataclass defaults of the fields that override them)
+        if name == "status":
+            return Status.SUCCESS
+        if name == "params":
+            return {}
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def success(self):
+        return self.status == Status.SUCCESS
+
+    @property
+    def message(self) -> str:
+        if np.ndim(self.status):
+            codes = np.bincount(np.asarray(self.status, np.int64).ravel(), minlength=len(Status))
+            return ", ".join(f"{int(n)} {Status(i).name.lower()}" for i, n in enumerate(codes) if n)
+        return MESSAGES[Status(int(self.status))]
+
+    def to_json(self) -> dict:
+        out = {"type": type(self).__name__, "message": self.message}
+        out.update({f.name: plain(getattr(self, f.name)) for f in fields(self)})
+        out["status"] = plain(self.status)
+        out["success"] = plain(self.success)
+        out["params"] = plain(self.params)
+        return out
+
+    def to_npz(self, path, **extra) -> None:
+        """Every array, number and string field (dicts and parameter objects as JSON text)."""
+        arrays = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray) and v.dtype != object:
+                arrays[f.name] = v
+            elif isinstance(v, (int, float, str, bool, np.generic)):
+                arrays[f.name] = np.asarray(v)
+            elif v is not None:
+                arrays[f.name] = np.str_(json.dumps(plain(v)))
+        arrays["params"] = np.str_(json.dumps(plain(self.params)))
+        save_npz_atomic(path, **arrays, **extra)
+
+
+def save_npz_atomic(path, **arrays) -> None:
+    """``numpy.savez`` of ``arrays`` written through :func:`symbolic.files.write_bytes`: a reader
+    never sees half a file, and a killed run leaves ``NAME.XXXX.tmp``, never a stray ``*.npz``."""
+    from .files import write_bytes
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes(path, buf.getvalue(), name="out")
