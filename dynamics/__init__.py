@@ -16,10 +16,6 @@ a model name, the axes' field names and values, and ``fixed`` (a dict, e.g.
 """
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
     # parameter objects and results
@@ -34,6 +30,11 @@ EXPORTS = {
     "derive": "symbolic.models:derive",
     "load_kernels": "symbolic.codegen:load_kernels",
     "ParameterError": "symbolic.errors:ParameterError",
+    # the model registry (user models: register_model, or ssldyn --models FILE.py)
+    "register_model": "symbolic.registry:register_model",
+    "get_model": "symbolic.registry:get_model",
+    "model_names": "symbolic.registry:model_names",
+    "field_name": "symbolic.registry:field_name",
     # integration
     "integrate": "dynamics.integrate:integrate",
     "integrate_coupled": "dynamics.systems:integrate_coupled",
@@ -42,12 +43,12 @@ EXPORTS = {
     "Equilibria": "dynamics.equilibria:Equilibria",
     "find_equilibria": "dynamics.equilibria:find_equilibria",
     "find_eigen_equilibria": "dynamics.equilibria:find_eigen_equilibria",
-    "critical_value": "dynamics.equilibria:critical_value",
+    "critical_value": "dynamics.critical_decay:critical_value",
     "classify": "dynamics.regimes:classify",
     "basins": "dynamics.regimes:basins",
     "predict_fate": "dynamics.regimes:predict_fate",
     "FATES": "dynamics.regimes:FATES",
-    "REGIMES": "dynamics.equilibria:REGIMES",
+    "REGIMES": "dynamics.critical_decay:REGIMES",
     "RegimeMap": "dynamics.regimes:RegimeMap",
     "regime_map": "dynamics.regimes:regime_map",
     # bifurcations
@@ -65,42 +66,6 @@ EXPORTS = {
 __all__ = sorted(EXPORTS)
 
 
-def resolve(exports: dict, name: str):
-    """The object ``exports[name]`` names (``"module:attribute"``), imported now."""
-    module, _, attr = exports[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-class LazyPackage(types.ModuleType):
-    """A package whose ``EXPORTS`` load on first use (PEP 562 semantics on the module's class).
-
-    A public name equal to its submodule's (``dynamics.integrate`` is the function ``integrate``
-    of the module ``dynamics.integrate``) stays the function: the import system binds a freshly
-    loaded submodule to the package attribute of that name, and :meth:`__setattr__` binds the
-    submodule's function there instead.
-    """
-
-    def __getattr__(self, name: str):
-        exports = self.__dict__.get("EXPORTS", {})
-        if name not in exports:
-            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
-        obj = resolve(exports, name)
-        super().__setattr__(name, obj)
-        return obj
-
-    def __setattr__(self, name: str, value):
-        exports = self.__dict__.get("EXPORTS", {})
-        if isinstance(value, types.ModuleType) and name in exports and exports[name].partition(":")[0] == value.__name__:
-            value = getattr(value, exports[name].partition(":")[2], value)   # absent: the module stays
-        super().__setattr__(name, value)
-
-    def __dir__(self):
-        return sorted(set(self.__dict__) | set(self.__dict__.get("EXPORTS", {})))
-
-
-def make_lazy(module_name: str) -> None:
-    """Turn the (initialising) package ``module_name`` into a :class:`LazyPackage`."""
-    sys.modules[module_name].__class__ = LazyPackage
-
+from symbolic.lazy import LazyPackage, make_lazy, resolve  # noqa: E402,F401
 
 make_lazy(__name__)

@@ -21,8 +21,9 @@ from symbolic.errors import ParameterError
 from symbolic.registry import get_model
 from symbolic.results import Result
 
-from .critical_decay import (OVERFLOW, REGIMES, critical_value, raw_critical, regime_code,  # noqa: F401
-                             regimes_batch, regimes_grid)
+from .critical_decay import OVERFLOW, REGIMES, raw_critical, regime_code
+# where callers have always found them (the regime logic itself lives in dynamics.critical_decay)
+from .critical_decay import critical_value, regimes_batch, regimes_grid  # noqa: F401
 from .roots import _abs_scale, horner, real_roots, real_roots_of
 from .validate import theta_rows
 

@@ -3,12 +3,12 @@ r"""Command-line tool, batch runs and sweeps, and (with the torch extra) real Si
 The public names below are importable from ``sims`` itself and load on first use; torch is
 imported only when a training run starts.
 
->>> from sims import TrainConfig, train            # doctest: +SKIP
->>> summary = train(TrainConfig(mode="linear", d=64, h=64, epochs=2), "run-dir")  # doctest: +SKIP
+>>> from sims import TrainConfig, train_simsiam    # doctest: +SKIP
+>>> summary = train_simsiam(TrainConfig(mode="linear", d=64, h=64, epochs=2), "run-dir")  # doctest: +SKIP
 """
 from __future__ import annotations
 
-from dynamics import make_lazy
+from symbolic.lazy import make_lazy
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
@@ -16,8 +16,10 @@ EXPORTS = {
     "main": "sims.cli:main",
     "build_parser": "sims.cli:build_parser",
     # SimSiam training and validation (torch extra)
+    # (``sims.train`` is the package of the trainer; its function ``train`` is exported as
+    # ``train_simsiam`` so that ``import sims.train`` always means the package)
     "TrainConfig": "sims.train:TrainConfig",
-    "train": "sims.train:train",
+    "train_simsiam": "sims.train:train",
     "train_distributed": "sims.train:train_distributed",
     "overlay": "sims.overlay:overlay",
     "predict_run": "sims.trajectory:predict_run",

@@ -3,7 +3,7 @@ r"""The theory trajectory of a linear SimSiam run, checkpoint by checkpoint.
 From a run's initial weights :math:`(W_0,\Phi_0)` (rebuilt bit-exactly from its seed, or given)
 and its recipe (lr schedule, momentum, weight decay, batch, :math:`\sigma^2`, loss),
 :func:`dynamics.sgd_mean_field.sgd_mean_field` predicts the eigenvalues and norms at every
-checkpoint; the legacy eq. 5 flow (:func:`dynamics.sgd_mean_field.legacy_eq5`, under the heavy-ball
+checkpoint; the legacy eq. 5 flow (:func:`dynamics.trajectory_errors.legacy_eq5`, under the heavy-ball
 time map) is computed beside it. ``ssldyn validate linear`` calls :func:`annotate_records`;
 :func:`predict_run` is the entry point for a run made elsewhere.
 """
@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, legacy_eq5, sgd_mean_field, trajectory_errors
+from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, sgd_mean_field
+from dynamics.trajectory_errors import legacy_eq5, trajectory_errors
 from symbolic.errors import ParameterError
 
 TOP = 8

@@ -18,7 +18,7 @@ REQUIRED = {
                  "derive", "Recipe", "flow_time"},
     "figures": {"draw_phase_line", "plot_regime_map", "plot_branches", "bao_fig2", "regime_map_figure",
                 "bifurcation_figure", "FIGURES"},
-    "sims": {"train", "TrainConfig", "predict_run", "run_sweep", "main"},
+    "sims": {"train_simsiam", "TrainConfig", "predict_run", "run_sweep", "main"},
 }
 
 
@@ -83,14 +83,27 @@ def test_import_is_light_and_never_imports_torch():
     assert eval(out, {}) == []
 
 
-@pytest.mark.parametrize("pkg, name", [("dynamics", "integrate"), ("dynamics", "sgd_mean_field"), ("sims", "train"),
-                                       ("sims", "overlay")])
+@pytest.mark.parametrize("pkg, name", [("dynamics", "integrate"), ("dynamics", "sgd_mean_field"), ("sims", "overlay")])
 def test_function_named_like_its_module_is_not_shadowed(pkg, name):
-    """``dynamics.integrate`` / ``sims.train`` are the functions, also after the submodule's import."""
+    """``dynamics.integrate`` / ``sims.overlay`` are the functions, also after the submodule's import
+    (``sims.train`` is a package: its function is exported as ``train_simsiam``, see below)."""
     out = _fresh(f"import {pkg}.{name}, {pkg}; from {pkg} import {name} as f; "
                  f"print(callable(f), f.__name__, inspect.isfunction({pkg}.{name}))".replace(
                      "import ", "import inspect, ", 1))
     assert out.split() == ["True", name, "True"]
+
+
+def test_a_package_is_never_shadowed_by_an_export():
+    """No exported name equals a sub-package (``import sims.train as t`` must give the package)."""
+    import pkgutil
+
+    for pkg in ("dynamics", "symbolic", "figures", "sims"):
+        mod = __import__(pkg)
+        packages = {i.name for i in pkgutil.iter_modules(mod.__path__) if i.ispkg}
+        assert not packages & set(mod.EXPORTS), (pkg, packages & set(mod.EXPORTS))
+    out = _fresh("import sims.train as t, sims; print(type(t).__name__, hasattr(t, 'TrainConfig'), "
+                 "sims.train_simsiam is t.train)")
+    assert out.split() == ["module", "True", "True"]
 
 
 def test_the_exported_integrate_runs_with_a_parameter_object():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from dynamics.sgd_mean_field import (Recipe, cosine_gradient, cosine_sample_moments, eigen_gradient, epoch_lrs,
-                                     flow_time, legacy_eq5, matrix_traces, sgd_mean_field, trajectory_errors)
+                                     flow_time, matrix_traces, sgd_mean_field)
+from dynamics.trajectory_errors import legacy_eq5, trajectory_errors
 from symbolic.errors import ParameterError
 
 

@@ -25,6 +25,7 @@ def add_arguments(p):
 def run(args) -> int:
     import time
 
+    from dynamics.critical_decay import REGIMES
     from dynamics.regimes import regime_map
     from symbolic.errors import ParameterError
 
@@ -51,7 +52,7 @@ def run(args) -> int:
     m = regime_map(args.model, xf, xv, yf, yv, fixed)
     dt = time.perf_counter() - t0
     m.to_npz(args.out)
-    counts = {name: int((m.regime == code).sum()) for code, name in enumerate(("Collapse", "Acute", "Stable", "Boundary"))}
+    counts = {name: int((m.regime == code).sum()) for code, name in enumerate(REGIMES)}
     print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     print(f"wrote {args.out}")
     if args.check:

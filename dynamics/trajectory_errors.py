@@ -1,0 +1,148 @@
+r"""A predicted trajectory against a training run: the legacy eq. 5 flow under the same time map,
+and the per-checkpoint errors of any prediction (:func:`trajectory_errors`).
+
+The prediction itself is :func:`dynamics.sgd_mean_field.sgd_mean_field`; this module only
+compares. Used by :mod:`sims.trajectory` and the validation summaries.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symbolic.errors import ParameterError
+
+
+# --- the legacy flow (eq. 5) -----------------------------------------------------------------
+def legacy_eq5(p0, s0, t, rho: float, sigma2: float, loss: str = "cosine", top: int = 8) -> dict:
+    r"""Bao eq. 5 (cosine: with the self-pairing term, :math:`1-p_j(T+2p_js_j)/N_\Psi^2`) or the
+    L2 eigen flow :math:`\dot p_j=(1-ap_j)s_j-\rho p_j`, :math:`\dot s_j=2p_j(1-ap_j)s_j-2\rho s_j`,
+    integrated (LSODA, rtol 1e-8) from :math:`(p_0,s_0)` to the times ``t`` of the time map.
+    Returns ``{"p": [...], "n_phi", "n_psi", "trace", "t_end", "status"}``; entries past a finite-time
+    collapse (:math:`N_\Psi\to0`) or blow-up are None and ``status`` is 3 there."""
+    from scipy.integrate import solve_ivp
+
+    a = 1.0 + sigma2
+    p0 = np.asarray(p0, dtype=np.float64)
+    s0 = np.asarray(s0, dtype=np.float64)
+    h = p0.size
+
+    def rhs(_, y):
+        p, s = y[:h], y[h:]
+        if loss == "l2":
+            r = (1.0 - a * p) * s
+            return np.concatenate([r - rho * p, 2 * p * r - 2 * rho * s])
+        n_phi = math.sqrt(max(s.sum(), 1e-300))
+        n_psi2 = max(float((p * p * s).sum()), 1e-300)
+        T = float((p * s).sum())
+        c = s * (1.0 - p * (T + 2 * p * s) / n_psi2) / (a * n_phi * math.sqrt(n_psi2))
+        return np.concatenate([c - rho * p, 2 * p * c - 2 * rho * s])
+
+    def dead(_, y):
+        p, s = y[:h], y[h:]
+        return float((p * p * s).sum()) - 1e-14 * max(1.0, float((p0 * p0 * s0).sum()))
+    dead.terminal = True
+
+    t = np.asarray(t, dtype=np.float64)
+    sol = solve_ivp(rhs, (0.0, float(t[-1])), np.concatenate([p0, s0]), method="LSODA", t_eval=t,
+                    rtol=1e-8, atol=1e-14, events=dead if loss == "cosine" else None)
+    out = {"p": [], "s": [], "n_phi": [], "n_psi": [], "trace": [], "status": 0 if sol.status == 0 else 3,
+           "t_end": float(sol.t[-1]) if sol.t.size else 0.0}
+    for i in range(t.size):
+        if i < sol.t.size and np.all(np.isfinite(sol.y[:, i])):
+            p, s = sol.y[:h, i], sol.y[h:, i]
+            o = np.argsort(-p, kind="stable")
+            out["p"].append(p[o].tolist())
+            out["s"].append(s[o].tolist())
+            out["n_phi"].append(math.sqrt(max(s.sum(), 0.0)))
+            out["n_psi"].append(math.sqrt(max(float((p * p * s).sum()), 0.0)))
+            out["trace"].append(float((p * s).sum()))
+        else:
+            out["status"] = 3
+            for key in ("p", "s", "n_phi", "n_psi", "trace"):
+                out[key].append(None)
+    return out
+
+
+# --- comparison with a run -------------------------------------------------------------------
+def _rel(a, b):
+    """|a - b| / |b| (None where either is missing or b is 0)."""
+    if a is None or b is None or not math.isfinite(a) or not math.isfinite(b) or b == 0:
+        return None
+    return abs(a - b) / abs(b)
+
+
+def _median(xs):
+    xs = [x for x in xs if x is not None]
+    return float(np.median(xs)) if xs else None
+
+
+def _regime(rho, sigma2, n_phi, n_psi, T):
+    """Bao eq. 7 regime at the given norms (None when they are not valid parameters)."""
+    from .equilibria import find_equilibria
+    from .params import CosineParams
+
+    try:
+        return find_equilibria(CosineParams(rho=rho, sigma2=sigma2, n_phi=n_phi, n_psi=n_psi, trace=T)).regime
+    except (ParameterError, ValueError, TypeError):
+        return None
+
+
+def trajectory_errors(pred: dict, measured: list, t, rho: float, sigma2: float, loss: str = "cosine",
+                      top: int = 8) -> dict:
+    r"""Per checkpoint and overall errors of a predicted trajectory against measured checkpoints.
+
+    ``pred``: ``{"p": [[...], ...], "n_phi": [...], "n_psi": [...], "trace": [...]}`` (one entry per
+    checkpoint, eigenvalues descending; None past the prediction's end); ``measured``: dicts with
+    ``p_top`` (descending), ``n_phi``, ``n_psi``, ``trace``. Returns ``per_checkpoint`` (the top-k
+    median relative error and the norms' relative errors) and the summary numbers:
+    ``median_rel_err_top8`` (median over checkpoints of the per-checkpoint median over the top-k),
+    ``max_rel_err_top8``, ``rel_err_n_phi_final``, ``rel_err_n_psi_final``, ``lift_t_measured``,
+    ``lift_t_predicted`` (first time the eq. 7 regime at the norms is Acute, cosine),
+    ``median_rel_err_mean_surviving`` (the mean eigenvalue over the modes that survive in training,
+    where ``measured`` carries the full spectrum ``p``: the part of the top-8 error that is not the
+    noise spread, A3) and ``checkpoints_predicted`` (how many checkpoints the prediction reached;
+    the medians are over those)."""
+    per, reached = [], 0
+    lift_m = lift_p = None
+    for i, rec in enumerate(measured):
+        pp = pred["p"][i] if i < len(pred["p"]) else None
+        row = {"rel_err_top8": None, "rel_err_n_phi": None, "rel_err_n_psi": None, "rel_err_trace": None,
+               "rel_err_mean_surviving": None}
+        if pp is not None and rec.get("p_top"):
+            reached += 1
+            pm = list(rec["p_top"])[:top]
+            row["rel_err_top8"] = _median([_rel(x, y) for x, y in zip(pp[:len(pm)], pm)])
+            full = rec.get("p")
+            if full and len(pp) >= len(full) and max(full) > 0:
+                # the modes that survive in training (p > 0.2 max p): the mean over them is what (A3)
+                # predicts; top-8 minus this is the noise spread the mean field does not carry
+                srt = sorted(full, reverse=True)
+                r = sum(1 for x in srt if x > 0.2 * srt[0])
+                row["rel_err_mean_surviving"] = _rel(float(np.mean(pp[:r])), float(np.mean(srt[:r])))
+            for key in ("n_phi", "n_psi", "trace"):
+                row[f"rel_err_{key}"] = _rel(pred[key][i], rec.get(key))
+        per.append(row)
+        if loss == "cosine":
+            if lift_m is None and rec.get("n_psi") and _regime(rho, sigma2, rec["n_phi"], rec["n_psi"], rec["trace"]) == "Acute":
+                lift_m = float(t[i])
+            if lift_p is None and pp is not None and pred["n_psi"][i] and \
+                    _regime(rho, sigma2, pred["n_phi"][i], pred["n_psi"][i], pred["trace"][i]) == "Acute":
+                lift_p = float(t[i])
+    errs = [r["rel_err_top8"] for r in per]
+    finite = [e for e in errs if e is not None]
+    last = per[-1] if per else {}
+    return {
+        "per_checkpoint": per,
+        "median_rel_err_top8": _median(errs),
+        "max_rel_err_top8": max(finite) if finite else None,
+        "rel_err_n_phi_final": last.get("rel_err_n_phi"),
+        "rel_err_n_psi_final": last.get("rel_err_n_psi"),
+        "median_rel_err_mean_surviving": _median([r["rel_err_mean_surviving"] for r in per]),
+        "median_rel_err_n_phi": _median([r["rel_err_n_phi"] for r in per]),
+        "median_rel_err_n_psi": _median([r["rel_err_n_psi"] for r in per]),
+        "lift_t_measured": lift_m,
+        "lift_t_predicted": lift_p,
+        "checkpoints": len(measured),
+        "checkpoints_predicted": reached,
+    }
