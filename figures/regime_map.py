@@ -10,7 +10,6 @@ import numpy as np
 from .operating_point import OperatingPoint, draw_on_map, operating_point, widen
 from .style import REGIME_COLORS, axes_for, save, styled, target
 
-REGIME_NAMES = ("Collapse", "Acute", "Stable", "Boundary")
 LABELS = {"rho": r"weight decay $\rho$", "eta": r"weight decay $\eta$", "sigma2": r"augmentation $\sigma^2$",
           "n_phi": r"$N_\Phi=\|\Phi\|_F$", "n_psi": r"$N_\Psi=\|W\Phi\|_F$", "trace": r"$T=\mathrm{tr}(W\Phi\Phi^\top)$",
           "tau": r"$\tau$", "alpha_p": r"$\alpha_p$"}
@@ -83,7 +82,9 @@ def draw_regime_map(m, ax=None, folds=None, point: OperatingPoint | None = None)
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    cmap = ListedColormap([REGIME_COLORS[n] for n in REGIME_NAMES])
+    from dynamics.critical_decay import REGIMES
+
+    cmap = ListedColormap([REGIME_COLORS[n] for n in REGIMES])
     fig, (ax,) = axes_for(ax, figsize=(5.4, 4.0))
     ax.pcolormesh(m.x, m.y, m.regime, cmap=cmap, vmin=-0.5, vmax=3.5, shading="nearest", alpha=0.75,
                   rasterized=True)                 # a raster inside the PDF: fast to write and to view
@@ -92,7 +93,7 @@ def draw_regime_map(m, ax=None, folds=None, point: OperatingPoint | None = None)
     if _is_log(m.y):
         ax.set_yscale("log")
     present = sorted(set(np.unique(m.regime).tolist()))
-    handles = [Patch(color=REGIME_COLORS[REGIME_NAMES[c]], alpha=0.75, label=REGIME_NAMES[c]) for c in present]
+    handles = [Patch(color=REGIME_COLORS[REGIMES[c]], alpha=0.75, label=REGIMES[c]) for c in present]
     if folds is not None and len(folds.x):
         handles.append(ax.plot(folds.x, folds.y, color="k", lw=1.6, label="fold (continuation)")[0])
         for cx, cy, _ in folds.cusps:
