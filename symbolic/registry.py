@@ -97,8 +97,12 @@ _REGISTRY: dict = {}
 
 def _builtin(name, module, forms, params_class, supports, *, decay=None, critical=None, conventions=("frobenius",),
              help="", param_help=None):
+    """Register a built-in model: ``forms`` and (when given by name) ``params_class`` are attributes
+    of ``symbolic.<module>``, so a new family is its module plus one call here."""
     mod = __import__(f"symbolic.{module}", fromlist=["_"])
     table = {f: getattr(mod, fn) for f, fn in forms.items()}
+    if isinstance(params_class, str):
+        params_class = getattr(mod, params_class)
     _REGISTRY[name] = ModelSpec(name, MappingProxyType(table), params_class, decay, critical,
                                 frozenset(supports) | frozenset(table), conventions, help,
                                 MappingProxyType(dict(param_help or {})))
