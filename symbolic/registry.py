@@ -135,6 +135,11 @@ _builtin("two-layer", "two_layer", {"matrix": "matrix_form", "eigen": "eigen_for
          TwoLayerParams, ("matrix-flow",),
          help="two-layer linear contrastive singular-value flow (Jing et al. 2022, Thm. 3)",
          param_help={"lam": "lambda = v^T X v along the mode, finite"})
+_builtin("barlow-linear", "barlow_linear", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
+         "BarlowParams", ("equilibria", "regimes", "folds"), decay="rho", critical="rho_c",
+         help="linear Barlow Twins, one aligned mode: stepwise learning (Simon et al. 2023)",
+         param_help={"gamma": "cross-correlation eigenvalue gamma of the mode, (0, inf)",
+                     "rho": "weight decay rho, [0, inf)"})
 BUILTIN = tuple(_REGISTRY)
 
 
