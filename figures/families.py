@@ -1,8 +1,9 @@
-r"""Figures of the added families: stepwise Barlow Twins (Simon et al. 2023, Fig. 1 A/B on digits),
-trained runs against the derived theory, and the reduced form's phase line. Training in
-:mod:`sims.reproductions.simon`; this module only plots and writes.
+r"""Figures of the two families: stepwise Barlow Twins (Simon et al. 2023, Fig. 1 A/B on digits) and
+DirectSet / IsoLoss (Halvagal et al. 2023, Fig. 2 toy), trained runs against the derived theory,
+and the reduced forms' phase lines. Training in :mod:`sims.reproductions.simon` and
+:mod:`sims.reproductions.directset`; this module only plots and writes.
 
-``python -m figures.families --out DIR [--only barlow]`` trains, draws and writes ``DIR/<stem>.png`` and
+``python -m figures.families --out DIR [--only barlow|directset]`` trains, draws and writes ``DIR/<stem>.png`` and
 ``DIR/<stem>.json`` (the measured numbers, :func:`sims.reproductions.report.save_numbers`).
 """
 from __future__ import annotations
@@ -57,6 +58,22 @@ def draw_barlow(res: dict, out_dir) -> list:
     return save(fig, out_dir, "barlow_stepwise", formats=("png",))
 
 
+def draw_directset(res: dict, out_dir) -> list:
+    """Eigenvalues of W W^T (solid, trained) against the derived flow (dashed), per alpha and loss."""
+    keys = [k for k in res if k != "acceptance"]
+    fig, axes = figure(1, len(keys), figsize=(3.6 * len(keys), 3.4), squeeze=False)
+    for ax, k in zip(axes[0], keys):
+        c = res[k]
+        for j in range(c["measured"].shape[1]):
+            ax.plot(c["t"], c["measured"][:, j], color=PALETTE[j % 8], lw=1.2)
+            ax.plot(c["t"], c["flow"][:, j], color="k", ls="--", lw=0.7)
+        ax.set_xlabel("t = lr x step")
+        ax.set_ylabel("eigenvalue of W W^T")
+        ax.set_title(f"{k}: median rel. error {100 * c['median_rel_error']:.2f}% "
+                     f"(transient {100 * c['median_rel_error_transient']:.2f}%)", fontsize=8)
+    return save(fig, out_dir, "directset_toy", formats=("png",))
+
+
 def _phase_axes(ax, x, curves, title, xlabel):
     for k, (label, y) in enumerate(curves):
         ax.plot(x, y, color=PALETTE[k % 8], label=label)
@@ -78,6 +95,22 @@ def draw_barlow_phase_line(out_dir) -> list:
     return save(fig, out_dir, "barlow_phase_line", formats=("png",))
 
 
+def draw_directset_phase_lines(out_dir) -> list:
+    """DirectSet's reduced form :math:`\\dot p` (alpha = 1, sigma2 = 0.01), both losses, around
+    :math:`\\eta_c`."""
+    from symbolic import directset as ds
+
+    f = sp.lambdify([ds.p, ds.alpha, ds.sigma2, ds.eta, ds.iso], ds.reduced_form().rhs["p"])
+    pp = np.linspace(0, 1.2, 300)
+    fig, axes = figure(1, 2, figsize=(8.8, 3.4))
+    for ax, i in zip(axes, (0, 1)):
+        ec = ds.critical_decay(0.01, i)
+        _phase_axes(ax, pp, [(f"eta = {k:g} eta_c", f(pp, 1.0, 0.01, k * ec, i)) for k in (0.0, 0.5, 0.9, 1.0, 1.2)],
+                    f"directset ({'IsoLoss' if i else 'Euclidean'}): dp/dt, alpha = 1, eta_c = {ec:.4g}",
+                    "p (eigenvalue of W_P)")
+    return save(fig, out_dir, "directset_phase_lines", formats=("png",))
+
+
 def _thin(res: dict, every: int, drop=()) -> dict:
     """The runs of ``res`` for the JSON file: time series (``t`` and arrays of its length) every
     ``every``-th record plus the last, keys in ``drop`` left out (the figure has them in full)."""
@@ -93,18 +126,23 @@ def _thin(res: dict, every: int, drop=()) -> dict:
 
 
 def main(argv=None) -> int:
-    from sims.reproductions import simon
+    from sims.reproductions import directset, simon
     from sims.reproductions.report import save_numbers
 
     ap = argparse.ArgumentParser(prog="python -m figures.families")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--only", choices=("barlow",), default=None)
+    ap.add_argument("--only", choices=("barlow", "directset"), default=None)
     a = ap.parse_args(argv)
     if a.only in (None, "barlow"):
         draw_barlow_phase_line(a.out)
         r = simon.stepwise()
         draw_barlow(r, a.out)
         save_numbers(a.out, "barlow_stepwise", r["acceptance"], _thin(r, 10, drop=("theory",)))
+    if a.only in (None, "directset"):
+        draw_directset_phase_lines(a.out)
+        r = directset.toy()
+        draw_directset(r, a.out)
+        save_numbers(a.out, "directset_toy", r["acceptance"], _thin(r, 25, drop=("euler",)))
     return 0
 
 

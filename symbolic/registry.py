@@ -140,6 +140,12 @@ _builtin("barlow-linear", "barlow_linear", {"matrix": "matrix_form", "eigen": "e
          help="linear Barlow Twins, one aligned mode: stepwise learning (Simon et al. 2023)",
          param_help={"gamma": "cross-correlation eigenvalue gamma of the mode, (0, inf)",
                      "rho": "weight decay rho, [0, inf)"})
+_builtin("directset", "directset", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
+         "DirectSetParams", ("equilibria", "regimes", "folds"), decay="eta", critical="eta_c",
+         help="DirectSet(alpha) / IsoLoss, predictor (W W^T)^alpha (Wang et al. 2021; Halvagal et al. 2023)",
+         param_help={"alpha": "predictor power alpha, W_P = (W W^T)^alpha, (0, inf)",
+                     "sigma2": "augmentation variance sigma^2, [0, inf)", "eta": "weight decay eta, [0, inf)",
+                     "iso": "0: Euclidean loss, 1: IsoLoss"})
 BUILTIN = tuple(_REGISTRY)
 
 
