@@ -22,9 +22,16 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from .results import BatchResult
 from .kernels import FASTMATH
+from . import stepping as st
+from .stepping import combination_values, fixed_grid, stage_values
 from .tableaus import TABLEAUS
 
 COUPLED_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
+
+
+def KPS(l, j):
+    """Names of the stage derivatives of the coupled loops: kp{l}[m] (component 0), ks{l}[m] (1)."""
+    return f"{'kp' if j == 0 else 'ks'}{l}[m]"
 
 
 def _coupled_source(kmod, delta: bool) -> str:
@@ -45,11 +52,9 @@ def _coupled_source(kmod, delta: bool) -> str:
 
     def stage(k, tab, into_p, into_s, ind, h="hh"):
         """Lines evaluating stage ``k`` (state p + h sum a_kl kp_l) into ``into_p``/``into_s``."""
-        terms_p = " + ".join(f"{float(tab.a[k, l])!r} * kp{l}[m]" for l in range(k) if tab.a[k, l] != 0.0)
-        terms_s = " + ".join(f"{float(tab.a[k, l])!r} * ks{l}[m]" for l in range(k) if tab.a[k, l] != 0.0)
         L = [f"{ind}{' = '.join(n for n, _ in sums)} = 0.0", f"{ind}for m in range(h):"]
-        L += [f"{ind}    x = p[m] + {h} * ({terms_p})" if terms_p else f"{ind}    x = p[m]",
-              f"{ind}    y = s[m] + {h} * ({terms_s})" if terms_s else f"{ind}    y = s[m]",
+        L += [f"{ind}    x = {st.stage_state(tab, k, 0, 'p[m]', h, KPS)}",
+              f"{ind}    y = {st.stage_state(tab, k, 1, 's[m]', h, KPS)}",
               f"{ind}    tp[m] = x", f"{ind}    ts[m] = y"]
         L += [f"{ind}    {n} += {e}" for n, e in sums]
         L += [f"{ind}nphi = math.sqrt(a2)", f"{ind}npsi = math.sqrt(b2)", f"{ind}for m in range(h):",
@@ -73,30 +78,34 @@ def _coupled_source(kmod, delta: bool) -> str:
               f"{I2}p = Y[i, :h].copy()", f"{I2}s = Y[i, h:].copy()",
               f"{I2}tp = np.empty(h)", f"{I2}ts = np.empty(h)"]
         L += [f"{I2}kp{k} = np.empty(h)" for k in range(ns)] + [f"{I2}ks{k} = np.empty(h)" for k in range(ns)]
-        L += [f"{I2}t = t0",
-              f"{I2}hstep = dt if not adaptive else 1e-3 * max(1.0, abs(t_end - t0))",
+        L += [f"{I2}t = t0", f"{I2}hstep = dt"]
+        if fsal:
+            L += stage(0, tab, "kp0", "ks0", I2)
+        if tab.e is not None:             # the one initial-step rule, norms summed over the modes
+            L += [f"{I2}if adaptive:", f"{I3}d0 = 0.0", f"{I3}d1 = 0.0", f"{I3}for m in range(h):",
+                  f"{I4}wp = atol + rtol * abs(p[m])", f"{I4}ws = atol + rtol * abs(s[m])",
+                  f"{I4}d0 += (p[m] / wp) ** 2 + (s[m] / ws) ** 2",
+                  f"{I4}d1 += (kp0[m] / wp) ** 2 + (ks0[m] / ws) ** 2",
+                  f"{I3}d0 = math.sqrt(d0 / n)", f"{I3}d1 = math.sqrt(d1 / n)",
+                  f"{I3}hstep = min({st.initial_step_rule('d0', 'd1')}, t_end - t0)"]
+        L += [
               f"{I2}o = 0", f"{I2}while o < nout and tout[o] <= t0:",
               f"{I3}YOUT[o, i, :h] = p", f"{I3}YOUT[o, i, h:] = s", f"{I3}o += 1",
               f"{I2}code = 0", f"{I2}te = np.nan", f"{I2}steps = 0", f"{I2}hh = hstep"]
-        if fsal:
-            L += stage(0, tab, "kp0", "ks0", I2)
         L += [f"{I2}while t < t_end * (1.0 - 1e-15):",
               f"{I3}if steps >= max_steps:", f"{I4}code = 2", f"{I4}break",
               f"{I3}target = tout[o] if o < nout else t_end",
               f"{I3}hh = min(hstep, target - t) if target > t else min(hstep, t_end - t)"]
         for k in range(0 if not fsal else 1, ns):
             L += stage(k, tab, f"kp{k}", f"ks{k}", I3)
-        bp = " + ".join(f"{float(w)!r} * kp{l}[m]" for l, w in enumerate(tab.b) if w != 0.0)
-        bs = " + ".join(f"{float(w)!r} * ks{l}[m]" for l, w in enumerate(tab.b) if w != 0.0)
         L += [f"{I3}err = 0.0", f"{I3}vmax = 0.0", f"{I3}for m in range(h):",
-              f"{I4}xn = p[m] + hh * ({bp})", f"{I4}yn = s[m] + hh * ({bs})",
+              f"{I4}xn = {st.combination(tab.b, 0, 'p[m]', 'hh', KPS)}",
+              f"{I4}yn = {st.combination(tab.b, 1, 's[m]', 'hh', KPS)}",
               f"{I4}tp[m] = xn", f"{I4}ts[m] = yn",
               f"{I4}vmax += abs(xn) + abs(yn)        # a sum propagates NaN/inf; max() could drop a NaN"]
         if tab.e is not None:
-            ep = " + ".join(f"{float(w)!r} * kp{l}[m]" for l, w in enumerate(tab.e) if w != 0.0)
-            es = " + ".join(f"{float(w)!r} * ks{l}[m]" for l, w in enumerate(tab.e) if w != 0.0)
-            L += [f"{I4}ep = hh * ({ep}) / (atol + rtol * max(abs(p[m]), abs(xn)))",
-                  f"{I4}es = hh * ({es}) / (atol + rtol * max(abs(s[m]), abs(yn)))",
+            L += [f"{I4}ep = {st.error_term(tab, 0, 'hh', KPS)} / (atol + rtol * max(abs(p[m]), abs(xn)))",
+                  f"{I4}es = {st.error_term(tab, 1, 'hh', KPS)} / (atol + rtol * max(abs(s[m]), abs(yn)))",
                   f"{I4}err += ep * ep + es * es"]
             L += [f"{I3}err = math.sqrt(err / n) if adaptive else 0.0"]
         L += [f"{I3}steps += 1",
@@ -110,10 +119,10 @@ def _coupled_source(kmod, delta: bool) -> str:
               f"{I5}YOUT[o, i, :h] = p", f"{I5}YOUT[o, i, h:] = s", f"{I5}o += 1"]
         if tab.e is not None:
             L += [f"{I4}if adaptive and hh >= hstep:",
-                  f"{I5}hstep = hh * (5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2)))",
+                  f"{I5}hstep = hh * {st.CONTROLLER.factor_expr('err', tab.order)}",
                   f"{I3}else:",
-                  f"{I4}hstep = 0.2 * hh if not (err < math.inf) else hh * max(0.2, 0.9 * err ** -0.2)",
-                  f"{I4}if hstep < 1e-14 * max(1.0, abs(t)):",
+                  f"{I4}hstep = {st.CONTROLLER.reject_expr('err', 'hh', tab.order)}",
+                  f"{I4}if {st.CONTROLLER.underflow_expr('hstep', 't', '1.0')}:",
                   # steps underflow: a blow-up if the state is large, else a singular right-hand
                   # side (e.g. every p_j -> 0 makes N_Psi -> 0 in the denominators)
                   f"{I5}code = 1 if vmax > 1e3 else 3", f"{I5}te = t", f"{I5}break"]
@@ -255,13 +264,17 @@ class _ClosedCosine:
 
 @dataclass(frozen=True)
 class MatrixResult:
-    """Final matrices (dict by state name), the output times and states (lists of dicts)."""
+    """Final matrices (dict by state name), the output times and states (lists of dicts).
+
+    ``status``: 0 reached ``t_end``, 1 diverged (a non-finite state: ``final`` is the last finite
+    one, ``t_event`` the time of the step that failed, and outputs after it hold NaN)."""
 
     final: dict
     t: np.ndarray
     states: list
     nsteps: int
     status: int
+    t_event: float = math.nan
 
 
 def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt: float | None = None,
@@ -269,7 +282,10 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     """Fixed-step integration of a matrix flow (numpy/BLAS); ``method`` rk4, tsit5 or dopri5
     (fixed step with that tableau). ``state0``/``params`` are keyed by the derivation's names.
     ``rhs``: 'closed' uses :func:`cosine_matrix_rhs` for cosine-simsiam (the printed SymPy
-    expression for the other models), 'sympy' always the printed expression."""
+    expression for the other models), 'sympy' always the printed expression.
+
+    Steps as :func:`dynamics.stepping.fixed_grid`: equal steps not above ``dt`` ending on
+    ``t_end``, and a step lands on every ``t_eval`` value (each is recorded, at its own time)."""
     check_choice("rhs", rhs, ("closed", "sympy"))
     mod = _ClosedCosine if (rhs == "closed" and model == "cosine-simsiam") else matrix_rhs(model)
     check_choice("method", method, ("rk4", "tsit5", "dopri5"))
@@ -282,24 +298,27 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     ys = [np.array(state0[k], dtype=float) for k in mod.STATE]
     ps = [np.asarray(params[k], dtype=float) if k == "X" else float(params[k]) for k in mod.PARAMS]
     tab = TABLEAUS[method]
-    n = int(math.ceil(t_end / dt - 1e-9))
-    dt = t_end / n
-    tout = [] if t_eval is None else list(np.asarray(t_eval, float))
-    out_idx = {int(round(t / dt)): t for t in tout}
-    saved_t, saved = [], []
-    status = 0
-    for step in range(n + 1):
-        if step in out_idx:
-            saved_t.append(out_idx[step])
-            saved.append({k: y.copy() for k, y in zip(mod.STATE, ys)})
-        if step == n:
-            break
-        K = []
-        for s in range(tab.stages):
-            arg = [y + dt * sum(tab.a[s, l] * K[l][j] for l in range(s) if tab.a[s, l] != 0) for j, y in enumerate(ys)]
-            K.append(mod.rhs(*arg, *ps))
-        ys = [y + dt * sum(tab.b[s] * K[s][j] for s in range(tab.stages) if tab.b[s] != 0) for j, y in enumerate(ys)]
-        if not all(np.all(np.isfinite(y)) for y in ys):
-            status = 1
-            break
-    return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, np.array(saved_t), saved, step, status)
+    tout = np.empty(0) if t_eval is None else np.asarray(t_eval, float).ravel()
+    if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < 0.0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
+        raise ParameterError(f"t_eval must be increasing within [0, {t_end}]; got {tout.min()}..{tout.max()}")
+    T, H, out_idx = fixed_grid(0.0, t_end, dt, tout)
+    saved = [None] * tout.size
+    status, t_event, step = 0, math.nan, 0
+    with np.errstate(over="ignore", invalid="ignore"):      # an overflow is a stop (status 1), not a warning
+        for step in range(H.size + 1):
+            for o in np.flatnonzero(out_idx == step):
+                saved[o] = {k: y.copy() for k, y in zip(mod.STATE, ys)}
+            if step == H.size:
+                break
+            K = []
+            for s in range(tab.stages):
+                K.append(mod.rhs(*stage_values(tab, s, ys, H[step], K), *ps))
+            new = combination_values(tab.b, ys, H[step], K)
+            if not all(np.all(np.isfinite(y)) for y in new):
+                status, t_event = 1, float(T[step + 1])        # keep the last finite state
+                break
+            ys = new
+    for o in range(tout.size):
+        if saved[o] is None:
+            saved[o] = {k: np.full_like(y, np.nan) for k, y in zip(mod.STATE, ys)}
+    return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, tout, saved, step, status, t_event)
