@@ -175,7 +175,7 @@ def main():
     r = integrate_coupled("cosine-simsiam", P.rho, P.sigma2, pp, ss, Tc, rtol=1e-8, atol=1e-10)
     assert sol.status == 0 and np.all(r.status == 0)
     med = lambda x: float(np.median(x))    # noqa: E731
-    out["coupled_h512"] = {"systems_per_batch": B, "t_end": Tc, "our_seconds_per_system_min": min(ts_ours),
+    out["coupled_h512"] = {"h": h, "systems_per_batch": B, "t_end": Tc, "our_seconds_per_system_min": min(ts_ours),
                            "our_seconds_per_system_median": med(ts_ours), "scipy_dop853_seconds_min": min(ts_scipy),
                            "scipy_dop853_seconds_median": med(ts_scipy),
                            "our_steps": int(r.nsteps[0]), "scipy_steps": int(sol.t.size - 1),

@@ -53,7 +53,7 @@ def table(res: dict) -> str:
                  f"trajectories to t = {_g(o.get('t_end', float('nan')))} | {_g(o['trajectories_per_s'])} "
                  f"trajectories/s; at matched accuracy ours / peer: {peer_txt} |")
     c = res["coupled_h512"]
-    lines.append(f"| coupled eigen system, {c['systems_per_batch']} systems, t = {_g(c['t_end'])} | "
+    lines.append(f"| coupled eigen system, h = {c.get('h', 512)}, {c['systems_per_batch']} systems, t = {_g(c['t_end'])} | "
                  f"{_g(c['ratio_min'])}x solve_ivp DOP853 per system (median {_g(c['ratio_median'])}x; "
                  f"target {c['target_ratio']}x); max relative difference {_g(c['max_rel_diff_vs_scipy'])} |")
     mm = res["memory"]

@@ -5,7 +5,8 @@ r"""Coupled systems: the h-mode cosine eigenvalue system and the matrix ODEs.
   (and, for the delta model, :math:`\Sigma_m=\sum_kp_k^ms_k^2`), recomputed at every stage;
   a batch of ``B`` systems runs in parallel (numba), each with its own step control.
 * :func:`integrate_matrix` integrates the matrix flow (cosine: Bao eq. 4 with the closed-form
-  :math:`\hat G`; L2: Tian eqs. 2-4; two-layer: Jing) in numpy/BLAS, for h up to a few thousand.
+  :math:`\hat G`; L2: Tian eqs. 2-4; two-layer: Jing) in generated numba loops over BLAS
+  products, for h up to a few thousand.
   The right-hand side is printed from the SymPy matrix derivation into a cached module.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from .results import BatchResult
 from .kernels import FASTMATH
 from . import stepping as st
-from .stepping import combination_values, fixed_grid, stage_values
+from .stepping import fixed_grid
 from .tableaus import TABLEAUS
 
 COUPLED_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
@@ -199,6 +200,7 @@ _DEFINITIONS = {  # scalar functions of the state that the matrix forms use (not
 
 
 def _matrix_source(model: str) -> str:
+    from sympy import MatMul
     from sympy.printing.numpy import NumPyPrinter
 
     from symbolic.models import derive
@@ -206,6 +208,14 @@ def _matrix_source(model: str) -> str:
     class Printer(NumPyPrinter):
         def _print_Identity(self, e):
             return f"numpy.eye({self._print(e.rows)})"
+
+        def _print_MatMul(self, e):
+            # scalar factors as `*`, not `.dot(scalar)`: numba compiles the result (integrate_matrix)
+            c, mats = e.as_coeff_matrices()
+            if c == 1:
+                return super()._print_MatMul(e)
+            body = super()._print_MatMul(MatMul(*mats)) if len(mats) > 1 else self._print(mats[0])
+            return f"({self._print(c)}) * {body}"
 
     d = derive(model, "matrix")
     pr = Printer()
@@ -279,7 +289,7 @@ class MatrixResult:
 
 def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt: float | None = None,
                      method: str = "rk4", t_eval=None, rhs: str = "closed") -> MatrixResult:
-    """Fixed-step integration of a matrix flow (numpy/BLAS); ``method`` rk4, tsit5 or dopri5
+    """Fixed-step integration of a matrix flow (generated numba loops, BLAS products); ``method`` rk4, tsit5 or dopri5
     (fixed step with that tableau). ``state0``/``params`` are keyed by the derivation's names.
     ``rhs``: 'closed' uses :func:`cosine_matrix_rhs` for cosine-simsiam (the printed SymPy
     expression for the other models), 'sympy' always the printed expression.
@@ -302,23 +312,55 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < 0.0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [0, {t_end}]; got {tout.min()}..{tout.max()}")
     T, H, out_idx = fixed_grid(0.0, t_end, dt, tout)
-    saved = [None] * tout.size
-    status, t_event, step = 0, math.nan, 0
-    with np.errstate(over="ignore", invalid="ignore"):      # an overflow is a stop (status 1), not a warning
-        for step in range(H.size + 1):
-            for o in np.flatnonzero(out_idx == step):
-                saved[o] = {k: y.copy() for k, y in zip(mod.STATE, ys)}
-            if step == H.size:
-                break
-            K = []
-            for s in range(tab.stages):
-                K.append(mod.rhs(*stage_values(tab, s, ys, H[step], K), *ps))
-            new = combination_values(tab.b, ys, H[step], K)
-            if not all(np.all(np.isfinite(y)) for y in new):
-                status, t_event = 1, float(T[step + 1])        # keep the last finite state
-                break
-            ys = new
-    for o in range(tout.size):
-        if saved[o] is None:
-            saved[o] = {k: np.full_like(y, np.nan) for k, y in zip(mod.STATE, ys)}
+    outs = [np.full((tout.size,) + y.shape, np.nan) for y in ys]
+    run = getattr(_matrix_steps(model, mod is _ClosedCosine), f"steps_{tab.name}")
+    step, *ys = run(*ys, *ps, H, out_idx, *outs)
+    status, t_event = (0, math.nan) if step == H.size else (1, float(T[step + 1]))   # ys: the last finite state
+    saved = [{k: out[o] for k, out in zip(mod.STATE, outs)} for o in range(tout.size)]
     return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, tout, saved, step, status, t_event)
+
+
+def _matrix_steps_source(model: str, closed: bool) -> str:
+    """Generated fixed-step loops ``steps_<tableau>(*states, *params, H, out_idx, *OUT)`` of a matrix
+    flow, compiled by numba: stages and combination emitted by :mod:`dynamics.stepping` (array
+    expressions), a non-finite state stops the run (returned: the step index and the last finite
+    state), outputs ``OUT[k][o]`` written at step ``out_idx[o]``."""
+    mod = _ClosedCosine if closed else matrix_rhs(model)
+    if closed:
+        imp = "from dynamics.systems import cosine_matrix_rhs as _rhs"
+    else:
+        imp = f"from {mod.__name__} import rhs as _rhs"
+    S, Pn = list(mod.STATE), list(mod.PARAMS)
+    n = len(S)
+    f = lambda l, j: f"f{l}_{j}"           # noqa: E731
+    L = [f'"""Matrix-flow steps of {model} ({"closed form" if closed else "printed SymPy"} rhs), generated by '
+         'dynamics.systems. Do not edit."""', "import numpy as np", "from numba import njit", "", imp, "",
+         "rhs = njit(cache=True)(_rhs)", ""]
+    outs = [f"OUT_{k}" for k in S]
+    for name in ("rk4", "dopri5", "tsit5"):
+        tab = TABLEAUS[name]
+        L += ["", "@njit(cache=True)",
+              f"def steps_{name}({', '.join(S + Pn)}, H, out_idx, {', '.join(outs)}):",
+              "    nout = out_idx.size", "    o = 0", "    for step in range(H.size + 1):",
+              "        while o < nout and out_idx[o] == step:"]
+        L += [f"            {out}[o] = {k}" for out, k in zip(outs, S)]
+        L += ["            o += 1", "        if step == H.size:", "            break", "        h = H[step]"]
+        for k in range(tab.stages):
+            args = [st.stage_state(tab, k, j, S[j], "h", f) for j in range(n)]
+            L += [f"        {', '.join(f(k, j) for j in range(n))}, = rhs({', '.join(args + Pn)})"]
+        L += [f"        n_{j} = {st.combination(tab.b, j, S[j], 'h', f)}" for j in range(n)]
+        L += ["        if not (" + " and ".join(f"np.all(np.isfinite(n_{j}))" for j in range(n)) + "):",
+              f"            return step, {', '.join(S)}"]
+        L += [f"        {S[j]} = n_{j}" for j in range(n)]
+        L += [f"    return H.size, {', '.join(S)}", ""]
+    return "\n".join(L) + "\n"
+
+
+@lru_cache(maxsize=None)
+def _matrix_steps(model: str, closed: bool):
+    from .kernels import import_generated
+
+    src = _matrix_steps_source(model, closed)
+    deps = hashlib.sha256((src + Path(__file__).read_text()).encode()).hexdigest()[:12]
+    return import_generated(f"ssldyn_ms_{model.replace('-', '_')}_{'closed' if closed else 'sympy'}_{deps}",
+                            lambda: src)
