@@ -24,7 +24,7 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from .results import BatchResult
 from .kernels import FASTMATH
 from . import stepping as st
-from .stepping import fixed_grid
+from .stepping import check_fixed_steps, fixed_grid
 from .tableaus import TABLEAUS
 
 COUPLED_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
@@ -72,14 +72,14 @@ def _coupled_source(kmod, delta: bool) -> str:
         fsal = tab.fsal
         last = ns - 1
         L += ["", "@njit(parallel=True, cache=True, fastmath=FM)",
-              f"def run_{name}(Y, TH, per, t0, t_end, adaptive, dt, rtol, atol, max_steps, bound, tout, YOUT,"
+              f"def run_{name}(Y, TH, per, t0, t_end, adaptive, TG, HG, rtol, atol, max_steps, bound, tout, YOUT,"
               " status, tev, nst):",
               "    B, n = Y.shape", "    h = n // 2", "    nout = tout.size", "    for i in prange(B):",
               f"{I2}rho = TH[i * per, 0]", f"{I2}sigma2 = TH[i * per, 1]",
               f"{I2}p = Y[i, :h].copy()", f"{I2}s = Y[i, h:].copy()",
               f"{I2}tp = np.empty(h)", f"{I2}ts = np.empty(h)"]
         L += [f"{I2}kp{k} = np.empty(h)" for k in range(ns)] + [f"{I2}ks{k} = np.empty(h)" for k in range(ns)]
-        L += [f"{I2}t = t0", f"{I2}hstep = dt"]
+        L += [f"{I2}t = t0", f"{I2}hstep = 0.0 if adaptive else HG[0]"]
         if fsal:
             L += stage(0, tab, "kp0", "ks0", I2)
         if tab.e is not None:             # the one initial-step rule, norms summed over the modes
@@ -96,7 +96,8 @@ def _coupled_source(kmod, delta: bool) -> str:
         L += [f"{I2}while t < t_end * (1.0 - 1e-15):",
               f"{I3}if steps >= max_steps:", f"{I4}code = 2", f"{I4}break",
               f"{I3}target = tout[o] if o < nout else t_end",
-              f"{I3}hh = min(hstep, target - t) if target > t else min(hstep, t_end - t)"]
+              f"{I3}hh = min(hstep, target - t) if target > t else min(hstep, t_end - t)",
+              f"{I3}hh = hh if adaptive else HG[steps]"]       # fixed: the grid of dynamics.stepping
         for k in range(0 if not fsal else 1, ns):
             L += stage(k, tab, f"kp{k}", f"ks{k}", I3)
         L += [f"{I3}err = 0.0", f"{I3}vmax = 0.0", f"{I3}for m in range(h):",
@@ -112,7 +113,7 @@ def _coupled_source(kmod, delta: bool) -> str:
         L += [f"{I3}steps += 1",
               f"{I3}if err <= 1.0:",
               f"{I4}if not (vmax <= bound):", f"{I5}code = 1", f"{I5}te = t + hh", f"{I5}break",
-              f"{I4}t += hh",
+              f"{I4}t = t + hh if adaptive else TG[steps]",
               f"{I4}p, tp = tp, p", f"{I4}s, ts = ts, s"]
         if fsal:
             L += [f"{I4}kp0, kp{last} = kp{last}, kp0", f"{I4}ks0, ks{last} = ks{last}, ks0"]
@@ -150,7 +151,9 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
                       max_steps: int = 1_000_000, diverge_bound: float = 1e8) -> BatchResult:
     r"""Integrate ``B`` coupled h-mode systems (Bao eq. 5) from ``p0``, ``s0`` of shape (B, h) or (h,).
 
-    ``rho``, ``sigma2``: scalars or arrays (B,). ``final`` is (B, 2h): p then s.
+    ``rho``, ``sigma2``: scalars or arrays (B,). ``final`` is (B, 2h): p then s. ``rk4``, or a
+    given ``dt``, steps on :func:`dynamics.stepping.fixed_grid` (equal steps not above ``dt`` onto
+    ``t_end``, a step landing on every ``t_eval`` value); else per-system step control.
     """
     check_choice("model", model, COUPLED_MODELS)
     check_choice("method", method, ("rk4", "tsit5", "dopri5"))
@@ -173,9 +176,14 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
         check_range("sigma2", s, 0.0, math.inf)
     tab = TABLEAUS[method]
     adaptive = method != "rk4" and dt is None
-    if not adaptive:
-        dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
     tout = np.empty(0) if t_eval is None else np.asarray(t_eval, float).ravel()
+    if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < 0.0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
+        raise ParameterError(f"t_eval must be increasing within [0, {t_end}]")
+    T, H = np.zeros(1), np.zeros(1)
+    if not adaptive:        # the fixed-step grid of every path: equal steps onto t_end and every t_eval value
+        dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
+        T, H, _ = fixed_grid(0.0, t_end, dt, tout)
+        check_fixed_steps(H, max_steps, dt)
     Y = np.ascontiguousarray(np.concatenate([p0, s0], axis=1))
     TH = np.ascontiguousarray(np.column_stack([rho, sigma2]))
     YOUT = np.empty((tout.size, B, Y.shape[1]))
@@ -183,7 +191,7 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
     tev = np.full(B, np.nan)
     nst = np.zeros(B, np.int64)
     mod = _coupled_module(model)
-    getattr(mod, f"run_{tab.name}")(Y, TH, 1, 0.0, float(t_end), adaptive, float(dt or 0.0), rtol, float(atol),
+    getattr(mod, f"run_{tab.name}")(Y, TH, 1, 0.0, float(t_end), adaptive, T, H, rtol, float(atol),
                                    max_steps, float(diverge_bound), tout, YOUT, status, tev, nst)
     return BatchResult(Y, status, tev, nst, method, tout if tout.size else None,
                        YOUT if tout.size else None, ("p", "s"), {"h": p0.shape[1]})

@@ -13,7 +13,7 @@ from scipy.integrate import solve_ivp
 from dynamics.integrate import integrate
 from dynamics.params import CosineParams
 from dynamics.results import Status
-from dynamics.systems import integrate_matrix
+from dynamics.systems import integrate_coupled, integrate_matrix
 from oracles import cosine_eq7
 from symbolic.errors import ParameterError
 
@@ -82,3 +82,19 @@ def test_fixed_step_choice_is_explicit():
     b = integrate("cosine-simsiam", P, P0, 1.0, method="tsit5", dt=0.1)            # today's API: the same
     np.testing.assert_array_equal(a.final, b.final)
     assert np.all(a.nsteps == 10)
+
+
+def test_coupled_fixed_step_uses_the_same_grid():
+    # dt = 0.3 on [0, 1]: four equal steps of 0.25 (as every fixed-step path), not 0.3, 0.3, 0.3, 0.1;
+    # an output at 0.6 (not a multiple of 0.25) is a step time, at the flow's value there
+    rng = np.random.default_rng(4)
+    p0 = rng.uniform(0.3, 1.0, 8)
+    s0 = p0**2 + rng.uniform(0.0, 0.3, 8)
+    a = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.3)
+    b = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.25)
+    np.testing.assert_array_equal(a.final, b.final)
+    assert a.nsteps[0] == 4
+    c = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.01, t_eval=[0.6, 0.605])
+    fine = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=1e-4, t_eval=[0.6, 0.605])
+    np.testing.assert_allclose(c.ys, fine.ys, rtol=0, atol=1e-8)
+    assert c.nsteps[0] == 101                      # 100 steps of 0.01, one of them split at 0.605
