@@ -143,7 +143,7 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
     if compile is None:
         compile = device != "cpu"
     if fixed:
-        T, H, out_idx = st.fixed_grid(t0, t_end, dt, tout)
+        T, H, out_idx = st.fixed_grid(t0, t_end, dt, tout, max_steps)
         nsteps = H.size
         YOUT = torch.empty((len(tout), n, N), dtype=dtype, device=device)
         chunk_k = _fixed_chunk(f, tab, bound, ctol, CHUNK, torch)

@@ -18,7 +18,7 @@ import numpy as np
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from .results import BatchResult
-from .stepping import check_fixed_steps, fixed_grid
+from .stepping import fixed_grid
 from .validate import float_array, theta_rows
 
 METHODS = ("rk4", "tsit5", "dopri5")
@@ -121,8 +121,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     nst = np.zeros(N, dtype=np.int64)
     YOUT = np.empty((tout.size, n_state, N))
     if fixed:
-        T, H, out_idx = fixed_grid(t0, t_end, dt, tout)
-        check_fixed_steps(H, max_steps, dt)
+        T, H, out_idx = fixed_grid(t0, t_end, dt, tout, max_steps)
         _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (T, H, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
     else:
         if tout.size:          # per-trajectory loop with the output grid

@@ -37,13 +37,19 @@ from symbolic.errors import ParameterError
 SNAP = 1e-9          # an output time within SNAP * h of a grid node moves that node onto it
 
 
-def fixed_grid(t0: float, t_end: float, dt: float, tout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fixed_grid(t0: float, t_end: float, dt: float, tout, max_steps: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Step times ``T`` (n + 1,), step sizes ``H`` (n,) and output indices ``idx`` (``T[idx] == tout``).
 
     ``H[k] = h`` exactly for the uniform steps (not ``T[k+1] - T[k]``, which rounds), else the
-    difference. ``tout`` must be sorted within [t0, t_end] (checked by the callers).
+    difference. ``tout`` must be sorted within [t0, t_end] (checked by the callers). More than
+    ``max_steps`` steps (checked before anything is allocated) is a ``ParameterError``.
     """
-    n = max(1, int(math.ceil((t_end - t0) / dt - 1e-9)))
+    ratio = (t_end - t0) / dt
+    if not ratio - 1e-9 <= (max_steps if max_steps is not None else 1e12):
+        raise ParameterError(f"dt={dt!r} needs {ratio:.3g} steps to reach t_end={t_end!r}, more than max_steps="
+                             f"{max_steps if max_steps is not None else int(1e12)}; pass a larger dt or max_steps")
+    n = max(1, int(math.ceil(ratio - 1e-9)))
     h = (t_end - t0) / n
     T = t0 + np.arange(n + 1) * h
     T[-1] = t_end
@@ -62,14 +68,11 @@ def fixed_grid(t0: float, t_end: float, dt: float, tout) -> tuple[np.ndarray, np
     H = np.diff(T)
     uniform = ~(moved[1:] | moved[:-1])
     H[uniform] = h
+    if max_steps is not None and H.size > max_steps:
+        raise ParameterError(f"dt={dt!r} with the t_eval times needs {H.size} steps, more than max_steps="
+                             f"{max_steps}; pass a larger dt or max_steps")
     idx = np.searchsorted(T, tout) if tout.size else np.zeros(0, np.int64)
     return T, H, idx.astype(np.int64)
-
-
-def check_fixed_steps(H: np.ndarray, max_steps: int, dt: float) -> None:
-    if H.size > max_steps:
-        raise ParameterError(f"dt={dt!r} needs {H.size} steps, more than max_steps={max_steps}; "
-                             "pass a larger dt or max_steps")
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Controller:
         e = xp.clip(err, 1e-10, None) if xp is np else err.clamp_min(1e-10)
         f = self.safety * e ** (-1.0 / order)
         f = xp.clip(f, self.fac_min, self.fac_max) if xp is np else f.clamp(self.fac_min, self.fac_max)
-        return xp.where(xp.isfinite(err), f, self.fac_min + 0.0 * f)
+        return xp.where(xp.isfinite(err), f, xp.full_like(f, self.fac_min))   # NaN err: shrink, never NaN
 
 
 #: the controller every adaptive path uses
@@ -151,7 +154,7 @@ def initial_step(y, f, rtol: float, atol: float, xp=np):
     d0 = xp.sqrt(sum((a / (atol + rtol * abs(a))) ** 2 for a in y) / n)
     d1 = xp.sqrt(sum((b / (atol + rtol * abs(a))) ** 2 for a, b in zip(y, f)) / n)
     ok = (d0 > 1e-5) & (d1 > 1e-5)
-    return xp.where(ok, 0.01 * d0 / xp.where(ok, d1, 1.0 + 0.0 * d1), 1e-6 + 0.0 * d0)
+    return xp.where(ok, 0.01 * d0 / xp.where(ok, d1, xp.ones_like(d1)), xp.full_like(d0, 1e-6))
 
 
 # --- the stage emitter ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from .results import BatchResult
 from .kernels import FASTMATH
 from . import stepping as st
-from .stepping import check_fixed_steps, fixed_grid
+from .stepping import fixed_grid
 from .tableaus import TABLEAUS
 
 COUPLED_MODELS = ("cosine-simsiam", "cosine-simsiam-delta")
@@ -182,8 +182,7 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
     T, H = np.zeros(1), np.zeros(1)
     if not adaptive:        # the fixed-step grid of every path: equal steps onto t_end and every t_eval value
         dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
-        T, H, _ = fixed_grid(0.0, t_end, dt, tout)
-        check_fixed_steps(H, max_steps, dt)
+        T, H, _ = fixed_grid(0.0, t_end, dt, tout, max_steps)
     Y = np.ascontiguousarray(np.concatenate([p0, s0], axis=1))
     TH = np.ascontiguousarray(np.column_stack([rho, sigma2]))
     YOUT = np.empty((tout.size, B, Y.shape[1]))
