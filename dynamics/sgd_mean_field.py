@@ -77,6 +77,9 @@ is the matrix map restricted to aligned states (:math:`W=U\mathrm{diag}(p)U^\top
 :math:`\Phi=U\mathrm{diag}(q)V^\top`, the form SGD on the mean preserves) started from the
 eigenbasis of the symmetrised :math:`W_0`: :math:`O(h)` a step, so :math:`h=d=512` for thousands
 of steps takes 1-2 s (6,000 steps, 2 cores, Python loop).
+
+Size: over 400 lines only with its docstrings (the numpydoc sections and examples of the public
+functions); the code itself stays under 400 lines (tests/test_module_size.py).
 """
 from __future__ import annotations
 
