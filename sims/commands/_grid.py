@@ -58,5 +58,10 @@ def parse_list(flag: str, text: str) -> np.ndarray:
         if not v.strip():
             raise ParameterError(f"{flag} must be V1,V2,... (numbers), START:STOP:N or a .npy file; "
                                  f"value {i + 1} of {text!r} is empty")
+        try:
+            float(v)
+        except ValueError:
+            raise ParameterError(f"{flag} must be V1,V2,... (numbers), START:STOP:N or a .npy file; "
+                                 f"value {i + 1} of {text!r} is {v.strip()!r}, not a number") from None
         out.append(check_range(f"{flag} value {i + 1}", v.strip(), -1e150, 1e150, hi_open=False))
     return np.array(out, dtype=np.float64)
