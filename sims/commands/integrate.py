@@ -177,7 +177,6 @@ def run(args) -> int:
                  8.0 * n * (8 * dim + 4) + 16.0 * n_t * n * dim + 8.0 * n_t)
     p0 = p0_list if p0_list is not None else load_npy("--p0", args.p0) if args.p0.endswith(".npy") \
         else np.linspace(*lin)
-    _warn_short(args.model, params, t_end, args.form, args.convention)
     if t_eval is not None:
         t_eval = np.linspace(*t_eval)
     t0 = time.perf_counter()
@@ -199,6 +198,7 @@ def run(args) -> int:
     print(defaults_line(defaults_used(params, args, **ema)))
     for line in summary(p0, res):
         print(line)
+    _warn_short(args.model, params, t_end, args.form, args.convention)   # after the work: never before an error
     return 0
 
 
