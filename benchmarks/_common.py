@@ -12,16 +12,10 @@ def machine() -> dict:
     import numpy
     import scipy
 
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "numba": numba.__version__, "platform": platform.platform()}
+    from _peak import cpu_model, simd
+
+    return {"cpu": cpu_model(), "simd": simd(), "loadavg_1min": os.getloadavg()[0], "cores": os.cpu_count(),
+            "python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__, "numba": numba.__version__, "platform": platform.platform()}
 
 
 def median_time(fn, repeats=3):
@@ -33,10 +27,14 @@ def median_time(fn, repeats=3):
     return statistics.median(ts)
 
 
-def write(name: str, results: dict) -> Path:
-    path = Path(__file__).parent / "results" / f"{name}.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"machine": machine(), **results}, indent=1))
+def write(name: str, results: dict, folder=None) -> Path:
+    """Write ``results`` (with the machine) to ``folder`` (default benchmarks/results) as NAME.json,
+    atomically (:func:`symbolic.files.write_text`)."""
+    from symbolic.files import write_text
+
+    path = Path(folder or Path(__file__).parent / "results") / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps({"machine": machine(), **results}, indent=1), name="benchmark results")
     print(json.dumps(results, indent=1))
     print(f"wrote {path}")
     return path

@@ -43,6 +43,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cuda", help="cuda (default) or cpu (smoke test of the code path)")
     ap.add_argument("--quick", action="store_true", help="small sizes")
+    ap.add_argument("--out", default=None, help="folder of the results file (default benchmarks/results)")
     args = ap.parse_args()
     import torch
 
@@ -80,7 +81,7 @@ def main():
     sub = integrate("cosine-simsiam", P, pa[:4096], T, method="tsit5", rtol=1e-8, atol=1e-10)
     out["adaptive_tsit5"] = {"trajectories": Na, "t_end": T, "seconds": t, "trajectories_per_s": Na / t,
                              "max_rel_diff_vs_cpu": float(np.max(np.abs(res.final[:4096] - sub.final) / np.abs(sub.final)))}
-    write("integrators_gpu" + ("_quick" if q else ""), out)
+    write("integrators_gpu" + ("_quick" if q else ""), out, args.out)
     return 0
 
 

@@ -158,8 +158,6 @@ def critical_value(params) -> float:
 # The batch loops below take the kernel as their first argument and are compiled through
 # dynamics.kernels.bind_kernel, which binds it as a global so numba can cache them on disk.
 def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
-    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
-    # only, so bump this tag whenever dynamics.roots or the functions called here change
     n = theta.shape[0]
     block = 512
     for b in prange((n + block - 1) // block):
@@ -182,8 +180,6 @@ def _regimes_batch(eqpoly, theta, decay_index, npoly, codes, crits):
 
 
 def _regimes_grid(eqpoly, base, ix, xs, iy, ys, decay_index, npoly, codes, crits):
-    # revision 3 of the root finder and regime_code: numba caches a bound loop by its own source
-    # only, so bump this tag whenever dynamics.roots or the functions called here change
     # the grid is never materialised: each row builds its parameter vector on the fly
     for a in prange(ys.size):
         t = base.copy()

@@ -199,8 +199,6 @@ def _raise_row(model, names, row, where, what):
 
 
 def _roots_batch(eqpoly, theta, roots, mult, counts, over):
-    # revision 4 of the root finder and regime_code: numba caches a bound loop by its own source
-    # only, so bump this tag whenever dynamics.roots or the functions called here change
     for i in prange(theta.shape[0]):
         c = eqpoly(theta[i])
         for j in range(roots.shape[1]):

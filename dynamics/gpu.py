@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .results import BatchResult
+from . import stepping as st
 from .tableaus import TABLEAUS
 
 
@@ -40,25 +41,22 @@ def _stage_fn(k):
 CHUNK = 16     # fixed steps fused into one compiled function (one kernel on the GPU)
 
 
-def _fixed_chunk(f, tab, dt, bound, ctol, K, torch):
-    """``K`` fixed steps with the divergence/convergence masks, as one function of tensors.
+def _fixed_chunk(f, tab, bound, ctol, K, torch):
+    """``K`` fixed steps of size ``dt`` with the divergence/convergence masks, as one function of tensors.
 
     Under ``torch.compile`` the K steps fuse into one elementwise kernel: the state stays in
-    registers between steps. ``tstart`` is a 0-d tensor so that no new graph is traced per chunk.
+    registers between steps. ``tstart`` and ``dt`` are 0-d tensors so that no new graph is traced
+    per chunk. Stages and combination: :mod:`dynamics.stepping` (the same sums as the CPU loops).
     """
-    A = tab.a.tolist()
-    b = tab.b.tolist()
     S = tab.stages
 
-    def chunk(ys, th, live, status, tev, nst, tstart):
+    def chunk(ys, th, live, status, tev, nst, tstart, dt):
         for k in range(K):
             t = tstart + k * dt
             Ks = []
             for s in range(S):
-                arg = [yj + dt * sum(A[s][l] * Ks[l][j] for l in range(s) if A[s][l] != 0.0)
-                       for j, yj in enumerate(ys)]
-                Ks.append(f(arg, th))
-            new = [yj + dt * sum(b[s] * Ks[s][j] for s in range(S) if b[s] != 0.0) for j, yj in enumerate(ys)]
+                Ks.append(f(st.stage_values(tab, s, ys, dt, Ks), th))
+            new = st.combination_values(tab.b, ys, dt, Ks)
             v = sum(x.abs() for x in new)
             fm = sum(x.abs() for x in Ks[0])
             conv = live & (fm < ctol) if ctol > 0 else torch.zeros_like(live)
@@ -75,8 +73,10 @@ def _fixed_chunk(f, tab, dt, bound, ctol, K, torch):
 
 def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, torch):
     """``K`` attempted steps of an embedded pair with per-trajectory step control, all masks
-    (accept, divergence, step underflow, convergence, non-finite right-hand side)."""
-    A, b, E, S = tab.a.tolist(), tab.b.tolist(), tab.e.tolist(), tab.stages
+    (accept, divergence, step underflow, convergence, non-finite right-hand side); controller
+    :data:`dynamics.stepping.CONTROLLER`, stages from :mod:`dynamics.stepping`."""
+    S = tab.stages
+    ctl = st.CONTROLLER
 
     def chunk(ys, f0, th, t, h, live, status, tev, nst):
         for _ in range(K):
@@ -93,10 +93,9 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
             hh = torch.minimum(h, t_end - t)
             Ks = [f0]
             for s in range(1, S):
-                arg = [yj + hh * sum(A[s][l] * Ks[l][j] for l in range(s) if A[s][l] != 0.0) for j, yj in enumerate(ys)]
-                Ks.append(f(arg, th))
-            new = [yj + hh * sum(b[s] * Ks[s][j] for s in range(S) if b[s] != 0.0) for j, yj in enumerate(ys)]
-            err = torch.sqrt(sum(((hh * sum(E[s] * Ks[s][j] for s in range(S) if E[s] != 0.0))
+                Ks.append(f(st.stage_values(tab, s, ys, hh, Ks), th))
+            new = st.combination_values(tab.b, ys, hh, Ks)
+            err = torch.sqrt(sum((st.error_values(tab, j, hh, Ks)
                                   / (atol + rtol * torch.maximum(ys[j].abs(), new[j].abs()))) ** 2
                                  for j in range(n)) / n)
             acc = live & (err <= 1.0)
@@ -107,12 +106,10 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
             f0 = [torch.where(ok, x, y) for x, y in zip(Ks[-1], f0)]
             last = h >= t_end - t
             t = torch.where(ok, torch.where(last, torch.full_like(t, t_end), t + hh), t)
-            fac = torch.clamp(0.9 * err.clamp_min(1e-10) ** -0.2, 0.2, 5.0)
-            fac = torch.where(torch.isfinite(err), fac, torch.full_like(fac, 0.2))
-            h = torch.where(live, hh * fac, h)
+            h = torch.where(live, hh * ctl.factor(err, tab.order, torch), h)
             # underflow relative to the time, or to the flow's time scale |y| / |rhs| when shorter than 1
             tsc = torch.where(fm > 0, ((sum(x.abs() for x in ys) + atol) / fm).clamp_max(1.0), torch.ones_like(fm))
-            under = live & ~acc & (h < 1e-14 * torch.maximum(t.abs(), tsc))
+            under = live & ~acc & (h < ctl.underflow * torch.maximum(t.abs(), tsc))
             dead = dead | under
             status = torch.where(dead, torch.ones_like(status), status)
             tev = torch.where(dead, t + torch.where(under, 0.0, hh), tev)
@@ -146,36 +143,37 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
     if compile is None:
         compile = device != "cpu"
     if fixed:
-        nsteps = int(math.ceil((t_end - t0) / dt - 1e-9))
-        dt = (t_end - t0) / nsteps
-        out_idx = {int(round((t - t0) / dt)): i for i, t in enumerate(tout)}
+        T, H, out_idx = st.fixed_grid(t0, t_end, dt, tout, max_steps)
+        nsteps = H.size
         YOUT = torch.empty((len(tout), n, N), dtype=dtype, device=device)
-        chunk_k = _fixed_chunk(f, tab, dt, bound, ctol, CHUNK, torch)
-        chunk_1 = _fixed_chunk(f, tab, dt, bound, ctol, 1, torch)
+        chunk_k = _fixed_chunk(f, tab, bound, ctol, CHUNK, torch)
+        chunk_1 = _fixed_chunk(f, tab, bound, ctol, 1, torch)
         if compile and hasattr(torch, "compile"):
             chunk_k, chunk_1 = torch.compile(chunk_k, dynamic=False), torch.compile(chunk_1, dynamic=False)
-        stops = sorted(set(i for i in out_idx if 0 <= i <= nsteps) | {nsteps})
+        h_uniform = float(np.max(H))
         i = 0
-        for stop in stops:
+        for stop in sorted(set(out_idx.tolist()) | {nsteps}):
             while i < stop:
                 if not bool(live.any()):          # one device sync per chunk of steps
                     i = nsteps
                     break
-                fn, kk = (chunk_k, CHUNK) if stop - i >= CHUNK else (chunk_1, 1)
-                tstart = torch.tensor(t0 + i * dt, dtype=dtype, device=device)
-                ys, live, status, tev, nst = fn(ys, th, live, status, tev, nst, tstart)
+                kk = CHUNK if (stop - i >= CHUNK and np.all(H[i:i + CHUNK] == h_uniform)) else 1
+                tstart = torch.tensor(T[i], dtype=dtype, device=device)
+                dts = torch.tensor(H[i], dtype=dtype, device=device)
+                ys, live, status, tev, nst = (chunk_k if kk == CHUNK else chunk_1)(ys, th, live, status, tev, nst,
+                                                                                   tstart, dts)
                 i += kk
-            if stop in out_idx:
+            for o in np.flatnonzero(out_idx == stop):     # every output at this step time
                 for j in range(n):
-                    YOUT[out_idx[stop], j] = torch.where(live | (status == 0), ys[j], torch.nan)
+                    YOUT[o, j] = torch.where(live | (status == 0), ys[j], torch.nan)
     else:
         if len(tout):
             from symbolic.errors import ParameterError
 
             raise ParameterError("t_eval with an adaptive method is CPU-only; on cuda pass dt (fixed step)")
         t = torch.full((N,), t0, dtype=dtype, device=device)
-        h = torch.full((N,), 1e-3 * (t_end - t0), dtype=dtype, device=device)
         f0 = f(ys, th)
+        h = torch.clamp(st.initial_step(ys, f0, rtol, atol, torch), max=t_end - t0)
         chunk = _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, CHUNK, torch)
         if compile and hasattr(torch, "compile"):
             chunk = torch.compile(chunk, dynamic=False)

@@ -1,7 +1,9 @@
 r"""Batched integration of the derived ODEs: ``integrate(model, params, y0, t_end, ...)``.
 
 Methods: ``rk4`` (fixed step ``dt``), ``tsit5`` (Tsitouras 5(4), default) and ``dopri5``
-(Dormand-Prince 5(4)) with per-trajectory step control. Each trajectory may carry its own
+(Dormand-Prince 5(4)) with per-trajectory step control (or fixed steps: ``fixed_step=True``).
+Output times are honoured exactly: a fixed-step run steps onto every ``t_eval`` value
+(:func:`dynamics.stepping.fixed_grid`), an adaptive run shortens the step that would cross one. Each trajectory may carry its own
 parameters. Trajectories that blow up end with ``Status.DIVERGED`` and a finite divergence time,
 never a silent NaN. The loops are generated per model (:mod:`dynamics.kernels`).
 
@@ -16,6 +18,7 @@ import numpy as np
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from .results import BatchResult
+from .stepping import fixed_grid
 from .validate import float_array, theta_rows
 
 METHODS = ("rk4", "tsit5", "dopri5")
@@ -41,7 +44,7 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
               dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10, t_eval=None,
               max_steps: int = 1_000_000, diverge_bound: float = 1e8, converge_tol: float | None = None,
               h0: float = 0.0, device: str = "cpu", progress: bool = False, t0: float = 0.0,
-              convention: str = "frobenius") -> BatchResult:
+              convention: str = "frobenius", fixed_step: bool | None = None) -> BatchResult:
     """Integrate N trajectories of ``model``'s ``form`` from ``y0`` to ``t_end``.
 
     Parameters
@@ -50,10 +53,13 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
         in the kernel's parameter order (``load_kernels(model, form).PARAMS``).
     y0 : (N,) for one-dimensional forms, else (N, n_state).
     t_end : final time, > t0.
-    dt : fixed step. ``rk4`` always steps with it (default (t_end - t0) / 1000); ``tsit5`` and
-        ``dopri5`` step with it when it is given (their 5th-order formulas without step control),
-        else adaptively.
-    t_eval : optional increasing output times in [t0, t_end]; ``rk4`` rounds them to its steps.
+    fixed_step : True: fixed steps of ``dt`` (default (t_end - t0) / 1000) with any method;
+        False: step control (``tsit5``/``dopri5`` only; pass ``h0``, not ``dt``, for the first step);
+        None (default, today's rule): fixed for ``rk4`` or when ``dt`` is given, else adaptive.
+    dt : the fixed step. The run takes equal steps, the largest not above ``dt`` that divide
+        ``t_end - t0``, so the last step lands on ``t_end``; a step across a ``t_eval`` value is
+        split so that a step lands on it (the state at a time is never the state at a nearby step).
+    t_eval : optional increasing output times in [t0, t_end], honoured exactly.
     converge_tol : if set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     convention : the cosine models' normalisers, 'frobenius' (default) or 'feature-norm'
         (:func:`symbolic.cosine_simsiam.feature_norm_convention`).
@@ -84,7 +90,17 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     max_steps = check_int("max_steps", max_steps, lo=1)
     bound = check_range("diverge_bound", diverge_bound, 0.0, math.inf, lo_open=True)
     ctol = 0.0 if converge_tol is None else check_range("converge_tol", converge_tol, 0.0, math.inf, lo_open=True)
-    fixed = method == "rk4" or dt is not None
+    if fixed_step is None:
+        fixed = method == "rk4" or dt is not None
+    elif fixed_step:
+        fixed = True
+    else:
+        if method == "rk4":
+            raise ParameterError("fixed_step=False needs an embedded pair (method tsit5 or dopri5); rk4 has "
+                                 "no error estimate")
+        if dt is not None:
+            raise ParameterError(f"fixed_step=False takes no dt (got {dt!r}); pass h0 for the first step")
+        fixed = False
     if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
     TH, per = _theta_matrix(params, k, y.shape[0])
@@ -107,12 +123,8 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     nst = np.zeros(N, dtype=np.int64)
     YOUT = np.empty((tout.size, n_state, N))
     if fixed:
-        nsteps = int(math.ceil((t_end - t0) / dt - 1e-9))
-        if nsteps > max_steps:
-            raise ParameterError(f"dt={dt!r} needs {nsteps} steps, more than max_steps={max_steps}")
-        dt = (t_end - t0) / nsteps
-        out_idx = np.rint((tout - t0) / dt).astype(np.int64)
-        _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (t0, dt, nsteps, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
+        T, H, out_idx = fixed_grid(t0, t_end, dt, tout, max_steps)
+        _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (T, H, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
     else:
         if tout.size:          # per-trajectory loop with the output grid
             fn = getattr(g, f"adaptive_{method}")

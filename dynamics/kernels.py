@@ -10,11 +10,17 @@ Generated functions (state ``Y`` is laid out (n_state, N): one contiguous row pe
 component, so loops over trajectories vectorise; ``TH`` is (n_param, N) with ``per = 1``, or
 (n_param, 1) with ``per = 0`` for parameters shared by every trajectory):
 
-* ``fixed_<tableau>(Y, TH, per, t0, dt, nsteps, bound, ctol, out_idx, YOUT, status, tev, nst)``:
-  fixed step, blocks of ``BS`` trajectories in parallel, inner loop over the block vectorised;
+* ``fixed_<tableau>(Y, TH, per, T, H, bound, ctol, out_idx, YOUT, status, tev, nst)``: fixed
+  steps ``H`` between the step times ``T`` (:func:`dynamics.stepping.fixed_grid`: the outputs
+  ``T[out_idx]`` are step times, the last is ``t_end``), blocks of ``BS`` trajectories in parallel,
+  inner loop over the block vectorised;
 * ``adaptive_<tableau>(Y, TH, per, t0, t_end, rtol, atol, h0, max_steps, bound, ctol, tout, YOUT,
-  status, tev, nst)``: embedded pair with per-trajectory step control (Hairer's error norm,
-  safety 0.9, factor in [0.2, 5]), FSAL, steps clamped to hit each output time exactly.
+  status, tev, nst)``: embedded pair with per-trajectory step control
+  (:data:`dynamics.stepping.CONTROLLER`, Hairer's error norm and initial step), FSAL, steps
+  clamped to hit each output time exactly.
+
+Stages, combinations, error norms, the controller and the initial step are emitted by
+:mod:`dynamics.stepping` (one implementation shared with the coupled, matrix and torch paths).
 
 Both stop a trajectory when ``sum|y|`` exceeds ``bound`` (status 1, ``tev`` = the time; the
 state kept is the last one within the bound), or when ``ctol > 0`` and ``max|rhs| < ctol``
@@ -26,6 +32,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from . import stepping as st
 from .tableaus import TABLEAUS
 
 FASTMATH = "{'nsz', 'arcp', 'contract', 'afn', 'reassoc'}"
@@ -39,28 +46,25 @@ def _sources_digest(names) -> str:
 
 
 def _glue_hash() -> str:
-    return _sources_digest(("kernels.py", "tableaus.py"))[:12]
+    return _sources_digest(("kernels.py", "tableaus.py", "stepping.py"))[:12]
 
 
 def _stages(tab, n, m, rhs_names, ind, h, y, th, first_known):
     """Lines computing f{k}_{j} for every stage; stage 0 is computed unless ``first_known``."""
     lines = []
     thargs = ", ".join(th(q) for q in range(m))
+    f = lambda l, j: f"f{l}_{j}"        # noqa: E731
     for k in range(tab.stages):
         if k == 0 and first_known:
             continue
-        args = []
-        for j in range(n):
-            terms = [f"{float(tab.a[k, l])!r} * f{l}_{j}" for l in range(k) if tab.a[k, l] != 0.0]
-            args.append(f"{y(j)} + {h} * ({' + '.join(terms)})" if terms else y(j))
+        args = [st.stage_state(tab, k, j, y(j), h, f) for j in range(n)]
         for j in range(n):
             lines.append(f"{ind}f{k}_{j} = {rhs_names[j]}({', '.join(args)}, {thargs})")
     return lines
 
 
 def _combo(tab_w, n, j, h, y):
-    terms = [f"{float(w)!r} * f{l}_{j}" for l, w in enumerate(tab_w) if w != 0.0]
-    return f"{y(j)} + {h} * ({' + '.join(terms)})"
+    return st.combination(tab_w, j, y(j), h, lambda l, jj: f"f{l}_{jj}")
 
 
 def _horner(nonzero, x, coef):
@@ -100,8 +104,8 @@ def _fixed(tab, n, m, rhs, poly=None):
     I2, I3, I4 = " " * 8, " " * 12, " " * 16
     npoly = len(poly) if poly else 0
     L = ["", "@njit(parallel=True, cache=True, fastmath=FM)",
-         f"def fixed_{tab.name}(Y, TH, per, t0, dt, nsteps, bound, ctol, out_idx, YOUT, status, tev, nst):",
-         "    N = Y.shape[1]", "    nout = out_idx.size", "    nb = (N + BS - 1) // BS",
+         f"def fixed_{tab.name}(Y, TH, per, T, H, bound, ctol, out_idx, YOUT, status, tev, nst):",
+         "    N = Y.shape[1]", "    nsteps = H.size", "    nout = out_idx.size", "    nb = (N + BS - 1) // BS",
          "    for b in prange(nb):", "        lo = b * BS", "        L = min(N, lo + BS) - lo"]
     L += [f"{I2}y{j} = np.empty(BS)" for j in range(n)]
     L += [f"{I2}th{q} = np.empty(BS)" for q in range(m)]
@@ -124,7 +128,7 @@ def _fixed(tab, n, m, rhs, poly=None):
           f"{I3}if step % 64 == 0:",
           f"{I4}alive = 0.0", f"{I4}for i in range(L):", f"{I4}    alive += live[i]",
           f"{I4}if alive == 0.0:", f"{I4}    break",
-          f"{I3}t = t0 + step * dt"]
+          f"{I3}t = T[step]", f"{I3}dt = H[step]", f"{I3}tn = T[step + 1]"]
     # copies of the step loop, specialised at run time on (convergence test on/off) x (shared or
     # per-trajectory polynomial coefficients), so each inner loop is branch-free and vectorises
     for conv in (True, False):
@@ -142,8 +146,7 @@ def _fixed(tab, n, m, rhs, poly=None):
             if npoly:
                 coef = (lambda q: f"s{q}") if shared else (lambda q: f"c{q}[i]")
                 for k in range(tab.stages):
-                    terms = [f"{float(tab.a[k, l])!r} * f{l}_0" for l in range(k) if tab.a[k, l] != 0.0]
-                    arg = f"y0[i] + dt * ({' + '.join(terms)})" if terms else "y0[i]"
+                    arg = st.stage_state(tab, k, 0, "y0[i]", "dt", lambda l, j: f"f{l}_{j}")
                     L += [f"{B}x{k} = {arg}", f"{B}f{k}_0 = {_horner(poly, f'x{k}', coef)}"]
             else:
                 L += _stages(tab, n, m, rhs, B, "dt", by, bth, False)
@@ -152,7 +155,7 @@ def _fixed(tab, n, m, rhs, poly=None):
           f"{I2}for i in range(L):",
           # stopped without the convergence test: diverged (1), unless already marked non-finite (3)
           f"{I3}code[i] = (1.0 if (ctol <= 0.0 and te[i] == te[i] and code[i] == 0.0) else code[i])",
-          f"{I3}ns[i] = np.rint((te[i] - t0) / dt) - (1.0 if code[i] > 0.0 else 0.0) if te[i] == te[i] else done"]
+          f"{I3}ns[i] = np.searchsorted(T, te[i]) - (1.0 if code[i] > 0.0 else 0.0) if te[i] == te[i] else done"]
     L += [f"{I3}Y[{j}, lo + i] = y{j}[i]" for j in range(n)]
     L += [f"{I3}status[lo + i] = np.int8(code[i])", f"{I3}tev[lo + i] = te[i]", f"{I3}nst[lo + i] = np.int64(ns[i])", ""]
     return L
@@ -177,9 +180,9 @@ def _step_end(tab, n, by, npoly, I4, conv):
     L += [f"{I4}y{j}[i] = yn{j} if keep > 0.0 else y{j}[i]" for j in range(n)]
     if conv:
         L += [f"{I4}code[i] += (lv - keep - cv) * 1.0",                 # diverged
-              f"{I4}te[i] = (t + dt * (1.0 - cv)) if lv - keep > 0.0 else te[i]"]
+              f"{I4}te[i] = (t if cv > 0.0 else tn) if lv - keep > 0.0 else te[i]"]
     else:
-        L += [f"{I4}te[i] = (t + dt) if lv - keep > 0.0 else te[i]"]
+        L += [f"{I4}te[i] = tn if lv - keep > 0.0 else te[i]"]
     if not npoly:                                                     # a non-finite rhs: status 3
         f0 = " + ".join(f"f0_{j}" for j in range(n))
         L += [f"{I4}code[i] = 3.0 if (lv - keep > 0.0 and ({f0}) != ({f0})) else code[i]"]
@@ -200,12 +203,9 @@ def _adaptive(tab, n, m, rhs):
     L += [f"{I2}y{j} = Y[{j}, i]" for j in range(n)]
     L += [f"{I2}th{k} = TH[{k}, i * per]" for k in range(m)]
     L += [f"{I2}f0_{j} = {rhs[j]}({', '.join(sy(k) for k in range(n))}, {thargs})" for j in range(n)]
-    sc0 = " + ".join(f"(y{j} / (atol + rtol * abs(y{j}))) ** 2" for j in range(n))
-    sc1 = " + ".join(f"(f0_{j} / (atol + rtol * abs(y{j}))) ** 2" for j in range(n))
-    L += [f"{I2}t = t0", f"{I2}h = h0",
-          f"{I2}if h <= 0.0:",
-          f"{I3}d0 = math.sqrt(({sc0}) / {n})", f"{I3}d1 = math.sqrt(({sc1}) / {n})",
-          f"{I3}h = 0.01 * d0 / d1 if (d0 > 1e-5 and d1 > 1e-5) else 1e-6",
+    L += [f"{I2}t = t0", f"{I2}h = h0", f"{I2}if h <= 0.0:"]
+    L += st.initial_step_lines(I3, "h", [sy(j) for j in range(n)], [f"f0_{j}" for j in range(n)])
+    L += [
           f"{I2}h = min(h, t_end - t0)",
           f"{I2}o = 0", f"{I2}while o < nout and tout[o] <= t0:"]
     L += [f"{I3}YOUT[o, {j}, i] = y{j}" for j in range(n)]
@@ -223,11 +223,9 @@ def _adaptive(tab, n, m, rhs):
           f"{I3}if hh <= 0.0:", f"{I4}hh = min(h, t_end - t)"]
     L += _stages(tab, n, m, rhs, I3, "hh", sy, sth, True)
     L += [f"{I3}yn{j} = {_combo(tab.b, n, j, 'hh', sy)}" for j in range(n)]
-    errs = []
-    for j in range(n):
-        terms = " + ".join(f"{float(w)!r} * f{l}_{j}" for l, w in enumerate(tab.e) if w != 0.0)
-        errs.append(f"(hh * ({terms}) / (atol + rtol * max(abs(y{j}), abs(yn{j})))) ** 2")
-    L += [f"{I3}err = math.sqrt(({' + '.join(errs)}) / {n})", f"{I3}steps += 1"]
+    fk = lambda l, j: f"f{l}_{j}"       # noqa: E731
+    L += [f"{I3}err = {st.error_norm_expr(tab, [sy(j) for j in range(n)], [f'yn{j}' for j in range(n)], 'hh', fk)}",
+          f"{I3}steps += 1"]
     vmax = " + ".join(f"abs(yn{j})" for j in range(n))
     last = tab.stages - 1
     L += [f"{I3}if err <= 1.0:",
@@ -242,16 +240,16 @@ def _adaptive(tab, n, m, rhs):
     L += [f"{I4}while o < nout and tout[o] <= t * (1.0 + 1e-15):"]
     L += [f"{I5}YOUT[o, {j}, i] = y{j}" for j in range(n)]
     L += [f"{I5}o += 1",
-          f"{I4}fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / {q})))",
+          f"{I4}fac = {st.CONTROLLER.factor_expr('err', q)}",
           f"{I4}h = h if hh < h else hh * fac        # a step shortened to hit an output keeps h",
           f"{I3}else:",
           # a non-finite stage from a finite state is overflow of a growing solution: shrink;
           # a step size that underflows means the solution blows up here
-          f"{I4}h = 0.2 * hh if not (err < math.inf) else hh * max(0.2, 0.9 * err ** (-1.0 / {q}))",
+          f"{I4}h = {st.CONTROLLER.reject_expr('err', 'hh', q)}",
           # underflow relative to the time, or to the flow's own time scale |y| / |rhs| when that
           # is shorter than 1 (a fast contraction takes legitimately tiny first steps)
           f"{I4}tsc = min(1.0, ({' + '.join(f'abs(y{j})' for j in range(n))} + atol) / fm) if fm > 0.0 else 1.0",
-          f"{I4}if h < 1e-14 * max(tsc, abs(t)):",
+          f"{I4}if {st.CONTROLLER.underflow_expr('h', 't', 'tsc')}:",
           f"{I5}code = 1", f"{I5}te = t", f"{I5}break"]
     L += [f"{I2}while o < nout:"]                # NaN after a stop, the equilibrium after convergence
     L += [f"{I3}YOUT[o, {j}, i] = y{j} if (code == 0 and te == te) else np.nan" for j in range(n)]
@@ -268,12 +266,9 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
     A stopped trajectory keeps its state while the others of its block go on. No output grid
     (``integrate`` uses ``adaptive_<tableau>`` when ``t_eval`` is given).
 
-    The controller factor :math:`0.9\,\mathrm{err}^{-1/5}`, clamped to [0.2, 5], is computed
-    without ``pow`` (no vector ``pow`` without SVML): :math:`x^{-3/16}` from four square roots,
-    then two Newton steps for :math:`y^5x=1` (relative error below 1e-3 on the clamped range).
+    The controller (:data:`dynamics.stepping.CONTROLLER`) is evaluated without ``pow``:
+    :meth:`~dynamics.stepping.Controller.factor_lines_powfree`.
     """
-    if tab.order != 5:
-        raise ValueError("the vectorised controller is written for 5(4) pairs")
     I2, I3, I4 = " " * 8, " " * 12, " " * 16
     npoly = len(poly) if poly else 0
     by = lambda j: f"y{j}[i]"            # noqa: E731
@@ -301,11 +296,8 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
         L += [f"{I3}cc = rhspoly(TH[:, (lo + i) * per].copy())"] + [f"{I3}c{q}[i] = cc[{q}]" for q in range(npoly)]
     L += f_at(0, [by(j) for j in range(n)])
     L += [f"{I3}g{j}[i] = f0_{j}" for j in range(n)]
-    sc0 = " + ".join(f"(y{j}[i] / (atol + rtol * abs(y{j}[i]))) ** 2" for j in range(n))
-    sc1 = " + ".join(f"(f0_{j} / (atol + rtol * abs(y{j}[i]))) ** 2" for j in range(n))
-    L += [f"{I3}d0 = math.sqrt(({sc0}) / {n})", f"{I3}d1 = math.sqrt(({sc1}) / {n})",
-          f"{I3}hi = h0 if h0 > 0.0 else (0.01 * d0 / d1 if (d0 > 1e-5 and d1 > 1e-5) else 1e-6)",
-          f"{I3}hs[i] = min(hi, t_end - t0)",
+    L += st.initial_step_lines(I3, "hi", [by(j) for j in range(n)], [f"f0_{j}" for j in range(n)])
+    L += [f"{I3}hs[i] = min(h0 if h0 > 0.0 else hi, t_end - t0)",
           f"{I2}it = 0", f"{I2}while True:",
           f"{I3}if it % 8 == 0:", f"{I4}alive = 0.0", f"{I4}for i in range(L):", f"{I4}    alive += live[i]",
           f"{I4}if alive == 0.0:", f"{I4}    break",
@@ -322,20 +314,13 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
           f"{I3}rest = t_end - ti",
           f"{I3}last = 1.0 if hs[i] >= rest else 0.0",
           f"{I3}hh = rest if last > 0.0 else hs[i]"]
+    fk = lambda l, j: f"f{l}_{j}"       # noqa: E731
     for k in range(1, tab.stages):
-        args = []
-        for j in range(n):
-            terms = [f"{float(tab.a[k, l])!r} * f{l}_{j}" for l in range(k) if tab.a[k, l] != 0.0]
-            args.append(f"{by(j)} + hh * ({' + '.join(terms)})" if terms else by(j))
-        L += f_at(k, args)
+        L += f_at(k, [st.stage_state(tab, k, j, by(j), "hh", fk) for j in range(n)])
     L += [f"{I3}yn{j} = {_combo(tab.b, n, j, 'hh', by)}" for j in range(n)]
-    errs = []
-    for j in range(n):
-        terms = " + ".join(f"{float(w)!r} * f{l}_{j}" for l, w in enumerate(tab.e) if w != 0.0)
-        errs.append(f"(hh * ({terms}) / (atol + rtol * max(abs(y{j}[i]), abs(yn{j})))) ** 2")
     last_stage = tab.stages - 1
     fl = (lambda j: f"f{last_stage}_{j}") if tab.fsal else None
-    L += [f"{I3}err = math.sqrt(({' + '.join(errs)}) / {n})",
+    L += [f"{I3}err = {st.error_norm_expr(tab, [by(j) for j in range(n)], [f'yn{j}' for j in range(n)], 'hh', fk)}",
           f"{I3}acc = 1.0 if err <= 1.0 else 0.0",                       # NaN fails the test
           f"{I3}v = {' + '.join(f'abs(yn{j})' for j in range(n))}",
           f"{I3}gd = 1.0 if v <= bound else 0.0",
@@ -347,17 +332,11 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
         raise ValueError("the vectorised adaptive loop needs an FSAL pair")
     L += [f"{I3}tn = (t_end if last > 0.0 else ti + hh) if ok > 0.0 else ti",
           f"{I3}t[i] = tn",
-          # controller: x = err clamped to the range where the factor is not clamped anyway
-          f"{I3}x = min(2e3, max(1e-4, err)) if err < math.inf else 2e3",
-          f"{I3}r1 = math.sqrt(x)", f"{I3}r2 = math.sqrt(r1)", f"{I3}r3 = math.sqrt(r2)", f"{I3}r4 = math.sqrt(r3)",
-          f"{I3}yq = 1.0 / (r3 * r4)",                                     # x^(-3/16)
-          f"{I3}yq = yq * (6.0 - x * yq * yq * yq * yq * yq) * 0.2",       # Newton for y^5 x = 1
-          f"{I3}yq = yq * (6.0 - x * yq * yq * yq * yq * yq) * 0.2",
-          f"{I3}fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * yq))",
+          ] + st.CONTROLLER.factor_lines_powfree(I3, "fac", "err", tab.order) + [
           f"{I3}hn = hh * fac",
           # underflow relative to the time, or to the flow's time scale |y| / |rhs| when shorter than 1
           f"{I3}tsc = min(1.0, ({' + '.join(f'abs(y{j}[i])' for j in range(n))} + atol) / fm) if fm > 0.0 else 1.0",
-          f"{I3}und = go * (1.0 - acc) * (1.0 if hn < 1e-14 * max(tsc, abs(ti)) else 0.0)",
+          f"{I3}und = go * (1.0 - acc) * (1.0 if {st.CONTROLLER.underflow_expr('hn', 'ti', 'tsc')} else 0.0)",
           f"{I3}hs[i] = hn if go > 0.0 else hs[i]",
           f"{I3}done = ok * (1.0 if tn >= t_end else 0.0)",
           f"{I3}ns[i] += go",

@@ -68,9 +68,8 @@ def _fate(c, roots, count, p0):
     return 1 if p0 == 0.0 else 2   # numerically at a root not in the list
 
 
-def _fates_batch(eqpoly, theta, roots, counts, p0, out):   # compiled by dynamics.kernels.bind_kernel
-    # (numba's cache of a bound loop does not see edits of the functions it calls: change this
-    # source, e.g. this revision tag, whenever _fate or dynamics.roots change. Revision: 3)
+def _fates_batch(eqpoly, theta, roots, counts, p0, out):
+    # compiled by dynamics.kernels.bind_kernel (its cache key covers every dynamics/ source)
     for i in prange(p0.size):
         c = eqpoly(theta[i])
         out[i] = _fate(c, roots[i], counts[i], p0[i])

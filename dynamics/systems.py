@@ -5,7 +5,8 @@ r"""Coupled systems: the h-mode cosine eigenvalue system and the matrix ODEs.
   (and, for the delta model, :math:`\Sigma_m=\sum_kp_k^ms_k^2`), recomputed at every stage;
   a batch of ``B`` systems runs in parallel (numba), each with its own step control.
 * :func:`integrate_matrix` integrates the matrix flow (cosine: Bao eq. 4 with the closed-form
-  :math:`\hat G`; L2: Tian eqs. 2-4; two-layer: Jing) in numpy/BLAS, for h up to a few thousand.
+  :math:`\hat G`; L2: Tian eqs. 2-4; two-layer: Jing) in generated numba loops over BLAS
+  products, for h up to a few thousand.
   The right-hand side is printed from the SymPy matrix derivation into a cached module.
 """
 from __future__ import annotations
@@ -23,8 +24,15 @@ from symbolic.registry import get_model
 
 from .results import BatchResult, Result
 from .kernels import FASTMATH
+from . import stepping as st
+from .stepping import fixed_grid
 from .tableaus import TABLEAUS
 
+
+
+def KPS(l, j):
+    """Names of the stage derivatives of the coupled loops: kp{l}[m] (component 0), ks{l}[m] (1)."""
+    return f"{'kp' if j == 0 else 'ks'}{l}[m]"
 
 
 def _coupled_source(kmod, delta: bool) -> str:
@@ -45,11 +53,9 @@ def _coupled_source(kmod, delta: bool) -> str:
 
     def stage(k, tab, into_p, into_s, ind, h="hh"):
         """Lines evaluating stage ``k`` (state p + h sum a_kl kp_l) into ``into_p``/``into_s``."""
-        terms_p = " + ".join(f"{float(tab.a[k, l])!r} * kp{l}[m]" for l in range(k) if tab.a[k, l] != 0.0)
-        terms_s = " + ".join(f"{float(tab.a[k, l])!r} * ks{l}[m]" for l in range(k) if tab.a[k, l] != 0.0)
         L = [f"{ind}{' = '.join(n for n, _ in sums)} = 0.0", f"{ind}for m in range(h):"]
-        L += [f"{ind}    x = p[m] + {h} * ({terms_p})" if terms_p else f"{ind}    x = p[m]",
-              f"{ind}    y = s[m] + {h} * ({terms_s})" if terms_s else f"{ind}    y = s[m]",
+        L += [f"{ind}    x = {st.stage_state(tab, k, 0, 'p[m]', h, KPS)}",
+              f"{ind}    y = {st.stage_state(tab, k, 1, 's[m]', h, KPS)}",
               f"{ind}    tp[m] = x", f"{ind}    ts[m] = y"]
         L += [f"{ind}    {n} += {e}" for n, e in sums]
         L += [f"{ind}nphi = math.sqrt(a2)", f"{ind}npsi = math.sqrt(b2)", f"{ind}for m in range(h):",
@@ -66,43 +72,48 @@ def _coupled_source(kmod, delta: bool) -> str:
         fsal = tab.fsal
         last = ns - 1
         L += ["", "@njit(parallel=True, cache=True, fastmath=FM)",
-              f"def run_{name}(Y, TH, per, t0, t_end, adaptive, dt, rtol, atol, max_steps, bound, tout, YOUT,"
+              f"def run_{name}(Y, TH, per, t0, t_end, adaptive, TG, HG, rtol, atol, max_steps, bound, tout, YOUT,"
               " status, tev, nst):",
               "    B, n = Y.shape", "    h = n // 2", "    nout = tout.size", "    for i in prange(B):",
               f"{I2}rho = TH[i * per, 0]", f"{I2}sigma2 = TH[i * per, 1]",
               f"{I2}p = Y[i, :h].copy()", f"{I2}s = Y[i, h:].copy()",
               f"{I2}tp = np.empty(h)", f"{I2}ts = np.empty(h)"]
         L += [f"{I2}kp{k} = np.empty(h)" for k in range(ns)] + [f"{I2}ks{k} = np.empty(h)" for k in range(ns)]
-        L += [f"{I2}t = t0",
-              f"{I2}hstep = dt if not adaptive else 1e-3 * max(1.0, abs(t_end - t0))",
+        L += [f"{I2}t = t0", f"{I2}hstep = 0.0 if adaptive else HG[0]"]
+        if fsal:
+            L += stage(0, tab, "kp0", "ks0", I2)
+        if tab.e is not None:             # the one initial-step rule, norms summed over the modes
+            L += [f"{I2}if adaptive:", f"{I3}d0 = 0.0", f"{I3}d1 = 0.0", f"{I3}for m in range(h):",
+                  f"{I4}wp = atol + rtol * abs(p[m])", f"{I4}ws = atol + rtol * abs(s[m])",
+                  f"{I4}d0 += (p[m] / wp) ** 2 + (s[m] / ws) ** 2",
+                  f"{I4}d1 += (kp0[m] / wp) ** 2 + (ks0[m] / ws) ** 2",
+                  f"{I3}d0 = math.sqrt(d0 / n)", f"{I3}d1 = math.sqrt(d1 / n)",
+                  f"{I3}hstep = min({st.initial_step_rule('d0', 'd1')}, t_end - t0)"]
+        L += [
               f"{I2}o = 0", f"{I2}while o < nout and tout[o] <= t0:",
               f"{I3}YOUT[o, i, :h] = p", f"{I3}YOUT[o, i, h:] = s", f"{I3}o += 1",
               f"{I2}code = 0", f"{I2}te = np.nan", f"{I2}steps = 0", f"{I2}hh = hstep"]
-        if fsal:
-            L += stage(0, tab, "kp0", "ks0", I2)
         L += [f"{I2}while t < t_end * (1.0 - 1e-15):",
               f"{I3}if steps >= max_steps:", f"{I4}code = 2", f"{I4}break",
               f"{I3}target = tout[o] if o < nout else t_end",
-              f"{I3}hh = min(hstep, target - t) if target > t else min(hstep, t_end - t)"]
+              f"{I3}hh = min(hstep, target - t) if target > t else min(hstep, t_end - t)",
+              f"{I3}hh = hh if adaptive else HG[steps]"]       # fixed: the grid of dynamics.stepping
         for k in range(0 if not fsal else 1, ns):
             L += stage(k, tab, f"kp{k}", f"ks{k}", I3)
-        bp = " + ".join(f"{float(w)!r} * kp{l}[m]" for l, w in enumerate(tab.b) if w != 0.0)
-        bs = " + ".join(f"{float(w)!r} * ks{l}[m]" for l, w in enumerate(tab.b) if w != 0.0)
         L += [f"{I3}err = 0.0", f"{I3}vmax = 0.0", f"{I3}for m in range(h):",
-              f"{I4}xn = p[m] + hh * ({bp})", f"{I4}yn = s[m] + hh * ({bs})",
+              f"{I4}xn = {st.combination(tab.b, 0, 'p[m]', 'hh', KPS)}",
+              f"{I4}yn = {st.combination(tab.b, 1, 's[m]', 'hh', KPS)}",
               f"{I4}tp[m] = xn", f"{I4}ts[m] = yn",
               f"{I4}vmax += abs(xn) + abs(yn)        # a sum propagates NaN/inf; max() could drop a NaN"]
         if tab.e is not None:
-            ep = " + ".join(f"{float(w)!r} * kp{l}[m]" for l, w in enumerate(tab.e) if w != 0.0)
-            es = " + ".join(f"{float(w)!r} * ks{l}[m]" for l, w in enumerate(tab.e) if w != 0.0)
-            L += [f"{I4}ep = hh * ({ep}) / (atol + rtol * max(abs(p[m]), abs(xn)))",
-                  f"{I4}es = hh * ({es}) / (atol + rtol * max(abs(s[m]), abs(yn)))",
+            L += [f"{I4}ep = {st.error_term(tab, 0, 'hh', KPS)} / (atol + rtol * max(abs(p[m]), abs(xn)))",
+                  f"{I4}es = {st.error_term(tab, 1, 'hh', KPS)} / (atol + rtol * max(abs(s[m]), abs(yn)))",
                   f"{I4}err += ep * ep + es * es"]
             L += [f"{I3}err = math.sqrt(err / n) if adaptive else 0.0"]
         L += [f"{I3}steps += 1",
               f"{I3}if err <= 1.0:",
               f"{I4}if not (vmax <= bound):", f"{I5}code = 1", f"{I5}te = t + hh", f"{I5}break",
-              f"{I4}t += hh",
+              f"{I4}t = t + hh if adaptive else TG[steps]",
               f"{I4}p, tp = tp, p", f"{I4}s, ts = ts, s"]
         if fsal:
             L += [f"{I4}kp0, kp{last} = kp{last}, kp0", f"{I4}ks0, ks{last} = ks{last}, ks0"]
@@ -110,10 +121,10 @@ def _coupled_source(kmod, delta: bool) -> str:
               f"{I5}YOUT[o, i, :h] = p", f"{I5}YOUT[o, i, h:] = s", f"{I5}o += 1"]
         if tab.e is not None:
             L += [f"{I4}if adaptive and hh >= hstep:",
-                  f"{I5}hstep = hh * (5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2)))",
+                  f"{I5}hstep = hh * {st.CONTROLLER.factor_expr('err', tab.order)}",
                   f"{I3}else:",
-                  f"{I4}hstep = 0.2 * hh if not (err < math.inf) else hh * max(0.2, 0.9 * err ** -0.2)",
-                  f"{I4}if hstep < 1e-14 * max(1.0, abs(t)):",
+                  f"{I4}hstep = {st.CONTROLLER.reject_expr('err', 'hh', tab.order)}",
+                  f"{I4}if {st.CONTROLLER.underflow_expr('hstep', 't', '1.0')}:",
                   # steps underflow: a blow-up if the state is large, else a singular right-hand
                   # side (e.g. every p_j -> 0 makes N_Psi -> 0 in the denominators)
                   f"{I5}code = 1 if vmax > 1e3 else 3", f"{I5}te = t", f"{I5}break"]
@@ -140,7 +151,9 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
                       max_steps: int = 1_000_000, diverge_bound: float = 1e8) -> BatchResult:
     r"""Integrate ``B`` coupled h-mode systems (Bao eq. 5) from ``p0``, ``s0`` of shape (B, h) or (h,).
 
-    ``rho``, ``sigma2``: scalars or arrays (B,). ``final`` is (B, 2h): p then s.
+    ``rho``, ``sigma2``: scalars or arrays (B,). ``final`` is (B, 2h): p then s. ``rk4``, or a
+    given ``dt``, steps on :func:`dynamics.stepping.fixed_grid` (equal steps not above ``dt`` onto
+    ``t_end``, a step landing on every ``t_eval`` value); else per-system step control.
     """
     get_model(model).require("coupled", "the coupled eigen system")
     check_choice("method", method, ("rk4", "tsit5", "dopri5"))
@@ -163,9 +176,13 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
         check_range("sigma2", s, 0.0, math.inf)
     tab = TABLEAUS[method]
     adaptive = method != "rk4" and dt is None
-    if not adaptive:
-        dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
     tout = np.empty(0) if t_eval is None else np.asarray(t_eval, float).ravel()
+    if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < 0.0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
+        raise ParameterError(f"t_eval must be increasing within [0, {t_end}]")
+    T, H = np.zeros(1), np.zeros(1)
+    if not adaptive:        # the fixed-step grid of every path: equal steps onto t_end and every t_eval value
+        dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
+        T, H, _ = fixed_grid(0.0, t_end, dt, tout, max_steps)
     Y = np.ascontiguousarray(np.concatenate([p0, s0], axis=1))
     TH = np.ascontiguousarray(np.column_stack([rho, sigma2]))
     YOUT = np.empty((tout.size, B, Y.shape[1]))
@@ -173,7 +190,7 @@ def integrate_coupled(model: str, rho, sigma2, p0, s0, t_end: float, *, method: 
     tev = np.full(B, np.nan)
     nst = np.zeros(B, np.int64)
     mod = _coupled_module(model)
-    getattr(mod, f"run_{tab.name}")(Y, TH, 1, 0.0, float(t_end), adaptive, float(dt or 0.0), rtol, float(atol),
+    getattr(mod, f"run_{tab.name}")(Y, TH, 1, 0.0, float(t_end), adaptive, T, H, rtol, float(atol),
                                    max_steps, float(diverge_bound), tout, YOUT, status, tev, nst)
     return BatchResult(Y, status, tev, nst, method, tout if tout.size else None,
                        YOUT if tout.size else None, ("p", "s"), {"h": p0.shape[1]})
@@ -189,6 +206,7 @@ _DEFINITIONS = {  # scalar functions of the state that the matrix forms use (not
 
 
 def _matrix_source(model: str) -> str:
+    from sympy import MatMul
     from sympy.printing.numpy import NumPyPrinter
 
     from symbolic.models import derive
@@ -196,6 +214,14 @@ def _matrix_source(model: str) -> str:
     class Printer(NumPyPrinter):
         def _print_Identity(self, e):
             return f"numpy.eye({self._print(e.rows)})"
+
+        def _print_MatMul(self, e):
+            # scalar factors as `*`, not `.dot(scalar)`: numba compiles the result (integrate_matrix)
+            c, mats = e.as_coeff_matrices()
+            if c == 1:
+                return super()._print_MatMul(e)
+            body = super()._print_MatMul(MatMul(*mats)) if len(mats) > 1 else self._print(mats[0])
+            return f"({self._print(c)}) * {body}"
 
     d = derive(model, "matrix")
     pr = Printer()
@@ -254,21 +280,28 @@ class _ClosedCosine:
 
 @dataclass(frozen=True)
 class MatrixResult(Result):
-    """Final matrices (dict by state name), the output times and states (lists of dicts)."""
+    """Final matrices (dict by state name), the output times and states (lists of dicts).
+
+    ``status``: 0 reached ``t_end``, 1 diverged (a non-finite state: ``final`` is the last finite
+    one, ``t_event`` the time of the step that failed, and outputs after it hold NaN)."""
 
     final: dict
     t: np.ndarray
     states: list
     nsteps: int
     status: int
+    t_event: float = math.nan
 
 
 def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt: float | None = None,
                      method: str = "rk4", t_eval=None, rhs: str = "closed") -> MatrixResult:
-    """Fixed-step integration of a matrix flow (numpy/BLAS); ``method`` rk4, tsit5 or dopri5
+    """Fixed-step integration of a matrix flow (generated numba loops, BLAS products); ``method`` rk4, tsit5 or dopri5
     (fixed step with that tableau). ``state0``/``params`` are keyed by the derivation's names.
     ``rhs``: 'closed' uses :func:`cosine_matrix_rhs` for cosine-simsiam (the printed SymPy
-    expression for the other models), 'sympy' always the printed expression."""
+    expression for the other models), 'sympy' always the printed expression.
+
+    Steps as :func:`dynamics.stepping.fixed_grid`: equal steps not above ``dt`` ending on
+    ``t_end``, and a step lands on every ``t_eval`` value (each is recorded, at its own time)."""
     check_choice("rhs", rhs, ("closed", "sympy"))
     mod = _ClosedCosine if (rhs == "closed" and model == "cosine-simsiam") else matrix_rhs(model)
     check_choice("method", method, ("rk4", "tsit5", "dopri5"))
@@ -281,24 +314,59 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     ys = [np.array(state0[k], dtype=float) for k in mod.STATE]
     ps = [np.asarray(params[k], dtype=float) if k == "X" else float(params[k]) for k in mod.PARAMS]
     tab = TABLEAUS[method]
-    n = int(math.ceil(t_end / dt - 1e-9))
-    dt = t_end / n
-    tout = [] if t_eval is None else list(np.asarray(t_eval, float))
-    out_idx = {int(round(t / dt)): t for t in tout}
-    saved_t, saved = [], []
-    status = 0
-    for step in range(n + 1):
-        if step in out_idx:
-            saved_t.append(out_idx[step])
-            saved.append({k: y.copy() for k, y in zip(mod.STATE, ys)})
-        if step == n:
-            break
-        K = []
-        for s in range(tab.stages):
-            arg = [y + dt * sum(tab.a[s, l] * K[l][j] for l in range(s) if tab.a[s, l] != 0) for j, y in enumerate(ys)]
-            K.append(mod.rhs(*arg, *ps))
-        ys = [y + dt * sum(tab.b[s] * K[s][j] for s in range(tab.stages) if tab.b[s] != 0) for j, y in enumerate(ys)]
-        if not all(np.all(np.isfinite(y)) for y in ys):
-            status = 1
-            break
-    return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, np.array(saved_t), saved, step, status)
+    tout = np.empty(0) if t_eval is None else np.asarray(t_eval, float).ravel()
+    if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < 0.0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
+        raise ParameterError(f"t_eval must be increasing within [0, {t_end}]; got {tout.min()}..{tout.max()}")
+    T, H, out_idx = fixed_grid(0.0, t_end, dt, tout)
+    outs = [np.full((tout.size,) + y.shape, np.nan) for y in ys]
+    run = getattr(_matrix_steps(model, mod is _ClosedCosine), f"steps_{tab.name}")
+    step, *ys = run(*ys, *ps, H, out_idx, *outs)
+    status, t_event = (0, math.nan) if step == H.size else (1, float(T[step + 1]))   # ys: the last finite state
+    saved = [{k: out[o] for k, out in zip(mod.STATE, outs)} for o in range(tout.size)]
+    return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, tout, saved, step, status, t_event)
+
+
+def _matrix_steps_source(model: str, closed: bool) -> str:
+    """Generated fixed-step loops ``steps_<tableau>(*states, *params, H, out_idx, *OUT)`` of a matrix
+    flow, compiled by numba: stages and combination emitted by :mod:`dynamics.stepping` (array
+    expressions), a non-finite state stops the run (returned: the step index and the last finite
+    state), outputs ``OUT[k][o]`` written at step ``out_idx[o]``."""
+    mod = _ClosedCosine if closed else matrix_rhs(model)
+    if closed:
+        imp = "from dynamics.systems import cosine_matrix_rhs as _rhs"
+    else:
+        imp = f"from {mod.__name__} import rhs as _rhs"
+    S, Pn = list(mod.STATE), list(mod.PARAMS)
+    n = len(S)
+    f = lambda l, j: f"f{l}_{j}"           # noqa: E731
+    L = [f'"""Matrix-flow steps of {model} ({"closed form" if closed else "printed SymPy"} rhs), generated by '
+         'dynamics.systems. Do not edit."""', "import numpy as np", "from numba import njit", "", imp, "",
+         "rhs = njit(cache=True)(_rhs)", ""]
+    outs = [f"OUT_{k}" for k in S]
+    for name in ("rk4", "dopri5", "tsit5"):
+        tab = TABLEAUS[name]
+        L += ["", "@njit(cache=True)",
+              f"def steps_{name}({', '.join(S + Pn)}, H, out_idx, {', '.join(outs)}):",
+              "    nout = out_idx.size", "    o = 0", "    for step in range(H.size + 1):",
+              "        while o < nout and out_idx[o] == step:"]
+        L += [f"            {out}[o] = {k}" for out, k in zip(outs, S)]
+        L += ["            o += 1", "        if step == H.size:", "            break", "        h = H[step]"]
+        for k in range(tab.stages):
+            args = [st.stage_state(tab, k, j, S[j], "h", f) for j in range(n)]
+            L += [f"        {', '.join(f(k, j) for j in range(n))}, = rhs({', '.join(args + Pn)})"]
+        L += [f"        n_{j} = {st.combination(tab.b, j, S[j], 'h', f)}" for j in range(n)]
+        L += ["        if not (" + " and ".join(f"np.all(np.isfinite(n_{j}))" for j in range(n)) + "):",
+              f"            return step, {', '.join(S)}"]
+        L += [f"        {S[j]} = n_{j}" for j in range(n)]
+        L += [f"    return H.size, {', '.join(S)}", ""]
+    return "\n".join(L) + "\n"
+
+
+@lru_cache(maxsize=None)
+def _matrix_steps(model: str, closed: bool):
+    from .kernels import import_generated
+
+    src = _matrix_steps_source(model, closed)
+    deps = hashlib.sha256((src + Path(__file__).read_text()).encode()).hexdigest()[:12]
+    return import_generated(f"ssldyn_ms_{model.replace('-', '_')}_{'closed' if closed else 'sympy'}_{deps}",
+                            lambda: src)

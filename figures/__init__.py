@@ -1,16 +1,23 @@
-r"""Figures: one module per figure; each is a function and an ``ssldyn figure`` target.
+r"""Figures: one module per figure (or family), each ``compute -> result -> draw``.
+
+A compute function (``compute_*``, taking a model's parameter dataclass where the figure has one)
+returns a small frozen result holding the plotted numbers, all of them from :mod:`dynamics`; a
+draw function ``draw_*(result, ax=None)`` draws on the given matplotlib Axes (or a new Figure) and
+returns the Figure. Nothing here selects a backend or writes a file: :func:`save` does.
 
 The public names below are importable from ``figures`` itself and load on first use (matplotlib
-is imported only then). ``draw_phase_line`` draws on a user's axes:
+is imported only then):
 
 >>> import matplotlib.pyplot as plt
 >>> import dynamics as dy, figures
+>>> fig = figures.draw_ps_plane(figures.compute_ps_plane(dy.CosineParams(rho=0.02)))
+>>> fig = figures.draw_bifurcation(figures.compute_bifurcation(dy.CosineParams(), mark={"rho": 0.02}))
 >>> params = dy.CosineParams(rho=0.01)
 >>> fig, ax = plt.subplots()
 >>> p = figures.draw_phase_line(ax, params, dy.find_equilibria(params))
 
-The figure functions (``bao_fig2`` ... ``bifurcation_figure``) write PNG and PDF into a folder;
-:data:`FIGURES` lists them with a line each (``ssldyn figure --list``).
+The registered targets (``bao_fig2`` ... ``bifurcation_figure``) compute, draw and write PNG and
+PDF into a folder; :data:`FIGURES` lists them with a line each (``ssldyn figure --list``).
 """
 from __future__ import annotations
 
@@ -18,6 +25,22 @@ from symbolic.lazy import make_lazy
 
 #: public name -> "module:attribute"; a name that moves is a one-line change here
 EXPORTS = {
+    # compute -> result -> draw(result, ax=None) -> Figure
+    "compute_ps_plane": "figures.phase:compute_ps_plane",
+    "draw_ps_plane": "figures.phase:draw_ps_plane",
+    "compute_phase_lines": "figures.phase:compute_phase_lines",
+    "draw_phase_lines": "figures.phase:draw_phase_lines",
+    "compute_two_layer_plane": "figures.phase:compute_two_layer_plane",
+    "draw_two_layer_plane": "figures.phase:draw_two_layer_plane",
+    "rhs_curve": "figures.phase:rhs_curve",
+    "draw_rhs_curve": "figures.phase:draw_rhs_curve",
+    "compute_bifurcation": "figures.bifurcation:compute_bifurcation",
+    "draw_bifurcation": "figures.bifurcation:draw_bifurcation",
+    "draw_branches": "figures.bifurcation:draw_branches",
+    "compute_regime_map": "figures.regime_map:compute_regime_map",
+    "draw_regime_figure": "figures.regime_map:draw_regime_figure",
+    "draw_regime_map": "figures.regime_map:draw_regime_map",
+    "operating_point": "figures.operating_point:operating_point",
     # drawing on a user's axes
     "draw_phase_line": "figures.phase:draw_phase_line",
     "plot_regime_map": "figures.regime_map:plot_regime_map",

@@ -4,56 +4,85 @@ its equilibria), Fig. 3 (equilibria against the lumped K, regimes shaded, fold m
 Fig. 7 (Appendix C: roots of the quintic as intersections with a horizontal line).
 
 The paper's parameter values were lost with its formulas; the ones used here are stated on each
-figure. Each function returns the written paths and attaches the plotted equilibria as
-``fn.last`` (a dict) so tests can compare them with ``ssldyn equilibria``.
+figure. Each figure is ``compute_figN(fast) -> result -> draw_figN(result, ax=None) -> Figure``;
+the registered target ``figN(out_dir, fast)`` computes, draws and saves. The math comes from
+:mod:`dynamics` (``CosineParams.K``, ``L2Params.eta_c``, ``critical_value``, ``find_equilibria``,
+``equilibrium_branches``, ``integrate`` and the generated equilibrium polynomial).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from .phase import draw_phase_line
-from .style import FATE_COLORS, PALETTE, REGIME_COLORS, figure, save
+from .phase import draw_rhs_curve, fate_legend, rhs_curve
+from .style import PALETTE, REGIME_COLORS, axes_for, styled, target
 
 FIG2_CASES = {   # (label, rho): N_Phi = 2, N_Psi = 1.5, T = 0.5, sigma2 = 0.5 (theory notes' example)
     "Collapse": 0.15, "Acute": 0.01, "Stable": 0.0,
 }
 
 
-def fig2(out_dir, fast=False):
-    """Bao Fig. 2: pdot of eq. 7 for the three regimes, equilibria marked, fates shaded."""
-    from dynamics.equilibria import find_equilibria
+# --- Fig. 2 ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Fig2:
+    panels: dict            # label -> RhsCurve
+
+
+def compute_fig2(fast: bool = False) -> Fig2:
+    """pdot of eq. 7 at the three :data:`FIG2_CASES`."""
     from dynamics.params import CosineParams
 
-    fig, axes = figure(1, 3, figsize=(10.5, 3.2))
-    plotted = {}
-    for ax, (label, rho) in zip(axes, FIG2_CASES.items()):
-        params = CosineParams(rho=rho)
-        eq = find_equilibria(params)
-        plotted[label] = (params, draw_phase_line(ax, params, eq, span=(-1.4, 1.3)))
-        ax.set_title(rf"{eq.regime}: $\rho$={rho:g} ($\rho_c$={eq.critical_value:.4f})")
+    return Fig2({label: rhs_curve(CosineParams(rho=rho), span=(-1.4, 1.3)) for label, rho in FIG2_CASES.items()})
+
+
+@styled
+def draw_fig2(result: Fig2, ax=None):
+    """Bao Fig. 2: pdot of eq. 7 for the three regimes, equilibria marked, fates shaded."""
+    fig, axes = axes_for(ax, len(result.panels), figsize=(10.5, 3.2))
+    for ax, (label, c) in zip(axes, result.panels.items()):
+        draw_rhs_curve(c, ax=ax)
+        eq = c.equilibria
+        ax.set_title(rf"{eq.regime}: $\rho$={c.params.rho:g} ($\rho_c$={eq.critical_value:.4f})")
     axes[0].set_ylabel(r"$\dot p$ (Bao eq. 7)")
-    from matplotlib.patches import Patch
-
-    axes[2].legend(handles=[Patch(color=FATE_COLORS[f], alpha=0.3, label=f) for f in FATE_COLORS],
-                   loc="lower left", fontsize=7, frameon=False)
-    fig2.last = plotted
-    return save(fig, out_dir, "bao_fig2_rhs_eq7")
+    fate_legend(axes[-1], loc="lower left", fontsize=7, frameon=False)
+    return fig
 
 
-def fig3(out_dir, fast=False):
-    """Bao Fig. 3: equilibria of eq. 7 against K = rho (1+sigma2) N_Phi N_Psi^3 at fixed T, N_Psi."""
+fig2 = target(compute_fig2, draw_fig2, "bao_fig2_rhs_eq7")
+
+
+# --- Fig. 3 ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Fig3:
+    """Equilibrium branches along rho (``branches``), the same axis as K, and the fold ``(K_c, p_c)``."""
+
+    base: object
+    branches: object        # dynamics.continuation.Branches
+    K: np.ndarray
+    K_c: float
+    p_c: float
+
+
+def compute_fig3(fast: bool = False) -> Fig3:
+    """Equilibria of eq. 7 along :math:`K=\\rho(1+\\sigma^2)N_\\Phi N_\\Psi^3` (``CosineParams.K``)."""
     from dynamics.continuation import equilibrium_branches
     from dynamics.params import CosineParams
 
     base = CosineParams()
-    scale = (1 + base.sigma2) * base.n_phi * base.n_psi**3           # K = scale * rho
     rho = np.linspace(0.0, 0.14, 141 if fast else 561)
-    b = equilibrium_branches("cosine-simsiam", "rho", rho,
-                             {"sigma2": base.sigma2, "n_phi": base.n_phi, "n_psi": base.n_psi, "trace": base.trace})
-    K = rho * scale
+    fixed = {k: v for k, v in base.to_dict().items() if k != "rho"}
+    b = equilibrium_branches("cosine-simsiam", "rho", rho, fixed)
     fold = b.folds[b.folds[:, 0] > 1e-9]
-    Kc = fold[0, 0] * scale
-    fig, ax = figure(figsize=(5.6, 3.8))
+    K = np.array([replace(base, rho=r).K for r in rho])
+    return Fig3(base, b, K, replace(base, rho=float(fold[0, 0])).K, float(fold[0, 1]))
+
+
+@styled
+def draw_fig3(result: Fig3, ax=None):
+    """Bao Fig. 3: equilibria of eq. 7 against K at fixed T, N_Psi; regimes shaded, the fold marked."""
+    fig, (ax,) = axes_for(ax, figsize=(5.6, 3.8))
+    b, K, Kc = result.branches, result.K, result.K_c
     ax.axvspan(0, Kc, color=REGIME_COLORS["Acute"], alpha=0.35, lw=0, label="Acute")
     ax.axvspan(Kc, K[-1], color=REGIME_COLORS["Collapse"], alpha=0.25, lw=0, label="Collapse")
     ax.axvline(0, color=REGIME_COLORS["Stable"], lw=3, label="Stable (K = 0)")
@@ -61,96 +90,149 @@ def fig3(out_dir, fast=False):
         for code, ls, col in ((0, "-", PALETTE[0]), (1, "--", PALETTE[3])):
             y = np.where(b.stability[:, j] == code, b.p[:, j], np.nan)
             ax.plot(K, y, ls=ls, color=col, lw=1.6 if code == 0 else 1.1)
-    ax.plot([Kc], [fold[0, 1]], "ko", ms=5, label=rf"fold $K_c$={Kc:.3f}")
+    ax.plot([Kc], [result.p_c], "ko", ms=5, label=rf"fold $K_c$={Kc:.3f}")
     ax.plot([], [], "-", color=PALETTE[0], label="stable")
     ax.plot([], [], "--", color=PALETTE[3], label="unstable")
     ax.set_xlabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_ylabel(r"equilibria $p$")
-    ax.set_title(rf"Bao Fig. 3: $N_\Psi$={base.n_psi:g}, $T$={base.trace:g}", fontsize=8)
+    ax.set_title(rf"Bao Fig. 3: $N_\Psi$={result.base.n_psi:g}, $T$={result.base.trace:g}", fontsize=8)
     ax.legend(fontsize=7, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.18), framealpha=0.9)
-    fig3.last = {"K_c": Kc, "branches": b}
-    return save(fig, out_dir, "bao_fig3_regimes_vs_K")
+    return fig
 
 
-def fig4(out_dir, fast=False):
-    """Bao Fig. 4: L2 dynamics (eq. 8) for weight decays below, at and above eta_c = 1/(4(1+sigma2))."""
-    from dynamics.equilibria import find_equilibria
+fig3 = target(compute_fig3, draw_fig3, "bao_fig3_regimes_vs_K")
+
+
+# --- Fig. 4 ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Fig4:
+    """Per weight decay: the phase curve (``curves``) and trajectories ``ys`` (time, start) at ``t``."""
+
+    curves: tuple           # RhsCurve per eta
+    t: np.ndarray
+    p0: np.ndarray
+    ys: tuple               # (time, start) per eta
+
+
+def compute_fig4(fast: bool = False, sigma2: float = 0.5) -> Fig4:
+    """L2 dynamics (eq. 8) below, at and above :math:`\\eta_c` (``L2Params.eta_c``)."""
     from dynamics.integrate import integrate
     from dynamics.params import L2Params
 
-    s2 = 0.5
-    eta_c = 1 / (4 * (1 + s2))
-    fig, axes = figure(2, 3, figsize=(10.5, 5.6))
-    plotted = {}
+    eta_c = L2Params(sigma2=sigma2).eta_c
     t = np.linspace(0, 60, 300)
-    for col, eta in enumerate((0.05, eta_c, 0.3)):
-        params = L2Params(eta=eta, sigma2=s2)
-        eq = find_equilibria(params)
-        plotted[eta] = (params, draw_phase_line(axes[0, col], params, eq, span=(-0.2, 0.9)))
-        axes[0, col].set_title(rf"$\eta$={eta:.4g} ({eq.regime})")
-        p0 = np.linspace(0.01, 0.85, 9)
-        r = integrate("l2-byol", params, p0, t[-1], t_eval=t)
-        for i in range(len(p0)):
-            axes[1, col].plot(t, r.ys[:, i], color=PALETTE[i % 4], lw=1)
-        axes[1, col].set_xlabel("time t")
-    axes[0, 0].set_ylabel(r"$\dot p=p^2(1-(1+\sigma^2)p)-\eta p$")
-    axes[1, 0].set_ylabel(r"$p(t)$")
-    from matplotlib.patches import Patch
-
-    axes[0, 2].legend(handles=[Patch(color=FATE_COLORS[f], alpha=0.3, label=f) for f in FATE_COLORS],
-                      loc="lower left", fontsize=7, frameon=False)
-    fig4.last = plotted
-    return save(fig, out_dir, "bao_fig4_l2_dynamics")
+    p0 = np.linspace(0.01, 0.85, 9)
+    curves, ys = [], []
+    for eta in (0.05, eta_c, 0.3):
+        params = L2Params(eta=eta, sigma2=sigma2)
+        curves.append(rhs_curve(params, span=(-0.2, 0.9)))
+        ys.append(integrate("l2-byol", params, p0, t[-1], t_eval=t).ys)
+    return Fig4(tuple(curves), t, p0, tuple(ys))
 
 
-def fig5(out_dir, fast=False, h=512, d=512, seed=0):
-    """Bao Fig. 5: eigenvalues of the symmetrised head W (W_ij ~ N(0, 1/h)) at initialisation, and of
-    Phi Phi^T (Phi_ij ~ N(0, 1/d)), sampled; the semicircle law of radius sqrt(2) overlaid."""
+@styled
+def draw_fig4(result: Fig4, ax=None):
+    """Bao Fig. 4: phase curves (top) and trajectories p(t) (bottom) for three weight decays."""
+    n = len(result.curves)
+    fig, axes = axes_for(ax, 2 * n, nrows=2, ncols=n, figsize=(10.5, 5.6))
+    for col, (c, ys) in enumerate(zip(result.curves, result.ys)):
+        draw_rhs_curve(c, ax=axes[col])
+        axes[col].set_title(rf"$\eta$={c.params.eta:.4g} ({c.equilibria.regime})")
+        for i in range(ys.shape[1]):
+            axes[n + col].plot(result.t, ys[:, i], color=PALETTE[i % 4], lw=1)
+        axes[n + col].set_xlabel("time t")
+    axes[0].set_ylabel(r"$\dot p=p^2(1-(1+\sigma^2)p)-\eta p$")
+    axes[n].set_ylabel(r"$p(t)$")
+    fate_legend(axes[n - 1], loc="lower left", fontsize=7, frameon=False)
+    return fig
+
+
+fig4 = target(compute_fig4, draw_fig4, "bao_fig4_l2_dynamics")
+
+
+# --- Fig. 5 ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Fig5:
+    h: int
+    d: int
+    p: np.ndarray           # eigenvalues of (W + W^T)/2
+    s: np.ndarray           # eigenvalues of Phi Phi^T
+
+
+def compute_fig5(fast: bool = False, h: int = 512, d: int = 512, seed: int = 0) -> Fig5:
+    """Eigenvalues of the symmetrised head W (W_ij ~ N(0, 1/h)) and of Phi Phi^T (Phi_ij ~ N(0, 1/d))."""
     rng = np.random.default_rng(seed)
-    h = 128 if fast else h
-    d = 128 if fast else d
+    h, d = (128, 128) if fast else (h, d)
     W = rng.standard_normal((h, h)) / np.sqrt(h)
-    p = np.linalg.eigvalsh((W + W.T) / 2)
     Phi = rng.standard_normal((h, d)) / np.sqrt(d)
-    s = np.linalg.eigvalsh(Phi @ Phi.T)
-    fig, axes = figure(1, 2, figsize=(8.4, 3.2))
-    axes[0].hist(p, bins=40, density=True, color=PALETTE[0], alpha=0.7, label=f"sampled, h={h}")
+    return Fig5(h, d, np.linalg.eigvalsh((W + W.T) / 2), np.linalg.eigvalsh(Phi @ Phi.T))
+
+
+@styled
+def draw_fig5(result: Fig5, ax=None):
+    """Bao Fig. 5: sampled initial eigenvalues; the semicircle law of radius sqrt(2) overlaid."""
+    fig, axes = axes_for(ax, 2, figsize=(8.4, 3.2))
+    axes[0].hist(result.p, bins=40, density=True, color=PALETTE[0], alpha=0.7, label=f"sampled, h={result.h}")
     x = np.linspace(-np.sqrt(2), np.sqrt(2), 200)
     axes[0].plot(x, np.sqrt(np.maximum(2 - x**2, 0)) / np.pi, "k", lw=1.2, label="semicircle, radius $\\sqrt{2}$")
     axes[0].set_xlabel(r"eigenvalue $p$ of $(W+W^\top)/2$")
     axes[0].set_ylabel("density")
     axes[0].legend(fontsize=7)
-    axes[1].hist(s, bins=40, density=True, color=PALETTE[1], alpha=0.7)
+    axes[1].hist(result.s, bins=40, density=True, color=PALETTE[1], alpha=0.7)
     axes[1].set_xlabel(r"eigenvalue $s$ of $\Phi\Phi^\top$ (Marchenko-Pastur)")
-    fig5.last = {"p": p, "s": s}
-    return save(fig, out_dir, "bao_fig5_initial_eigenvalues")
+    return fig
 
 
-def fig7(out_dir, fast=False):
-    """Bao Fig. 7 (Appendix C): the equilibria as intersections of f(p) = -(2p^5 + T p^2 - N_Psi^2 p)
-    with the line K, for K below, at and above K_c."""
+fig5 = target(compute_fig5, draw_fig5, "bao_fig5_initial_eigenvalues")
+
+
+# --- Fig. 7 ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Fig7:
+    r""":math:`f(p)=K-Q(p)` on ``p`` (``f``), and per line K the parameters and equilibria found."""
+
+    base: object
+    p: np.ndarray
+    f: np.ndarray
+    K_c: float
+    lines: dict             # K -> (params, equilibria p)
+
+
+def compute_fig7(fast: bool = False) -> Fig7:
+    r"""Bao App. C: the generated equilibrium polynomial at :math:`\rho=0` is :math:`p\,f(p)` with
+    :math:`f(p)=-(2p^5+Tp^2-N_\Psi^2p)`, so the non-zero equilibria at K solve :math:`f(p)=K`."""
     from dynamics.equilibria import critical_value, find_equilibria
     from dynamics.params import CosineParams
+    from symbolic.codegen import load_kernels
 
     base = CosineParams()
-    scale = (1 + base.sigma2) * base.n_phi * base.n_psi**3
-    Kc = critical_value(base) * scale
+    k = load_kernels(base.MODEL, "reduced")
+    c0 = k.eqpoly(replace(base, rho=0.0).as_array(k.PARAMS))     # p f(p): drop the constant 0
     p = np.linspace(-1.3, 1.2, 600)
-    f = -(2 * p**5 + base.trace * p**2 - base.n_psi**2 * p)
-    fig, ax = figure(figsize=(5.4, 3.8))
-    ax.plot(p, f, "k", lw=1.4, label=r"$-(2p^5+Tp^2-N_\Psi^2p)$")
-    plotted = {}
-    for K, col in ((0.3 * Kc, PALETTE[0]), (Kc, "k"), (1.6 * Kc, PALETTE[3])):
-        ax.axhline(K, color=col, lw=1, ls="--" if K != Kc else ":", label=rf"$K$={K:.3f}" + (" = $K_c$" if K == Kc else ""))
-        params = CosineParams(rho=K / scale)
-        eq = find_equilibria(params)
-        nz = eq.p[eq.p != 0]
+    Kc = replace(base, rho=critical_value(base)).K
+    lines = {}
+    for K in (0.3 * Kc, Kc, 1.6 * Kc):
+        params = replace(base, rho=K / replace(base, rho=1.0).K)
+        lines[K] = (params, find_equilibria(params).p)
+    return Fig7(base, p, np.polyval(c0[:-1], p), Kc, lines)
+
+
+@styled
+def draw_fig7(result: Fig7, ax=None):
+    """Bao Fig. 7: the equilibria as intersections of f(p) with the line K, below, at and above K_c."""
+    fig, (ax,) = axes_for(ax, figsize=(5.4, 3.8))
+    ax.plot(result.p, result.f, "k", lw=1.4, label=r"$-(2p^5+Tp^2-N_\Psi^2p)$")
+    for (K, (_, roots)), col in zip(result.lines.items(), (PALETTE[0], "k", PALETTE[3])):
+        at_c = K == result.K_c
+        ax.axhline(K, color=col, lw=1, ls=":" if at_c else "--", label=rf"$K$={K:.3f}" + (" = $K_c$" if at_c else ""))
+        nz = roots[roots != 0]
         ax.plot(nz, np.full(nz.shape, K), "o", color=col, ms=5, mfc="w")
-        plotted[K] = (params, eq.p)
     ax.set_ylim(-1.5, 2.0)
     ax.set_xlabel(r"$p$")
     ax.set_ylabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_title("Bao App. C: non-zero equilibria solve Q(p) = 0", fontsize=8)
     ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(0.86, 0.02), framealpha=0.9)
-    fig7.last = plotted
-    return save(fig, out_dir, "bao_fig7_roots")
+    return fig
+
+
+fig7 = target(compute_fig7, draw_fig7, "bao_fig7_roots")

@@ -1,17 +1,22 @@
 """The demo figure: the right-hand side of Bao eq. 7 at one parameter point, with its
 equilibria (filled: stable, open: unstable) and the three fates shaded (diverge, collapse,
-converge)."""
+converge). The curve is :func:`figures.phase.rhs_curve`; this module only styles and saves it."""
 from __future__ import annotations
 
-import numpy as np
+from .phase import draw_rhs_curve, fate_legend, rhs_curve
+from .style import save, styled
 
-from .style import FATE_COLORS, figure, save
 
-
-def plt_patch(color, label):
-    from matplotlib.patches import Patch
-
-    return Patch(color=color, alpha=0.3, label=label)
+@styled
+def draw_demo(curve, ax=None):
+    r"""Draw a :class:`figures.phase.RhsCurve` as the demo figure (:math:`\dot p(p)`, Bao eq. 7)."""
+    fig = draw_rhs_curve(curve, ax=ax)
+    ax = fig.axes[0] if ax is None else ax
+    ax.set_xlabel(r"eigenvalue $p$ of $W$")
+    ax.set_ylabel(r"$\dot p$ (Bao eq. 7)")
+    ax.set_title(f"{curve.params.MODEL}: regime {curve.equilibria.regime}")
+    fate_legend(ax, loc="lower left", frameon=False)
+    return fig
 
 
 def phase_line(params, equilibria, out_dir, name="demo_phase_line"):
@@ -20,37 +25,4 @@ def phase_line(params, equilibria, out_dir, name="demo_phase_line"):
     ``equilibria`` is a :class:`dynamics.equilibria.Equilibria` for ``params``; the curve is the
     generated kernel evaluated on a grid (no integration).
     """
-    from symbolic.codegen import load_kernels
-
-    k = load_kernels(params.MODEL, "reduced")
-    theta = params.as_array(k.PARAMS)
-    eq = np.asarray(equilibria.p, float)
-    lo = min(eq.min(), 0.0)
-    hi = max(eq.max(), 0.0)
-    span = max(hi - lo, 0.5)
-    ps = np.linspace(lo - 0.15 * span, hi + 0.15 * span, 801)
-    out = np.empty(1)
-    rhs = np.empty_like(ps)
-    for i, pv in enumerate(ps):
-        k.rhs(np.array([pv]), theta, out)
-        rhs[i] = out[0]
-    from dynamics.regimes import FATE_CODES, predict_fate
-
-    fates = np.asarray(predict_fate(params, ps))
-    fig, ax = figure(figsize=(5.2, 3.4))
-    names = {v: k for k, v in FATE_CODES.items()}
-    dx = ps[1] - ps[0]
-    cuts = np.flatnonzero(np.diff(fates)) + 1            # contiguous runs of one fate
-    for s, e in zip(np.r_[0, cuts], np.r_[cuts, len(ps)]):
-        ax.axvspan(ps[s] - dx / 2, ps[e - 1] + dx / 2, color=FATE_COLORS[names[int(fates[s])]], alpha=0.15, lw=0)
-    ax.axhline(0, color="0.4", lw=0.8)
-    ax.plot(ps, rhs, color="k", lw=1.4)
-    for x, st in zip(eq, equilibria.stability):
-        ax.plot([x], [0], "o", ms=6, mfc="k" if st == "stable" else "w", mec="k", zorder=5)
-    ax.set_xlabel(r"eigenvalue $p$ of $W$")
-    ax.set_ylabel(r"$\dot p$ (Bao eq. 7)")
-    ax.set_ylim(np.percentile(rhs, 2) * 1.3 - 1e-3, np.percentile(rhs, 98) * 1.3 + 1e-3)
-    ax.set_title(f"{params.MODEL}: regime {equilibria.regime}")
-    handles = [plt_patch(FATE_COLORS[n], n) for n in ("diverge", "collapse", "converge")]
-    ax.legend(handles=handles, loc="lower left", frameon=False)
-    return save(fig, out_dir, name)
+    return save(draw_demo(rhs_curve(params, equilibria)), out_dir, name)

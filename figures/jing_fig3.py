@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import PALETTE, figure, save
+from .style import PALETTE, axes_for, styled
 
 
-def draw(results: list, out_dir) -> list:
-    """``results``: one :func:`sims.reproductions.jing.one_layer_spectrum` dict per kernel."""
-    fig, axes = figure(1, len(results), figsize=(5.0 * len(results), 3.6), squeeze=False)
-    for ax, r in zip(axes[0], results):
+@styled
+def draw(result, ax=None):
+    """``result.runs``: one :func:`sims.reproductions.jing.one_layer_spectrum` dict per kernel
+    (:class:`sims.reproductions.jing.Fig3Trained`); one Axes per kernel. Returns the Figure."""
+    runs = result.runs
+    fig, axes = axes_for(ax, len(runs), figsize=(5.0 * len(runs), 3.6))
+    for ax, r in zip(axes, runs):
         for i, k in enumerate(r["k"]):
             sv = np.concatenate([r["sv_clean"][i], r["sv_noisy"][i]])
             ax.semilogy(np.arange(16), np.maximum(sv, 1e-12), "o-", ms=3, lw=1, color=PALETTE[i % 8],
@@ -23,4 +26,4 @@ def draw(results: list, out_dir) -> list:
         ax.set_title(f"Jing Fig. 3, one layer, {r['kernel']} kernel: noisy block monotone in k: {r['monotone']}",
                      fontsize=8)
         ax.legend(fontsize=6)
-    return save(fig, out_dir, "jing_fig3_trained")
+    return fig

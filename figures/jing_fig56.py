@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import PALETTE, figure, save
+from .style import PALETTE, axes_for, styled
 
 
-def draw(align: list, ode: dict, out_dir) -> list:
-    """``align``: :func:`sims.reproductions.jing.two_layer_alignment` dicts (one per kernel);
-    ``ode``: :func:`sims.reproductions.jing.aligned_ode_check`."""
+@styled
+def draw(result, ax=None):
+    """``result.align``: :func:`sims.reproductions.jing.two_layer_alignment` dicts (one per kernel);
+    ``result.ode``: :func:`sims.reproductions.jing.aligned_ode_check`
+    (:class:`sims.reproductions.jing.Fig56Trained`). ``ax``: 2 x (kernels + 1) Axes, row-major.
+    Returns the Figure."""
+    align, ode = result.align, result.ode
     n = len(align)
-    fig, axes = figure(2, n + 1, figsize=(4.4 * (n + 1), 7.2), squeeze=False)
+    fig, flat = axes_for(ax, 2 * (n + 1), nrows=2, ncols=n + 1, figsize=(4.4 * (n + 1), 7.2))
+    axes = np.array(flat, dtype=object).reshape(2, n + 1)
     for j, r in enumerate(align):
         im = axes[0, j].imshow(r["A"], vmin=0, vmax=1, cmap="viridis")
         act = (f"min |A_kk| {np.min(r['diag'][r['active']]):.3f}, min max_j |A_jk| {np.min(r['best'][r['active']]):.3f}"
@@ -36,4 +41,4 @@ def draw(align: list, ode: dict, out_dir) -> list:
     ax.set_title(f"aligned ODE (lines) vs two-layer flow (dots): max rel. err {ode['max_rel_err_ode']:.1e}",
                  fontsize=7)
     axes[1, n].axis("off")
-    return save(fig, out_dir, "jing_fig56")
+    return fig

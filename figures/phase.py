@@ -2,17 +2,23 @@
 cosine eigen system (Bao eq. 5) with nullclines and the invariant parabola, and the
 (sigma_1, sigma_2) plane of the two-layer flow (Jing Theorem 3) with its conserved hyperbolas.
 
-Figures evaluate generated right-hand sides on grids and plot trajectories computed by
-``dynamics.integrate``; they never integrate themselves.
+Each figure is ``compute_* -> result -> draw_*(result, ax=None) -> Figure``: the compute functions
+take the model's parameter dataclass, evaluate generated right-hand sides on grids, find the
+equilibria (:mod:`dynamics.equilibria`) and take trajectories from :func:`dynamics.integrate.integrate`
+(they never integrate themselves); the draw functions only plot the result. The registered
+targets (``phase_lines``, ``cosine_ps_plane``, ``two_layer_plane``) compute, draw and save.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .style import FATE_COLORS, PALETTE, figure, save
+from .style import FATE_COLORS, PALETTE, axes_for, styled, target
 
 
-def _rhs_grid(k, theta, *grids):
+def rhs_grid(k, theta, *grids):
+    """The generated kernel ``k.rhs`` evaluated at every point of ``grids`` (one array per state)."""
     out = np.empty(len(k.STATE))
     vals = np.empty((len(k.STATE),) + grids[0].shape)
     for idx in np.ndindex(grids[0].shape):
@@ -21,175 +27,340 @@ def _rhs_grid(k, theta, *grids):
     return vals
 
 
-def draw_phase_line(ax, params, eq, span=None, n=801):
-    """Draw pdot(p) of ``params``' reduced flow on ``ax`` with equilibria (filled: stable) and the
-    fate of every initial condition shaded; returns the plotted equilibria."""
+def fit_span(values, margin: float = 0.15, min_width: float = 0.5) -> tuple:
+    """An interval containing ``values`` and 0 with ``margin`` of its width on each side."""
+    v = np.asarray(values, float)
+    lo, hi = min(float(v.min(initial=0.0)), 0.0), max(float(v.max(initial=0.0)), 0.0)
+    w = max(hi - lo, min_width)
+    return (lo - margin * w, hi + margin * w)
+
+
+def _fates(params, ps):
     from dynamics.regimes import FATE_CODES, predict_fate
+
+    names = {v: key for key, v in FATE_CODES.items()}
+    return np.array([names[int(f)] for f in np.asarray(predict_fate(params, ps))])
+
+
+def shade_fates(ax, ps, fates, alpha):
+    """Colour ``ax``'s background by the fate of each grid point ``ps`` (contiguous runs)."""
+    dx = ps[1] - ps[0]
+    cuts = np.flatnonzero(fates[1:] != fates[:-1]) + 1
+    for s, e in zip(np.r_[0, cuts], np.r_[cuts, len(ps)]):
+        ax.axvspan(ps[s] - dx / 2, ps[e - 1] + dx / 2, color=FATE_COLORS[fates[s]], alpha=alpha, lw=0)
+
+
+def fate_legend(ax, alpha=0.3, **kw):
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=FATE_COLORS[f], alpha=alpha, label=f) for f in FATE_COLORS], **kw)
+
+
+def _mark_equilibria(ax, eq, span, ms):
+    for x, st in zip(eq.p, eq.stability):
+        if span[0] <= x <= span[1]:
+            ax.plot([x], [0], "o", ms=ms, mfc="k" if st == "stable" else ("0.6" if st == "semi-stable" else "w"),
+                    mec="k", zorder=5)
+
+
+# --- pdot(p) with equilibria and fates (Bao Figs. 2, 4; the demo) --------------------------------
+@dataclass(frozen=True, eq=False)
+class RhsCurve:
+    r""":math:`\dot p(p)` of a reduced flow on a grid, its equilibria and the fate of each grid point."""
+
+    params: object
+    equilibria: object          # dynamics.equilibria.Equilibria
+    p: np.ndarray
+    rhs: np.ndarray
+    fates: np.ndarray           # fate name per grid point
+    span: tuple
+
+
+def rhs_curve(params, equilibria=None, span=None, n: int = 801) -> RhsCurve:
+    """Evaluate ``params``' reduced right-hand side on ``span`` (default: the equilibria and 0 with
+    a 15% margin); ``equilibria`` defaults to :func:`dynamics.equilibria.find_equilibria`."""
+    from dynamics.equilibria import find_equilibria
     from symbolic.codegen import load_kernels
 
+    eq = find_equilibria(params) if equilibria is None else equilibria
+    span = fit_span(eq.p) if span is None else tuple(span)
     k = load_kernels(params.MODEL, "reduced")
-    theta = params.as_array(k.PARAMS)
-    eqp = np.asarray(eq.p, float)
-    if span is None:
-        lo, hi = min(eqp.min(), 0.0), max(eqp.max(), 0.0)
-        w = max(hi - lo, 0.5)
-        span = (lo - 0.15 * w, hi + 0.15 * w)
     ps = np.linspace(*span, n)
-    rhs = _rhs_grid(k, theta, ps)[0]
-    fates = np.asarray(predict_fate(params, ps))
-    names = {v: key for key, v in FATE_CODES.items()}
-    dx = ps[1] - ps[0]
-    cuts = np.flatnonzero(np.diff(fates)) + 1
-    for s, e in zip(np.r_[0, cuts], np.r_[cuts, len(ps)]):
-        ax.axvspan(ps[s] - dx / 2, ps[e - 1] + dx / 2, color=FATE_COLORS[names[int(fates[s])]], alpha=0.15, lw=0)
+    return RhsCurve(params, eq, ps, rhs_grid(k, params.as_array(k.PARAMS), ps)[0], _fates(params, ps), span)
+
+
+@styled
+def draw_rhs_curve(curve: RhsCurve, ax=None):
+    """Draw :math:`\\dot p(p)` (black), the equilibria (filled: stable) and the fates shaded."""
+    fig, (ax,) = axes_for(ax, figsize=(5.2, 3.4))
+    shade_fates(ax, curve.p, curve.fates, 0.15)
     ax.axhline(0, color="0.4", lw=0.8)
-    ax.plot(ps, rhs, color="k", lw=1.3)
-    for x, st in zip(eqp, eq.stability):
-        if span[0] <= x <= span[1]:
-            ax.plot([x], [0], "o", ms=5, mfc="k" if st == "stable" else ("0.6" if st == "semi-stable" else "w"),
-                    mec="k", zorder=5)
-    lo_y, hi_y = np.percentile(rhs, [3, 97])
+    ax.plot(curve.p, curve.rhs, color="k", lw=1.3)
+    _mark_equilibria(ax, curve.equilibria, curve.span, 5)
+    lo_y, hi_y = np.percentile(curve.rhs, [3, 97])
     pad = 0.3 * max(hi_y - lo_y, 1e-6)
     ax.set_ylim(lo_y - pad, hi_y + pad)
     ax.set_xlabel(r"eigenvalue $p$")
-    return eqp
+    return fig
 
 
-PHASE_LINE_CASES = (   # (title, params factory): one Acute point of each reduced model
-    ("cosine-simsiam, Bao eq. 7", "CosineParams", {"rho": 0.01}),
-    ("cosine-simsiam, Collapse", "CosineParams", {"rho": 0.15}),
-    ("l2-byol, Bao eq. 8", "L2Params", {"eta": 0.05}),
-    ("l2-byol, Collapse", "L2Params", {"eta": 0.3}),
+def draw_phase_line(ax, params, eq, span=None, n: int = 801):
+    r"""Draw :math:`\dot p(p)` of ``params``' reduced flow on ``ax`` with the equilibria ``eq``
+    (filled: stable) and the fates shaded; returns the plotted equilibria. (:func:`rhs_curve`
+    drawn by :func:`draw_rhs_curve`.)"""
+    draw_rhs_curve(rhs_curve(params, eq, span, n), ax=ax)
+    return np.asarray(eq.p, float)
+
+
+# --- phase lines ----------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class PhaseLine:
+    """One phase line: equilibria, fates of the initial values ``p``, and the flow's direction
+    (``signs``) at the midpoints ``mids`` of the intervals (widths ``widths``) between equilibria."""
+
+    title: str
+    params: object
+    equilibria: object
+    p: np.ndarray
+    fates: np.ndarray
+    span: tuple
+    mids: np.ndarray
+    signs: np.ndarray
+    widths: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseLines:
+    rows: tuple
+
+
+PHASE_LINE_CASES = (   # (title, params class, fields, span): Acute and Collapse of each reduced model
+    ("cosine-simsiam, Bao eq. 7", "CosineParams", {"rho": 0.01}, (-1.4, 1.3)),
+    ("cosine-simsiam, Collapse", "CosineParams", {"rho": 0.15}, (-1.4, 1.3)),
+    ("l2-byol, Bao eq. 8", "L2Params", {"eta": 0.05}, (-0.3, 0.9)),
+    ("l2-byol, Collapse", "L2Params", {"eta": 0.3}, (-0.3, 0.9)),
 )
 
 
-def phase_lines(out_dir, fast=False):
+def phase_line(title, params, span=None, n: int = 1201) -> PhaseLine:
+    """The phase line of ``params``' reduced flow on ``span`` (default: fitted to the equilibria)."""
+    from dynamics.equilibria import find_equilibria
+    from symbolic.codegen import load_kernels
+
+    eq = find_equilibria(params)
+    span = fit_span(eq.p) if span is None else tuple(span)
+    ps = np.linspace(*span, n)
+    k = load_kernels(params.MODEL, "reduced")
+    edges = np.r_[span[0], eq.p[(eq.p > span[0]) & (eq.p < span[1])], span[1]]
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    signs = np.sign(rhs_grid(k, params.as_array(k.PARAMS), mids)[0])
+    return PhaseLine(title, params, eq, ps, _fates(params, ps), span, mids, signs, np.diff(edges))
+
+
+def compute_phase_lines(params=None, fast: bool = False) -> PhaseLines:
+    """The four default cases (:data:`PHASE_LINE_CASES`), or the one line of ``params``."""
+    import dynamics.params as P
+
+    n = 401 if fast else 1201
+    if params is not None:
+        return PhaseLines((phase_line(f"{params.MODEL}, {_fields(params)}", params, n=n),))
+    return PhaseLines(tuple(phase_line(title, getattr(P, cls)(**kw), span, n) for title, cls, kw, span in PHASE_LINE_CASES))
+
+
+def _fields(params) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in params.to_dict().items())
+
+
+@styled
+def draw_phase_lines(result: PhaseLines, ax=None):
     r"""1-D phase lines of the reduced flows with their basins.
 
     Each row is the line of initial values :math:`p(0)`: equilibria from
     :func:`dynamics.equilibria.find_equilibria` (filled: stable, open: unstable, grey:
     semi-stable), arrows for the sign of :math:`\dot p` between them (from the generated kernel),
     and the background coloured by the fate of :func:`dynamics.regimes.predict_fate`
-    (diverge / collapse / converge). Bao et al. (2023) eqs. 7 and 8. The plotted equilibria are
-    attached as ``phase_lines.last`` = {title: (params, p)}.
+    (diverge / collapse / converge). Bao et al. (2023) eqs. 7 and 8.
     """
-    import dynamics.params as P
-    from dynamics.equilibria import find_equilibria
-    from dynamics.regimes import FATE_CODES, predict_fate
-    from symbolic.codegen import load_kernels
-    from matplotlib.patches import Patch
-
-    names = {v: key for key, v in FATE_CODES.items()}
-    fig, axes = figure(len(PHASE_LINE_CASES), 1, figsize=(6.4, 1.05 * len(PHASE_LINE_CASES) + 0.6))
-    plotted = {}
-    for ax, (title, cls, kw) in zip(axes, PHASE_LINE_CASES):
-        params = getattr(P, cls)(**kw)
-        eq = find_equilibria(params)
-        eqp = np.asarray(eq.p, float)
-        span = (-1.4, 1.3) if params.MODEL.startswith("cosine") else (-0.3, 0.9)
-        ps = np.linspace(*span, 401 if fast else 1201)
-        fates = np.asarray(predict_fate(params, ps))
-        dx = ps[1] - ps[0]
-        cuts = np.flatnonzero(np.diff(fates)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(ps)]):
-            ax.axvspan(ps[a] - dx / 2, ps[b - 1] + dx / 2, color=FATE_COLORS[names[int(fates[a])]], alpha=0.25, lw=0)
+    n = len(result.rows)
+    fig, axes = axes_for(ax, n, nrows=n, ncols=1, figsize=(6.4, 1.05 * n + 0.8))
+    for ax, row in zip(axes, result.rows):
+        shade_fates(ax, row.p, row.fates, 0.25)
         ax.axhline(0, color="k", lw=1.0)
-        k = load_kernels(params.MODEL, "reduced")
-        theta = params.as_array(k.PARAMS)
-        edges = np.r_[span[0], eqp[(eqp > span[0]) & (eqp < span[1])], span[1]]
-        mids = 0.5 * (edges[:-1] + edges[1:])
-        sign = np.sign(_rhs_grid(k, theta, mids)[0])
-        for m, sg, w in zip(mids, sign, np.diff(edges)):
-            if sg and w > 0.03:
-                ax.annotate("", xy=(m + sg * 0.12 * min(w, 0.5), 0), xytext=(m - sg * 0.12 * min(w, 0.5), 0),
+        for m, sg, w in zip(row.mids, row.signs, row.widths):
+            if sg and w > 0.03 * (row.span[1] - row.span[0]) / 2.7:
+                d = 0.12 * min(w, 0.5 * (row.span[1] - row.span[0]) / 2.7)
+                ax.annotate("", xy=(m + sg * d, 0), xytext=(m - sg * d, 0),
                             arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 1.2})
-        for x, st in zip(eqp, eq.stability):
-            if span[0] <= x <= span[1]:
-                ax.plot([x], [0], "o", ms=7, mfc="k" if st == "stable" else ("0.6" if st == "semi-stable" else "w"),
-                        mec="k", zorder=5)
-        ax.set_xlim(*span)
+        _mark_equilibria(ax, row.equilibria, row.span, 7)
+        ax.set_xlim(*row.span)
         ax.set_ylim(-1, 1)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-        ax.set_title(f"{title}: regime {eq.regime}", fontsize=8, loc="left")
-        plotted[title] = (params, eqp)
+        ax.set_title(f"{row.title}: regime {row.equilibria.regime}", fontsize=8, loc="left")
     axes[-1].set_xlabel(r"initial eigenvalue $p(0)$")
-    axes[0].legend(handles=[Patch(color=FATE_COLORS[f], alpha=0.4, label=f) for f in FATE_COLORS],
-                   loc="upper right", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(1.0, 1.6))
-    phase_lines.last = plotted
-    return save(fig, out_dir, "phase_lines")
+    from matplotlib.transforms import offset_copy
+
+    below = offset_copy(axes[-1].transAxes, fig=fig, y=-26, units="points")   # under the x label: never on a title
+    fate_legend(axes[-1], alpha=0.4, loc="upper center", ncol=3, fontsize=7, frameon=False,
+                bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
+    return fig
 
 
-def cosine_ps_plane(out_dir, fast=False, params=None):
-    """(p, s) plane of one mode of Bao eq. 5 at frozen N_Phi, N_Psi, T: vector field, nullclines,
-    the invariant parabola s = p^2 and trajectories converging to it."""
+phase_lines = target(compute_phase_lines, draw_phase_lines, "phase_lines")
+
+
+# --- the (p, s) plane of one cosine mode ---------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class PsPlane:
+    """The (p, s) plane of Bao eq. 5: the field ``V`` on the grid ``P, S``, the equilibria
+    (:class:`dynamics.equilibria.EigenEquilibria`), and trajectories ``ys`` (time, start, state)
+    from ``starts`` at times ``t``, inside ``window = ((p_lo, p_hi), (s_lo, s_hi))``."""
+
+    params: object
+    equilibria: object
+    window: tuple
+    P: np.ndarray
+    S: np.ndarray
+    V: np.ndarray
+    starts: np.ndarray
+    t: np.ndarray
+    ys: np.ndarray
+
+
+def ps_window(p, s, margin: float = 0.25) -> tuple:
+    """A (p, s) window containing the equilibria ``(p, s)`` and the origin, ``margin`` of the
+    extent added on each side (s from 0: it is an eigenvalue of :math:`\\Phi\\Phi^\\top`)."""
+    pw = fit_span(p, margin=margin, min_width=1.0)
+    s_hi = max(float(np.max(s, initial=0.0)), 0.5)
+    return (pw, (0.0, s_hi * (1 + 2 * margin)))
+
+
+def _ps_starts(eq, window):
+    """Initial points inside the window and inside the basins of the stable equilibria: between the
+    outermost equilibria (and above the largest one when it is stable), at several heights s."""
+    (p_lo, p_hi), (_, s_hi) = window
+    lo, hi = float(np.min(eq.p)), float(np.max(eq.p))
+    if hi - lo < 1e-9:
+        lo, hi = p_lo + 0.3 * (p_hi - p_lo), p_hi - 0.3 * (p_hi - p_lo)
+    ps = list(lo + (hi - lo) * np.array([0.15, 0.4, 0.6, 0.85]))
+    if eq.stability[int(np.argmax(eq.p))] == "stable":
+        ps.append(hi + 0.6 * (p_hi - hi))
+    ps.append(lo + 0.97 * (hi - lo))
+    heights = np.array([0.9, 0.6, 0.15, 0.75, 0.4, 0.02])[:len(ps)] * s_hi
+    return np.column_stack([ps, heights])
+
+
+def compute_ps_plane(params=None, fast: bool = False) -> PsPlane:
+    """One mode of Bao eq. 5 at frozen :math:`N_\\Phi, N_\\Psi, T` (default ``CosineParams(rho=0.05)``),
+    on a window fitted to its equilibria (:func:`dynamics.equilibria.find_eigen_equilibria`)."""
+    from dynamics.equilibria import find_eigen_equilibria
     from dynamics.integrate import integrate
     from dynamics.params import CosineParams
     from symbolic.codegen import load_kernels
+    from symbolic.errors import ParameterError
 
-    params = params or CosineParams(rho=0.05)
+    params = CosineParams(rho=0.05) if params is None else params
+    if params.MODEL != "cosine-simsiam":
+        raise ParameterError(f"model must be cosine-simsiam for the (p, s) plane; got {params.MODEL!r}")
+    eq = find_eigen_equilibria(params)
+    window = ps_window(eq.p, eq.s)
     k = load_kernels("cosine-simsiam", "eigen")
-    theta = params.as_array(k.PARAMS)
     n = 25 if fast else 40
-    P, S = np.meshgrid(np.linspace(-0.5, 1.4, n), np.linspace(0.0, 2.0, n))
-    V = _rhs_grid(k, theta, P, S)
-    fig, ax = figure(figsize=(5.4, 4.2))
+    P, S = np.meshgrid(np.linspace(*window[0], n), np.linspace(*window[1], n))
+    starts = _ps_starts(eq, window)
+    t = np.linspace(0, 60 if fast else 120, 400)
+    r = integrate("cosine-simsiam", params, starts, t[-1], form="eigen", t_eval=t)
+    return PsPlane(params, eq, window, P, S, rhs_grid(k, params.as_array(k.PARAMS), P, S), starts, t, r.ys)
+
+
+@styled
+def draw_ps_plane(result: PsPlane, ax=None):
+    """Vector field, nullclines, the invariant parabola :math:`s=p^2`, the equilibria (filled:
+    stable) and trajectories converging to the parabola (Bao eqs. 5, 6)."""
+    fig, (ax,) = axes_for(ax, figsize=(5.4, 4.2))
+    P, S, V = result.P, result.S, result.V
     ax.streamplot(P, S, V[0], V[1], color="0.75", density=0.9, linewidth=0.6, arrowsize=0.7)
     ax.contour(P, S, V[0], levels=[0], colors=[PALETTE[0]], linewidths=1.2)
     ax.contour(P, S, V[1], levels=[0], colors=[PALETTE[1]], linewidths=1.2)
-    pp = np.linspace(-0.5, 1.4, 200)
+    pp = np.linspace(*result.window[0], 200)
     ax.plot(pp, pp**2, color="k", lw=1.0, ls="--", label=r"invariant parabola $s=p^2$")
-    starts = np.array([[1.2, 0.3], [0.9, 1.9], [0.2, 1.2], [-0.3, 1.5], [0.5, 0.05], [1.3, 1.0]])
-    t = np.linspace(0, 60 if fast else 120, 400)
-    r = integrate("cosine-simsiam", params, starts, t[-1], form="eigen", t_eval=t)
-    for i in range(len(starts)):
-        ax.plot(r.ys[:, i, 0], r.ys[:, i, 1], color=PALETTE[2], lw=1.2)
-        ax.plot(*starts[i], "o", color=PALETTE[2], ms=3)
+    for i in range(len(result.starts)):
+        ax.plot(result.ys[:, i, 0], result.ys[:, i, 1], color=PALETTE[2], lw=1.2)
+        ax.plot(*result.starts[i], "o", color=PALETTE[2], ms=3)
+    eq = result.equilibria
+    for p, s, st in zip(eq.p, eq.s, eq.stability):
+        ax.plot([p], [s], "o", ms=6, mec="k", mfc="k" if st == "stable" else "w", zorder=6)
     ax.plot([], [], color=PALETTE[0], label=r"$\dot p=0$")
     ax.plot([], [], color=PALETTE[1], label=r"$\dot s=0$")
     ax.plot([], [], color=PALETTE[2], label="trajectories")
-    ax.set_xlim(-0.5, 1.4)
-    ax.set_ylim(0, 2.0)
+    ax.plot([], [], "o", ms=6, mec="k", mfc="k", label="equilibria (open: unstable)")
+    ax.set_xlim(*result.window[0])
+    ax.set_ylim(*result.window[1])
     ax.set_xlabel(r"eigenvalue $p$ of $W$")
     ax.set_ylabel(r"eigenvalue $s$ of $\Phi\Phi^\top$")
-    ax.set_title(rf"Bao eq. 5, one mode ($\rho$={params.rho:g}, $N_\Phi$={params.n_phi:g}, "
-                 rf"$N_\Psi$={params.n_psi:g}, $T$={params.trace:g})", fontsize=8)
+    q = result.params
+    ax.set_title(rf"Bao eq. 5, one mode ($\rho$={q.rho:g}, $\sigma^2$={q.sigma2:g}, $N_\Phi$={q.n_phi:g}, "
+                 rf"$N_\Psi$={q.n_psi:g}, $T$={q.trace:g})", fontsize=8)
     ax.legend(loc="upper left", frameon=True, framealpha=0.9, fontsize=7)
-    cosine_ps_plane.last = {"params": params, "t": t, "ys": r.ys, "starts": starts}
-    return save(fig, out_dir, "phase_cosine_ps_plane")
+    return fig
 
 
-def two_layer_plane(out_dir, fast=False, lam=-0.5):
-    """(sigma_1, sigma_2) plane of the aligned two-layer flow with conserved hyperbolas
-    sigma_1^2 - sigma_2^2 = C and trajectories (lam < 0: the smaller singular value collapses)."""
+cosine_ps_plane = target(compute_ps_plane, draw_ps_plane, "phase_cosine_ps_plane")
+
+
+# --- the (sigma_1, sigma_2) plane of the two-layer flow ------------------------------------------
+@dataclass(frozen=True, eq=False)
+class TwoLayerPlane:
+    """The aligned two-layer field ``V`` on ``A, B`` and trajectories ``ys`` from ``starts``."""
+
+    params: object
+    A: np.ndarray
+    B: np.ndarray
+    V: np.ndarray
+    starts: np.ndarray
+    t: np.ndarray
+    ys: np.ndarray
+
+
+def compute_two_layer_plane(params=None, fast: bool = False) -> TwoLayerPlane:
+    """(sigma_1, sigma_2) plane of Jing Theorem 3 (default ``TwoLayerParams(lam=-0.5)``)."""
     from dynamics.integrate import integrate
     from dynamics.params import TwoLayerParams
     from symbolic.codegen import load_kernels
 
+    params = TwoLayerParams(lam=-0.5) if params is None else params
     k = load_kernels("two-layer", "eigen")
-    theta = np.array([lam])
     n = 20 if fast else 30
     A, B = np.meshgrid(np.linspace(0.02, 2, n), np.linspace(0.02, 2, n))
-    V = _rhs_grid(k, theta, A, B)
-    fig, ax = figure(figsize=(4.8, 4.4))
-    ax.streamplot(A, B, V[0], V[1], color="0.75", density=0.8, linewidth=0.6, arrowsize=0.7)
+    starts = np.array([[1.8, 1.2], [1.2, 1.8], [1.5, 0.6], [0.6, 1.5], [1.9, 1.7]])
+    t = np.linspace(0, 8, 300)
+    r = integrate("two-layer", params, starts, t[-1], form="eigen", t_eval=t)
+    return TwoLayerPlane(params, A, B, rhs_grid(k, params.as_array(k.PARAMS), A, B), starts, t, r.ys)
+
+
+@styled
+def draw_two_layer_plane(result: TwoLayerPlane, ax=None):
+    """Field, conserved hyperbolas :math:`\\sigma_1^2-\\sigma_2^2=C` and trajectories (lam < 0: the
+    smaller singular value collapses)."""
+    fig, (ax,) = axes_for(ax, figsize=(4.8, 4.4))
+    V = result.V
+    ax.streamplot(result.A, result.B, V[0], V[1], color="0.75", density=0.8, linewidth=0.6, arrowsize=0.7)
     s = np.linspace(0, 2, 300)
     for C in (-1.5, -0.75, -0.25, 0.0, 0.25, 0.75, 1.5):
         ok = s**2 - C >= 0
         ax.plot(s[ok], np.sqrt(s[ok] ** 2 - C), color=PALETTE[4], lw=0.8, alpha=0.8)
-    starts = np.array([[1.8, 1.2], [1.2, 1.8], [1.5, 0.6], [0.6, 1.5], [1.9, 1.7]])
-    t = np.linspace(0, 8, 300)
-    r = integrate("two-layer", TwoLayerParams(lam=lam), starts, t[-1], form="eigen", t_eval=t)
-    for i in range(len(starts)):
-        ax.plot(r.ys[:, i, 0], r.ys[:, i, 1], color=PALETTE[2], lw=1.3)
-        ax.plot(*starts[i], "o", color=PALETTE[2], ms=3)
+    for i in range(len(result.starts)):
+        ax.plot(result.ys[:, i, 0], result.ys[:, i, 1], color=PALETTE[2], lw=1.3)
+        ax.plot(*result.starts[i], "o", color=PALETTE[2], ms=3)
     ax.plot([], [], color=PALETTE[4], label=r"$\sigma_1^2-\sigma_2^2=C$ (conserved)")
     ax.plot([], [], color=PALETTE[2], label="trajectories")
     ax.set_xlim(0, 2)
     ax.set_ylim(0, 2)
     ax.set_xlabel(r"$\sigma_1$ (layer 1)")
     ax.set_ylabel(r"$\sigma_2$ (layer 2)")
-    ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={lam:g}", fontsize=8)
+    ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={result.params.lam:g}", fontsize=8)
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
-    two_layer_plane.last = {"lam": lam, "t": t, "ys": r.ys, "starts": starts}
-    return save(fig, out_dir, "phase_two_layer_plane")
+    return fig
+
+
+two_layer_plane = target(compute_two_layer_plane, draw_two_layer_plane, "phase_two_layer_plane")

@@ -1,8 +1,11 @@
-"""Every figure the project can draw: name -> (module, function, description).
+"""Every figure the project can draw: name -> (module, target, description).
 
-Each function has the signature ``fn(out_dir, fast=False) -> list[pathlib.Path]`` and writes PNG
-and PDF through :func:`figures.style.save`; ``fast=True`` draws a reduced version for tests.
-``ssldyn figure NAME --out DIR`` looks names up here.
+Each target has the signature ``fn(out_dir, fast=False) -> list[pathlib.Path]``: it computes the
+figure's result, draws it (``draw_*(result, ax=None) -> Figure``, in the same module) and writes
+PNG and PDF through :func:`figures.style.save`; ``fast=True`` draws a reduced version for tests.
+The targets of :func:`parametric` figures also take ``params=`` (a model's parameter dataclass)
+and, where marked, ``mark=`` (an operating point, {field: value}). ``ssldyn figure NAME --out
+DIR`` looks names up here.
 
 ``FIGURES`` follow from the theory alone (no torch; ``ssldyn figure all`` draws all of them in well
 under 5 minutes). ``TRAINED`` are the training reproductions (``ssldyn figure trained``, or by
@@ -42,4 +45,44 @@ TRAINED = {
                    "flow (torch)"),
     "jing-fig11-trained": ("sims.reproductions.jing", "fig11_figure",
                            "Jing Fig. 11 trained: collapsed embedding dimensions vs depth, linear and ReLU (torch)"),
+}
+
+
+def parametric() -> dict:
+    """Figures drawn at the user's model parameters: name -> (models, draws an operating point).
+
+    The first model is the figure's default. Models come from :mod:`symbolic.registry` (user
+    models from ``--models FILE`` included) by capability: equilibria for the phase lines and the
+    bifurcation diagram; the regime map also needs a default plane (:func:`figures.regime_map.map_axes`)."""
+    from symbolic.registry import model_names
+
+    from .regime_map import PLANES
+
+    with_equilibria = model_names("equilibria")
+    return {
+        "phase-ps": (("cosine-simsiam",), False),
+        "phase-lines": (with_equilibria, False),
+        "phase-two-layer": (("two-layer",), False),
+        "bifurcation": (with_equilibria, True),
+        "regime-map": (tuple(m for m in model_names("regimes") if m in PLANES), True),
+    }
+
+
+#: the parts of each theory figure: name -> (compute function, draw function), both in the
+#: figure's module: ``draw(compute(fast=...), ax=None) -> matplotlib Figure``
+PARTS = {
+    "bao-fig2": ("compute_fig2", "draw_fig2"), "bao-fig3": ("compute_fig3", "draw_fig3"),
+    "bao-fig4": ("compute_fig4", "draw_fig4"), "bao-fig5": ("compute_fig5", "draw_fig5"),
+    "bao-fig7": ("compute_fig7", "draw_fig7"), "jing-fig3": ("compute_fig3", "draw_fig3"),
+    "jing-fig6": ("compute_fig6", "draw_fig6"), "phase-lines": ("compute_phase_lines", "draw_phase_lines"),
+    "phase-ps": ("compute_ps_plane", "draw_ps_plane"), "phase-two-layer": ("compute_two_layer_plane", "draw_two_layer_plane"),
+    "regime-map": ("compute_regime_map", "draw_regime_figure"), "bifurcation": ("compute_bifurcation", "draw_bifurcation"),
+}
+
+#: the parts of each training reproduction (in its :mod:`sims.reproductions` module): name ->
+#: (compute(fast, device) -> result, write(result, out_dir) -> paths); the target runs both
+TRAINED_PARTS = {
+    "ziyin-fig2": ("fig2_compute", "fig2_write"), "ziyin-fig3": ("fig3_compute", "fig3_write"),
+    "jing-fig3-trained": ("fig3_compute", "fig3_write"), "jing-fig56": ("fig56_compute", "fig56_write"),
+    "jing-fig11-trained": ("fig11_compute", "fig11_write"),
 }

@@ -2,7 +2,8 @@
 
 Each record is one line of a run's ``metrics.jsonl`` (see ``ssldyn validate``): measured
 eigenvalues, norms, assumption checks and the theory overlay (regime, fate intervals, p4) computed
-by ``sims.overlay``. These functions only plot the data given to them.
+by ``sims.overlay``. The records are the result these figures draw: ``draw_*(records, ax=None)``
+returns the Figure, and ``*_figure(records, out_dir, ...)`` draws and saves it.
 
 Command line (after two runs): ``python -m figures.validation compare RUN_DIR... --out DIR``.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .style import FATE_COLORS, PALETTE, REGIME_COLORS, figure, save
+from .style import FATE_COLORS, PALETTE, REGIME_COLORS, axes_for, save, styled
 
 
 def read_metrics(run_dir) -> list:
@@ -60,69 +61,148 @@ def _background(ax, records, ylim):
                 ax.fill_between([edges[i], edges[i + 1]], a, b, color=FATE_COLORS[fate], alpha=0.25, lw=0)
 
 
-def eigen_figure(records, out_dir, name="validation_eigenvalues", title=""):
-    """Leading eigenvalues of W (signs kept) over the predicted fate intervals, and p4."""
-    fig, ax = figure(figsize=(6.0, 3.6))
+def _fate_handles(alpha=0.4):
+    from matplotlib.patches import Patch
+
+    return [Patch(color=c, alpha=alpha, label=f"{f} (predicted)") for f, c in FATE_COLORS.items()]
+
+
+def _log_ticks(ax, axis="both"):
+    """Readable log axes: labels at 1, 2 and 5 times the powers of ten, written as plain numbers
+    (the default minor labels, 3x10^0 4x10^0 ..., overlap; a range under a decade has no major one)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for a in ((ax.xaxis, ax.yaxis) if axis == "both" else (getattr(ax, f"{axis}axis"),)):
+        a.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        a.set_minor_formatter(NullFormatter())
+
+
+def _p4(records):
+    return np.array([np.nan if (r.get("theory") or {}).get("p4") is None else r["theory"]["p4"] for r in records])
+
+
+@styled
+def draw_eigen(records, ax=None, title=""):
+    """Leading eigenvalues of W (signs kept) over the predicted fate intervals, and p4.
+
+    The eigenvalue axis is logarithmic when every plotted value is positive (the usual case: the
+    top eigenvalues), so the final distance to :math:`p_4` stays visible next to the large
+    initial values; symmetric-log otherwise."""
+    fig, (ax,) = axes_for(ax, figsize=(6.4, 3.8))
     e = _epochs(records)
     tops = _tops(records)
-    p4 = np.array([np.nan if (r.get("theory") or {}).get("p4") is None else r["theory"]["p4"] for r in records])
-    vals = np.concatenate([tops[np.isfinite(tops)], p4[np.isfinite(p4)], [0.0]])
-    span = float(np.max(np.abs(vals))) if vals.size else 1.0
-    span = span if span > 0 else 1.0
-    ylim = (min(-0.15 * span, float(np.min(vals)) * 1.15), 1.15 * span)
+    p4 = _p4(records)
+    vals = np.concatenate([tops[np.isfinite(tops)], p4[np.isfinite(p4)]])
+    if vals.size and vals.min() > 0:
+        ylim = (vals.min() / 1.5, vals.max() * 1.5)
+        ax.set_yscale("log")
+        _log_ticks(ax, "y")
+    else:
+        vals = np.concatenate([vals, [0.0]])
+        span = float(np.max(np.abs(vals))) or 1.0
+        ylim = (min(-0.15 * span, float(np.min(vals)) * 1.15), 1.15 * span)
+        ax.set_yscale("symlog", linthresh=max(1e-3 * span, 1e-12))
     _background(ax, records, ylim)
     for j in range(tops.shape[1]):
-        ax.plot(e, tops[:, j], color=PALETTE[0], lw=0.9, alpha=0.8, label="top-8 $p_j$ of $W$" if j == 0 else None)
-    ax.plot(e, p4, "k--", lw=1.2, label="predicted stable $p_4$")
+        ax.plot(e, tops[:, j], color=PALETTE[0], lw=0.9, alpha=0.8, label="top-8 eigenvalues $p_j$ of $W$" if j == 0 else None)
+    ax.plot(e, p4, "k--", lw=1.2, label=r"predicted stable $p_4$ (Bao eq. 7)")
     ax.set_ylim(*ylim)
     ax.set_xlabel("epoch")
     ax.set_ylabel("eigenvalue $p$")
-    handles = [__import__("matplotlib.patches", fromlist=["Patch"]).Patch(color=c, alpha=0.4, label=f)
-               for f, c in FATE_COLORS.items()]
-    ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, fontsize=7, loc="best")
-    ax.set_title(title or "eigenvalues of $W$ over the predicted intervals (Bao eq. 7)")
-    return save(fig, out_dir, name)
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + _fate_handles(), fontsize=7, loc="best", framealpha=0.9)
+    ax.set_title(title or "eigenvalues of $W$ over the predicted intervals (Bao eq. 7)", fontsize=9)
+    return fig
 
 
-def norms_figure(records, out_dir, name="validation_norms"):
-    """N_Phi, N_Psi, |T| and the regime of each epoch; asymmetry and commutator."""
-    fig, axs = figure(1, 2, figsize=(8.0, 3.2))
+def eigen_figure(records, out_dir, name="validation_eigenvalues", title=""):
+    """:func:`draw_eigen`, saved as ``name``.png/.pdf; returns the paths."""
+    return save(draw_eigen(records, title=title), out_dir, name)
+
+
+@styled
+def draw_norms(records, ax=None):
+    """N_Phi, N_Psi, |T| over the regime of each epoch (background); asymmetry and commutator."""
+    from matplotlib.patches import Patch
+
+    fig, axs = axes_for(ax, 2, figsize=(8.6, 3.4))
     e = _epochs(records)
     ax = axs[0]
-    for key, lab in (("n_phi", r"$N_\Phi$"), ("n_psi", r"$N_\Psi$"), ("trace", r"$|T|$")):
+    for key, lab in (("n_phi", r"$N_\Phi=\|\Phi\|_F$"), ("n_psi", r"$N_\Psi=\|W\Phi\|_F$"), ("trace", r"$|T|$")):
         y = np.abs(_col(records, key))
         if np.any(y > 0):
             ax.semilogy(e, y, label=lab)
+    seen = []
     for i, r in enumerate(records):
         reg = (r.get("theory") or {}).get("regime")
         if reg:
             ax.axvspan(e[i] - 0.5, e[i] + 0.5, color=REGIME_COLORS.get(reg, "#ffffff"), alpha=0.12, lw=0)
+            seen += [reg] if reg not in seen else []
     ax.set_xlabel("epoch")
-    ax.set_title("norms (background: regime; red Collapse, yellow Acute)")
-    ax.legend()
+    ax.set_title("norms over the predicted regime", fontsize=9)
+    ax.legend(handles=ax.get_legend_handles_labels()[0]
+              + [Patch(color=REGIME_COLORS.get(g, "#ffffff"), alpha=0.3, label=f"regime {g}") for g in seen],
+              fontsize=7, framealpha=0.9)
     ax = axs[1]
     for key, lab in (("asymmetry", r"$\|W-W^\top\|/\|W\|$"), ("commutator", r"$\|[W,\Phi\Phi^\top]\|/(\|W\|\|\Phi\Phi^\top\|)$")):
         y = _col(records, key)
         if np.any(y > 0):
             ax.semilogy(e, y, label=lab)
     ax.set_xlabel("epoch")
-    ax.set_title("assumption checks")
-    ax.legend()
-    return save(fig, out_dir, name)
+    ax.set_title("assumption checks (0: exact)", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
 
 
-def collapse_figure(records, out_dir, name="validation_collapse"):
-    """RankMe, effective and stable rank, and the std of l2-normalised outputs."""
-    fig, axs = figure(1, 2, figsize=(8.0, 3.0))
+def norms_figure(records, out_dir, name="validation_norms"):
+    """:func:`draw_norms`, saved as ``name``.png/.pdf; returns the paths."""
+    return save(draw_norms(records), out_dir, name)
+
+
+#: the collapse diagnostics of sims.diagnostics, by record key: human label
+RANK_LABELS = {"rankme": "RankMe (Garrido et al. 2023)", "effective_rank": "effective rank (Roy & Vetterli 2007)",
+               "stable_rank": r"stable rank $\|Z\|_F^2/\|Z\|_2^2$"}
+
+
+@styled
+def draw_collapse(records, ax=None, h=None):
+    r"""RankMe, effective and stable rank, and the std of l2-normalised outputs.
+
+    RankMe is the effective rank with a small :math:`\epsilon` added (``sims.diagnostics``), so the
+    two curves coincide to within the line width: each gets its own Axes. The std axis is magnified
+    to the data and shows :math:`1/\sqrt h`, the std of outputs spread uniformly over the unit
+    sphere of :math:`\mathbb R^h` (no collapse; 0 is complete collapse), when the representation
+    dimension ``h`` is given.
+    """
+    fig, axs = axes_for(ax, 3, figsize=(11.0, 3.2))
     e = _epochs(records)
-    for key in ("rankme", "effective_rank", "stable_rank"):
-        axs[0].plot(e, _col(records, key), label=key)
-    axs[0].set_xlabel("epoch")
-    axs[0].legend()
-    axs[1].plot(e, _col(records, "std_l2"), color=PALETTE[3])
-    axs[1].set_xlabel("epoch")
-    axs[1].set_title("std of l2-normalised outputs")
-    return save(fig, out_dir, name)
+    axs[0].plot(e, _col(records, "rankme"), color=PALETTE[0])
+    axs[0].set_title(RANK_LABELS["rankme"], fontsize=9)
+    axs[1].plot(e, _col(records, "effective_rank"), color=PALETTE[1], label=RANK_LABELS["effective_rank"])
+    axs[1].plot(e, _col(records, "stable_rank"), color=PALETTE[2], label=RANK_LABELS["stable_rank"])
+    axs[1].set_title("effective and stable rank", fontsize=9)
+    axs[1].legend(fontsize=7)
+    axs[2].plot(e, _col(records, "std_l2"), color=PALETTE[3], label="measured")
+    if h:
+        axs[2].axhline(1 / math.sqrt(h), color="k", ls=":", lw=1.0,
+                       label=rf"$1/\sqrt{{h}}$ = {1 / math.sqrt(h):.4g}: no collapse (h = {h})")
+        axs[2].legend(fontsize=7, loc="best")
+    axs[2].set_title("std of l2-normalised outputs (0: complete collapse)", fontsize=9)
+    for a in axs:
+        a.set_xlabel("epoch")
+    return fig
+
+
+def collapse_figure(records, out_dir, name="validation_collapse", h=None):
+    """:func:`draw_collapse`, saved as ``name``.png/.pdf; returns the paths."""
+    return save(draw_collapse(records, h=h), out_dir, name)
+
+
+def run_title(summary) -> str:
+    """``linear / cosine loss, rho = 0.01`` with the numbers formatted."""
+    rho = summary.get("rho")
+    return f"{summary.get('mode')} / {summary.get('loss')} loss, " + \
+        (rf"$\rho$ = {rho:g}" if isinstance(rho, (int, float)) else f"rho = {rho}")
 
 
 def validation_figures(records, summary, out_dir) -> list:
@@ -130,22 +210,23 @@ def validation_figures(records, summary, out_dir) -> list:
     recs = [r for r in records if r.get("finite")]
     if not recs:
         return []
-    title = f"{summary.get('mode')} / {summary.get('loss')} loss, rho = {summary.get('rho')}"
+    title = run_title(summary)
     paths = eigen_figure(recs, out_dir, title=title)
     paths += norms_figure(recs, out_dir)
-    paths += collapse_figure(recs, out_dir)
+    paths += collapse_figure(recs, out_dir, h=summary.get("h"))
     if any(r.get("prediction") for r in recs):
         paths += trajectory_figure(recs, out_dir, title=title)
     return paths
 
 
-def trajectory_figure(records, out_dir, name="validation_trajectory", title="") -> list:
+@styled
+def draw_trajectory(records, ax=None, title=""):
     """Predicted lines (mean-field map; legacy eq. 5 dashed) over measured points: the top-8
     eigenvalues of W (log axis) and the norms N_Phi, N_Psi against the heavy-ball time t."""
     recs = [r for r in records if r.get("prediction")]
     t = np.array([r["t"] for r in recs], dtype=float)
     tt = np.maximum(t, t[t > 0].min() if np.any(t > 0) else 1.0)
-    fig, axs = figure(1, 2, figsize=(9.0, 3.4))
+    fig, axs = axes_for(ax, 2, figsize=(9.0, 3.6))
 
     def top(block_key, k):
         rows = []
@@ -165,7 +246,7 @@ def trajectory_figure(records, out_dir, name="validation_trajectory", title="") 
             axs[0].loglog(tt, np.abs(leg[:, j]), "--", lw=0.7, color=c, alpha=0.6)
     axs[0].set_xlabel("t (heavy-ball time)")
     axs[0].set_ylabel(r"top-8 $|p_j|$")
-    axs[0].set_title("points: training; lines: map; dashed: eq. 5", fontsize=8)
+    axs[0].set_title("points: training; lines: mean-field map; dashed: Bao eq. 5", fontsize=8)
     for key, label, c in (("n_phi", r"$N_\Phi$", PALETTE[0]), ("n_psi", r"$N_\Psi$", PALETTE[1])):
         axs[1].loglog(tt, _col(recs, key), "o", ms=2.5, color=c, label=label + " training")
         axs[1].loglog(tt, [r["prediction"][key] or np.nan for r in recs], "-", color=c, label=label + " map")
@@ -174,31 +255,50 @@ def trajectory_figure(records, out_dir, name="validation_trajectory", title="") 
                           lw=0.7, label=label + " eq. 5")
     axs[1].set_xlabel("t (heavy-ball time)")
     axs[1].legend(fontsize=7)
+    for a in axs:
+        _log_ticks(a)
     if title:
         fig.suptitle(title, fontsize=9)
-    return save(fig, out_dir, name)
+    return fig
 
 
-def comparison_figure(runs: dict, out_dir, name="validation_l2_vs_cosine") -> list:
-    """max |p| of the top-8 eigenvalues relative to initial, per run (label -> records)."""
-    fig, axs = figure(1, 2, figsize=(8.0, 3.2))
+def trajectory_figure(records, out_dir, name="validation_trajectory", title="") -> list:
+    """:func:`draw_trajectory`, saved as ``name``.png/.pdf; returns the paths."""
+    return save(draw_trajectory(records, title=title), out_dir, name)
+
+
+@styled
+def draw_comparison(runs: dict, ax=None):
+    """max |p| of the top-8 eigenvalues relative to initial, and the predicted regime, per run
+    (label -> records)."""
+    fig, axs = axes_for(ax, 2, figsize=(8.6, 3.4))
+    codes = {"Collapse": 0, "Boundary": 1, "Acute": 2, "Stable": 3}
     for i, (label, records) in enumerate(runs.items()):
         recs = [r for r in records if r.get("finite")]
         e = _epochs(recs)
         m = np.nanmax(np.abs(_tops(recs)), axis=1)
         axs[0].semilogy(e, m / m[0], color=PALETTE[i % len(PALETTE)], label=label)
         regs = [(r.get("theory") or {}).get("regime") for r in recs]
-        codes = {"Collapse": 0, "Boundary": 1, "Acute": 2, "Stable": 3}
         axs[1].step(e, [codes.get(g, math.nan) for g in regs], where="mid",
                     color=PALETTE[i % len(PALETTE)], label=label)
-    axs[0].axhline(1e-3, color="k", ls=":", lw=0.8)
+    axs[0].axhline(1e-3, color="k", ls=":", lw=0.8, label="collapse threshold 1e-3")
     axs[0].set_xlabel("epoch")
     axs[0].set_ylabel(r"$\max_j|p_j|$ / initial")
-    axs[0].legend()
-    axs[1].set_yticks([0, 1, 2, 3], ["Collapse", "Boundary", "Acute", "Stable"])
+    axs[0].legend(fontsize=7)
+    axs[1].set_yticks(list(codes.values()), list(codes))
     axs[1].set_xlabel("epoch")
-    axs[1].set_title("predicted regime")
-    return save(fig, out_dir, name)
+    axs[1].set_title("predicted regime", fontsize=9)
+    return fig
+
+
+def comparison_figure(runs: dict, out_dir, name="validation_l2_vs_cosine") -> list:
+    """:func:`draw_comparison`, saved as ``name``.png/.pdf; returns the paths."""
+    return save(draw_comparison(runs), out_dir, name)
+
+
+def run_label(summary) -> str:
+    """``cosine loss, rho = 0.01, lr = 0.025`` for a legend."""
+    return f"{summary['loss']} loss, rho = {summary['rho']:g}, lr = {summary['lr']:g}"
 
 
 def main(argv=None) -> int:
@@ -211,7 +311,7 @@ def main(argv=None) -> int:
     runs = {}
     for d in dirs:
         s = json.loads((Path(d) / "summary.json").read_text())
-        runs[f"{s['loss']} (rho={s['rho']}, lr={s['lr']:g})"] = read_metrics(d)
+        runs[run_label(s)] = read_metrics(d)
     for p in comparison_figure(runs, out):
         print(p)
     return 0

@@ -1,8 +1,8 @@
 r"""Ziyin et al. (2022) Fig. 2 (left, mid) from trained runs: plotting only.
 
 The training lives in :mod:`sims.reproductions.ziyin` (torch; the layering keeps figures from
-importing sims); its ``fig2_figure(out_dir, fast)`` is the registered target and calls
-:func:`draw` with the measured numbers and the theory's.
+importing sims): ``fig2_compute`` trains, and ``fig2_write`` calls :func:`draw` on the result
+(the measured numbers and the theory's) and saves it; ``fig2_figure`` is the registered target.
 
 Left: InfoNCE, three smallest eigenvalues of :math:`W^\top W` versus sigma, with Theorem 1's
 :math:`a_i/(2(a_i+\sigma^2)^2)` (slope -4). Mid: weighted InfoNCE, :math:`\alpha=0.1`, :math:`\sigma=5`, versus
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import PALETTE, figure, save
+from .style import PALETTE, axes_for, styled
 
 
-def draw(left: dict, mid: dict, out_dir) -> list:
-    """``left``: :func:`sims.reproductions.ziyin.fig2_left`; ``mid``: :func:`~sims.reproductions.ziyin.fig2_mid`."""
-    fig, axes = figure(1, 3, figsize=(13.5, 4.3))
+@styled
+def draw(result, ax=None):
+    """``result.left``: :func:`sims.reproductions.ziyin.fig2_left`; ``result.mid``:
+    :func:`~sims.reproductions.ziyin.fig2_mid` (:class:`sims.reproductions.ziyin.Fig2Trained`);
+    three Axes. Returns the Figure."""
+    left, mid = result.left, result.mid
+    fig, axes = axes_for(ax, 3, figsize=(13.5, 4.3))
     ax = axes[0]
     for i in range(3):
         ax.loglog(left["sigma"], left["measured"][:, i], "o-", color=PALETTE[i], lw=1.2, ms=4,
@@ -61,4 +65,4 @@ def draw(left: dict, mid: dict, out_dir) -> list:
                      fontsize=7)
     fig.suptitle(r"Ziyin Fig. 2 ($\alpha$ = 0.1, $\sigma$ = 5): eq. 4's N-dependent collapse appears only "
                  "with the self term; the printed eq. 3 has no C term (B = N/(N-1+alpha) A0)", fontsize=8)
-    return save(fig, out_dir, "ziyin_fig2")
+    return fig

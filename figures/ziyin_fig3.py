@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import PALETTE, figure, save
+from .style import PALETTE, axes_for, styled
 
 
-def draw(res: dict, out_dir) -> list:
-    """``res``: :func:`sims.reproductions.ziyin.fig3`."""
-    fig, ax = figure(figsize=(5.6, 3.8))
+@styled
+def draw(result, ax=None):
+    """``result.res``: :func:`sims.reproductions.ziyin.fig3` (:class:`sims.reproductions.ziyin.Fig3Trained`).
+    Returns the Figure."""
+    res = result.res
+    fig, (ax,) = axes_for(ax, figsize=(5.6, 3.8))
     s = np.asarray(res["sigma"])
     for i in range(3):
         ax.semilogy(s, np.maximum(res["measured_rel"][:, i], 1e-12), "o-", color=PALETTE[i], ms=4, lw=1.2,
@@ -25,4 +28,4 @@ def draw(res: dict, out_dir) -> list:
     ax.set_ylabel(r"3 smallest eigenvalues of $W^\top W$ / largest")
     ax.set_title("Ziyin Fig. 3: normalisation and collapse (zeros drawn at 1e-12)", fontsize=8)
     ax.legend(fontsize=7)
-    return save(fig, out_dir, "ziyin_fig3")
+    return fig

@@ -88,10 +88,11 @@ def json_bytes(obj) -> bytes:
     return json.dumps(plain(obj), indent=1, sort_keys=False, allow_nan=False).encode()
 
 
-def versions() -> dict:
+def versions(torch: bool = True) -> dict:
     """The versions a result was produced with: ssldyn, Python, NumPy, SciPy, SymPy, numba and,
-    when torch can be imported, torch, the CUDA it was built with (``cuda``, None for a CPU
-    build) and the name of CUDA device 0 (``gpu``, only when torch sees one)."""
+    with ``torch`` when torch can be imported, torch, the CUDA it was built with (``cuda``, None
+    for a CPU build) and the name of CUDA device 0 (``gpu``, only when torch sees one). Sweeps
+    pass ``torch=False``: they never use it, and importing it costs seconds."""
     import platform
     from importlib.metadata import version
 
@@ -105,14 +106,16 @@ def versions() -> dict:
         ssldyn = "unknown"
     out = {"ssldyn": ssldyn, "python": platform.python_version(), "numpy": np.__version__,
            "scipy": scipy.__version__, "sympy": sympy.__version__, "numba": numba.__version__}
+    if not torch:
+        return out
     try:
-        import torch
+        import torch as _torch
     except ImportError:
         return out
-    out["torch"] = torch.__version__
-    out["cuda"] = torch.version.cuda
-    if torch.cuda.is_available():
-        out["gpu"] = torch.cuda.get_device_name(0)
+    out["torch"] = _torch.__version__
+    out["cuda"] = _torch.version.cuda
+    if _torch.cuda.is_available():
+        out["gpu"] = _torch.cuda.get_device_name(0)
     return out
 
 

@@ -17,8 +17,7 @@ import math
 
 import numpy as np
 
-#: fate names by code (dynamics.regimes.FATE_CODES)
-FATE_NAMES = {0: "diverge", 1: "collapse", 2: "converge"}
+from dynamics.regimes import FATES   # fate names by code
 
 
 def theory_params(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float):
@@ -55,7 +54,7 @@ def intervals(params, eq_p) -> list:
                           + [roots[-1] + span])
     codes = fates(params, probes)
     return [[None if not math.isfinite(lo) else lo, None if not math.isfinite(hi) else hi,
-             FATE_NAMES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], codes)]
+             FATES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], codes)]
 
 
 def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float,
@@ -90,7 +89,7 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
         "stability": list(eq.stability),
         "p4": p4,
         "intervals": intervals(params, eq.p),
-        "fates_top": [FATE_NAMES[int(f)] for f in codes],
+        "fates_top": [FATES[int(f)] for f in codes],
         "in_basin_top": in_basin,
         "rel_dist_p4_top": rel,
     }

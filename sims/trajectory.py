@@ -143,8 +143,10 @@ def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eig
             r["legacy_eq5"] = lb
     if log:
         tr = out["trajectory"]
-        log(f"trajectory: median top-8 error {tr['median_rel_err_top8']}, final N_Phi error "
-            f"{tr['rel_err_n_phi_final']}, N_Psi error {tr['rel_err_n_psi_final']}")
+        e = {k: math.nan if tr[k] is None else tr[k] for k in ("median_rel_err_top8", "rel_err_n_phi_final",
+                                                                "rel_err_n_psi_final")}
+        log(f"trajectory: median top-8 error {e['median_rel_err_top8']:.3g}, final N_Phi error "
+            f"{e['rel_err_n_phi_final']:.3g}, N_Psi error {e['rel_err_n_psi_final']:.3g}")
     return out["trajectory"]
 
 

@@ -98,8 +98,12 @@ _REGISTRY: dict = {}
 
 def _builtin(name, module, forms, params_class, supports, *, decay=None, critical=None, conventions=("frobenius",),
              help="", param_help=None):
+    """Register a built-in model: ``forms`` and (when given by name) ``params_class`` are attributes
+    of ``symbolic.<module>``, so a new family is its module plus one call here."""
     mod = __import__(f"symbolic.{module}", fromlist=["_"])
     table = {f: getattr(mod, fn) for f, fn in forms.items()}
+    if isinstance(params_class, str):
+        params_class = getattr(mod, params_class)
     _REGISTRY[name] = ModelSpec(name, MappingProxyType(table), params_class, decay, critical,
                                 frozenset(supports) | frozenset(table), conventions, help,
                                 MappingProxyType(dict(param_help or {})))
@@ -132,6 +136,17 @@ _builtin("two-layer", "two_layer", {"matrix": "matrix_form", "eigen": "eigen_for
          TwoLayerParams, ("matrix-flow",),
          help="two-layer linear contrastive singular-value flow (Jing et al. 2022, Thm. 3)",
          param_help={"lam": "lambda = v^T X v along the mode, finite"})
+_builtin("barlow-linear", "barlow_linear", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
+         "BarlowParams", ("equilibria", "regimes", "folds"), decay="rho", critical="rho_c",
+         help="linear Barlow Twins, one aligned mode: stepwise learning (Simon et al. 2023)",
+         param_help={"gamma": "cross-correlation eigenvalue gamma of the mode, (0, inf)",
+                     "rho": "weight decay rho, [0, inf)"})
+_builtin("directset", "directset", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
+         "DirectSetParams", ("equilibria", "regimes", "folds"), decay="eta", critical="eta_c",
+         help="DirectSet(alpha) / IsoLoss, predictor (W W^T)^alpha (Wang et al. 2021; Halvagal et al. 2023)",
+         param_help={"alpha": "predictor power alpha, W_P = (W W^T)^alpha, (0, inf)",
+                     "sigma2": "augmentation variance sigma^2, [0, inf)", "eta": "weight decay eta, [0, inf)",
+                     "iso": "0: Euclidean loss, 1: IsoLoss"})
 BUILTIN = tuple(_REGISTRY)
 
 

@@ -1,5 +1,5 @@
 """The documentation's generated parts (docs/_ext/ssldyn_docs.py) and its gallery, checked
-without building the site (CI builds it: ``python -m sphinx -W --keep-going -b html docs ...``)."""
+without building the site (tests/test_docs_build.py builds it, warnings as errors)."""
 import ast
 import importlib
 import json
@@ -132,12 +132,16 @@ def test_sweep_config_page_falls_back_to_the_docstring():
     assert "sweep_config*" in (DOCS / "index.rst").read_text()
 
 
-def test_ci_builds_the_docs_after_the_tests_with_warnings_as_errors():
-    ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    build = [i for i, ln in enumerate(ci) if "sphinx -W --keep-going -b html docs docs/_build/html" in ln]
-    tests = [i for i, ln in enumerate(ci) if ln.strip() == "python -m pytest -q"]
-    assert build and tests and build[0] > tests[0]
-    assert any("docs]" in ln and "pip install" in ln for ln in ci)
+def test_ci_runs_exactly_the_readme_test_command_which_builds_the_docs():
+    """The README's test command installs the docs extra; its pytest run builds the site
+    (tests/test_docs_build.py, warnings as errors); .ci/run runs exactly that line."""
+    readme = (ROOT / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.rstrip().endswith("# the tests"))
+    cmd = line.split("#")[0].strip()
+    assert "'.[dev,torch,docs]'" in cmd and cmd.endswith("python -m pytest -q")
+    ci = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert " && ".join(c.replace("python -m pip install -q", "pip install") for c in ci if not c.startswith(("set ", "cd "))) == cmd
+    assert (ROOT / "tests" / "test_docs_build.py").is_file()
 
 
 SHARED_THEORY = Path("/work/shared/theory")

@@ -155,6 +155,22 @@ def test_every_command_runs_a_user_model_file(model_file, tmp_path, capsys):
     np.testing.assert_array_equal(z["regime"], [[1, 1], [0, 1]])     # (rho, a): collapse iff rho > a^2/4
 
 
+def test_a_user_model_sweeps_on_the_process_pool_and_an_edit_is_refused_on_resume(model_file, tmp_path, capsys):
+    # spawned workers start without the user's registration: the pool's initializer repeats it
+    m = str(model_file)
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('model = "test-quartic"\ntask = "regime"\nchunk_size = 2\n[grid]\nrho = [0.1, 0.3]\na = [1.0, 2.0]\n')
+    _run(capsys, "--models", m, "sweep", str(cfg), "--out", str(tmp_path / "sw"), "--workers", "2")
+    _run(capsys, "--models", m, "sweep", "--merge", str(tmp_path / "sw"), "--out", str(tmp_path / "sw.npz"))
+    np.testing.assert_array_equal(np.load(tmp_path / "sw.npz")["regime"], [[1, 1], [0, 1]])
+    manifest = json.loads((tmp_path / "sw" / "manifest.json").read_text())
+    assert manifest["model_fingerprint"] == registry.get_model("test-quartic").fingerprint
+    model_file.write_text(MODEL.replace("a*p**3", "2*a*p**3"))
+    assert main(["--models", m, "sweep", str(cfg), "--out", str(tmp_path / "sw"), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "sweep of model test-quartic as it was defined before" in err and err.count("\n") == 1
+
+
 def test_editing_the_file_changes_the_next_result(model_file, capsys):
     m = str(model_file)
     args = ("--models", m, "equilibria", "--model", "test-quartic", "--json")

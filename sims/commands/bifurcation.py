@@ -17,6 +17,8 @@ def add_arguments(p):
     p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2")
     p.add_argument("--n", type=float, default=801, help="grid points (default 801)")
     p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
+                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
     p.add_argument("--plot", default=None, help="also draw the diagram (PNG/PDF path)")
 
 
@@ -41,6 +43,9 @@ def run(args) -> int:
     if field in fixed:
         raise ParameterError(f"--{field.replace('_', '-')} is also the --param axis ({field} varies along it); "
                              f"drop one of them")
+    from .regime_map import _mark
+
+    point = _mark(args, fixed, (field,))                 # checked before the branches are computed
     b = equilibrium_branches(args.model, field, np.linspace(lo, hi, n), fixed)
     b.to_npz(args.out)
     for v, pf in b.folds:
@@ -53,6 +58,6 @@ def run(args) -> int:
     if args.plot:
         from figures.bifurcation import plot_branches
 
-        for path in plot_branches(b, args.plot):
+        for path in plot_branches(b, args.plot, point=point):
             print(f"wrote {path}")
     return 0

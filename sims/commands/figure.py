@@ -3,12 +3,19 @@
 ``all`` draws every figure that follows from the theory (no torch, a few minutes at most);
 ``trained`` draws the training reproductions (torch; up to about 5 minutes each on 2 cores), which
 also write their measured numbers to ``<name>.json``. Any single name works too.
+
+The phase planes, phase lines, bifurcation diagram and regime map take the model flags of
+``ssldyn equilibria`` (``--model``, ``--rho``, ...; unset flags take the dataclass defaults, as
+there); without them each figure keeps its own worked example. ``--mark rho=0.02,n_psi=1.5``
+draws that operating point on the bifurcation diagram and the regime map.
 """
 NAME = "figure"
 HELP = "draw a figure by name, 'all' (theory) or 'trained' (torch reproductions); --list shows them"
 
 
 def add_arguments(p):
+    from ._params import add_model_arguments
+
     p.add_argument("name", nargs="?", default=None,
                    help="figure name, 'all' (every theory figure) or 'trained' (every training reproduction)")
     p.add_argument("--out", default="figures-out", help="output folder (default figures-out)")
@@ -16,6 +23,71 @@ def add_arguments(p):
     p.add_argument("--fast", action="store_true", help="reduced versions (smaller grids)")
     p.add_argument("--device", default="cpu",
                    help="torch device of the training reproductions: cpu (default, bit-reproducible) or cuda")
+    p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
+                   help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5")
+    add_model_arguments(p, model_required=False)
+
+
+def parse_mark(texts, model: str) -> dict:
+    """``["rho=0.02,n-psi=1.5"]`` -> {"rho": 0.02, "n_psi": 1.5}, each name a field of ``model``."""
+    from symbolic.errors import ParameterError
+    from symbolic.registry import field_name
+
+    from ._params import check_magnitude
+
+    out = {}
+    for text in texts:
+        for item in filter(None, (x.strip() for x in text.split(","))):
+            name, eq, value = item.partition("=")
+            try:
+                v = float(value)
+            except ValueError:
+                v = None
+            if not eq or not name.strip() or v is None:
+                raise ParameterError(f"--mark must be NAME=VALUE[,NAME=VALUE...] (e.g. rho=0.02); got {item!r}")
+            out[field_name(model, name.strip())] = check_magnitude(f"--mark {name.strip()}", v)
+    return out
+
+
+def figure_kwargs(name: str, args) -> dict:
+    """``params=`` and ``mark=`` for figure ``name`` from the model flags and ``--mark`` ({} when none given)."""
+    from figures.registry import parametric
+    from symbolic.errors import ParameterError
+
+    from ._params import given_params, params_from_args
+
+    model, marks = getattr(args, "model", None), getattr(args, "mark", None)
+    if model is None and not given_params(args) and not marks:
+        return {}
+    table = parametric()
+    if name not in table:
+        raise ParameterError(f"figure {name} takes no model parameters or --mark (it draws fixed worked examples); "
+                             f"figures that do: {', '.join(table)}")
+    models, draws_mark = table[name]
+    if marks and not draws_mark:
+        raise ParameterError(f"--mark is drawn on {', '.join(n for n, (_, m) in table.items() if m)}; "
+                             f"figure {name} has no operating point")
+    given = model is not None or bool(given_params(args))
+    model = model or models[0]
+    if model not in models:
+        raise ParameterError(f"model must be one of {', '.join(models)} for figure {name}; got {model!r}")
+    kw = {"params": params_from_args(model, args) if given else None}
+    if marks:
+        kw["mark"] = parse_mark(marks, model)
+    return kw
+
+
+def select_backend() -> None:
+    """Agg when there is no display (the command only writes files); a chosen MPLBACKEND is kept."""
+    import os
+    import sys
+
+    if os.environ.get("MPLBACKEND"):
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        import matplotlib
+
+        matplotlib.use("Agg")
 
 
 def run(args) -> int:
@@ -23,8 +95,10 @@ def run(args) -> int:
     import sys
     import time
 
-    from figures.registry import FIGURES, TRAINED
+    from figures.registry import FIGURES, TRAINED, parametric
     from symbolic.errors import ParameterError
+
+    from ._params import given_params
 
     if args.list:
         for name, (_, _, desc) in FIGURES.items():
@@ -32,6 +106,8 @@ def run(args) -> int:
         print("\ntraining reproductions (torch; not in 'all': 'ssldyn figure trained' or by name):")
         for name, (_, _, desc) in TRAINED.items():
             print(f"{name:<18} {desc}")
+        print("\nat your parameters (the flags of 'ssldyn equilibria'): "
+              + ", ".join(f"{n} ({'/'.join(m)}{'; --mark' if mk else ''})" for n, (m, mk) in parametric().items()))
         return 0
     if args.name is None:
         raise ParameterError("name is required (a figure name, 'all' or 'trained'; see ssldyn figure --list)")
@@ -39,6 +115,10 @@ def run(args) -> int:
     if args.name not in ("all", "trained") and args.name not in registry:
         raise ParameterError(f"figure must be one of all, trained, {', '.join(registry)}; got {args.name!r}")
     names = {"all": list(FIGURES), "trained": list(TRAINED)}.get(args.name, [args.name])
+    device = getattr(args, "device", "cpu")
+    if len(names) > 1 and (getattr(args, "model", None) or getattr(args, "mark", None) or given_params(args)):
+        raise ParameterError(f"model parameters and --mark apply to one figure by name; got {args.name!r}")
+    extra = figure_kwargs(names[0], args)
     if any(n in TRAINED for n in names):
         try:
             import torch  # noqa: F401
@@ -47,11 +127,12 @@ def run(args) -> int:
                                  "(pip install -e '.[torch]')") from None
         from sims.reproductions._torch import check_device
 
-        check_device(args.device)
+        check_device(device)
+    select_backend()
     if len(names) == 1:          # one figure: its error is the one line of the CLI
         mod, fn, _ = registry[names[0]]
         t0 = time.perf_counter()
-        kw = {"device": args.device} if names[0] in TRAINED else {}
+        kw = {"device": device} if names[0] in TRAINED else extra
         paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
         print(f"{names[0]}: " + ", ".join(str(p) for p in paths) + f"  ({time.perf_counter() - t0:.1f} s)")
         return 0
@@ -60,7 +141,7 @@ def run(args) -> int:
         mod, fn, _ = registry[name]
         t0 = time.perf_counter()
         try:
-            kw = {"device": args.device} if name in TRAINED else {}
+            kw = {"device": device} if name in TRAINED else {}
             paths = getattr(importlib.import_module(mod), fn)(args.out, fast=args.fast, **kw)
         except Exception as e:  # one failing figure is reported; the others still run
             failed.append(name)

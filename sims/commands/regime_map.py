@@ -14,6 +14,8 @@ def add_arguments(p):
     p.add_argument("--x", required=True, help="NAME:LO:HI:N[:log], e.g. rho:1e-4:1e-1:200:log")
     p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. n-psi:0.1:20:200:log")
     p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
+                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
     p.add_argument("--plot", default=None, help="also draw the map (PNG/PDF path)")
     p.add_argument("--no-folds", action="store_true", help="do not overlay continued fold curves on the plot")
     p.add_argument("--check", type=float, default=0, help="integrate N random (grid point, initial condition) "
@@ -44,6 +46,7 @@ def run(args) -> int:
             raise ParameterError(f"--{f.replace('_', '-')} is also the {flag} axis ({f} varies along it); "
                                  f"drop --{f.replace('_', '-')} or choose another axis")
     p0_range = _check_p0(args.check_p0) if args.check else None     # every check before the map
+    point = _mark(args, fixed, (xf, yf))
     from ._paths import check_memory
 
     # parameter rows, critical values, codes and the figure's copies: about 96 bytes a point
@@ -68,7 +71,7 @@ def run(args) -> int:
                 folds = saddle_node_curve(args.model, xf, yf, fixed, (xv.min(), xv.max()), (yv.min(), yv.max()))
             except Exception as e:  # a missing fold is reported, the map is still drawn
                 print(f"no fold curve overlaid: {e}")
-        for path in plot_regime_map(m, args.plot, folds=folds):
+        for path in plot_regime_map(m, args.plot, folds=folds, point=point):
             print(f"wrote {path}")
     return 0
 
@@ -108,3 +111,18 @@ def _check(args, m, p0_range):
     res = check_fates(m.model, theta[keep], rng.uniform(lo, hi, int(keep.sum())))
     print(f"check: {res.agree} of {res.n} predicted fates confirmed by integration ({res.fraction:.2%})"
           + ("" if keep.all() else f"; {int((~keep).sum())} points with zero decay skipped"))
+
+
+def _mark(args, fixed: dict, axes):
+    """The operating point of ``--mark`` (None without it), at the flags' parameters."""
+    if not args.mark:
+        return None
+    if not args.plot:
+        from symbolic.errors import ParameterError
+
+        raise ParameterError("--mark draws on the figure: give --plot PATH as well")
+    from figures.operating_point import operating_point
+
+    from .figure import parse_mark
+
+    return operating_point(args.model, fixed, axes, parse_mark(args.mark, args.model))

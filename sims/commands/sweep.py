@@ -1,12 +1,13 @@
 """Run (or resume) a sweep from a TOML config, or merge a finished one.
 
     ssldyn sweep CONFIG.toml --out DIR [--workers N | --dask-local N | --scheduler ADDRESS]
-    ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc with xarray installed)
+    ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc needs xarray: pip install ssldyn[sweep])
 
 Re-running the same command resumes: finished chunks (checksum, index and length verified) are
-skipped, missing, partial or corrupted ones are recomputed. One sweep at a time per --out folder
+skipped, missing, partial or corrupted ones are recomputed; each chunk gets a line on stdout
+(``chunk 3/10: computed`` or ``chunk 3/10: skipped (checksum ok)``), then the counts. One sweep at a time per --out folder
 (a lock file, OUT/.lock); size limits and free disk space are checked before anything is
-written. See sims/sweep.py for the config format.
+written. See docs/sweep_config.md for the config format.
 """
 NAME = "sweep"
 HELP = "resumable parameter sweeps (process pool or Dask), and --merge of their chunks"
@@ -38,6 +39,6 @@ def run(args) -> int:
     workers = None if args.workers is None else check_int("--workers", args.workers, lo=1, hi=cap)
     dask_local = None if args.dask_local is None else check_int("--dask-local", args.dask_local, lo=1, hi=cap)
     m = run_sweep(args.config, args.out, workers=workers, scheduler=args.scheduler, dask_local=dask_local,
-                  progress=not args.no_progress and sys.stderr.isatty())
+                  progress=not args.no_progress and sys.stderr.isatty(), report=lambda line: print(line, flush=True))
     print(f"{len(m['chunks'])} of {m['n_chunks']} chunks done in {args.out} ({m['n_points']} points, task {m['task']})")
     return 0

@@ -23,6 +23,7 @@ authors' toy-code dot product with temperature 0.1 (``kernel="dot"``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -274,33 +275,78 @@ def aligned_ode_check(*, t_end=1.0, dt=1e-3, n_out=11, seed=0) -> dict:
 
 
 # ---------------------------------------------------------------- figure targets (registered) ----
+# Each figure is ``*_compute(fast, device) -> result`` (the training), ``*_write(result, out_dir)``
+# (drawn by figures.jing_*, saved with its numbers) and the registered ``*_figure`` doing both.
 KERNELS = ("gaussian", "dot")
 
 
-def fig3_figure(out_dir, fast=False, device="cpu"):
-    """Registered target ``jing-fig3-trained``: trains (both kernels) and draws :mod:`figures.jing_fig3`."""
-    from figures.jing_fig3 import draw
+@dataclass(frozen=True, eq=False)
+class Fig3Trained:
+    """Jing Fig. 3 trained: one :func:`one_layer_spectrum` dict per kernel."""
 
+    runs: list
+    fast: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Fig56Trained:
+    """Jing Figs. 5/6 trained: :func:`two_layer_alignment` dicts (one per kernel) and :func:`aligned_ode_check`."""
+
+    align: list
+    ode: dict
+    fast: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Fig11Trained:
+    """Jing Fig. 11 trained: :func:`depth_sweep` dicts (linear and ReLU, per kernel)."""
+
+    sweeps: list
+    fast: bool
+
+
+def _kernels(fast):
+    return KERNELS[:1] if fast else KERNELS
+
+
+def fig3_compute(fast=False, device="cpu") -> Fig3Trained:
+    """Train the one-layer spectra (both kernels; ``fast``: one kernel, two k, 100 steps)."""
     kw = dict(ks=(0.0, 4.0), steps=100, n=500) if fast else dict(ks=(0.0, 1.0, 2.0, 4.0, 8.0))   # paper: 10,000 steps
-    res = [one_layer_spectrum(kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
-    fig3_figure.last = res
-    acceptance = {f"{r['kernel']}_noisy_block_decreases_with_k": r["monotone"] for r in res}
-    return draw(res, out_dir) + [save_numbers(out_dir, "jing_fig3_trained", acceptance,
-                                              {"runs": res, "fast": fast})]
+    return Fig3Trained([one_layer_spectrum(kernel=k, device=device, **kw) for k in _kernels(fast)], fast)
 
 
-def fig56_figure(out_dir, fast=False, device="cpu"):
-    """Registered target ``jing-fig56``: alignment runs (both kernels), the aligned-ODE check, drawn by
-    :mod:`figures.jing_fig56`."""
-    from figures.jing_fig56 import draw
+def fig3_write(result: Fig3Trained, out_dir) -> list:
+    """Draw :mod:`figures.jing_fig3` and write ``jing_fig3_trained.{png,pdf,json}``."""
+    from figures.jing_fig3 import draw
+    from figures.style import save
 
+    acceptance = {f"{r['kernel']}_noisy_block_decreases_with_k": r["monotone"] for r in result.runs}
+    return save(draw(result), out_dir, "jing_fig3_trained") + [
+        save_numbers(out_dir, "jing_fig3_trained", acceptance, {"runs": result.runs, "fast": result.fast})]
+
+
+def fig3_figure(out_dir, fast=False, device="cpu"):
+    """Registered target ``jing-fig3-trained``: :func:`fig3_compute` then :func:`fig3_write`."""
+    return fig3_write(fig3_compute(fast, device), out_dir)
+
+
+def fig56_compute(fast=False, device="cpu") -> Fig56Trained:
+    """Alignment runs (both kernels) and the aligned-ODE check."""
     kw = dict(steps=100, n=500, record_every=50) if fast else {}
-    align = [two_layer_alignment(kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)]
+    align = [two_layer_alignment(kernel=k, device=device, **kw) for k in _kernels(fast)]
     ode = aligned_ode_check(t_end=0.3, dt=1e-2, n_out=4) if fast else aligned_ode_check()
-    fig56_figure.last = (align, ode)
+    return Fig56Trained(align, ode, fast)
+
+
+def fig56_write(result: Fig56Trained, out_dir) -> list:
+    """Draw :mod:`figures.jing_fig56` and write ``jing_fig56.{png,pdf,json}``."""
+    from figures.jing_fig56 import draw
+    from figures.style import save
+
+    ode = result.ode
     acceptance = {"aligned_ode_max_rel_err": ode["max_rel_err_ode"],
                   "aligned_closed_form_max_rel_err": ode["max_rel_err_closed"]}
-    for r in align:
+    for r in result.align:
         nd, act = r["nondegenerate"], r["active"]
         acceptance[r["kernel"]] = {
             "nondegenerate_modes": int(nd.sum()), "min_diag_nondegenerate": float(r["diag"][nd].min()) if nd.any() else None,
@@ -308,23 +354,36 @@ def fig56_figure(out_dir, fast=False, device="cpu"):
             "min_best_nondegenerate": float(r["best"][nd].min()) if nd.any() else None,
             "min_best_active": float(r["best"][act].min()) if act.any() else None,
             "diag_above_0.9_on_active": bool(act.any() and r["diag"][act].min() > 0.9)}
-    return draw(align, ode, out_dir) + [save_numbers(out_dir, "jing_fig56", acceptance,
-                                                     {"alignment": align, "aligned_ode": ode, "fast": fast})]
+    return save(draw(result), out_dir, "jing_fig56") + [save_numbers(
+        out_dir, "jing_fig56", acceptance, {"alignment": result.align, "aligned_ode": ode, "fast": result.fast})]
+
+
+def fig56_figure(out_dir, fast=False, device="cpu"):
+    """Registered target ``jing-fig56``: :func:`fig56_compute` then :func:`fig56_write`."""
+    return fig56_write(fig56_compute(fast, device), out_dir)
+
+
+def fig11_compute(fast=False, device="cpu") -> Fig11Trained:
+    """Depth sweeps, linear and ReLU, per kernel (the paper's 10,000 steps; ``fast``: 100)."""
+    kw = dict(depths=(1, 2), steps=100, n=500) if fast else {}
+    sweeps = [depth_sweep(relu=relu, kernel=k, device=device, **kw) for k in _kernels(fast) for relu in (False, True)]
+    for s in sweeps:
+        s["tol"] = COLLAPSE_TOL
+    return Fig11Trained(sweeps, fast)
+
+
+def fig11_write(result: Fig11Trained, out_dir) -> list:
+    """Draw :mod:`figures.jing_fig11` and write ``jing_fig11.{png,pdf,json}``."""
+    from figures.jing_fig11 import draw
+    from figures.style import save
+
+    acceptance = {f"{s['kernel']}_{'relu' if s['relu'] else 'linear'}": {
+        "collapsed_by_depth": s["collapsed"], "nondecreasing": s["nondecreasing"],
+        "rankme_by_depth": [d["rankme"] for d in s["diagnostics"]]} for s in result.sweeps}
+    return save(draw(result), out_dir, "jing_fig11") + [
+        save_numbers(out_dir, "jing_fig11", acceptance, {"sweeps": result.sweeps, "fast": result.fast})]
 
 
 def fig11_figure(out_dir, fast=False, device="cpu"):
-    """Registered target ``jing-fig11-trained``: depth sweeps (linear, ReLU; both kernels), drawn by
-    :mod:`figures.jing_fig11`."""
-    from figures.jing_fig11 import draw
-
-    kw = dict(depths=(1, 2), steps=100, n=500) if fast else {}          # the paper's 10,000 steps
-    sweeps = [depth_sweep(relu=relu, kernel=k, device=device, **kw) for k in (KERNELS[:1] if fast else KERNELS)
-              for relu in (False, True)]
-    for s in sweeps:
-        s["tol"] = COLLAPSE_TOL
-    fig11_figure.last = sweeps
-    acceptance = {f"{s['kernel']}_{'relu' if s['relu'] else 'linear'}": {
-        "collapsed_by_depth": s["collapsed"], "nondecreasing": s["nondecreasing"],
-        "rankme_by_depth": [d["rankme"] for d in s["diagnostics"]]} for s in sweeps}
-    return draw(sweeps, out_dir) + [save_numbers(out_dir, "jing_fig11", acceptance,
-                                                 {"sweeps": sweeps, "fast": fast})]
+    """Registered target ``jing-fig11-trained``: :func:`fig11_compute` then :func:`fig11_write`."""
+    return fig11_write(fig11_compute(fast, device), out_dir)

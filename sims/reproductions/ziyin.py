@@ -26,6 +26,7 @@ The measured eigenvalues of :math:`W^\top W` are compared with Theorem 1 on the 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -299,10 +300,27 @@ def _first_collapsed(sigma, rel, tol=1e-4):
 
 
 # ---------------------------------------------------------------- figure targets (registered) ----
-def fig2_figure(out_dir, fast=False, device="cpu"):
-    """Registered target ``ziyin-fig2``: trains Fig. 2 left and mid and draws :mod:`figures.ziyin_fig2`."""
-    from figures.ziyin_fig2 import draw
+# Each figure is ``*_compute(fast, device) -> result`` (the training), ``*_write(result, out_dir)``
+# (drawn by figures.ziyin_*, saved with its numbers) and the registered ``*_figure`` doing both.
+@dataclass(frozen=True, eq=False)
+class Fig2Trained:
+    """Ziyin Fig. 2 trained: :func:`fig2_left` and :func:`fig2_mid` (with ``"sgd"`` in the full run)."""
 
+    left: dict
+    mid: dict
+    fast: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Fig3Trained:
+    """Ziyin Fig. 3 trained: :func:`fig3`."""
+
+    res: dict
+    fast: bool
+
+
+def fig2_compute(fast=False, device="cpu") -> Fig2Trained:
+    """Train Fig. 2 left and mid (``fast``: two sigmas, one N, 60 steps)."""
     if fast:
         left = fig2_left(sigmas=(4.0, 8.0), steps=60, lr_c=0.4, device=device)
         mid = fig2_mid(ns=(64,), steps=60, replicas=1, device=device)
@@ -310,7 +328,15 @@ def fig2_figure(out_dir, fast=False, device="cpu"):
         left = fig2_left(sigmas=(2.0, 3.0, 4.0, 6.0, 8.0), device=device)
         mid = fig2_mid(ns=(32, 64, 128), device=device)
         mid["sgd"] = weighted_sgd(128, device=device)
-    fig2_figure.last = (left, mid)
+    return Fig2Trained(left, mid, fast)
+
+
+def fig2_write(result: Fig2Trained, out_dir) -> list:
+    """Draw :mod:`figures.ziyin_fig2` and write ``ziyin_fig2.{png,pdf,json}``."""
+    from figures.style import save
+    from figures.ziyin_fig2 import draw
+
+    left, mid = result.left, result.mid
     acceptance = {
         "infonce_slopes": left["slopes"], "infonce_slopes_within_0.3_of_-4": bool(np.all(np.abs(left["slopes"] + 4) < 0.3)),
         "infonce_smallest_nonzero": bool(np.all(left["measured"] > 0)),
@@ -333,17 +359,33 @@ def fig2_figure(out_dir, fast=False, device="cpu"):
             "measured_rel_5_smallest": g["measured_rel"][:5], "derived_quartic_rel_5_smallest": g["coupled_rel"][:5],
             "theorem1_rel_5_smallest": g["theory_rel"][:5], "largest_over_derived": g["largest_over_coupled"],
             "largest_over_theorem1": g["largest_over_theory"]}
-    return draw(left, mid, out_dir) + [save_numbers(out_dir, "ziyin_fig2", acceptance,
-                                                    {"left": left, "mid": mid, "fast": fast})]
+    return save(draw(result), out_dir, "ziyin_fig2") + [
+        save_numbers(out_dir, "ziyin_fig2", acceptance, {"left": left, "mid": mid, "fast": result.fast})]
 
 
-def fig3_figure(out_dir, fast=False, device="cpu"):
-    """Registered target ``ziyin-fig3``: trains Fig. 3 (normalised outputs) and draws :mod:`figures.ziyin_fig3`."""
+def fig2_figure(out_dir, fast=False, device="cpu"):
+    """Registered target ``ziyin-fig2``: :func:`fig2_compute` then :func:`fig2_write`."""
+    return fig2_write(fig2_compute(fast, device), out_dir)
+
+
+def fig3_compute(fast=False, device="cpu") -> Fig3Trained:
+    """Train Fig. 3 (normalised outputs; ``fast``: two sigmas, 60 steps)."""
+    return Fig3Trained(fig3(sigmas=(0.0, 0.5), steps=60, device=device) if fast else fig3(device=device), fast)
+
+
+def fig3_write(result: Fig3Trained, out_dir) -> list:
+    """Draw :mod:`figures.ziyin_fig3` and write ``ziyin_fig3.{png,pdf,json}``."""
+    from figures.style import save
     from figures.ziyin_fig3 import draw
 
-    res = fig3(sigmas=(0.0, 0.5), steps=60, device=device) if fast else fig3(device=device)
-    fig3_figure.last = res
+    res = result.res
     acceptance = {"smallest_data_eigenvalue": res["smallest_data_eigenvalue"],
                   "first_sigma_collapsed_trained": _first_collapsed(res["sigma"], res["measured_rel"][:, 0]),
                   "first_sigma_collapsed_theory": _first_collapsed(res["sigma"], res["theory_rel"][:, 0])}
-    return draw(res, out_dir) + [save_numbers(out_dir, "ziyin_fig3", acceptance, {**res, "fast": fast})]
+    return save(draw(result), out_dir, "ziyin_fig3") + [
+        save_numbers(out_dir, "ziyin_fig3", acceptance, {**res, "fast": result.fast})]
+
+
+def fig3_figure(out_dir, fast=False, device="cpu"):
+    """Registered target ``ziyin-fig3``: :func:`fig3_compute` then :func:`fig3_write`."""
+    return fig3_write(fig3_compute(fast, device), out_dir)

@@ -277,8 +277,9 @@ def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) ->
             emit(rec)
             finite = finite and rec["finite"]
             th = rec.get("theory") or {}
-            tr.log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.5g} N_Phi {rec['n_phi']} "
-                   f"N_Psi {rec['n_psi']} regime {th.get('regime')}")
+            nphi, npsi = (math.nan if rec[k] is None else rec[k] for k in ("n_phi", "n_psi"))
+            tr.log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.5g} N_Phi {nphi:.6g} "
+                   f"N_Psi {npsi:.6g} regime {th.get('regime')}")
         if world > 1:
             flag = torch.tensor([1.0 if finite else 0.0], device=tr.device)
             torch.distributed.broadcast(flag, 0)

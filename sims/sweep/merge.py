@@ -1,0 +1,80 @@
+"""Merging a finished sweep: every chunk checked, then one NPZ (or NetCDF for a ``.nc`` name).
+
+``merge`` re-derives axes, shape and chunk count from the manifest's embedded config (whose hash
+must match) and checks every chunk (checksum, index, config hash, arrays, length) before it
+gathers anything. Each task array becomes one array of shape ``cfg.shape + per-point shape``;
+the axes are stored as ``axis_NAME``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from symbolic.errors import ParameterError
+
+from ..io import write_npz
+from .config import parse_config
+from .manifest import check_manifest, read_chunk
+from .tasks import TASKS
+
+
+def merge(out_dir, out_file) -> Path:
+    """Gather every chunk into one NPZ (or NetCDF for a .nc name, with xarray). The manifest must match
+    its embedded config; axes, shape and chunk count come from that config, and every chunk must match
+    its checksum, index and length."""
+    out, out_file = Path(out_dir), Path(out_file)
+    if out_file.suffix == ".nc":
+        _need_xarray(out_file)
+    mpath = out / "manifest.json"
+    if not mpath.exists():
+        raise ParameterError(f"{out} has no manifest.json: not a sweep folder")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"{mpath}: not readable JSON: {e}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), str):
+        raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn)")
+    cfg = parse_config(manifest["config"], f"{mpath} (embedded config)")
+    check_manifest(manifest, cfg, mpath)
+    parts = []
+    for i in range(cfg.n_chunks):
+        arrays, problem = read_chunk(out, cfg, manifest, i)
+        if problem:
+            raise ParameterError(f"{out}: chunk {i} {problem}; re-run the sweep to recompute it")
+        parts.append(arrays)
+    shape = cfg.shape
+    arrays = {}
+    for key in TASKS[cfg.task].outputs(cfg):
+        first = parts[0][key]
+        for i, p in enumerate(parts):
+            if p[key].shape[1:] != first.shape[1:] or p[key].dtype != first.dtype:
+                raise ParameterError(f"{out}: chunk {i}: {key} is {p[key].dtype}{list(p[key].shape[1:])} per point, "
+                                     f"chunk 0's {first.dtype}{list(first.shape[1:])}; re-run the sweep into a new --out")
+        a = np.concatenate([p[key] for p in parts])
+        arrays[key] = a.reshape(shape + a.shape[1:])
+    trailing, extra = TASKS[cfg.task].dims(cfg)
+    meta = {"model": cfg.model, "task": cfg.task, "config_hash": cfg.hash}
+    if out_file.suffix == ".nc":
+        import xarray as xr
+
+        dims = [n for n, _ in cfg.axes + cfg.initial]
+        coords = {**{n: v for n, v in cfg.axes + cfg.initial}, **extra}
+        data = {k: (dims + list(trailing.get(k, [f"{k}_{j}" for j in range(v.ndim - len(dims))])), v)
+                for k, v in arrays.items()}
+        xr.Dataset(data, coords=coords, attrs=meta).to_netcdf(out_file)
+        return out_file
+    for name, vals in cfg.axes + cfg.initial:
+        arrays[f"axis_{name}"] = vals
+    write_npz(out_file, {**arrays, **extra, **{k: np.asarray(v) for k, v in meta.items()}})
+    return out_file
+
+
+def _need_xarray(out_file: Path):
+    """Raise one line naming the package and the extra unless xarray can be imported."""
+    try:
+        import xarray  # noqa: F401
+    except ImportError:
+        raise ParameterError(f"--out {out_file}: NetCDF output needs the package xarray, which is not installed; "
+                             "pip install ssldyn[sweep] (or give --out a .npz name)") from None
