@@ -19,8 +19,9 @@ from sims.cli import main
 from symbolic.derivation import readable
 from symbolic.models import derive
 
-BUILTIN = ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol", "two-layer")
-CASES = [(m, f) for m in BUILTIN for f in ("matrix", "eigen", "reduced")]
+from symbolic.registry import BUILTIN, get_model  # noqa: E402
+
+CASES = [(m, f) for m in BUILTIN for f in ("matrix", "eigen", "reduced") if f in get_model(m).forms]
 SCALAR = [(m, f) for m, f in CASES if f != "matrix"]
 
 
