@@ -17,8 +17,23 @@ from symbolic.errors import ParameterError
 from .commands import MODULES
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, except options without one (None, a flag that is
+    off) and helps that already state it (the model parameters state theirs per model)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are a single line and exit 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):  # noqa: D401 - argparse API
         sys.stderr.write(f"ssldyn: error: {message}\n")

@@ -172,7 +172,15 @@ def load_kernels(model: str, form: str = "reduced", convention: str = "frobenius
 
 @lru_cache(maxsize=None)
 def _load_kernels(model: str, form: str, convention: str, key: str):
-    return import_source(module_name(model, form, convention), lambda: kernel_source(model, form, convention))
+    def make_source():
+        # the one line a user sees before the numba compilation of a first use (~25 s): on a
+        # terminal, or with SSLDYN_VERBOSE=1; never into a captured stderr, whose error output is
+        # one line by contract (a fresh cache would otherwise add this line to an error)
+        if os.environ.get("SSLDYN_VERBOSE", "") not in ("", "0") or getattr(sys.stderr, "isatty", lambda: False)():
+            sys.stderr.write(f"ssldyn: compiling {model}/{form} (first use, cached afterwards)\n")
+        return kernel_source(model, form, convention)
+
+    return import_source(module_name(model, form, convention), make_source)
 
 
 def warm_all(progress=print) -> dict:

@@ -21,7 +21,44 @@ _LATEX_NAMES = {"sigma2": r"\sigma^{2}", "lam": r"\lambda", "alpha_p": r"\alpha_
 def latex(expr) -> str:
     """``sympy.latex`` with the project's symbol names (``sigma2`` prints as :math:`\\sigma^2`)."""
     names = {s: _LATEX_NAMES[s.name] for s in getattr(expr, "free_symbols", ()) if s.name in _LATEX_NAMES}
-    return sp.latex(expr, symbol_names=names)
+    return sp.latex(expr, symbol_names=names).replace("+ -", "-")
+
+
+def latex_name(name: str) -> str:
+    r"""A state or parameter name as LaTeX: ``tau`` -> ``\tau``, ``Phi`` -> ``\Phi``,
+    ``sigma_1`` -> ``\sigma_{1}``, ``W_p`` -> ``W_{p}``."""
+    if name in _LATEX_NAMES:
+        return _LATEX_NAMES[name]
+    base, _, sub = name.partition("_")
+    head = sp.latex(sp.Symbol(base))
+    return f"{head}_{{{sp.latex(sp.Symbol(sub))}}}" if sub else head
+
+
+def dot_name(name: str) -> str:
+    r"""Time derivative of a state name: ``\dot{\tau}``, ``\dot{\Phi}``, ``\dot{\sigma}_{1}``."""
+    base, _, sub = name.partition("_")
+    head = rf"\dot{{{latex_name(base)}}}"
+    return f"{head}_{{{sp.latex(sp.Symbol(sub))}}}" if sub else head
+
+
+#: simplification is tried on expressions up to this many operations (larger ones, e.g. the
+#: delta-method model's, take seconds to tens of seconds and come out no shorter)
+_CHEAP_OPS = 100
+
+
+def readable(expr, decay: str | None = None):
+    """The simplest (fewest operations, then shortest LaTeX) among ``expr``, ``sympy.factor``, ``sympy.simplify`` and, with ``decay``,
+    the decay term split off (:math:`-\\rho p+\\dots`), each factored; ``expr`` itself when it is
+    large or a matrix expression."""
+    if isinstance(expr, sp.MatrixExpr) or not isinstance(expr, sp.Expr) or sp.count_ops(expr) > _CHEAP_OPS:
+        return expr
+    cands = [expr, sp.factor(expr), sp.simplify(expr)]
+    rho = next((x for x in expr.free_symbols if x.name == decay), None)
+    if rho is not None:
+        parts = sp.collect(sp.expand(expr), rho, evaluate=False)
+        if set(parts) <= {rho, sp.S.One}:
+            cands.append(sp.Add(*[sp.factor(c) * k for k, c in parts.items()]))
+    return min(cands, key=lambda e: (sp.count_ops(e), len(latex(e))))
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,11 +81,40 @@ class Derivation:
                     return s
         return sp.Symbol(name)
 
-    def latex(self) -> dict:
-        return {k: latex(v) for k, v in self.rhs.items()}
+    def _decay(self):
+        try:
+            from .registry import get_model
 
-    def python(self) -> dict:
-        return {k: sp.pycode(v) if self.form != "matrix" else str(v) for k, v in self.rhs.items()}
+            return get_model(self.model).decay
+        except Exception:        # a model that is not (or no longer) registered
+            return None
+
+    def latex(self) -> dict:
+        """State name -> the LaTeX of its right-hand side, simplified where cheap (:func:`readable`)."""
+        decay = self._decay()
+        return {k: latex(readable(v, decay)) for k, v in self.rhs.items()}
+
+    def latex_equations(self) -> dict:
+        r"""State name -> the whole equation, ``\dot{\tau} = ...``."""
+        return {k: f"{dot_name(k)} = {v}" for k, v in self.latex().items()}
+
+    def latex_invariants(self) -> dict:
+        r"""Invariant name -> :math:`\frac{d}{dt}\left(I\right) = r\,I` in LaTeX."""
+        out = {}
+        for k, (e, r) in self.invariants.items():
+            body = latex(e)
+            rate = latex(r)
+            out[k] = (rf"\frac{{d}}{{dt}}\left({body}\right) = 0" if r == 0 else
+                      rf"\frac{{d}}{{dt}}\left({body}\right) = {rate} \left({body}\right)")
+        return out
+
+    def python(self) -> str:
+        """An importable Python module: ``rhs_<state>(<state>, <params>)`` per state variable
+        (scalar forms: ``math`` only; matrix forms: NumPy arrays), ``rhs(y, theta)``, ``STATE`` and
+        ``PARAMS`` (see :func:`symbolic.printer.python_module`)."""
+        from .printer import python_module
+
+        return python_module(self)
 
     def to_json(self) -> dict:
         out = {

@@ -64,7 +64,8 @@ TEMPLATES = {
                         ("--d", "4", N), ("--spectrum", "init", "str:init|low-rank"), ("--json", None, "flag"),
                         ("--no-progress", None, "flag")]],
     "equilibria": [[("--model", "cosine-simsiam", "model"), ("--rho", "0.01", N), ("--n-psi", "1.5", N),
-                    ("--json", None, "flag")]],
+                    ("--json", None, "flag")],
+                   [("--model", "l2-byol", "model"), ("--p0", "0.1,0.5,1", "plist"), ("--json", None, "flag")]],
     "regime-map": [[("--model", "cosine-simsiam", "model"), ("--x", "rho:0.001:0.1:3", "axis"),
                     ("--y", "n-psi:0.5:2:3", "axis"), ("--out", "@OUT/r.npz", O)]],
     "bifurcation": [[("--model", "cosine-simsiam", "model"), ("--param", "rho:0:0.2", "range"), ("--n", "5", N),
@@ -78,7 +79,11 @@ TEMPLATES = {
                    ("--max-steps", "1000", N), ("--out", "@IN/ok.npy", "keep")],    # --out is the input
                   [("--model", "cosine-simsiam", "model"), ("--p0", "-1:1:3", "p0"), ("--t-end", "1", N),
                    ("--t-eval", "0:1:5", "p0"), ("--rtol", "1e-6", N), ("--atol", "1e-8", N),
-                   ("--converge-tol", "1e-6", N), ("--diverge-bound", "1e8", N), ("--out", "@OUT/i3.npz", O)]],
+                   ("--converge-tol", "1e-6", N), ("--diverge-bound", "1e8", N), ("--out", "@OUT/i3.npz", O)],
+                  [("--model", "l2-byol", "model"), ("--p0", "0.1,0.5", "plist"), ("--steps", "100", N),
+                   ("--lr", "0.05", N), ("--momentum", "0.9", N), ("--out", "@OUT/i4.npz", O)],
+                  [("--model", "l2-byol", "model"), ("--form", "eigen", "str:eigen|reduced"), ("--p0", "@IN/ok.npy", "npy"),
+                   ("--t-end", "1", N), ("--ema-momentum", "0.996", N), ("--lr", "0.05", N), ("--out", "@OUT/i5.npz", O)]],
     "landscape": [[("--loss", "infonce", "str:infonce|weighted-infonce-paper|spectral|vicreg|barlow-twins"),
                    ("--a", "1,2", "list"), ("--c", "0.1,0.2", "list"), ("--gamma", "0", N), ("--json", None, "flag")],
                   [("--loss", "weighted-infonce-paper", "str:weighted-infonce-paper|weighted-infonce-exact|infonce"),
@@ -142,6 +147,9 @@ def _pool(kind, rng):
         return BAD_NUMBERS + ["0:1", "0:1:0", "0:1:-1", "0:1:1e9", "0:1:99999999999999999999", "nan:1:3",
                               "-1e308:1e308:5", "0:inf:3", "1:0:3", "0:1:2.5", "@IN/ok.npy", "@IN/text.npy",
                               "@IN/dir.npy", "0:1:3:4"]
+    if kind == "plist":
+        return BAD_NUMBERS + ["0.1,,x", "1,nan", ",", "1e400,1", "0.1;0.5", "1,2,", "-1e308,1e308",
+                              ",".join(["1"] * 10_001)]
     if kind == "list":
         return BAD_NUMBERS + ["1,2,3", "1,,2", "1;2", "1,nan", "1,-1", ",".join(["1"] * 200_001)]
     if kind == "flag":

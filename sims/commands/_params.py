@@ -2,7 +2,9 @@
 regime-map, bifurcation): one ``--NAME`` per parameter of every registered model
 (:mod:`symbolic.registry`, user models from ``--models FILE`` included), e.g. ``--rho --sigma2
 --n-phi --n-psi --trace`` (cosine), ``--eta --tau --alpha-p --beta`` (L2), ``--lam`` (two-layer).
-Unset flags take the dataclass defaults; a flag that the model does not have is an error naming it.
+Unset flags take the chosen model's dataclass defaults, stated per model in ``--help`` and named
+in every command's output (:func:`defaults_used`); a flag that the model does not have is an error
+naming it.
 """
 from __future__ import annotations
 
@@ -18,10 +20,18 @@ def model_help(supports: str | None = None) -> str:
 
 
 def fields() -> dict:
-    """Flag name (dashes) -> help, for every registered model's parameters (symbolic.registry)."""
-    from symbolic.registry import param_fields
+    """Flag name (dashes) -> help, for every registered model's parameters (symbolic.registry),
+    ending with the default of each model that has the parameter: ``(default: 0.01 for
+    cosine-simsiam, ...)`` (the model is not known at parse time)."""
+    from symbolic.registry import get_model, model_names, param_fields
 
-    return {f.replace("_", "-"): text for f, text in param_fields().items()}
+    out = {}
+    for f, text in param_fields().items():
+        per = {m: get_model(m).defaults[f] for m in model_names() if f in get_model(m).fields}
+        shown = (f"{next(iter(per.values())):g}" if len(set(per.values())) == 1
+                 else ", ".join(f"{v:g} for {m}" for m, v in per.items()))
+        out[f.replace("_", "-")] = f"{text} (default: {shown})"
+    return out
 
 
 #: magnitudes a model parameter may take (besides 0): the closed forms raise parameters to powers
@@ -39,9 +49,10 @@ def check_magnitude(flag: str, v: float) -> float:
 
 def add_model_arguments(p, model_required: bool = True, supports: str | None = None) -> None:
     p.add_argument("--model", required=model_required, help=model_help(supports))
-    g = p.add_argument_group("model parameters (defaults: the theory notes' worked examples)")
+    g = p.add_argument_group("model parameters (unset ones take the model's default, stated below per "
+                             "model and named in the output as 'defaults used')")
     for flag, help_ in fields().items():
-        g.add_argument(f"--{flag}", type=float, default=None, dest=f"param_{flag.replace('-', '_')}",
+        g.add_argument(f"--{flag}", type=float, default=None, dest=f"param_{flag.replace('-', '_')}", metavar="X",
                        help=help_.replace("%", "%%"))
 
 
@@ -67,3 +78,15 @@ def params_from_args(model: str, args, **overrides):
             raise ParameterError(f"--{k.replace('_', '-')} is not a parameter of model {model} "
                                  f"(its parameters: {', '.join('--' + n.replace('_', '-') for n in sorted(names))})")
     return cls(**values)
+
+
+def defaults_used(params, args, **overrides) -> dict:
+    """The model parameters that took their dataclass default (neither a flag nor ``overrides``
+    set them), as {field: value}: the commands name them in their output."""
+    given = {**given_params(args), **overrides}
+    return {k: v for k, v in params.to_dict().items() if k not in given}
+
+
+def defaults_line(used: dict) -> str:
+    """``defaults used: n_phi=2, n_psi=1.5`` (``defaults used: none`` when every parameter was given)."""
+    return "defaults used: " + (", ".join(f"{k}={v:g}" for k, v in used.items()) or "none")

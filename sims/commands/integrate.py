@@ -1,8 +1,16 @@
-"""Integrate a batch of initial conditions of a model's ODE.
+r"""Integrate a batch of initial conditions of a model's ODE.
 
 Writes an NPZ with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps,
 3 non-finite), t_event (divergence/convergence time, NaN if none), nsteps, the parameters
 (param_<name>) and the package version; with --t-eval also t and ys.
+
+Time: ``--t-end`` is ODE time; ``--steps N --lr LR [--momentum M]`` gives it from a training
+recipe instead (:mod:`dynamics.time_map`: :math:`t=\sum_k\eta_k(1-\mu^{K-k})/(1-\mu)`, one unit is
+:math:`(1-\mu)/\eta` steps) and prints it. ``--ema-momentum M`` (l2-byol, eigen form) sets the
+EMA rate beta from BYOL's target momentum and the recipe's lr and momentum. The output names the
+model parameters that took their defaults and summarises the finals; a t_end short against the
+slowest rate of the flow (t_end * decay < 3, or the slowest |d rhs/dp| at the equilibria) gives a
+warning on stderr.
 """
 NAME = "integrate"
 HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an NPZ"
@@ -15,9 +23,18 @@ def add_arguments(p):
                    help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
     add_model_arguments(p, supports="reduced")
     p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
-    p.add_argument("--p0", required=True, help="START:STOP:N (evenly spaced) or a .npy file "
-                   "((N,) or (N, dim) initial states)")
-    p.add_argument("--t-end", required=True, type=float, help="final time (> 0)")
+    p.add_argument("--p0", required=True, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
+                   "or a .npy file ((N,) or (N, dim) initial states)")
+    p.add_argument("--t-end", type=float, default=None, help="final ODE time (> 0); or give --steps and --lr")
+    p.add_argument("--steps", type=float, default=None,
+                   help="SGD steps of a training recipe, mapped to ODE time with --lr and --momentum "
+                        "(instead of --t-end; dynamics.time_map)")
+    p.add_argument("--lr", type=float, default=None, help="the recipe's (constant) learning rate, > 0")
+    p.add_argument("--momentum", type=float, default=None,
+                   help="the recipe's SGD momentum, [0, 1) (default: 0.9 when --lr is given)")
+    p.add_argument("--ema-momentum", type=float, default=None,
+                   help="BYOL's target EMA momentum m, (0, 1] (l2-byol, --form eigen, with --lr): sets "
+                        "beta = -ln(m) (1 - momentum) / lr")
     p.add_argument("--method", default="tsit5", help="rk4, tsit5 (default) or dopri5")
     p.add_argument("--dt", type=float, default=None, help="rk4 step (default t_end/1000)")
     p.add_argument("--rtol", type=float, default=1e-8, help="relative tolerance (adaptive)")
@@ -52,6 +69,49 @@ def _parse_linspace(flag, text, n_max=10**9):
     return a, b, n
 
 
+#: SimSiam's and BYOL's SGD momentum, taken when --lr is given without --momentum
+MOMENTUM = 0.9
+
+
+def _momentum(args) -> float:
+    return MOMENTUM if args.momentum is None else args.momentum
+
+
+def _ode_time(args) -> float:
+    """--t-end, or the ODE time of --steps at --lr and --momentum; exactly one of the two."""
+    from dynamics.time_map import constant_lr_time
+    from symbolic.errors import ParameterError
+
+    if args.steps is not None and args.t_end is not None:
+        raise ParameterError("give --t-end (ODE time) or --steps with --lr (SGD steps), not both")
+    if args.steps is None and args.t_end is None:
+        raise ParameterError("give --t-end (ODE time) or --steps N --lr LR [--momentum M] (SGD steps)")
+    if args.lr is None and (args.steps is not None or args.momentum is not None or args.ema_momentum is not None):
+        what = "--steps" if args.steps is not None else "--momentum" if args.momentum is not None else "--ema-momentum"
+        raise ParameterError(f"{what} needs --lr (the recipe's learning rate, > 0)")
+    if args.lr is not None and args.steps is None and args.ema_momentum is None:
+        raise ParameterError("--lr needs --steps (to map SGD steps to ODE time) or --ema-momentum")
+    if args.steps is None:
+        return args.t_end
+    return constant_lr_time(args.steps, args.lr, _momentum(args))
+
+
+def _ema_beta(args):
+    """{'beta': ...} from --ema-momentum (l2-byol's eigen form only; not with --beta), else {}."""
+    from dynamics.time_map import ema_beta
+    from symbolic.errors import ParameterError
+
+    if args.ema_momentum is None:
+        return {}
+    if args.model != "l2-byol":
+        raise ParameterError(f"--ema-momentum needs --model l2-byol (an EMA target); got {args.model!r}")
+    if args.form != "eigen":
+        raise ParameterError("--ema-momentum needs --form eigen (the reduced form has no EMA: tau is fixed)")
+    if getattr(args, "param_beta", None) is not None:
+        raise ParameterError("give --beta or --ema-momentum, not both")
+    return {"beta": ema_beta(args.ema_momentum, args.lr, _momentum(args))}
+
+
 def _check_times(args):
     """The time and tolerance flags, checked before any kernel is loaded or compiled."""
     import math
@@ -61,7 +121,7 @@ def _check_times(args):
     check_choice("--form", args.form, ("reduced", "eigen"))
     check_choice("--method", args.method, ("rk4", "tsit5", "dopri5"))
     check_choice("--device", args.device, ("cpu", "cuda"))
-    t_end = check_range("t_end (--t-end)", args.t_end, 0.0, T_MAX, lo_open=True, hi_open=False)
+    t_end = check_range("t_end (--t-end)", _ode_time(args), 0.0, T_MAX, lo_open=True, hi_open=False)
     max_steps = check_int("--max-steps", args.max_steps, lo=1, hi=MAX_STEPS)
     check_range("--rtol", args.rtol, 1e-15, 1.0)
     check_range("--atol", args.atol, 0.0, 1e100, hi_open=False)
@@ -85,7 +145,8 @@ def run(args) -> int:
     from dynamics.integrate import integrate
     from symbolic.errors import ParameterError
 
-    from ._params import params_from_args
+    from ._grid import is_list, parse_list
+    from ._params import defaults_line, defaults_used, params_from_args
     from ._paths import check_memory, check_not_same, load_npy, read_npy_header
 
     t_end, max_steps = _check_times(args)
@@ -93,8 +154,12 @@ def run(args) -> int:
         from sims.io import require_cuda
 
         require_cuda("--device cuda")
-    params = params_from_args(args.model, args)
-    if args.p0.endswith(".npy"):
+    ema = _ema_beta(args)
+    params = params_from_args(args.model, args, **ema)
+    p0_list = parse_list("--p0", args.p0) if is_list(args.p0) else None
+    if p0_list is not None:
+        n, dim = p0_list.size, 1
+    elif args.p0.endswith(".npy"):
         shape, _ = read_npy_header("--p0", args.p0)
         if len(shape) not in (1, 2) or 0 in shape:
             raise ParameterError(f"--p0 must hold an array (N,) or (N, dim) with N >= 1; got shape {shape} in {args.p0!r}")
@@ -110,7 +175,8 @@ def run(args) -> int:
     # states, copies and per-trajectory results (~8 doubles each), and the output grid twice
     check_memory(f"integrate of {n} trajectories" + (f" at {n_t} output times" if n_t else ""),
                  8.0 * n * (8 * dim + 4) + 16.0 * n_t * n * dim + 8.0 * n_t)
-    p0 = load_npy("--p0", args.p0) if args.p0.endswith(".npy") else np.linspace(*lin)
+    p0 = p0_list if p0_list is not None else load_npy("--p0", args.p0) if args.p0.endswith(".npy") \
+        else np.linspace(*lin)
     if t_eval is not None:
         t_eval = np.linspace(*t_eval)
     t0 = time.perf_counter()
@@ -122,6 +188,89 @@ def run(args) -> int:
     from importlib.metadata import version
 
     extra = {f"param_{k}": v for k, v in params.to_dict().items()}
-    res.to_npz(args.out, p0=p0, model=args.model, form=args.form, t_end=args.t_end, version=version("ssldyn"), **extra)
+    res.to_npz(args.out, p0=p0, model=args.model, form=args.form, t_end=t_end, version=version("ssldyn"), **extra)
     print(f"{res.message} in {dt:.2f} s; wrote {args.out}")
+    if args.steps is not None:
+        print(f"ODE time t_end = {t_end:.10g} ({args.steps:g} steps at lr {args.lr:g}, momentum {_momentum(args):g}; "
+              f"one unit of t = {(1 - _momentum(args)) / args.lr:.6g} steps)")
+    if ema:
+        print(f"beta = {ema['beta']:.10g} (EMA momentum {args.ema_momentum:g} per step)")
+    print(defaults_line(defaults_used(params, args, **ema)))
+    for line in summary(p0, res):
+        print(line)
+    _warn_short(args.model, params, t_end, args.form, args.convention)   # after the work: never before an error
     return 0
+
+
+#: trajectories listed one by one (p0 -> final) up to this many
+LIST_FINALS = 20
+
+
+def summary(p0, res) -> list:
+    """Lines: min / median / max of the finite finals (first state variable), and with at most
+    :data:`LIST_FINALS` trajectories each ``p0 -> final (status)``."""
+    import numpy as np
+
+    from symbolic.results import Status
+
+    final = res.final if res.final.ndim == 1 else res.final[:, 0]
+    name = res.state[0] if res.state else "p"
+    ok = final[np.isfinite(final)]
+    lines = [f"final {name}: min {ok.min():.10g}, median {np.median(ok):.10g}, max {ok.max():.10g}"
+             + (f" ({ok.size} finite of {final.size})" if ok.size < final.size else "")
+             if ok.size else f"final {name}: none finite"]
+    if final.size <= LIST_FINALS:
+        start = np.asarray(p0).reshape(final.size, -1)
+        for y0, y1, st in zip(start, res.final.reshape(final.size, -1), res.status):
+            fmt = lambda v: ", ".join(f"{x:.10g}" for x in v)   # noqa: E731
+            lines.append(f"  {fmt(y0)} -> {fmt(y1)}  ({Status(int(st)).name.lower()})")
+    return lines
+
+
+def slowest_rate(model: str, params, form: str, convention: str):
+    r"""(rate, what) of the flow's slowest relaxation, or None when none is known. The reduced flow
+    of a model with equilibria: the smallest non-zero :math:`|\partial\dot p/\partial p|` at its
+    stable equilibria (where the trajectories settle); otherwise (the eigen form, whose invariant
+    :math:`s-p^2` relaxes at a rate of order the decay, Bao eq. 6) the decay parameter
+    (``spec.decay``) when it is > 0."""
+    import numpy as np
+
+    from symbolic.registry import get_model
+
+    spec = get_model(model)
+    if form == "reduced" and "equilibria" in spec.supports:
+        from dynamics.equilibria import find_equilibria, kernels
+
+        k = kernels(model, convention)
+        theta = np.ascontiguousarray(params.as_array(k.PARAMS), dtype=np.float64)
+        eq = find_equilibria(params, convention)
+        rates = []
+        for r, st in zip(eq.p, eq.stability):
+            J = np.zeros((1, 1))
+            k.jac(np.array([float(r)]), theta, J)
+            if st == "stable" and np.isfinite(J[0, 0]) and abs(J[0, 0]) > 1e-300:
+                rates.append(abs(float(J[0, 0])))
+        return (min(rates), "|d rhs/dp| at the stable equilibria") if rates else None
+    if spec.decay is not None and getattr(params, spec.decay) > 0:
+        return float(getattr(params, spec.decay)), spec.decay
+    return None
+
+
+#: t_end * slowest rate below this: the slowest mode has relaxed by less than e^-3 (5%)
+SHORT = 3.0
+
+
+def _warn_short(model, params, t_end, form, convention) -> None:
+    import sys
+
+    from symbolic.errors import ParameterError
+
+    try:
+        got = slowest_rate(model, params, form, convention)
+    except ParameterError:          # equilibria overflow float64: no rate to compare with
+        return
+    if got is not None and t_end * got[0] < SHORT:
+        rate, what = got
+        sys.stderr.write(f"ssldyn: warning: t_end = {t_end:g} is short against the flow's slowest rate "
+                         f"({what} = {rate:g}, time scale {1 / rate:g}): t_end * rate = {t_end * rate:.3g} < {SHORT:g}, "
+                         f"so the slowest mode has not settled; use --t-end >= {SHORT / rate:g}\n")
