@@ -94,8 +94,8 @@ def kernel_source(model: str, form: str, convention: str = "frobenius") -> str:
             pargs = ", ".join(d.params)
             lines += ["", f"RHSPOLY = {tuple(bool(c != 0) for c in rc)!r}   # non-zero coefficients, highest degree first",
                       "", "@njit('float64[:](float64[:])', cache=True, fastmath=FASTMATH)", "def rhspoly(theta):",
-                      f"    {pargs}{',' if len(d.params) == 1 else ''} = " +
-                      ", ".join(f"theta[{i}]" for i in range(len(d.params))),
+                      *([f"    {pargs} = " + ", ".join(f"theta[{i}]" for i in range(len(d.params)))]
+                        if d.params else []),
                       f"    out = np.empty({len(rc)})"]
             lines += print_body(rc, [f"out[{i}]" for i in range(len(rc))])
             lines += ["    return out", ""]
@@ -105,8 +105,8 @@ def kernel_source(model: str, form: str, convention: str = "frobenius") -> str:
         pargs = ", ".join(d.params)
         lines += ["", f"NPOLY = {len(coeffs)}", "",
                   "@njit('void(float64[:], float64[:])', cache=True, fastmath=FASTMATH)", "def eqpoly_into(theta, out):",
-                  f"    {pargs}{',' if len(d.params) == 1 else ''} = " +
-                  ", ".join(f"theta[{i}]" for i in range(len(d.params)))]
+                  *([f"    {pargs} = " + ", ".join(f"theta[{i}]" for i in range(len(d.params)))]
+                    if d.params else ["    pass"])]
         lines += print_body(coeffs, [f"out[{i}]" for i in range(len(coeffs))])
         lines += ["", "", "@njit('float64[:](float64[:])', cache=True)", "def eqpoly(theta):",
                   f"    out = np.empty({len(coeffs)})", "    eqpoly_into(theta, out)", "    return out", ""]

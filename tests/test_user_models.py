@@ -199,6 +199,22 @@ def test_a_broken_model_file_is_one_line(model_file, capsys, text, match):
     assert __import__("re").search(match, err), err
 
 
+def test_a_one_parameter_user_model_compiles(tmp_path, monkeypatch, capsys):
+    # the generated parameter unpacking of a single parameter was "a, = theta[0]" (a numba error)
+    monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path / "cache"))
+    f = tmp_path / "one.py"
+    f.write_text("import sympy as sp\nfrom symbolic import register_model\np, r = sp.symbols('p r')\n"
+                 "register_model('test-one', [p], [p**2 - p**3 - r*p], {'r': 0.1}, 'r')\n")
+    try:
+        out = json.loads(_run(capsys, "--models", str(f), "equilibria", "--model", "test-one", "--json"))
+        ps = sorted(e["p"] for e in out["equilibria"])       # p^2 - p + r = 0: (1 +- sqrt(0.6)) / 2, and 0
+        np.testing.assert_allclose(ps, [0.0, (1 - math.sqrt(0.6)) / 2, (1 + math.sqrt(0.6)) / 2], atol=1e-12)
+        assert abs(out["critical"]["value"] - 0.25) < 1e-12
+    finally:
+        registry._REGISTRY.pop("test-one", None)
+        registry._USER_ARGS.pop("test-one", None)
+
+
 def test_a_missing_model_file_is_one_line(tmp_path, capsys):
     assert main(["--models", str(tmp_path / "nope.py"), "derive", "--model", "cosine-simsiam"]) == 2
     err = capsys.readouterr().err
