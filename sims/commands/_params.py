@@ -47,8 +47,12 @@ def check_magnitude(flag: str, v: float) -> float:
     return float(v)
 
 
-def add_model_arguments(p, model_required: bool = True, supports: str | None = None) -> None:
+def add_model_arguments(p, model_required: bool = True, supports: str | None = None,
+                        convention: bool = False) -> None:
     p.add_argument("--model", required=model_required, help=model_help(supports))
+    if convention:
+        p.add_argument("--convention", default="frobenius",
+                       help="cosine normalisers: frobenius (N = ||.||_F) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
     g = p.add_argument_group("model parameters (unset ones take the model's default, stated below per "
                              "model and named in the output as 'defaults used')")
     for flag, help_ in fields().items():

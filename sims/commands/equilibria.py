@@ -13,9 +13,7 @@ HELP = "equilibria, stability, regime (Collapse/Acute/Stable/Boundary) and criti
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    p.add_argument("--convention", default="frobenius",
-                   help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
-    add_model_arguments(p, supports='equilibria')
+    add_model_arguments(p, supports='equilibria', convention=True)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--p0", default=None, help="initial values V1,V2,... or START:STOP:N: print each one's fate "
                    "under the reduced flow (diverge / collapse / converge) and the equilibrium it ends at")

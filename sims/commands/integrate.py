@@ -19,9 +19,7 @@ HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an 
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    p.add_argument("--convention", default="frobenius",
-                   help="cosine normalisers: frobenius (N = ||.||_F, default) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")
-    add_model_arguments(p, supports="reduced")
+    add_model_arguments(p, supports="reduced", convention=True)
     p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
     p.add_argument("--p0", required=True, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
                    "or a .npy file ((N,) or (N, dim) initial states)")
