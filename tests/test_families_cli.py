@@ -1,4 +1,4 @@
-"""Bad input to the families' training checks (python -m figures.families): one line, exit 2."""
+"""Bad input to the families' training checks (python -m sims.reproductions.families): one line, exit 2."""
 import subprocess
 import sys
 
@@ -13,7 +13,7 @@ pytest.importorskip("sklearn")
     (["--only", "directset", "--alpha", "0"], "--alpha must be in (0, inf)"),
 ])
 def test_bad_family_check_input_is_one_line(tmp_path, args, match):
-    r = subprocess.run([sys.executable, "-m", "figures.families", "--out", str(tmp_path / "o"), *args],
+    r = subprocess.run([sys.executable, "-m", "sims.reproductions.families", "--out", str(tmp_path / "o"), *args],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
     assert match in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
