@@ -40,13 +40,20 @@ def manifest_fields(cfg: SweepConfig) -> dict:
             "chunk_size": cfg.chunk_size, "n_chunks": cfg.n_chunks, **cfg.extra_fields()}
 
 
+def check_model_unchanged(m: dict, cfg: SweepConfig, where) -> None:
+    """Raise if manifest ``m`` is a sweep of ``cfg``'s user model as it was defined before (its
+    fingerprint differs: e.g. an edited --models file). Built-in models carry no fingerprint."""
+    fp = cfg.extra_fields().get("model_fingerprint")
+    if m.get("model") == cfg.model and m.get("model_fingerprint") != fp:
+        raise ParameterError(f"{where} holds a sweep of model {cfg.model} as it was defined before: the model has "
+                             "changed since (e.g. an edited --models file); use another --out or delete it")
+
+
 def check_manifest(m: dict, cfg: SweepConfig, mpath: Path):
     """Raise unless manifest ``m`` is what the sweep of ``cfg`` writes: its embedded config hashes to its
     ``config_hash``, every field follows from that config, and its chunk table lists chunks of this sweep."""
     text = m.get("config")
-    if m.get("model_fingerprint") != cfg.extra_fields().get("model_fingerprint"):
-        raise ParameterError(f"{mpath}: model {cfg.model} has changed since this sweep was written (its definition's "
-                             "fingerprint differs, e.g. an edited --models file); run it into a new --out")
+    check_model_unchanged(m, cfg, mpath)
     if not isinstance(text, str):
         raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn); "
                              "re-run the sweep into a new --out")

@@ -27,7 +27,7 @@ from symbolic.registry import user_models_state
 
 from ..io import write_json, write_npz
 from .config import SweepConfig, check_disk, check_kernel_axes, load_config
-from .manifest import check_manifest, chunk_path, new_manifest, read_chunk
+from .manifest import check_manifest, check_model_unchanged, chunk_path, new_manifest, read_chunk
 from .tasks import run_chunk, warm
 
 
@@ -75,10 +75,8 @@ def _load_manifest(out: Path, cfg: SweepConfig) -> dict:
         except (OSError, ValueError):
             m = None                      # unreadable: start afresh (every chunk is recomputed)
         if m is not None:
-            fp = cfg.extra_fields().get("model_fingerprint")
-            if isinstance(m, dict) and fp and m.get("model") == cfg.model and m.get("model_fingerprint") != fp:
-                raise ParameterError(f"{out} holds a sweep of model {cfg.model} as it was defined before: the model has "
-                                     "changed since (e.g. an edited --models file); use another --out or delete it")
+            if isinstance(m, dict):
+                check_model_unchanged(m, cfg, out)
             if not isinstance(m, dict) or m.get("config_hash") != cfg.hash:
                 h = str(m.get("config_hash", "?") if isinstance(m, dict) else "?")[:12]
                 raise ParameterError(f"{out} holds a sweep of a different config (hash {h}); "
