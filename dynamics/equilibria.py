@@ -242,8 +242,9 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
     model = params.MODEL
     spec = get_model(model)
     k = kernels(model, convention)
-    c = k.eqpoly(params.as_array(k.PARAMS))
-    roots, mult = real_roots_of(c)
+    theta = params.as_array(k.PARAMS)
+    c = k.eqpoly(theta)
+    roots, mult = _row_roots(k, theta)
     crit = raw_critical(params, k) if _has_regimes(model) else None
     if (crit is not None and not math.isfinite(crit)) \
             or poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size):
@@ -277,6 +278,20 @@ def _roots_batch(eqpoly, theta, roots, mult, counts, over):
             mult[i, j] = 0
         counts[i] = real_roots(c, roots[i], mult[i])
         over[i] = poly_overflows(c, roots[i], counts[i])
+
+
+def _row_roots(k, theta):
+    """The roots and multiplicities of one parameter row, through the batch kernel: the scalar and
+    batch APIs run the same machine code, so their answers agree bit for bit (a separately
+    compiled ``eqpoly`` may contract multiply-adds differently and move a root by an ulp)."""
+    deg = k.NPOLY - 1
+    roots, mult = np.empty((1, deg)), np.zeros((1, deg), dtype=np.int64)
+    counts, over = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.bool_)
+    from .critical_decay import _bound
+
+    _bound(_roots_batch, k, "eqpoly")(np.ascontiguousarray(theta, np.float64).reshape(1, -1), roots, mult, counts, over)
+    n = int(counts[0])
+    return roots[0, :n].copy(), mult[0, :n].copy()
 
 
 def equilibria_batch(model: str, theta: np.ndarray):
