@@ -34,6 +34,15 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "ssldyn_docs",
 ]
+# MathJax from the docs extra's local copy, so the pages render their equations offline (a
+# laptop on a plane, a cluster without internet); without that package, from the CDN
+try:
+    import importlib
+
+    importlib.import_module("sphinx-mathjax-offline")
+    extensions.append("sphinx-mathjax-offline")
+except ImportError:
+    pass
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"

@@ -31,3 +31,9 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     assert len(examples) >= 10 and len(pages) >= len(examples), (len(examples), len(pages))
     for ex in examples:                                  # each executed example left its figure
         assert list((out / "_images").glob(f"sphx_glr_{ex.stem}_*.png")), ex.name
+    # the equations render offline: MathJax is the docs extra's local copy, not the CDN's
+    import importlib.util
+
+    if importlib.util.find_spec("sphinx-mathjax-offline"):
+        assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
+        assert 'src="_static/mathjax/tex-chtml.js"' in (out / "index.html").read_text()
