@@ -20,13 +20,27 @@ from . import stepping as st
 from .tableaus import TABLEAUS
 
 
-def _import_torch():
+def require_torch(what: str):
+    """torch, imported; or a one-line :class:`~symbolic.errors.ParameterError` naming ``what``
+    (e.g. ``"--device cuda"``) and the extra that installs it."""
     try:
         import torch
-    except ImportError as e:  # pragma: no cover - the CLI checks first
+    except ImportError:
         from symbolic.errors import ParameterError
 
-        raise ParameterError("device cuda needs torch (pip install -e .[torch])") from e
+        raise ParameterError(f"{what} needs torch (pip install 'ssldyn[torch]'); it is not installed") from None
+    return torch
+
+
+def require_cuda(what: str, fix: str = "use --device cpu"):
+    """torch, if it sees a CUDA device; else a one-line :class:`~symbolic.errors.ParameterError`
+    naming ``what`` and ``fix``. The one CUDA check: the torch integrator, training and the
+    reproductions call it."""
+    torch = require_torch(what)
+    if not torch.cuda.is_available():
+        from symbolic.errors import ParameterError
+
+        raise ParameterError(f"{what} needs a GPU, but torch sees no CUDA device; {fix}")
     return torch
 
 
@@ -122,11 +136,10 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
 def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, max_steps, bound, ctol,
                     scalar, device="cuda", dtype=None, compile=None):
     """Integrate on ``device`` with torch; arguments as prepared by ``dynamics.integrate``."""
-    torch = _import_torch()
-    if device == "cuda" and not torch.cuda.is_available():
-        from symbolic.errors import ParameterError
-
-        raise ParameterError("device cuda needs a CUDA GPU; none is available (use device='cpu')")
+    if device == "cuda":
+        torch = require_cuda("device 'cuda'", "use device 'cpu'")
+    else:
+        torch = require_torch(f"device {device!r}")
     dtype = dtype or torch.float64
     N, n = y.shape
     ys = [torch.as_tensor(np.ascontiguousarray(y[:, j]), dtype=dtype, device=device) for j in range(n)]

@@ -7,19 +7,20 @@ them in place; a target that is not a regular file (``/dev/full``, a FIFO, a lin
 are SHA-256 of the exact bytes written, so ``sha256_file(path) == sha256(data)`` verifies a file.
 
 It also holds the two environment facts every command records or needs: :func:`versions` (what
-produced a result) and :func:`require_cuda` (the one CUDA check of the ``sims`` package). Neither
-imports torch at module import: the core runs without it.
+produced a result) and :func:`require_cuda` (the project's one CUDA check, from :mod:`dynamics.gpu`).
+Neither imports torch at module import: the core runs without it.
 """
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from symbolic.files import check_not_input, write_bytes  # noqa: F401  (re-exported)
+from symbolic.files import check_not_input, npz_bytes, write_bytes, write_npz  # noqa: F401  (re-exported)
+from symbolic.results import plain  # noqa: F401  (re-exported: the one JSON converter)
+from dynamics.gpu import require_cuda  # noqa: F401  (re-exported: the one CUDA check)
 
 
 def sha256(data: bytes) -> str:
@@ -41,40 +42,10 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     return write_bytes(path, data)
 
 
-def npz_bytes(arrays: dict) -> bytes:
-    """The bytes of ``numpy.savez(**arrays)`` (uncompressed; the zip entries carry a timestamp, so compare arrays, not files)."""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def write_npz(path, arrays: dict) -> str:
-    """Write ``arrays`` as NPZ atomically; returns the SHA-256 of the bytes written."""
-    data = npz_bytes(arrays)
-    atomic_write_bytes(path, data)
-    return sha256(data)
-
-
 def read_npz(path) -> dict:
     """All arrays of an NPZ file, loaded into memory."""
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
-
-
-def plain(obj):
-    """``obj`` with NumPy arrays and scalars turned into lists and Python numbers (for JSON);
-    non-finite floats become None, so the file stays strict JSON."""
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return plain(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def write_json(path, obj) -> Path:
@@ -117,16 +88,3 @@ def versions(torch: bool = True) -> dict:
     if _torch.cuda.is_available():
         out["gpu"] = _torch.cuda.get_device_name(0)
     return out
-
-
-def require_cuda(what: str) -> None:
-    """Return if torch sees a CUDA device; else raise a one-line
-    :class:`~symbolic.errors.ParameterError` naming ``what`` (e.g. ``"--device cuda"``) and the fix."""
-    from symbolic.errors import ParameterError
-
-    try:
-        import torch
-    except ImportError:
-        raise ParameterError(f"{what} needs torch (pip install 'ssldyn[torch]'); it is not installed") from None
-    if not torch.cuda.is_available():
-        raise ParameterError(f"{what} needs a GPU, but torch sees no CUDA device; use --device cpu")

@@ -122,3 +122,27 @@ def write_bytes(path, data: bytes, name: str = "output") -> Path:
 def write_text(path, text: str, name: str = "output") -> Path:
     """:func:`write_bytes` of ``text`` encoded as UTF-8."""
     return write_bytes(path, text.encode("utf-8"), name)
+
+
+def npz_bytes(arrays: dict) -> bytes:
+    """The bytes of ``numpy.savez(**arrays)`` (uncompressed; the zip entries carry a timestamp, so
+    compare arrays, not files)."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def write_npz(path, arrays: dict, name: str = "output") -> str:
+    """Write ``arrays`` as NPZ through :func:`write_bytes` (atomic; a target that is not a regular
+    file is refused); returns the SHA-256 (hex) of the bytes written. The one NPZ writer: results'
+    ``to_npz``, sweeps' chunks and merges and every figure's numbers use it."""
+    import hashlib
+
+    data = npz_bytes(arrays)
+    write_bytes(path, data, name=name)
+    return hashlib.sha256(data).hexdigest()
+

@@ -16,7 +16,6 @@ The defaults here serve most results; a type whose files are a contract (the NPZ
 from __future__ import annotations
 
 import enum
-import io
 import json
 import math
 from dataclasses import fields, is_dataclass
@@ -149,10 +148,8 @@ class Result:
 
 
 def save_npz_atomic(path, **arrays) -> None:
-    """``numpy.savez`` of ``arrays`` written through :func:`symbolic.files.write_bytes`: a reader
-    never sees half a file, and a killed run leaves ``NAME.XXXX.tmp``, never a stray ``*.npz``."""
-    from .files import write_bytes
+    """``numpy.savez`` of ``arrays`` through :func:`symbolic.files.write_npz`: a reader never sees
+    half a file, and a killed run leaves ``NAME.XXXX.tmp``, never a stray ``*.npz``."""
+    from .files import write_npz
 
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    write_bytes(path, buf.getvalue(), name="out")
+    write_npz(path, arrays, name="out")
