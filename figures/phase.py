@@ -459,15 +459,8 @@ def draw_phase_lines(result: PhaseLines, ax: Axes | None = None) -> Figure:
     return fig
 
 
-phase_lines = registered("phase-lines", compute_phase_lines, draw_phase_lines, "phase_lines", """
-    >>> import tempfile
-    >>> from dynamics import CosineParams
-    >>> from figures import phase_lines
-    >>> with tempfile.TemporaryDirectory() as out:
-    ...     paths = phase_lines(out, fast=True, params=CosineParams(rho=0.02))
-    >>> [p.name for p in paths]
-    ['phase_lines.png', 'phase_lines.pdf']
-""")
+phase_lines = registered("phase-lines", compute_phase_lines, draw_phase_lines, "phase_lines",
+                         call="params=CosineParams(rho=0.02)", needs="CosineParams")
 
 
 # --- the (p, s) plane of one cosine mode ---------------------------------------------------------
@@ -648,15 +641,8 @@ def draw_ps_plane(result: PsPlane, ax: Axes | None = None) -> Figure:
     return fig
 
 
-cosine_ps_plane = registered("phase-ps", compute_ps_plane, draw_ps_plane, "phase_cosine_ps_plane", """
-    >>> import tempfile
-    >>> from dynamics import CosineParams
-    >>> from figures import cosine_ps_plane
-    >>> with tempfile.TemporaryDirectory() as out:
-    ...     paths = cosine_ps_plane(out, fast=True, params=CosineParams(rho=0.02))
-    >>> [p.name for p in paths]
-    ['phase_cosine_ps_plane.png', 'phase_cosine_ps_plane.pdf']
-""")
+cosine_ps_plane = registered("phase-ps", compute_ps_plane, draw_ps_plane, "phase_cosine_ps_plane",
+                             call="params=CosineParams(rho=0.02)", needs="CosineParams")
 
 
 # --- the (sigma_1, sigma_2) plane of the two-layer flow ------------------------------------------
@@ -787,12 +773,5 @@ def draw_two_layer_plane(result: TwoLayerPlane, ax: Axes | None = None) -> Figur
 
 
 two_layer_plane = registered("phase-two-layer", compute_two_layer_plane, draw_two_layer_plane,
-                             "phase_two_layer_plane", """
-    >>> import tempfile
-    >>> from dynamics import TwoLayerParams
-    >>> from figures import two_layer_plane
-    >>> with tempfile.TemporaryDirectory() as out:
-    ...     paths = two_layer_plane(out, fast=True, params=TwoLayerParams(lam=-1.0))
-    >>> [p.name for p in paths]
-    ['phase_two_layer_plane.png', 'phase_two_layer_plane.pdf']
-""")
+                             "phase_two_layer_plane", call="params=TwoLayerParams(lam=-1.0)",
+                             needs="TwoLayerParams")

@@ -117,16 +117,20 @@ def _entries(body: list, drop=(), keep=None) -> list:
     return out
 
 
-def target_doc(figure: str, compute, draw, stem: str, example: str) -> str:
+def target_doc(figure: str, compute, draw, stem: str, call: str = "", needs: str = "") -> str:
     """The numpydoc docstring of the registered target of theory figure ``figure`` (a key of
     :data:`FIGURES`): its description, ``out_dir`` and ``fast``, the keyword arguments copied from
-    ``compute``'s Parameters, what it returns and raises, and ``example`` (doctest lines)."""
+    ``compute``'s Parameters, what it returns and raises, and an example that calls the target
+    (``fast=True`` and the keyword arguments ``call``, after ``from dynamics import {needs}``)."""
     import inspect
     import textwrap
+
+    from . import EXPORTS
 
     module, fn, desc = FIGURES[figure]
     if PARTS[figure] != (compute.__name__, draw.__name__):
         raise ValueError(f"{figure}: PARTS names {PARTS[figure]}, not {(compute.__name__, draw.__name__)}")
+    public = next(name for name, where in EXPORTS.items() if where == f"{module}:{fn}")
     cdoc = inspect.getdoc(compute) or ""
     kw = _entries(_section(cdoc, "Parameters"), drop=("fast",))
     raises = _section(cdoc, "Raises")
@@ -150,16 +154,22 @@ def target_doc(figure: str, compute, draw, stem: str, example: str) -> str:
     head += _entries(raises, keep=("ParameterError",))[1:] + _entries(raises, drop=("ParameterError",))
     head += ["TypeError", f"    For a keyword argument that :func:`{c}` does not take."]
     head += ["", "See Also", "--------", f"{c} : the figure's numbers.", f"{d} : draws them on given Axes.", "",
-             "Examples", "--------"]
-    return "\n".join(head) + "\n" + textwrap.dedent(example).strip("\n") + "\n"
+             "Examples", "--------", ">>> import tempfile"]
+    head += [f">>> from dynamics import {needs}"] * bool(needs) + [
+        f">>> from figures import {public}",
+        ">>> with tempfile.TemporaryDirectory() as out:",
+        f"...     paths = {public}(out, fast=True{', ' + call if call else ''})",
+        ">>> [p.name for p in paths]",
+        f"['{stem}.png', '{stem}.pdf']"]
+    return "\n".join(head) + "\n"
 
 
-def registered(figure: str, compute, draw, stem: str, example: str):
+def registered(figure: str, compute, draw, stem: str, call: str = "", needs: str = ""):
     """:func:`figures.style.target` ``(compute, draw, stem)`` with its signature's type hints and
     the docstring of :func:`target_doc`: the function :data:`FIGURES` names for ``figure``."""
     from .style import target
 
     fn = target(compute, draw, stem)
     fn.__annotations__ = {"out_dir": "str | Path", "fast": "bool", "return": "list[Path]"}
-    fn.__doc__ = target_doc(figure, compute, draw, stem, example)
+    fn.__doc__ = target_doc(figure, compute, draw, stem, call, needs)
     return fn
