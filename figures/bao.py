@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .phase import draw_rhs_curve, fate_legend, rhs_curve
-from .style import PALETTE, REGIME_COLORS, axes_for, styled, target
+from .registry import registered
+from .style import PALETTE, REGIME_COLORS, axes_for, styled
 
 FIG2_CASES = {   # (label, rho): N_Phi = 2, N_Psi = 1.5, T = 0.5, sigma2 = 0.5 (theory notes' example)
     "Collapse": 0.15, "Acute": 0.01, "Stable": 0.0,
@@ -30,7 +31,18 @@ class Fig2:
 
 
 def compute_fig2(fast: bool = False) -> Fig2:
-    """pdot of eq. 7 at the three :data:`FIG2_CASES`."""
+    """pdot of eq. 7 at the three :data:`FIG2_CASES`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Unused: the figure is cheap (801 points per curve either way).
+
+    Returns
+    -------
+    Fig2
+        ``panels``: regime label -> :func:`figures.phase.rhs_curve` on ``(-1.4, 1.3)``.
+    """
     from dynamics.params import CosineParams
 
     return Fig2({label: rhs_curve(CosineParams(rho=rho), span=(-1.4, 1.3)) for label, rho in FIG2_CASES.items()})
@@ -49,7 +61,7 @@ def draw_fig2(result: Fig2, ax=None):
     return fig
 
 
-fig2 = target(compute_fig2, draw_fig2, "bao_fig2_rhs_eq7")
+fig2 = registered("bao-fig2", compute_fig2, draw_fig2, "bao_fig2_rhs_eq7")
 
 
 # --- Fig. 3 ---------------------------------------------------------------------------------------
@@ -65,7 +77,19 @@ class Fig3:
 
 
 def compute_fig3(fast: bool = False) -> Fig3:
-    """Equilibria of eq. 7 along :math:`K=\\rho(1+\\sigma^2)N_\\Phi N_\\Psi^3` (``CosineParams.K``)."""
+    """Equilibria of eq. 7 along :math:`K=\\rho(1+\\sigma^2)N_\\Phi N_\\Psi^3` (``CosineParams.K``).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        141 values of :math:`\\rho` in [0, 0.14] instead of 561.
+
+    Returns
+    -------
+    Fig3
+        The branches of :func:`dynamics.continuation.equilibrium_branches` along :math:`\\rho`, the same
+        axis as ``K``, and the fold ``(K_c, p_c)``.
+    """
     from dynamics.continuation import equilibrium_branches
     from dynamics.params import CosineParams
 
@@ -100,7 +124,7 @@ def draw_fig3(result: Fig3, ax=None):
     return fig
 
 
-fig3 = target(compute_fig3, draw_fig3, "bao_fig3_regimes_vs_K")
+fig3 = registered("bao-fig3", compute_fig3, draw_fig3, "bao_fig3_regimes_vs_K")
 
 
 # --- Fig. 4 ---------------------------------------------------------------------------------------
@@ -115,7 +139,27 @@ class Fig4:
 
 
 def compute_fig4(fast: bool = False, sigma2: float = 0.5) -> Fig4:
-    """L2 dynamics (eq. 8) below, at and above :math:`\\eta_c` (``L2Params.eta_c``)."""
+    """L2 dynamics (eq. 8) below, at and above :math:`\\eta_c` (``L2Params.eta_c``).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Unused: the figure is cheap.
+    sigma2 : float, optional
+        The augmentation variance :math:`\\sigma^2 \\ge 0` of ``L2Params``; default 0.5. The weight
+        decays are 0.05, :math:`\\eta_c=1/(4(1+\\sigma^2))` and 0.3.
+
+    Returns
+    -------
+    Fig4
+        Per weight decay the phase curve (:func:`figures.phase.rhs_curve` on ``(-0.2, 0.9)``) and the
+        trajectories ``ys`` (time, start) from the 9 starts ``p0`` in [0.01, 0.85] at the times ``t``.
+
+    Raises
+    ------
+    ParameterError
+        If ``sigma2`` is negative.
+    """
     from dynamics.integrate import integrate
     from dynamics.params import L2Params
 
@@ -147,7 +191,7 @@ def draw_fig4(result: Fig4, ax=None):
     return fig
 
 
-fig4 = target(compute_fig4, draw_fig4, "bao_fig4_l2_dynamics")
+fig4 = registered("bao-fig4", compute_fig4, draw_fig4, "bao_fig4_l2_dynamics", call="sigma2=0.5")
 
 
 # --- Fig. 5 ---------------------------------------------------------------------------------------
@@ -160,7 +204,33 @@ class Fig5:
 
 
 def compute_fig5(fast: bool = False, h: int = 512, d: int = 512, seed: int = 0) -> Fig5:
-    """Eigenvalues of the symmetrised head W (W_ij ~ N(0, 1/h)) and of Phi Phi^T (Phi_ij ~ N(0, 1/d))."""
+    """Eigenvalues of the symmetrised head W (W_ij ~ N(0, 1/h)) and of Phi Phi^T (Phi_ij ~ N(0, 1/d)).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Sample 128 x 128 matrices, whatever ``h`` and ``d``.
+    h : int, optional
+        The head's size (W is h x h, Phi is h x d), at least 1; default 512.
+    d : int, optional
+        The input dimension, at least 1; default 512.
+    seed : int, optional
+        The seed of ``numpy.random.default_rng``, at least 0; default 0.
+
+    Returns
+    -------
+    Fig5
+        ``h``, ``d`` and the sampled eigenvalues ``p`` of :math:`(W+W^\\top)/2` and ``s`` of
+        :math:`\\Phi\\Phi^\\top`.
+
+    Raises
+    ------
+    ParameterError
+        If ``h`` or ``d`` is not an integer of at least 1, or ``seed`` not one of at least 0.
+    """
+    from symbolic.errors import check_int
+
+    h, d, seed = check_int("h", h, 1), check_int("d", d, 1), check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     h, d = (128, 128) if fast else (h, d)
     W = rng.standard_normal((h, h)) / np.sqrt(h)
@@ -183,7 +253,7 @@ def draw_fig5(result: Fig5, ax=None):
     return fig
 
 
-fig5 = target(compute_fig5, draw_fig5, "bao_fig5_initial_eigenvalues")
+fig5 = registered("bao-fig5", compute_fig5, draw_fig5, "bao_fig5_initial_eigenvalues", call="seed=1")
 
 
 # --- Fig. 7 ---------------------------------------------------------------------------------------
@@ -200,7 +270,19 @@ class Fig7:
 
 def compute_fig7(fast: bool = False) -> Fig7:
     r"""Bao App. C: the generated equilibrium polynomial at :math:`\rho=0` is :math:`p\,f(p)` with
-    :math:`f(p)=-(2p^5+Tp^2-N_\Psi^2p)`, so the non-zero equilibria at K solve :math:`f(p)=K`."""
+    :math:`f(p)=-(2p^5+Tp^2-N_\Psi^2p)`, so the non-zero equilibria at K solve :math:`f(p)=K`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        Unused: the figure is cheap.
+
+    Returns
+    -------
+    Fig7
+        :math:`f` on 600 points of [-1.3, 1.2], :math:`K_c`, and for K = 0.3, 1 and 1.6 times
+        :math:`K_c` the parameters and the equilibria found there.
+    """
     from dynamics.equilibria import critical_value, find_equilibria
     from dynamics.params import CosineParams
     from symbolic.codegen import load_kernels
@@ -235,4 +317,4 @@ def draw_fig7(result: Fig7, ax=None):
     return fig
 
 
-fig7 = target(compute_fig7, draw_fig7, "bao_fig7_roots")
+fig7 = registered("bao-fig7", compute_fig7, draw_fig7, "bao_fig7_roots")

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .style import PALETTE, axes_for, styled, target
+from .registry import registered
+from .style import PALETTE, axes_for, styled
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +34,19 @@ class Fig3:
 
 
 def compute_fig3(fast: bool = False) -> Fig3:
+    r"""The noisy block's singular values relative to the clean ones, :math:`e^{-kT}`, on the noise
+    variances :math:`k\in[0, 2]` at the times T = 0.5, 2 and 8 (the module docstring's derivation).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        21 values of k instead of 81.
+
+    Returns
+    -------
+    Fig3
+        ``k`` and ``rel``: T -> the ratio on ``k``.
+    """
     ks = np.linspace(0, 2, 21 if fast else 81)
     lam_noisy = 1.0 - ks                         # eigenvalues of X on the noisy block (clean block: 1)
     return Fig3(ks, {T: np.exp((lam_noisy - 1.0) * T) for T in (0.5, 2.0, 8.0)})
@@ -52,7 +66,7 @@ def draw_fig3(result: Fig3, ax=None):
     return fig
 
 
-fig3 = target(compute_fig3, draw_fig3, "jing_fig3_one_layer")
+fig3 = registered("jing-fig3", compute_fig3, draw_fig3, "jing_fig3_one_layer")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +80,31 @@ class Fig6:
 
 def compute_fig6(fast: bool = False, lam: float = 1.0) -> Fig6:
     """The aligned two-layer ODE from :math:`\\sigma_k(0)=e^{-0.35k}` (balanced layers) up to just
-    before the leading mode blows up, by :func:`dynamics.integrate.integrate`."""
+    before the leading mode blows up, by :func:`dynamics.integrate.integrate`.
+
+    Parameters
+    ----------
+    fast : bool, optional
+        120 output times instead of 400.
+    lam : float, optional
+        The eigenvalue :math:`\\lambda > 0` of the aligned mode (``TwoLayerParams.lam``); default 1. The
+        run ends at :math:`0.995\\,t^*`, :math:`t^*=1/(2\\lambda)` the leading mode's blow-up time.
+
+    Returns
+    -------
+    Fig6
+        ``lam``, the times ``t`` and the 16 singular values ``sigma`` (time, mode) of :math:`W_1`.
+
+    Raises
+    ------
+    ParameterError
+        If ``lam`` is not a positive number (there is no blow-up to run up to).
+    """
     from dynamics.integrate import integrate
     from dynamics.params import TwoLayerParams
+    from symbolic.errors import check_range
+
+    lam = check_range("lam", lam, 0.0, lo_open=True)
 
     s0 = np.exp(-0.35 * np.arange(16))
     t_star = 1.0 / (2 * lam * s0[0] ** 2)          # blow-up of the leading (balanced) mode
@@ -95,4 +131,4 @@ def draw_fig6(result: Fig6, ax=None):
     return fig
 
 
-fig6 = target(compute_fig6, draw_fig6, "jing_fig6_two_layer")
+fig6 = registered("jing-fig6", compute_fig6, draw_fig6, "jing_fig6_two_layer", call="lam=2.0")

@@ -7,14 +7,25 @@ take the model's parameter dataclass, evaluate generated right-hand sides on gri
 equilibria (:mod:`dynamics.equilibria`) and take trajectories from :func:`dynamics.integrate.integrate`
 (they never integrate themselves); the draw functions only plot the result. The registered
 targets (``phase_lines``, ``cosine_ps_plane``, ``two_layer_plane``) compute, draw and save.
+
+Size: over 400 lines only with its docstrings (the numpydoc sections and examples of the public
+functions); the code itself stays under 400 lines (tests/test_module_size.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .style import FATE_COLORS, PALETTE, axes_for, styled, target
+from .registry import registered
+from .style import FATE_COLORS, PALETTE, axes_for, styled
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from dynamics.equilibria import Equilibria
 
 
 def rhs_grid(k, theta, *grids):
@@ -25,6 +36,21 @@ def rhs_grid(k, theta, *grids):
         k.rhs(np.array([g[idx] for g in grids], dtype=float), theta, out)
         vals[(slice(None),) + idx] = out
     return vals
+
+
+def grid(span, n) -> tuple:
+    """``(span, points)``: ``span`` checked to be two finite numbers ``lo < hi`` and ``n`` an integer
+    of at least 2, the points ``np.linspace(lo, hi, n)``; else a ParameterError naming them."""
+    from symbolic.errors import ParameterError, check_int
+
+    n = check_int("n", n, 2)
+    try:
+        lo, hi = (float(x) for x in span)
+    except (TypeError, ValueError):
+        raise ParameterError(f"span must be two numbers (lo, hi); got {span!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"span must be two finite numbers lo < hi; got {span!r}")
+    return (lo, hi), np.linspace(lo, hi, n)
 
 
 def fit_span(values, margin: float = 0.15, min_width: float = 0.5) -> tuple:
@@ -76,22 +102,97 @@ class RhsCurve:
     span: tuple
 
 
-def rhs_curve(params, equilibria=None, span=None, n: int = 801) -> RhsCurve:
-    """Evaluate ``params``' reduced right-hand side on ``span`` (default: the equilibria and 0 with
-    a 15% margin); ``equilibria`` defaults to :func:`dynamics.equilibria.find_equilibria`."""
+def rhs_curve(params: Any, equilibria: Equilibria | None = None, span: tuple | None = None,
+              n: int = 801) -> RhsCurve:
+    r"""The right-hand side :math:`\dot p(p)` of ``params``' reduced flow on a grid of ``span``.
+
+    The generated ``reduced`` kernel is evaluated at ``n`` points (no integration), and each point
+    gets the fate of :func:`dynamics.regimes.predict_fate`; for the cosine model this is Bao et
+    al. (2023) eq. 7, :math:`\dot p=p^2(N_\Psi^2-Tp-2p^4)/((1+\sigma^2)N_\Phi N_\Psi^3)-\rho p`.
+
+    Parameters
+    ----------
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability (``CosineParams``, ``L2Params``, ...).
+    equilibria : Equilibria, optional
+        The equilibria of ``params`` (:func:`dynamics.equilibria.find_equilibria`, found when None).
+    span : (float, float), optional
+        The grid's interval ``(lo, hi)``, ``lo < hi``; default: the equilibria and 0 with a 15% margin.
+    n : int, optional
+        The number of grid points (at least 2); default 801.
+
+    Returns
+    -------
+    RhsCurve
+        ``p`` (the grid), ``rhs`` (:math:`\dot p` there), ``fates`` (a fate name per point),
+        ``span``, ``params`` and ``equilibria``.
+
+    Raises
+    ------
+    ParameterError
+        If the model has no equilibria (``two-layer``), or ``span`` is not two finite numbers
+        ``lo < hi``, or ``n`` is not an integer of at least 2.
+
+    See Also
+    --------
+    draw_rhs_curve : draws the result.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams
+    >>> from figures import rhs_curve
+    >>> c = rhs_curve(CosineParams(rho=0.01), span=(-1.4, 1.3), n=10)
+    >>> [round(float(x), 4) for x in c.p[:3]], [round(float(x), 4) for x in c.rhs[:3]]
+    ([-1.4, -1.1, -0.8], [-0.9023, -0.0043, 0.1237])
+    >>> [round(float(x), 4) for x in c.equilibria.p], c.equilibria.regime
+    ([-1.0964, 0.0, 0.0455, 0.9554], 'Acute')
+    >>> [str(f) for f in c.fates[[0, 3, 8]]]
+    ['diverge', 'collapse', 'converge']
+    """
     from dynamics.equilibria import find_equilibria
     from symbolic.codegen import load_kernels
 
     eq = find_equilibria(params) if equilibria is None else equilibria
-    span = fit_span(eq.p) if span is None else tuple(span)
+    span, ps = grid(fit_span(eq.p) if span is None else span, n)
     k = load_kernels(params.MODEL, "reduced")
-    ps = np.linspace(*span, n)
     return RhsCurve(params, eq, ps, rhs_grid(k, params.as_array(k.PARAMS), ps)[0], _fates(params, ps), span)
 
 
 @styled
-def draw_rhs_curve(curve: RhsCurve, ax=None):
-    """Draw :math:`\\dot p(p)` (black), the equilibria (filled: stable) and the fates shaded."""
+def draw_rhs_curve(curve: RhsCurve, ax: Axes | None = None) -> Figure:
+    r"""Draw :math:`\dot p(p)` (black), the equilibria (filled: stable) and the fates shaded.
+
+    Parameters
+    ----------
+    curve : RhsCurve
+        The curve of :func:`rhs_curve`.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; None (default) draws on a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure drawn on (``ax``'s when given).
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is not one matplotlib Axes (or None).
+
+    See Also
+    --------
+    rhs_curve : the curve's numbers.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from dynamics import CosineParams
+    >>> from figures import draw_rhs_curve, rhs_curve
+    >>> fig = draw_rhs_curve(rhs_curve(CosineParams(rho=0.01), n=50))
+    >>> fig.axes[0].get_xlabel()
+    'eigenvalue $p$'
+    >>> plt.close(fig)
+    """
     fig, (ax,) = axes_for(ax, figsize=(5.2, 3.4))
     shade_fates(ax, curve.p, curve.fates, 0.15)
     ax.axhline(0, color="0.4", lw=0.8)
@@ -104,10 +205,48 @@ def draw_rhs_curve(curve: RhsCurve, ax=None):
     return fig
 
 
-def draw_phase_line(ax, params, eq, span=None, n: int = 801):
+def draw_phase_line(ax: Axes | None, params: Any, eq: Equilibria, span: tuple | None = None,
+                    n: int = 801) -> np.ndarray:
     r"""Draw :math:`\dot p(p)` of ``params``' reduced flow on ``ax`` with the equilibria ``eq``
     (filled: stable) and the fates shaded; returns the plotted equilibria. (:func:`rhs_curve`
-    drawn by :func:`draw_rhs_curve`.)"""
+    drawn by :func:`draw_rhs_curve`.)
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        The Axes to draw on (None: a new Figure).
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability.
+    eq : Equilibria
+        The equilibria of ``params`` (:func:`dynamics.equilibria.find_equilibria`).
+    span : (float, float), optional
+        The interval drawn, ``lo < hi``; default: the equilibria and 0 with a 15% margin.
+    n : int, optional
+        The number of grid points (at least 2); default 801.
+
+    Returns
+    -------
+    numpy.ndarray
+        The equilibria ``eq.p`` (float), all of them, also those outside ``span``.
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is not one matplotlib Axes, ``span`` not two finite numbers ``lo < hi``, or ``n``
+        not an integer of at least 2.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from dynamics import CosineParams, find_equilibria
+    >>> from figures import draw_phase_line
+    >>> params = CosineParams(rho=0.01)
+    >>> fig, ax = plt.subplots()
+    >>> p = draw_phase_line(ax, params, find_equilibria(params), n=50)
+    >>> [round(float(x), 4) for x in p]
+    [-1.0964, 0.0, 0.0455, 0.9554]
+    >>> plt.close(fig)
+    """
     draw_rhs_curve(rhs_curve(params, eq, span, n), ax=ax)
     return np.asarray(eq.p, float)
 
@@ -142,14 +281,56 @@ PHASE_LINE_CASES = (   # (title, params class, fields, span): Acute and Collapse
 )
 
 
-def phase_line(title, params, span=None, n: int = 1201) -> PhaseLine:
-    """The phase line of ``params``' reduced flow on ``span`` (default: fitted to the equilibria)."""
+def phase_line(title: str, params: Any, span: tuple | None = None, n: int = 1201) -> PhaseLine:
+    r"""The phase line of ``params``' reduced flow on ``span`` (default: fitted to the equilibria).
+
+    The equilibria come from :func:`dynamics.equilibria.find_equilibria`, the fate of each grid
+    point from :func:`dynamics.regimes.predict_fate`, and the direction of the flow between
+    neighbouring equilibria from the sign of the generated :math:`\dot p` at the midpoints.
+
+    Parameters
+    ----------
+    title : str
+        The row's title (drawn before its regime).
+    params : parameter dataclass
+        A point of a model with the ``equilibria`` capability (``CosineParams``, ``L2Params``, ...).
+    span : (float, float), optional
+        The interval of initial values, ``lo < hi``; default: the equilibria and 0 with a 15% margin.
+    n : int, optional
+        The number of grid points of the fates (at least 2); default 1201.
+
+    Returns
+    -------
+    PhaseLine
+        ``equilibria``, ``p`` and ``fates`` (the grid and a fate name per point), ``mids``,
+        ``signs`` (+1: :math:`p` grows) and ``widths`` of the intervals between the equilibria.
+
+    Raises
+    ------
+    ParameterError
+        If the model has no equilibria (``two-layer``), or ``span`` is not two finite numbers
+        ``lo < hi``, or ``n`` is not an integer of at least 2.
+
+    Examples
+    --------
+    At :math:`\rho=0.01` (Acute) the flow runs away below :math:`p=-1.0964`, to 0 from either side,
+    and to :math:`p=0.9554` from above :math:`p=0.0455`:
+
+    >>> from dynamics import CosineParams
+    >>> from figures.phase import phase_line
+    >>> line = phase_line("cosine", CosineParams(rho=0.01), n=11)
+    >>> [round(float(x), 4) for x in line.equilibria.p]
+    [-1.0964, 0.0, 0.0455, 0.9554]
+    >>> [int(s) for s in line.signs]
+    [-1, 1, -1, 1, -1]
+    >>> [str(f) for f in line.fates[[0, 4, 10]]]
+    ['diverge', 'collapse', 'converge']
+    """
     from dynamics.equilibria import find_equilibria
     from symbolic.codegen import load_kernels
 
     eq = find_equilibria(params)
-    span = fit_span(eq.p) if span is None else tuple(span)
-    ps = np.linspace(*span, n)
+    span, ps = grid(fit_span(eq.p) if span is None else span, n)
     k = load_kernels(params.MODEL, "reduced")
     edges = np.r_[span[0], eq.p[(eq.p > span[0]) & (eq.p < span[1])], span[1]]
     mids = 0.5 * (edges[:-1] + edges[1:])
@@ -157,8 +338,49 @@ def phase_line(title, params, span=None, n: int = 1201) -> PhaseLine:
     return PhaseLine(title, params, eq, ps, _fates(params, ps), span, mids, signs, np.diff(edges))
 
 
-def compute_phase_lines(params=None, fast: bool = False) -> PhaseLines:
-    """The four default cases (:data:`PHASE_LINE_CASES`), or the one line of ``params``."""
+def compute_phase_lines(params: Any = None, fast: bool = False) -> PhaseLines:
+    """The phase lines of the four default cases (:data:`PHASE_LINE_CASES`), or the one of ``params``.
+
+    The default cases are the Acute and the Collapse regime of each reduced model: cosine-simsiam
+    (Bao eq. 7) at :math:`\\rho` = 0.01 and 0.15, l2-byol (Bao eq. 8) at :math:`\\eta` = 0.05 and 0.3.
+
+    Parameters
+    ----------
+    params : parameter dataclass, optional
+        One point of a model with the ``equilibria`` capability (``ssldyn figure phase-lines
+        --model ...``): one line, titled by its fields, on a span fitted to its equilibria.
+        None (default): the four cases.
+    fast : bool, optional
+        401 grid points per line instead of 1201.
+
+    Returns
+    -------
+    PhaseLines
+        ``rows``: a :func:`phase_line` result per line.
+
+    Raises
+    ------
+    ParameterError
+        If the model of ``params`` has no equilibria (``two-layer``).
+
+    See Also
+    --------
+    draw_phase_lines : draws the result.
+    phase_lines : computes, draws and saves it.
+
+    Examples
+    --------
+    >>> from dynamics import L2Params
+    >>> from figures import compute_phase_lines
+    >>> r = compute_phase_lines(fast=True)
+    >>> [row.equilibria.regime for row in r.rows]
+    ['Acute', 'Collapse', 'Acute', 'Collapse']
+    >>> (row,) = compute_phase_lines(L2Params(eta=0.05), fast=True).rows
+    >>> row.title
+    'l2-byol, eta=0.05, sigma2=0.5, tau=1, alpha_p=1, beta=0'
+    >>> [round(float(x), 4) for x in row.equilibria.p], len(row.p)
+    ([0.0, 0.0544, 0.6122], 401)
+    """
     import dynamics.params as P
 
     n = 401 if fast else 1201
@@ -172,7 +394,7 @@ def _fields(params) -> str:
 
 
 @styled
-def draw_phase_lines(result: PhaseLines, ax=None):
+def draw_phase_lines(result: PhaseLines, ax: Axes | None = None) -> Figure:
     r"""1-D phase lines of the reduced flows with their basins.
 
     Each row is the line of initial values :math:`p(0)`: equilibria from
@@ -180,6 +402,37 @@ def draw_phase_lines(result: PhaseLines, ax=None):
     semi-stable), arrows for the sign of :math:`\dot p` between them (from the generated kernel),
     and the background coloured by the fate of :func:`dynamics.regimes.predict_fate`
     (diverge / collapse / converge). Bao et al. (2023) eqs. 7 and 8.
+
+    Parameters
+    ----------
+    result : PhaseLines
+        The lines of :func:`compute_phase_lines`.
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        One Axes per row of ``result``; None (default) draws on a new Figure, the rows stacked.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure drawn on.
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is not one Axes per row (or None).
+
+    See Also
+    --------
+    compute_phase_lines : the lines' numbers.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from figures import compute_phase_lines, draw_phase_lines
+    >>> fig = draw_phase_lines(compute_phase_lines(fast=True))
+    >>> [ax.get_title(loc="left") for ax in fig.axes]  # doctest: +NORMALIZE_WHITESPACE
+    ['cosine-simsiam, Bao eq. 7: regime Acute', 'cosine-simsiam, Collapse: regime Collapse',
+     'l2-byol, Bao eq. 8: regime Acute', 'l2-byol, Collapse: regime Collapse']
+    >>> plt.close(fig)
     """
     n = len(result.rows)
     fig, axes = axes_for(ax, n, nrows=n, ncols=1, figsize=(6.4, 1.05 * n + 0.8))
@@ -206,7 +459,8 @@ def draw_phase_lines(result: PhaseLines, ax=None):
     return fig
 
 
-phase_lines = target(compute_phase_lines, draw_phase_lines, "phase_lines")
+phase_lines = registered("phase-lines", compute_phase_lines, draw_phase_lines, "phase_lines",
+                         call="params=CosineParams(rho=0.02)", needs="CosineParams")
 
 
 # --- the (p, s) plane of one cosine mode ---------------------------------------------------------
@@ -250,9 +504,55 @@ def _ps_starts(eq, window):
     return np.column_stack([ps, heights])
 
 
-def compute_ps_plane(params=None, fast: bool = False) -> PsPlane:
-    """One mode of Bao eq. 5 at frozen :math:`N_\\Phi, N_\\Psi, T` (default ``CosineParams(rho=0.05)``),
-    on a window fitted to its equilibria (:func:`dynamics.equilibria.find_eigen_equilibria`)."""
+def compute_ps_plane(params: Any = None, fast: bool = False) -> PsPlane:
+    r"""One mode of Bao eq. 5 at frozen :math:`N_\Phi, N_\Psi, T` (default ``CosineParams(rho=0.05)``),
+    on a window fitted to its equilibria (:func:`dynamics.equilibria.find_eigen_equilibria`).
+
+    The field :math:`(\dot p,\dot s)` is the generated ``eigen`` kernel on a grid of the window
+    (:func:`ps_window`); the trajectories start inside the basins of the stable equilibria and come
+    from :func:`dynamics.integrate.integrate`.
+
+    Parameters
+    ----------
+    params : CosineParams, optional
+        A point of the cosine-simsiam model; None (default): ``CosineParams(rho=0.05)``.
+    fast : bool, optional
+        A 25 x 25 grid and trajectories to t = 60 instead of 40 x 40 and t = 120.
+
+    Returns
+    -------
+    PsPlane
+        ``equilibria``, ``window``, the grid ``P, S`` with the field ``V`` (shape ``(2,) + P.shape``),
+        ``starts``, the times ``t`` and the trajectories ``ys`` (time, start, (p, s)).
+
+    Raises
+    ------
+    ParameterError
+        If ``params`` is not a point of the cosine-simsiam model.
+
+    See Also
+    --------
+    draw_ps_plane : draws the result.
+    cosine_ps_plane : computes, draws and saves it.
+
+    Examples
+    --------
+    The equilibria lie on the invariant parabola :math:`s=p^2`; the trajectories end close to it, near
+    the stable equilibrium :math:`p=0.8866`:
+
+    >>> import numpy as np
+    >>> from figures import compute_ps_plane
+    >>> r = compute_ps_plane(fast=True)
+    >>> [round(float(x), 4) for x in r.equilibria.p], r.equilibria.stability
+    ([-1.1302, 0.0, 0.2383, 0.8866], ('unstable', 'stable', 'unstable', 'stable'))
+    >>> [round(float(x), 4) for x in r.equilibria.s]
+    [1.2773, 0.0, 0.0568, 0.786]
+    >>> r.P.shape, r.V.shape, r.ys.shape
+    ((25, 25), (2, 25, 25), (400, 6, 2))
+    >>> p_end, s_end = r.ys[-1].T
+    >>> bool(np.allclose(s_end, p_end**2, atol=5e-3)), bool(np.allclose(p_end, 0.8866, atol=1e-3))
+    (True, True)
+    """
     from dynamics.equilibria import find_eigen_equilibria
     from dynamics.integrate import integrate
     from dynamics.params import CosineParams
@@ -274,9 +574,45 @@ def compute_ps_plane(params=None, fast: bool = False) -> PsPlane:
 
 
 @styled
-def draw_ps_plane(result: PsPlane, ax=None):
-    """Vector field, nullclines, the invariant parabola :math:`s=p^2`, the equilibria (filled:
-    stable) and trajectories converging to the parabola (Bao eqs. 5, 6)."""
+def draw_ps_plane(result: PsPlane, ax: Axes | None = None) -> Figure:
+    r"""Vector field, nullclines, the invariant parabola :math:`s=p^2`, the equilibria (filled:
+    stable) and trajectories converging to the parabola (Bao eqs. 5, 6).
+
+    Parameters
+    ----------
+    result : PsPlane
+        The plane of :func:`compute_ps_plane`.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; None (default) draws on a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure drawn on, the Axes limited to ``result.window``.
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is not one matplotlib Axes (or None).
+
+    See Also
+    --------
+    compute_ps_plane : the plane's numbers.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from dynamics import CosineParams
+    >>> from figures import compute_ps_plane, draw_ps_plane
+    >>> r = compute_ps_plane(CosineParams(rho=0.02), fast=True)
+    >>> fig = draw_ps_plane(r)
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlim() == r.window[0], ax.get_ylim() == r.window[1]
+    (True, True)
+    >>> ax.get_xlabel()
+    'eigenvalue $p$ of $W$'
+    >>> plt.close(fig)
+    """
     fig, (ax,) = axes_for(ax, figsize=(5.4, 4.2))
     P, S, V = result.P, result.S, result.V
     ax.streamplot(P, S, V[0], V[1], color="0.75", density=0.9, linewidth=0.6, arrowsize=0.7)
@@ -305,7 +641,8 @@ def draw_ps_plane(result: PsPlane, ax=None):
     return fig
 
 
-cosine_ps_plane = target(compute_ps_plane, draw_ps_plane, "phase_cosine_ps_plane")
+cosine_ps_plane = registered("phase-ps", compute_ps_plane, draw_ps_plane, "phase_cosine_ps_plane",
+                             call="params=CosineParams(rho=0.02)", needs="CosineParams")
 
 
 # --- the (sigma_1, sigma_2) plane of the two-layer flow ------------------------------------------
@@ -322,8 +659,49 @@ class TwoLayerPlane:
     ys: np.ndarray
 
 
-def compute_two_layer_plane(params=None, fast: bool = False) -> TwoLayerPlane:
-    """(sigma_1, sigma_2) plane of Jing Theorem 3 (default ``TwoLayerParams(lam=-0.5)``)."""
+def compute_two_layer_plane(params: Any = None, fast: bool = False) -> TwoLayerPlane:
+    r"""(sigma_1, sigma_2) plane of Jing Theorem 3 (default ``TwoLayerParams(lam=-0.5)``).
+
+    One aligned mode of the two-layer linear network: the field of the generated ``eigen`` kernel on
+    a grid of :math:`[0.02, 2]^2`, and five trajectories to t = 8 from
+    :func:`dynamics.integrate.integrate`. The flow conserves :math:`\sigma_1^2-\sigma_2^2`.
+
+    Parameters
+    ----------
+    params : TwoLayerParams, optional
+        A point of the two-layer model; None (default): ``TwoLayerParams(lam=-0.5)``.
+    fast : bool, optional
+        A 20 x 20 grid instead of 30 x 30 (the trajectories are the same).
+
+    Returns
+    -------
+    TwoLayerPlane
+        The grid ``A, B`` (:math:`\sigma_1, \sigma_2`) with the field ``V`` (shape ``(2,) + A.shape``),
+        ``starts``, the times ``t`` and the trajectories ``ys`` (time, start, (sigma_1, sigma_2)).
+
+    Raises
+    ------
+    ParameterError
+        If ``params`` is not a point of the two-layer model.
+
+    See Also
+    --------
+    draw_two_layer_plane : draws the result.
+    two_layer_plane : computes, draws and saves it.
+
+    Examples
+    --------
+    With :math:`\lambda<0` the smaller singular value collapses while
+    :math:`\sigma_1^2-\sigma_2^2` (1.8 from the start (1.8, 1.2)) is conserved:
+
+    >>> from figures import compute_two_layer_plane
+    >>> r = compute_two_layer_plane(fast=True)
+    >>> r.A.shape, r.ys.shape
+    ((20, 20), (300, 5, 2))
+    >>> s1, s2 = r.ys[-1, 0]
+    >>> round(float(s1), 4), round(float(s2), 4), round(float(s1**2 - s2**2), 4)
+    (1.3416, 0.0007, 1.8)
+    """
     from dynamics.integrate import integrate
     from dynamics.params import TwoLayerParams
     from symbolic.codegen import load_kernels
@@ -339,9 +717,40 @@ def compute_two_layer_plane(params=None, fast: bool = False) -> TwoLayerPlane:
 
 
 @styled
-def draw_two_layer_plane(result: TwoLayerPlane, ax=None):
-    """Field, conserved hyperbolas :math:`\\sigma_1^2-\\sigma_2^2=C` and trajectories (lam < 0: the
-    smaller singular value collapses)."""
+def draw_two_layer_plane(result: TwoLayerPlane, ax: Axes | None = None) -> Figure:
+    r"""Field, conserved hyperbolas :math:`\sigma_1^2-\sigma_2^2=C` and trajectories (lam < 0: the
+    smaller singular value collapses).
+
+    Parameters
+    ----------
+    result : TwoLayerPlane
+        The plane of :func:`compute_two_layer_plane`.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; None (default) draws on a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure drawn on.
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is not one matplotlib Axes (or None).
+
+    See Also
+    --------
+    compute_two_layer_plane : the plane's numbers.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from figures import compute_two_layer_plane, draw_two_layer_plane
+    >>> fig = draw_two_layer_plane(compute_two_layer_plane(fast=True))
+    >>> fig.axes[0].get_title()
+    'Jing Thm. 3, aligned mode, $\\lambda$=-0.5'
+    >>> plt.close(fig)
+    """
     fig, (ax,) = axes_for(ax, figsize=(4.8, 4.4))
     V = result.V
     ax.streamplot(result.A, result.B, V[0], V[1], color="0.75", density=0.8, linewidth=0.6, arrowsize=0.7)
@@ -363,4 +772,6 @@ def draw_two_layer_plane(result: TwoLayerPlane, ax=None):
     return fig
 
 
-two_layer_plane = target(compute_two_layer_plane, draw_two_layer_plane, "phase_two_layer_plane")
+two_layer_plane = registered("phase-two-layer", compute_two_layer_plane, draw_two_layer_plane,
+                             "phase_two_layer_plane", call="params=TwoLayerParams(lam=-1.0)",
+                             needs="TwoLayerParams")

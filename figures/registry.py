@@ -86,3 +86,90 @@ TRAINED_PARTS = {
     "jing-fig3-trained": ("fig3_compute", "fig3_write"), "jing-fig56": ("fig56_compute", "fig56_write"),
     "jing-fig11-trained": ("fig11_compute", "fig11_write"),
 }
+
+
+def _section(doc: str, title: str) -> list:
+    """The body lines of the numpydoc section ``title`` of ``doc`` (cleaned), [] when it has none."""
+    lines = doc.splitlines()
+    for i in range(len(lines) - 1):
+        if lines[i] == title and set(lines[i + 1]) == {"-"}:
+            body = []
+            for j in range(i + 2, len(lines)):
+                if j + 1 < len(lines) and lines[j] and set(lines[j + 1]) == {"-"} and not lines[j].startswith(" "):
+                    break
+                body.append(lines[j])
+            while body and not body[-1].strip():
+                body.pop()
+            return body
+    return []
+
+
+def _entries(body: list, drop=(), keep=None) -> list:
+    """The lines of a Parameters / Raises body without the entries named in ``drop`` (only those
+    in ``keep``, when given)."""
+    out, use = [], True
+    for line in body:
+        if line and not line.startswith(" "):
+            name = line.split(":")[0].strip()
+            use = name not in drop and (keep is None or name in keep)
+        if use:
+            out.append(line)
+    return out
+
+
+def target_doc(figure: str, compute, draw, stem: str, call: str = "", needs: str = "") -> str:
+    """The numpydoc docstring of the registered target of theory figure ``figure`` (a key of
+    :data:`FIGURES`): its description, ``out_dir`` and ``fast``, the keyword arguments copied from
+    ``compute``'s Parameters, what it returns and raises, and an example that calls the target
+    (``fast=True`` and the keyword arguments ``call``, after ``from dynamics import {needs}``)."""
+    import inspect
+    import textwrap
+
+    from . import EXPORTS
+
+    module, fn, desc = FIGURES[figure]
+    if PARTS[figure] != (compute.__name__, draw.__name__):
+        raise ValueError(f"{figure}: PARTS names {PARTS[figure]}, not {(compute.__name__, draw.__name__)}")
+    public = next(name for name, where in EXPORTS.items() if where == f"{module}:{fn}")
+    cdoc = inspect.getdoc(compute) or ""
+    kw = _entries(_section(cdoc, "Parameters"), drop=("fast",))
+    raises = _section(cdoc, "Raises")
+    c, d = f"{module}.{compute.__name__}", f"{module}.{draw.__name__}"
+    about = (f"The target of ``ssldyn figure {figure}``: computes the result with :func:`{c}`, draws it with "
+             f":func:`{d}` and writes ``{stem}.png`` and ``{stem}.pdf`` into ``out_dir`` through "
+             ":func:`figures.style.save` (atomically; the figure is closed afterwards).")
+    head = [f"{desc}.", ""] + textwrap.wrap(about, 100, break_long_words=False, break_on_hyphens=False) + [
+            "",
+            "Parameters", "----------",
+            "out_dir : str or pathlib.Path", "    The folder the two files are written to (created when missing).",
+            "fast : bool, optional", "    A reduced version (smaller grids, fewer points), as ``ssldyn figure --fast``",
+            "    draws it; default False."]
+    if kw:
+        head += ["**kw", f"    Passed on to :func:`{c}`, which takes:"] + kw
+    head += ["", "Returns", "-------", "list of pathlib.Path",
+             f"    The files written, ``[out_dir/{stem}.png, out_dir/{stem}.pdf]``.", "",
+             "Raises", "------",
+             "ParameterError",
+             "    If ``out_dir`` or a file in it cannot be written (a file in its place, no permission)."]
+    head += _entries(raises, keep=("ParameterError",))[1:] + _entries(raises, drop=("ParameterError",))
+    head += ["TypeError", f"    For a keyword argument that :func:`{c}` does not take."]
+    head += ["", "See Also", "--------", f"{c} : the figure's numbers.", f"{d} : draws them on given Axes.", "",
+             "Examples", "--------", ">>> import tempfile"]
+    head += [f">>> from dynamics import {needs}"] * bool(needs) + [
+        f">>> from figures import {public}",
+        ">>> with tempfile.TemporaryDirectory() as out:",
+        f"...     paths = {public}(out, fast=True{', ' + call if call else ''})",
+        ">>> [p.name for p in paths]",
+        f"['{stem}.png', '{stem}.pdf']"]
+    return "\n".join(head) + "\n"
+
+
+def registered(figure: str, compute, draw, stem: str, call: str = "", needs: str = ""):
+    """:func:`figures.style.target` ``(compute, draw, stem)`` with its signature's type hints and
+    the docstring of :func:`target_doc`: the function :data:`FIGURES` names for ``figure``."""
+    from .style import target
+
+    fn = target(compute, draw, stem)
+    fn.__annotations__ = {"out_dir": "str | Path", "fast": "bool", "return": "list[Path]"}
+    fn.__doc__ = target_doc(figure, compute, draw, stem, call, needs)
+    return fn

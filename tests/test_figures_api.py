@@ -234,3 +234,34 @@ def test_mark_takes_the_users_value_on_an_axis_it_does_not_name():
     assert (star.get_xdata()[0], star.get_ydata()[0]) == (0.01, 3.0)
     rho_c = 0.8 * 10 ** -0.25 / (1.5 * 20.0 * np.sqrt(3.0))        # 0.00866 < 0.01
     assert rho_c < 0.01 and "Collapse" in star.get_label()
+
+
+@pytest.mark.parametrize("kw,msg", [({"span": (1.0,)}, "span must be two numbers"),        # drew [1, 5]: n as stop
+                                    ({"span": (1.0, -1.0)}, "span must be two finite numbers lo < hi"),
+                                    ({"span": (0.0, float("inf"))}, "span must be two finite numbers"),
+                                    ({"n": 1}, r"n must be an integer in \[2, inf\)")])   # IndexError on drawing
+def test_phase_grids_check_span_and_n(kw, msg):
+    from dynamics.params import CosineParams
+    from figures.phase import phase_line, rhs_curve
+    from symbolic.errors import ParameterError
+
+    params = CosineParams(rho=0.01)
+    with pytest.raises(ParameterError, match=msg):
+        rhs_curve(params, **{"n": 5, **kw})
+    with pytest.raises(ParameterError, match=msg):
+        phase_line("x", params, **{"n": 5, **kw})
+
+
+def test_figure_keywords_name_the_parameter():
+    """``jing_fig6(lam=0)`` failed with 't_end must be in (0, inf); got inf'; ``bao_fig5(h=0)`` drew empty
+    histograms (NaN densities), ``d=2.5`` failed with a TypeError."""
+    from figures.bao import compute_fig5
+    from figures.jing import compute_fig6
+    from symbolic.errors import ParameterError
+
+    for lam in (0.0, -1.0):
+        with pytest.raises(ParameterError, match=r"lam must be in \(0, inf\)"):
+            compute_fig6(fast=True, lam=lam)
+    for kw, name in (({"h": 0}, "h"), ({"d": 2.5}, "d"), ({"seed": -1}, "seed")):
+        with pytest.raises(ParameterError, match=f"^{name} must be an integer"):
+            compute_fig5(**kw)
