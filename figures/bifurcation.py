@@ -4,12 +4,20 @@ the exact branches from :func:`dynamics.continuation.equilibrium_branches`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_branches, operating_point, widen
 from .regime_map import LABELS
 from .style import PALETTE, axes_for, save, styled, target
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from dynamics.continuation import Branches
 
 STYLE = {0: dict(ls="-", lw=1.8), 1: dict(ls="--", lw=1.2), 2: dict(ls=":", lw=1.5)}
 
@@ -34,12 +42,70 @@ class Bifurcation:
     point: OperatingPoint | None = None
 
 
-def compute_bifurcation(params=None, fast: bool = False, mark: dict | None = None, param: str | None = None,
-                        values=None) -> Bifurcation:
+def compute_bifurcation(params: object | None = None, fast: bool = False, mark: dict | None = None,
+                        param: str | None = None, values: np.ndarray | None = None) -> Bifurcation:
     r"""Equilibria of ``params``' reduced flow (default: ``CosineParams()``, Bao eq. 7 at the theory
     notes' example) along ``param`` (default: its weight decay) over ``values`` (default: from 0 to
     1.4 times the critical decay of :func:`dynamics.equilibria.critical_value`, widened to hold
-    the mark)."""
+    the mark).
+
+    Parameters
+    ----------
+    params : parameter dataclass, optional
+        The model and its parameters (``CosineParams``, ``L2Params``, ...; its ``MODEL`` must have a
+        weight decay and equilibria); the varied field's value in it is the mark's default.
+        Default ``CosineParams()``.
+    fast : bool, optional
+        141 default grid points instead of 701 (for tests); ignored when ``values`` is given.
+    mark : dict, optional
+        An operating point to draw, ``{field: value}`` (:func:`operating_point`); a field other
+        than ``param`` must keep the value of ``params``.
+    param : str, optional
+        The varied field; default the model's weight decay (``rho`` for the cosine model).
+    values : array_like, optional
+        The grid of ``param``; default ``linspace(0, hi, 701)`` with ``hi`` 1.4 times the critical
+        decay (1.0 for a field other than the decay), widened to hold the mark.
+
+    Returns
+    -------
+    Bifurcation
+        ``branches`` (:class:`dynamics.continuation.Branches`: roots, stability codes, folds) and
+        ``point`` (the :class:`OperatingPoint`, or None without ``mark``).
+
+    Raises
+    ------
+    ParameterError
+        For a model without a weight decay or equilibria, an unknown ``param``, a grid outside the
+        parameter's range, or a ``mark`` that is unknown or off the diagram.
+
+    See Also
+    --------
+    draw_bifurcation : draw the result.
+    dynamics.continuation.equilibrium_branches : the branches themselves.
+
+    Notes
+    -----
+    For Bao eq. 7 the fold is at :math:`\rho_c=K_c/((1+\sigma^2)N_\Phi N_\Psi^3)`, with
+    :math:`K_c=-\min_{p>0}(2p^5+Tp^2-N_\Psi^2p)`; at ``CosineParams()`` (:math:`\sigma^2=0.5`,
+    :math:`N_\Phi=2`, :math:`N_\Psi=1.5`, :math:`T=0.5`) the minimum is at :math:`p=0.634`, and
+    :math:`\rho_c=0.1008`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics import CosineParams
+    >>> from figures import compute_bifurcation
+    >>> res = compute_bifurcation(CosineParams(), values=np.linspace(0.0, 0.14, 15), mark={"rho": 0.02})
+    >>> res.branches.param, res.branches.values.shape
+    ('rho', (15,))
+    >>> [round(float(v), 4) for v in res.branches.folds[0]]      # the fold: (rho_c, double root)
+    [0.1008, 0.634]
+    >>> res.point.label
+    'operating point rho=0.02 (Acute)'
+    >>> eq = res.point.equilibria
+    >>> [round(float(p), 4) for p in eq.p], eq.stability
+    ([-1.1054, 0.0, 0.0919, 0.9404], ('unstable', 'stable', 'unstable', 'stable'))
+    """
     from dynamics.continuation import equilibrium_branches
     from dynamics.equilibria import critical_value
     from dynamics.params import CosineParams
@@ -59,8 +125,48 @@ def compute_bifurcation(params=None, fast: bool = False, mark: dict | None = Non
 
 
 @styled
-def draw_branches(b, ax=None, point: OperatingPoint | None = None):
-    """Draw a :class:`dynamics.continuation.Branches` (and the operating point); returns the Figure."""
+def draw_branches(b: Branches, ax: Axes | None = None, point: OperatingPoint | None = None) -> Figure:
+    """Draw a :class:`dynamics.continuation.Branches` (and the operating point); returns the Figure.
+
+    Stable branches are solid, unstable dashed, semi-stable dotted; folds are black dots,
+    transcritical points white diamonds, the operating point a star on each of its equilibria
+    with a vertical line at its parameter value. The legend sits outside the Axes, on the right.
+
+    Parameters
+    ----------
+    b : dynamics.continuation.Branches
+        The branches, from :func:`dynamics.continuation.equilibrium_branches`.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; default a new Figure in the project style.
+    point : OperatingPoint, optional
+        An operating point to mark (:func:`operating_point`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure holding ``ax`` (or the new one).
+
+    Raises
+    ------
+    ParameterError
+        When ``ax`` is neither None nor one matplotlib Axes.
+
+    See Also
+    --------
+    plot_branches : draw and write PNG and PDF.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> from dynamics import equilibrium_branches
+    >>> from figures import draw_branches
+    >>> b = equilibrium_branches("cosine-simsiam", "rho", np.linspace(0.0, 0.14, 15))
+    >>> fig = draw_branches(b)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['unstable', 'stable', 'semi-stable', 'fold', 'transcritical']
+    >>> plt.close(fig)
+    """
     fig, (ax,) = axes_for(ax, figsize=(6.6, 3.8))
     done = set()
     for j in range(b.p.shape[1]):
@@ -90,14 +196,87 @@ def draw_branches(b, ax=None, point: OperatingPoint | None = None):
     return fig
 
 
-def draw_bifurcation(result: Bifurcation, ax=None):
-    """Draw a :class:`Bifurcation`; returns the Figure."""
+def draw_bifurcation(result: Bifurcation, ax: Axes | None = None) -> Figure:
+    """Draw a :class:`Bifurcation`; returns the Figure.
+
+    The branches and the operating point of ``result``, as :func:`draw_branches` draws them.
+
+    Parameters
+    ----------
+    result : Bifurcation
+        From :func:`compute_bifurcation`.
+    ax : matplotlib.axes.Axes, optional
+        As in :func:`draw_branches`: the Axes to draw on, or None for a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The Figure drawn on.
+
+    Raises
+    ------
+    ParameterError
+        For an ``ax`` that is not one Axes (or None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> from dynamics import CosineParams
+    >>> from figures import compute_bifurcation, draw_bifurcation
+    >>> res = compute_bifurcation(CosineParams(), values=np.linspace(0.0, 0.14, 15), mark={"rho": 0.02})
+    >>> fig, ax = plt.subplots()
+    >>> draw_bifurcation(res, ax=ax) is fig
+    True
+    >>> ax.get_legend().get_texts()[-1].get_text()
+    'operating point rho=0.02 (Acute)'
+    >>> plt.close(fig)
+    """
     return draw_branches(result.branches, ax=ax, point=result.point)
 
 
-def plot_branches(b, path, point: OperatingPoint | None = None):
-    """Draw ``b`` and write ``path`` (PNG) and its PDF; returns the written paths."""
+def plot_branches(b: Branches, path: str | Path, point: OperatingPoint | None = None) -> list[Path]:
+    """Draw ``b`` and write ``path`` (PNG) and its PDF; returns the written paths.
+
+    Parameters
+    ----------
+    b : dynamics.continuation.Branches
+        The branches, from :func:`dynamics.continuation.equilibrium_branches`.
+    path : str or pathlib.Path
+        The PNG to write (its folder is created); the PDF goes beside it, with the suffix ``.pdf``.
+    point : OperatingPoint, optional
+        An operating point to mark (:func:`operating_point`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and the PDF.
+
+    Raises
+    ------
+    ParameterError
+        When a file cannot be written (:func:`save`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from dynamics import equilibrium_branches
+    >>> from figures import plot_branches
+    >>> b = equilibrium_branches("cosine-simsiam", "rho", np.linspace(0.0, 0.14, 15))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print([p.name for p in plot_branches(b, Path(d) / "branches.png")])
+    ['branches.png', 'branches.pdf']
+    """
     return save(draw_branches(b, point=point), path)
 
 
-bifurcation_figure = target(compute_bifurcation, draw_bifurcation, "bifurcation_rho")
+bifurcation_figure = target(compute_bifurcation, draw_bifurcation, "bifurcation_rho", examples="""
+>>> import tempfile
+>>> import numpy as np
+>>> from figures import bifurcation_figure
+>>> with tempfile.TemporaryDirectory() as d:
+...     print([p.name for p in bifurcation_figure(d, values=np.linspace(0.0, 0.14, 15))])
+['bifurcation_rho.png', 'bifurcation_rho.pdf']
+""")

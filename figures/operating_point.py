@@ -28,9 +28,53 @@ class OperatingPoint:
             f" ({self.equilibria.regime})"
 
 
-def operating_point(model: str, at: dict, axes, mark: dict) -> OperatingPoint:
+def operating_point(model: str, at: dict, axes: tuple[str, ...], mark: dict) -> OperatingPoint:
     """The point ``mark`` (field -> value) on a diagram of ``model`` along ``axes``, drawn at the
-    parameters ``at`` (field -> value; an axis field there is the point's default on that axis)."""
+    parameters ``at`` (field -> value; an axis field there is the point's default on that axis).
+
+    Parameters
+    ----------
+    model : str
+        A registered model with equilibria (``cosine-simsiam``, ``l2-byol``, ...).
+    at : dict
+        The parameters the diagram is drawn at, ``{field: value}``; omitted fields take the
+        dataclass defaults.
+    axes : tuple of str
+        The diagram's varied fields: one for a bifurcation diagram, two for a regime map.
+    mark : dict
+        The point, ``{field: value}``, at least one field; a field not in ``axes`` must equal its
+        value in ``at`` (else the point is not on this diagram).
+
+    Returns
+    -------
+    OperatingPoint
+        ``values`` (``mark``), ``params`` (the dataclass at the point), ``equilibria`` (its
+        :class:`dynamics.equilibria.Equilibria`, with the regime) and ``label`` for a legend.
+
+    Raises
+    ------
+    ParameterError
+        For an empty ``mark``, an unknown field, a value outside a field's range, or a marked
+        field off the diagram's axes whose value differs from ``at``'s.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams
+    >>> from symbolic.errors import ParameterError
+    >>> from figures import operating_point
+    >>> at = CosineParams().to_dict()                    # rho_c = 0.1008 there
+    >>> op = operating_point("cosine-simsiam", at, ("rho",), {"rho": 0.02})
+    >>> op.params
+    CosineParams(rho=0.02, sigma2=0.5, n_phi=2.0, n_psi=1.5, trace=0.5)
+    >>> op.label, [round(float(p), 4) for p in op.equilibria.p]
+    ('operating point rho=0.02 (Acute)', [-1.1054, 0.0, 0.0919, 0.9404])
+    >>> try:
+    ...     operating_point("cosine-simsiam", at, ("rho",), {"n_psi": 2.0})
+    ... except ParameterError as e:
+    ...     print(e)
+    mark n_psi=2 is off this diagram, which is drawn at n_psi=1.5 (its axes: rho); set n_psi as a model
+    parameter instead
+    """
     from dynamics.equilibria import find_equilibria
     from dynamics.validate import make_params
     from symbolic.errors import ParameterError

@@ -4,11 +4,20 @@ parameters; :func:`dynamics.regimes.regime_map`, :func:`dynamics.continuation.sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_map, operating_point, widen
 from .style import REGIME_COLORS, axes_for, save, styled, target
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from dynamics.continuation import FoldCurve
+    from dynamics.regimes import RegimeMap
 
 LABELS = {"rho": r"weight decay $\rho$", "eta": r"weight decay $\eta$", "sigma2": r"augmentation $\sigma^2$",
           "n_phi": r"$N_\Phi=\|\Phi\|_F$", "n_psi": r"$N_\Psi=\|W\Phi\|_F$", "trace": r"$T=\mathrm{tr}(W\Phi\Phi^\top)$",
@@ -52,9 +61,67 @@ class RegimeFigure:
     point: OperatingPoint | None = None
 
 
-def compute_regime_map(params=None, fast: bool = False, mark: dict | None = None) -> RegimeFigure:
-    """Regimes of ``params.MODEL`` over its plane (:func:`map_axes`, widened to hold the mark) at the
-    other fields of ``params`` (default :func:`default_map_params`), with the continued fold."""
+def compute_regime_map(params: object | None = None, fast: bool = False, mark: dict | None = None) -> RegimeFigure:
+    r"""Regimes of ``params.MODEL`` over its plane (:func:`map_axes`, widened to hold the mark) at the
+    other fields of ``params`` (default :func:`default_map_params`), with the continued fold.
+
+    The plane is ``PLANES``' (cosine: :math:`\rho\in[10^{-4},10^{-1}]` by
+    :math:`N_\Psi\in[0.1,20]`; L2: :math:`\eta` by :math:`\sigma^2`), log-spaced; each axis is
+    widened to hold the mark with a factor 2 of margin. The fold curve is None when no fold
+    crosses the box.
+
+    Parameters
+    ----------
+    params : parameter dataclass, optional
+        The model and the fields held fixed (the two plane fields in it are the mark's defaults);
+        its ``MODEL`` must have a default plane (``cosine-simsiam`` or ``l2-byol``). Default:
+        :func:`default_map_params`, ``CosineParams(n_phi=20.0, trace=0.0)``.
+    fast : bool, optional
+        80 x 80 grid points instead of 400 x 400 (for tests).
+    mark : dict, optional
+        An operating point to draw, ``{field: value}`` (:func:`operating_point`); a field off the
+        plane must keep the value of ``params``.
+
+    Returns
+    -------
+    RegimeFigure
+        ``map`` (:class:`dynamics.regimes.RegimeMap`), ``folds``
+        (:class:`dynamics.continuation.FoldCurve` or None) and ``point`` (:class:`OperatingPoint`
+        or None).
+
+    Raises
+    ------
+    ParameterError
+        For a model without a default plane, or a ``mark`` that is unknown or off the plane.
+
+    See Also
+    --------
+    draw_regime_figure : draw the result.
+    dynamics.regimes.regime_map : the map on any grid.
+
+    Notes
+    -----
+    For Bao eq. 7 at :math:`T=0` the critical decay is
+    :math:`\rho_c=\tfrac45\,10^{-1/4}N_\Psi^{-1/2}/((1+\sigma^2)N_\Phi)`
+    (:math:`K_c=-\min_{p>0}(2p^5-N_\Psi^2p)`), so on the default plane
+    (:math:`\sigma^2=0.5`, :math:`N_\Phi=20`) the fold is the line
+    :math:`\rho\sqrt{N_\Psi}=0.0150`: Acute below it, Collapse above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from figures import compute_regime_map
+    >>> res = compute_regime_map(fast=True, mark={"rho": 0.02})
+    >>> m = res.map
+    >>> m.x_name, m.y_name, m.regime.shape, m.fixed
+    ('rho', 'n_psi', (80, 80), {'sigma2': 0.5, 'n_phi': 20.0, 'trace': 0.0})
+    >>> np.unique(m.regime).tolist()                     # 0 Collapse, 1 Acute
+    [0, 1]
+    >>> round(float(np.median(res.folds.x * np.sqrt(res.folds.y))), 4)     # rho_c * sqrt(N_Psi)
+    0.015
+    >>> res.point.label                                  # rho_c = 0.0122 at the default N_Psi = 1.5
+    'operating point rho=0.02 (Collapse)'
+    """
     from dynamics.continuation import saddle_node_curve
     from dynamics.regimes import regime_map
     from symbolic.errors import ParameterError
@@ -77,8 +144,57 @@ def compute_regime_map(params=None, fast: bool = False, mark: dict | None = None
 
 
 @styled
-def draw_regime_map(m, ax=None, folds=None, point: OperatingPoint | None = None):
-    """Draw a :class:`dynamics.regimes.RegimeMap` (optional FoldCurve and operating point); returns the Figure."""
+def draw_regime_map(m: RegimeMap, ax: Axes | None = None, folds: FoldCurve | None = None,
+                    point: OperatingPoint | None = None) -> Figure:
+    """Draw a :class:`dynamics.regimes.RegimeMap` (optional FoldCurve and operating point); returns the Figure.
+
+    Each grid point is coloured by its regime (``REGIME_COLORS``); an axis whose
+    grid is log-spaced is drawn logarithmic. The fold curve is a black line with its cusps as
+    stars, the operating point a large star; the legend lists the regimes present.
+
+    Parameters
+    ----------
+    m : dynamics.regimes.RegimeMap
+        The map, from :func:`dynamics.regimes.regime_map`.
+    ax : matplotlib.axes.Axes, optional
+        The Axes for the map (its scales are set here); None: a new 5.4 x 4.0 inch Figure in the
+        project style.
+    folds : dynamics.continuation.FoldCurve, optional
+        A fold curve in the same plane (:func:`dynamics.continuation.saddle_node_curve`).
+    point : OperatingPoint, optional
+        An operating point in the same plane, drawn as a star (:func:`operating_point`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``ax``'s Figure, or the new one.
+
+    Raises
+    ------
+    ParameterError
+        If ``ax`` is given but is not a single matplotlib Axes.
+
+    See Also
+    --------
+    plot_regime_map : the same, written to PNG and PDF.
+    compute_regime_map : a map with its fold curve on the model's default plane.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from dynamics import regime_map
+    >>> from figures import draw_regime_map
+    >>> m = regime_map("cosine-simsiam", "rho", np.geomspace(1e-3, 1e-1, 8), "n_psi", np.geomspace(0.5, 5.0, 8),
+    ...                {"n_phi": 20.0, "trace": 0.0})
+    >>> (m.regime == 1).sum(axis=1).tolist()             # Acute points per row: rho < 0.015 / sqrt(n_psi)
+    [5, 5, 5, 4, 4, 4, 4, 3]
+    >>> fig = draw_regime_map(m)
+    >>> ax = fig.axes[0]
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_legend().get_texts()]
+    ('log', ['Collapse', 'Acute'])
+    >>> plt.close(fig)
+    """
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -108,14 +224,82 @@ def draw_regime_map(m, ax=None, folds=None, point: OperatingPoint | None = None)
     return fig
 
 
-def draw_regime_figure(result: RegimeFigure, ax=None):
-    """Draw a :class:`RegimeFigure`; returns the Figure."""
+def draw_regime_figure(result: RegimeFigure, ax: Axes | None = None) -> Figure:
+    """Draw a :class:`RegimeFigure`; returns the Figure.
+
+    The map, the fold curve and the operating point of ``result``, as :func:`draw_regime_map`
+    draws them.
+
+    Parameters
+    ----------
+    result : RegimeFigure
+        The map, folds and point, from :func:`compute_regime_map`.
+    ax : matplotlib.axes.Axes, optional
+        Passed to :func:`draw_regime_map` (None: a new Figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        What :func:`draw_regime_map` returns: ``ax``'s Figure or the new one.
+
+    Raises
+    ------
+    ParameterError
+        What :func:`draw_regime_map` raises for an ``ax`` that is not one Axes.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from figures import compute_regime_map, draw_regime_figure
+    >>> fig = draw_regime_figure(compute_regime_map(fast=True, mark={"rho": 0.02}))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['Collapse', 'Acute', 'fold (continuation)', 'operating point rho=0.02 (Collapse)']
+    >>> plt.close(fig)
+    """
     return draw_regime_map(result.map, ax=ax, folds=result.folds, point=result.point)
 
 
-def plot_regime_map(m, path, folds=None, point: OperatingPoint | None = None):
-    """Draw ``m`` and write ``path`` (PNG) and its PDF; returns the written paths."""
+def plot_regime_map(m: RegimeMap, path: str | Path, folds: FoldCurve | None = None,
+                    point: OperatingPoint | None = None) -> list[Path]:
+    """Draw ``m`` and write ``path`` (PNG) and its PDF; returns the written paths.
+
+    Parameters
+    ----------
+    m : dynamics.regimes.RegimeMap
+        The map to draw (:func:`draw_regime_map`).
+    path : str or pathlib.Path
+        Where the PNG goes, its folder created if missing; the PDF is written next to it.
+    folds, point : optional
+        A fold curve and an operating point to overlay, as in :func:`draw_regime_map`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``[path, path with suffix .pdf]``, as :func:`save` writes them.
+
+    Raises
+    ------
+    ParameterError
+        If :func:`save` cannot write either file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from dynamics import regime_map
+    >>> from figures import plot_regime_map
+    >>> m = regime_map("l2-byol", "eta", [0.05, 0.1, 0.2, 0.4], "sigma2", [0.1, 0.5, 1.0])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print([p.name for p in plot_regime_map(m, Path(d) / "l2.png")])
+    ['l2.png', 'l2.pdf']
+    """
     return save(draw_regime_map(m, folds=folds, point=point), path)
 
 
-regime_map_figure = target(compute_regime_map, draw_regime_figure, "regime_map_rho_npsi")
+regime_map_figure = target(compute_regime_map, draw_regime_figure, "regime_map_rho_npsi", examples="""
+>>> import tempfile
+>>> from figures import regime_map_figure
+>>> with tempfile.TemporaryDirectory() as d:
+...     print([p.name for p in regime_map_figure(d, fast=True, mark={"rho": 0.02})])
+['regime_map_rho_npsi.png', 'regime_map_rho_npsi.pdf']
+""")

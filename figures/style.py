@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -17,6 +18,9 @@ import numpy as np
 
 from symbolic.errors import ParameterError
 from symbolic.files import write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Okabe-Ito colour-blind-safe palette
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -32,8 +36,37 @@ RC = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 1
       "axes.prop_cycle": matplotlib.cycler(color=PALETTE)}
 
 
-def figure(*args, **kwargs):
-    """``plt.subplots`` under the project style."""
+def figure(*args, **kwargs) -> tuple:
+    """``plt.subplots`` under the project style.
+
+    The style (``RC``: font sizes, no top and right spines, the Okabe-Ito colour cycle of
+    ``PALETTE``) applies to the Figure and Axes made here; nothing else is changed.
+
+    Parameters
+    ----------
+    *args
+        Passed to ``matplotlib.pyplot.subplots`` (``nrows``, ``ncols``).
+    **kwargs
+        Passed to ``matplotlib.pyplot.subplots`` (``figsize``, ``squeeze``, ``sharex``, ...).
+
+    Returns
+    -------
+    tuple
+        ``(fig, ax)`` as ``plt.subplots`` returns them: the Figure and one Axes or an array of them.
+
+    See Also
+    --------
+    save : write a Figure as PNG and PDF.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from figures import figure
+    >>> fig, axs = figure(1, 2, figsize=(6, 3))
+    >>> axs.shape, axs[0].spines["top"].get_visible()
+    ((2,), False)
+    >>> plt.close(fig)
+    """
     with plt.rc_context(RC):
         return plt.subplots(*args, **kwargs)
 
@@ -63,12 +96,50 @@ def axes_for(ax, n: int = 1, **subplots):
     return axes[0].figure, axes
 
 
-def save(fig, out_dir, name: str | None = None, formats=("png", "pdf")) -> list[Path]:
+def save(fig: Figure, out_dir: str | Path, name: str | None = None,
+         formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
     """Write ``name.png`` and ``name.pdf`` into ``out_dir`` (created); returns the paths.
 
     ``save(fig, "dir/x.png")`` (no ``name``) writes ``dir/x.png`` and ``dir/x.pdf``. Each figure is
     rendered into memory and written atomically (:func:`symbolic.files.write_bytes`), so a killed
     run leaves the previous file or none, never a truncated one. The figure is closed afterwards.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to write (laid out with ``tight_layout`` under the project style, then closed).
+    out_dir : str or pathlib.Path
+        The folder to write into, created with its parents if missing; with ``name`` None, the path
+        of the file instead, whose suffix is replaced by each format's.
+    name : str, optional
+        The file name without suffix; default: the stem of ``out_dir``.
+    formats : tuple of str, optional
+        The formats (and suffixes) to write, any that ``Figure.savefig`` knows; default PNG and PDF.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, one per format, in the order of ``formats``.
+
+    Raises
+    ------
+    ParameterError
+        When a target path cannot be written (a directory or a device is in its place, or the
+        folder is not writable).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from figures import figure, save
+    >>> fig, ax = figure()
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     paths = save(fig, d, "line")
+    ...     print([p.name for p in paths], all(p.stat().st_size > 0 for p in paths))
+    ['line.png', 'line.pdf'] True
+    >>> plt.fignum_exists(fig.number)                  # save closed it
+    False
     """
     out = Path(out_dir)
     if name is None:
@@ -86,11 +157,22 @@ def save(fig, out_dir, name: str | None = None, formats=("png", "pdf")) -> list[
     return paths
 
 
-def target(compute, draw, stem: str):
+def target(compute, draw, stem: str, examples: str = ""):
     """A registered figure target ``fn(out_dir, fast=False, **kw) -> list[Path]``: the result of
-    ``compute(fast=fast, **kw)`` drawn by ``draw`` and saved as ``stem.png`` and ``stem.pdf``."""
-    def fn(out_dir, fast=False, **kw):
+    ``compute(fast=fast, **kw)`` drawn by ``draw`` and saved as ``stem.png`` and ``stem.pdf``.
+
+    Its docstring has the numpydoc sections of the signature; ``examples`` (doctest lines, without
+    indentation) becomes its Examples section."""
+    def fn(out_dir: str | Path, fast: bool = False, **kw) -> list[Path]:
         return save(draw(compute(fast=fast, **kw)), out_dir, stem)
     fn.__name__ = fn.__qualname__ = stem
-    fn.__doc__ = f"Registered target: :func:`{compute.__name__}` drawn by :func:`{draw.__name__}`, saved as {stem}."
+    c, d = compute.__name__, draw.__name__
+    fn.__doc__ = (f"Registered target: :func:`{c}` drawn by :func:`{d}`, saved as {stem}.\n\n"
+                  "Parameters\n----------\nout_dir : str or pathlib.Path\n"
+                  "    The folder to write into (created if missing).\n"
+                  "fast : bool, optional\n    The reduced version (coarser grids, for tests); default False.\n"
+                  f"**kw\n    Passed to :func:`{c}` (its parameters other than ``fast``).\n\n"
+                  f"Returns\n-------\nlist of pathlib.Path\n    ``{stem}.png`` and ``{stem}.pdf`` in ``out_dir``.\n")
+    if examples:
+        fn.__doc__ += "\nExamples\n--------\n" + examples.strip("\n") + "\n"
     return fn

@@ -6,6 +6,12 @@ by ``sims.overlay``. The records are the result these figures draw: ``draw_*(rec
 returns the Figure, and ``*_figure(records, out_dir, ...)`` draws and saves it.
 
 Command line (after two runs): ``python -m figures.validation compare RUN_DIR... --out DIR``.
+
+The examples read a run shipped with the package (``sims/results/trajectory/cosine-h128``: 40
+records of a d = h = 128 linear SimSiam run, cosine loss, rho = 0.0313).
+
+Size: over 400 lines only with its docstrings (the numpydoc sections and examples of the public
+functions); the code itself stays under 400 lines (tests/test_module_size.py).
 """
 from __future__ import annotations
 
@@ -16,11 +22,45 @@ from pathlib import Path
 
 import numpy as np
 
+from symbolic.errors import ParameterError
+
 from .style import FATE_COLORS, PALETTE, REGIME_COLORS, axes_for, save, styled
 
 
-def read_metrics(run_dir) -> list:
-    """Records of ``run_dir/metrics.jsonl`` (or its gzipped copy ``metrics.jsonl.gz``)."""
+def read_metrics(run_dir: str | Path) -> list:
+    """Records of ``run_dir/metrics.jsonl`` (or its gzipped copy ``metrics.jsonl.gz``).
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        The folder of a run of ``ssldyn validate``; ``metrics.jsonl`` is read when it exists, else
+        ``metrics.jsonl.gz``.
+
+    Returns
+    -------
+    list of dict
+        One record per non-blank line, in file order (epoch 0, the early steps, then each epoch).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``run_dir`` holds neither file.
+    json.JSONDecodeError
+        For a line that is not JSON (a truncated file).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import figures
+    >>> from figures import read_metrics
+    >>> run = Path(figures.__file__).parents[1] / "sims" / "results" / "trajectory" / "cosine-h128"
+    >>> recs = read_metrics(run)                         # this run ships metrics.jsonl.gz
+    >>> len(recs), recs[0]["epoch"], recs[1]["epoch"], recs[-1]["epoch"]
+    (40, 0, 0.1, 30)
+    >>> last = recs[-1]
+    >>> last["theory"]["regime"], round(last["p_top"][0], 4), round(last["theory"]["p4"], 4)
+    ('Acute', 0.0398, 0.0372)
+    """
     path = Path(run_dir) / "metrics.jsonl"
     if path.exists():
         text = path.read_text()
@@ -205,8 +245,54 @@ def run_title(summary) -> str:
         (rf"$\rho$ = {rho:g}" if isinstance(rho, (int, float)) else f"rho = {rho}")
 
 
-def validation_figures(records, summary, out_dir) -> list:
-    """All figures of one run (records without the early-step lines are used for backgrounds)."""
+def validation_figures(records: list, summary: dict, out_dir: str | Path) -> list:
+    r"""All figures of one run (records without the early-step lines are used for backgrounds).
+
+    Only the records with ``finite`` true are drawn: the eigenvalues over the predicted fate
+    intervals, the norms and assumption checks, the collapse diagnostics (with the
+    :math:`1/\sqrt h` reference when ``summary`` has ``h``) and, when any record holds a
+    ``prediction``, the measured trajectory against the predicted one.
+
+    Parameters
+    ----------
+    records : list of dict
+        The run's records (:func:`read_metrics`).
+    summary : dict
+        The run's ``summary.json``: ``mode``, ``loss`` and ``rho`` make the title, ``h`` the
+        reference of the collapse figure.
+    out_dir : str or pathlib.Path
+        The folder to write into (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        PNG and PDF of each figure: ``validation_eigenvalues``, ``validation_norms``,
+        ``validation_collapse`` and ``validation_trajectory``; empty when no record is finite.
+
+    Raises
+    ------
+    ParameterError
+        When a file cannot be written (:func:`save`).
+
+    See Also
+    --------
+    trajectory_figure, comparison_figure
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> import figures
+    >>> from figures import read_metrics, validation_figures
+    >>> run = Path(figures.__file__).parents[1] / "sims" / "results" / "trajectory" / "cosine-h128"
+    >>> recs, summary = read_metrics(run), json.loads((run / "summary.json").read_text())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print([p.name for p in validation_figures(recs[:12], summary, d)])
+    ...     print(validation_figures([{"epoch": 0, "finite": False}], summary, d))
+    ['validation_eigenvalues.png', 'validation_eigenvalues.pdf', 'validation_norms.png', 'validation_norms.pdf',
+     'validation_collapse.png', 'validation_collapse.pdf', 'validation_trajectory.png', 'validation_trajectory.pdf']
+    []
+    """
     recs = [r for r in records if r.get("finite")]
     if not recs:
         return []
@@ -224,6 +310,9 @@ def draw_trajectory(records, ax=None, title=""):
     """Predicted lines (mean-field map; legacy eq. 5 dashed) over measured points: the top-8
     eigenvalues of W (log axis) and the norms N_Phi, N_Psi against the heavy-ball time t."""
     recs = [r for r in records if r.get("prediction")]
+    if not recs:
+        raise ParameterError(f"records must include one with a 'prediction' (ssldyn validate's trajectory); "
+                             f"got none among {len(records)}")
     t = np.array([r["t"] for r in recs], dtype=float)
     tt = np.maximum(t, t[t > 0].min() if np.any(t > 0) else 1.0)
     fig, axs = axes_for(ax, 2, figsize=(9.0, 3.6))
@@ -262,8 +351,49 @@ def draw_trajectory(records, ax=None, title=""):
     return fig
 
 
-def trajectory_figure(records, out_dir, name="validation_trajectory", title="") -> list:
-    """:func:`draw_trajectory`, saved as ``name``.png/.pdf; returns the paths."""
+def trajectory_figure(records: list, out_dir: str | Path, name: str = "validation_trajectory",
+                      title: str = "") -> list:
+    r""":func:`draw_trajectory`, saved as ``name``.png/.pdf; returns the paths.
+
+    The top-8 eigenvalues of W and the norms :math:`N_\Phi`, :math:`N_\Psi` measured in training
+    (points) against the mean-field prediction (lines; Bao eq. 5 dashed where the records hold
+    it), over the heavy-ball time t on log axes.
+
+    Parameters
+    ----------
+    records : list of dict
+        The run's records; those with a ``prediction`` (``ssldyn validate``'s trajectory) are drawn.
+    out_dir : str or pathlib.Path
+        The folder to write into (created if missing).
+    name : str, optional
+        The file name without suffix.
+    title : str, optional
+        A title above both panels; default none.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``name.png`` and ``name.pdf`` in ``out_dir``.
+
+    Raises
+    ------
+    ParameterError
+        When no record holds a ``prediction``, or a file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import figures
+    >>> from figures import read_metrics, trajectory_figure
+    >>> run = Path(figures.__file__).parents[1] / "sims" / "results" / "trajectory" / "cosine-h128"
+    >>> recs = read_metrics(run)
+    >>> sum(1 for r in recs if r.get("prediction"))
+    40
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print([p.name for p in trajectory_figure(recs, d, title="cosine loss, rho = 0.0313")])
+    ['validation_trajectory.png', 'validation_trajectory.pdf']
+    """
     return save(draw_trajectory(records, title=title), out_dir, name)
 
 
@@ -275,6 +405,8 @@ def draw_comparison(runs: dict, ax=None):
     codes = {"Collapse": 0, "Boundary": 1, "Acute": 2, "Stable": 3}
     for i, (label, records) in enumerate(runs.items()):
         recs = [r for r in records if r.get("finite")]
+        if not recs:
+            raise ParameterError(f"each run must have a finite record; run {label!r} has none among {len(records)}")
         e = _epochs(recs)
         m = np.nanmax(np.abs(_tops(recs)), axis=1)
         axs[0].semilogy(e, m / m[0], color=PALETTE[i % len(PALETTE)], label=label)
@@ -291,8 +423,45 @@ def draw_comparison(runs: dict, ax=None):
     return fig
 
 
-def comparison_figure(runs: dict, out_dir, name="validation_l2_vs_cosine") -> list:
-    """:func:`draw_comparison`, saved as ``name``.png/.pdf; returns the paths."""
+def comparison_figure(runs: dict, out_dir: str | Path, name: str = "validation_l2_vs_cosine") -> list:
+    r""":func:`draw_comparison`, saved as ``name``.png/.pdf; returns the paths.
+
+    Left: :math:`\max_j|p_j|` of the top-8 eigenvalues over its initial value, per run, with the
+    collapse threshold :math:`10^{-3}`; right: the predicted regime of each epoch.
+
+    Parameters
+    ----------
+    runs : dict
+        Legend label -> the run's records (:func:`read_metrics`); the finite records are drawn.
+    out_dir : str or pathlib.Path
+        The folder to write into (created if missing).
+    name : str, optional
+        The stem of both files (default ``validation_l2_vs_cosine``, the L2 versus cosine runs).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG, then the PDF.
+
+    Raises
+    ------
+    ParameterError
+        For a run without a finite record, or when :func:`save` cannot write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from figures import comparison_figure, read_metrics
+    >>> import figures
+    >>> runs = Path(figures.__file__).parents[1] / "sims" / "results" / "trajectory"
+    >>> cos, l2 = read_metrics(runs / "cosine-h128"), read_metrics(runs / "l2-rho0.25")
+    >>> cos[-1]["theory"]["regime"], l2[-1]["theory"]["regime"]   # l2: rho = 0.25 > eta_c = 1/6
+    ('Acute', 'Collapse')
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print([p.name for p in comparison_figure({"cosine": cos, "l2": l2}, d)])
+    ['validation_l2_vs_cosine.png', 'validation_l2_vs_cosine.pdf']
+    """
     return save(draw_comparison(runs), out_dir, name)
 
 

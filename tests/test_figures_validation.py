@@ -111,6 +111,17 @@ def test_numbers_are_formatted():
     assert V.run_label({"loss": "l2", "rho": 1 / 3, "lr": 0.05}) == "l2 loss, rho = 0.333333, lr = 0.05"
 
 
+def test_records_without_what_a_figure_draws_are_refused_with_a_message():
+    """No record with a prediction (trajectory) or a run without finite records (comparison): a
+    ParameterError naming the missing part, not an IndexError from deep inside the drawing."""
+    from symbolic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="prediction"):
+        V.draw_trajectory([{k: v for k, v in r.items() if k != "prediction"} for r in _records()])
+    with pytest.raises(ParameterError, match="'b' has none"):
+        V.draw_comparison({"a": _records(), "b": [dict(r, finite=False) for r in _records()]})
+
+
 @pytest.fixture(autouse=True)
 def _close():
     yield
