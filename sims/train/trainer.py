@@ -8,6 +8,10 @@ Multi-process: launched by ``torchrun`` (``WORLD_SIZE`` in the environment) the 
 (NCCL on CUDA, gloo on CPU). Every rank draws the same *global* batch from the same generator
 and trains on its slice, so a run on k processes follows the single-process run on the same
 global batch (up to float summation order).
+
+Size: over 400 lines only with its docstrings (the numpydoc sections and examples of
+:func:`train` and :func:`train_distributed`); the code itself stays under 400 lines
+(tests/test_module_size.py).
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import math
 import os
 import time
 from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -231,10 +236,72 @@ class Trainer:
         return self.start_epoch
 
 
-def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) -> dict:
+def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: int = 1,
+          log: Callable[[str], object] | None = None) -> dict:
     """Run (or resume) training, writing ``metrics.jsonl`` (rank 0) and checkpoints.
 
-    Returns ``{"records", "data", "images_per_s", "gpu_utilisation", "stopped_early", "diverged"}``.
+    Returns ``{"records", "data", "images_per_s", "gpu_utilisation", "stopped_early", "diverged",
+    "epochs_done", "world"}``. Exported as ``sims.train_simsiam``.
+
+    Rank 0 measures the state before training (epoch 0) and after every epoch (and every
+    ``early_every`` steps of the first) and appends each record to ``metrics.jsonl``. A loss or a
+    state that is not finite stops the run (``diverged``).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run (checked first: :func:`~sims.train.config.check_config`).
+    out_dir : str or os.PathLike
+        The output folder (created if missing): ``metrics.jsonl``, ``checkpoint.pt``.
+    rank, world : int, optional
+        This process's rank and the number of processes of an initialised ``torch.distributed``
+        group (:func:`train_distributed` sets them); 0 and 1 for a single process.
+    log : callable, optional
+        Called with one line per epoch (loss, norms, regime).
+
+    Returns
+    -------
+    dict
+        ``records`` (the measurement dicts written to ``metrics.jsonl``: ``epoch``, ``step``,
+        ``lr``, ``loss``, the norms and spectrum of ``sims.measure.matrix_metrics``, the collapse
+        diagnostics of :func:`~sims.diagnostics.collapse_diagnostics` and, with ``cfg.overlay``,
+        ``theory``), ``data`` (what was trained on), ``images_per_s`` and ``gpu_utilisation``
+        (``None`` when not measured), ``stopped_early``, ``diverged``, ``epochs_done``, ``world``.
+
+    Raises
+    ------
+    ParameterError
+        For an invalid ``cfg`` (before anything is written), or with ``resume`` when there is no
+        checkpoint or it does not match ``cfg``.
+
+    See Also
+    --------
+    train_distributed : the same under ``torchrun``.
+
+    Examples
+    --------
+    A tiny linear run, 2 epochs of 3 steps: a record before training and one after each epoch:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sims import TrainConfig, train_simsiam
+    >>> cfg = TrainConfig(mode="linear", d=4, h=4, epochs=2, steps_per_epoch=3, batch=16, eval_size=32, top=2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = train_simsiam(cfg, tmp)
+    ...     files = sorted(p.name for p in Path(tmp).iterdir())
+    >>> files, summary["epochs_done"], summary["diverged"], summary["world"]
+    (['metrics.jsonl'], 2, False, 1)
+    >>> [(r["epoch"], r["step"]) for r in summary["records"]], len(summary["records"][-1]["p_top"])
+    ([(0, 0), (1, 3), (2, 6)], 2)
+    >>> summary["data"]
+    'Gaussian x ~ N(0, I_4), views x + N(0, 0.5 I), fresh each step'
+
+    An invalid configuration is refused before anything is written:
+
+    >>> train_simsiam(TrainConfig(rho=-1.0), "never-written")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: rho must be in [0, inf); got -1.0
     """
     torch, _, _ = _torch()
     check_config(cfg, world)
@@ -305,8 +372,56 @@ def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) ->
             "diverged": diverged, "epochs_done": epoch, "world": world}
 
 
-def train_distributed(cfg: TrainConfig, out_dir, log=None) -> dict:
-    """``train`` under torchrun: initialise the process group from the environment."""
+def train_distributed(cfg: TrainConfig, out_dir: str | os.PathLike,
+                      log: Callable[[str], object] | None = None) -> dict:
+    """``train`` under torchrun: initialise the process group from the environment.
+
+    With ``WORLD_SIZE`` > 1 in the environment (set by ``torchrun``) each process joins the group
+    (NCCL on CUDA, gloo on CPU), trains its slice of every global batch under DDP and leaves the
+    group at the end; otherwise this is :func:`train` in this process. ``ssldyn validate`` calls it:
+    ``torchrun --nproc_per_node N -m sims.cli validate ...``.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run; ``batch`` must be a multiple of ``WORLD_SIZE``.
+    out_dir : str or os.PathLike
+        The output folder (rank 0 writes ``metrics.jsonl`` and the checkpoints).
+    log : callable, optional
+        Called with one line per epoch (rank 0).
+
+    Returns
+    -------
+    dict
+        This rank's summary, as :func:`train` returns it (``world`` the number of processes).
+
+    Raises
+    ------
+    ParameterError
+        As :func:`train`, e.g. for a batch that is not a multiple of the number of processes.
+
+    See Also
+    --------
+    train : one process.
+    spawn_gloo : a multi-process run on CPU without torchrun (tests).
+
+    Examples
+    --------
+    Outside ``torchrun`` (no ``WORLD_SIZE``) the run is a single process:
+
+    >>> import tempfile
+    >>> from sims import TrainConfig, train_distributed
+    >>> cfg = TrainConfig(d=4, h=4, epochs=1, steps_per_epoch=2, batch=8, eval_size=16, top=2, overlay=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = train_distributed(cfg, tmp)
+    >>> summary["world"], len(summary["records"])
+    (1, 2)
+
+    Under ``torchrun`` every process runs the same call (it needs ``torch.distributed`` workers,
+    so it is not run here):
+
+    >>> summary = train_distributed(TrainConfig(batch=512), "run-dir")  # doctest: +SKIP
+    """
     torch, _, _ = _torch()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
