@@ -1,5 +1,6 @@
-r"""One training run: :class:`Trainer` (model, optimiser, data, measurements), its checkpoints,
-:func:`train` (the epoch loop writing ``metrics.jsonl``) and the multi-process launchers.
+r"""One training run: :class:`Trainer` (model, optimiser, data, measurements), its checkpoints and
+:func:`train` (the epoch loop writing ``metrics.jsonl``); the multi-process launchers are in
+:mod:`sims.train.distributed`.
 
 Weight decay :math:`\rho` goes through SGD's ``weight_decay`` (the gradient of
 :math:`\tfrac\rho2\|\cdot\|_F^2`, Bao eq. 3); bf16 autocast on CUDA for ``resnet18``.
@@ -8,10 +9,6 @@ Multi-process: launched by ``torchrun`` (``WORLD_SIZE`` in the environment) the 
 (NCCL on CUDA, gloo on CPU). Every rank draws the same *global* batch from the same generator
 and trains on its slice, so a run on k processes follows the single-process run on the same
 global batch (up to float summation order).
-
-Size: over 400 lines only with its docstrings (the numpydoc sections and examples of
-:func:`train` and :func:`train_distributed`); the code itself stays under 400 lines
-(tests/test_module_size.py).
 """
 from __future__ import annotations
 
@@ -19,8 +16,8 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -255,7 +252,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: in
         The output folder (created if missing): ``metrics.jsonl``, ``checkpoint.pt``.
     rank, world : int, optional
         This process's rank and the number of processes of an initialised ``torch.distributed``
-        group (:func:`train_distributed` sets them); 0 and 1 for a single process.
+        group (:func:`~sims.train.distributed.train_distributed` sets them); 0 and 1 for a single process.
     log : callable, optional
         Called with one line per epoch (loss, norms, regime).
 
@@ -276,7 +273,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: in
 
     See Also
     --------
-    train_distributed : the same under ``torchrun``.
+    sims.train.distributed.train_distributed : the same under ``torchrun``.
 
     Examples
     --------
@@ -370,89 +367,3 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: in
     return {"records": records, "data": tr.data_name, "images_per_s": ips, "gpu_utilisation": util,
             "stopped_early": cfg.stop_after is not None and cfg.stop_after < cfg.epochs,
             "diverged": diverged, "epochs_done": epoch, "world": world}
-
-
-def train_distributed(cfg: TrainConfig, out_dir: str | os.PathLike,
-                      log: Callable[[str], object] | None = None) -> dict:
-    """``train`` under torchrun: initialise the process group from the environment.
-
-    With ``WORLD_SIZE`` > 1 in the environment (set by ``torchrun``) each process joins the group
-    (NCCL on CUDA, gloo on CPU), trains its slice of every global batch under DDP and leaves the
-    group at the end; otherwise this is :func:`train` in this process. ``ssldyn validate`` calls it:
-    ``torchrun --nproc_per_node N -m sims.cli validate ...``.
-
-    Parameters
-    ----------
-    cfg : TrainConfig
-        The run; ``batch`` must be a multiple of ``WORLD_SIZE``.
-    out_dir : str or os.PathLike
-        The output folder (rank 0 writes ``metrics.jsonl`` and the checkpoints).
-    log : callable, optional
-        Called with one line per epoch (rank 0).
-
-    Returns
-    -------
-    dict
-        This rank's summary, as :func:`train` returns it (``world`` the number of processes).
-
-    Raises
-    ------
-    ParameterError
-        As :func:`train`, e.g. for a batch that is not a multiple of the number of processes.
-
-    See Also
-    --------
-    train : one process.
-    spawn_gloo : a multi-process run on CPU without torchrun (tests).
-
-    Examples
-    --------
-    Outside ``torchrun`` (no ``WORLD_SIZE``) the run is a single process:
-
-    >>> import tempfile
-    >>> from sims import TrainConfig, train_distributed
-    >>> cfg = TrainConfig(d=4, h=4, epochs=1, steps_per_epoch=2, batch=8, eval_size=16, top=2, overlay=False)
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     summary = train_distributed(cfg, tmp)
-    >>> summary["world"], len(summary["records"])
-    (1, 2)
-
-    Under ``torchrun`` every process runs the same call (it needs ``torch.distributed`` workers,
-    so it is not run here):
-
-    >>> summary = train_distributed(TrainConfig(batch=512), "run-dir")  # doctest: +SKIP
-    """
-    torch, _, _ = _torch()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return train(cfg, out_dir, log=log)
-    import torch.distributed as dist
-
-    check_config(cfg, world)
-    dist.init_process_group("nccl" if cfg.device == "cuda" else "gloo")
-    try:
-        return train(cfg, out_dir, rank=dist.get_rank(), world=world, log=log)
-    finally:
-        dist.destroy_process_group()
-
-
-def _spawn_entry(rank: int, world: int, init_file: str, cfg_dict: dict, out_dir: str):
-    import torch.distributed as dist
-
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    try:
-        train(TrainConfig(**cfg_dict), out_dir, rank=rank, world=world)
-    finally:
-        dist.destroy_process_group()
-
-
-def spawn_gloo(cfg: TrainConfig, out_dir, nprocs: int = 2) -> None:
-    """Run ``cfg`` on ``nprocs`` CPU processes with the gloo backend (tests; no torchrun needed)."""
-    import tempfile
-
-    import torch.multiprocessing as mp
-
-    with tempfile.TemporaryDirectory() as tmp:
-        mp.spawn(_spawn_entry, args=(nprocs, os.path.join(tmp, "pg"), asdict(cfg), str(out_dir)),
-                 nprocs=nprocs, join=True)
-
