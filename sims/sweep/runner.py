@@ -133,12 +133,12 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
 
     See Also
     --------
-    merge : gather the finished chunks into one NPZ or NetCDF file.
+    sims.sweep.merge.merge : gather the finished chunks into one NPZ or NetCDF file.
 
     Examples
     --------
-    Regimes of the L2 model: :math:`\eta_c=\tau^2/(4(1+\sigma^2))` is 1/24 for :math:`\tau=0.5`
-    and 1/6 for :math:`\tau=1`. Run again, the sweep finds its chunk done:
+    The regimes of the L2 model at three values of :math:`\eta` by two of :math:`\tau`: six points,
+    one chunk. Run again, the sweep finds that chunk done and computes nothing:
 
     >>> import tempfile
     >>> from pathlib import Path

@@ -30,7 +30,8 @@ class TrainConfig:
         ``linear``: the linear SimSiam of Bao 2023 (Section 5.4) on fresh Gaussian views;
         ``resnet18``: CIFAR-variant ResNet-18 on images (Appendix D.2).
     loss : {'cosine', 'l2'}, optional
-        Symmetric negative-cosine loss, or the L2 loss of the normalised outputs.
+        The symmetric negative-cosine loss (Bao eq. 2), or the symmetric squared distance of
+        prediction and target (Bao eq. 1); stop-gradient on the targets (:mod:`sims.train.models`).
     rho : float, optional
         Weight decay :math:`\rho` (SGD's ``weight_decay``), in ``[0, inf)``.
     sigma2 : float, optional
@@ -49,7 +50,8 @@ class TrainConfig:
     d : int, optional
         Input dimension (linear).
     h : int, optional
-        Representation dimension: :math:`W` is ``h x h``, :math:`\Phi` ``h x d``.
+        Representation dimension: the head :math:`W` is ``h x h``, :math:`\Phi` maps into it
+        (``h x d`` for linear).
     device : {'cpu', 'cuda'}, optional
         Where to train (``cuda`` needs a CUDA device).
     data_dir : str or None, optional

@@ -21,8 +21,8 @@ def train_distributed(cfg: TrainConfig, out_dir: str | os.PathLike,
 
     With ``WORLD_SIZE`` > 1 in the environment (set by ``torchrun``) each process joins the group
     (NCCL on CUDA, gloo on CPU), trains its slice of every global batch under DDP and leaves the
-    group at the end; otherwise this is :func:`~sims.train.trainer.train` in this process. ``ssldyn validate`` calls it:
-    ``torchrun --nproc_per_node N -m sims.cli validate ...``.
+    group at the end; otherwise this is :func:`~sims.train.trainer.train` in this process.
+    ``ssldyn validate`` calls it: ``torchrun --nproc_per_node N -m sims.cli validate ...``.
 
     Parameters
     ----------
@@ -36,12 +36,14 @@ def train_distributed(cfg: TrainConfig, out_dir: str | os.PathLike,
     Returns
     -------
     dict
-        This rank's summary, as :func:`~sims.train.trainer.train` returns it (``world`` the number of processes).
+        This rank's summary, as :func:`~sims.train.trainer.train` returns it (``world`` the number of
+        processes).
 
     Raises
     ------
     ParameterError
-        As :func:`~sims.train.trainer.train`, e.g. for a batch that is not a multiple of the number of processes.
+        As :func:`~sims.train.trainer.train`, e.g. for a batch that is not a multiple of the number of
+        processes.
 
     See Also
     --------

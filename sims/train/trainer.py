@@ -252,7 +252,8 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: in
         The output folder (created if missing): ``metrics.jsonl``, ``checkpoint.pt``.
     rank, world : int, optional
         This process's rank and the number of processes of an initialised ``torch.distributed``
-        group (:func:`~sims.train.distributed.train_distributed` sets them); 0 and 1 for a single process.
+        group (:func:`~sims.train.distributed.train_distributed` sets them); 0 and 1 for a single
+        process.
     log : callable, optional
         Called with one line per epoch (loss, norms, regime).
 
