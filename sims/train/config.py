@@ -102,7 +102,7 @@ class TrainConfig:
     device: str = "cpu"
     data_dir: str | None = None
     seed: int = 0
-    checkpoint_every: int = 0      # 0: only at the end / at stop_after
+    checkpoint_every: int = 0      # 0: only at stop_after (none at the end)
     resume: bool = False
     stop_after: int | None = None  # stop (with a checkpoint) after this many epochs in total
     early_every: int = 0           # also measure every k steps during the first epoch
