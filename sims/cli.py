@@ -11,6 +11,7 @@ import importlib
 import os
 import re
 import sys
+from collections.abc import Sequence
 
 from symbolic.errors import ParameterError
 
@@ -41,6 +42,30 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
+    """The ``ssldyn`` argument parser: the global options and one subcommand per module of
+    ``sims.commands``.
+
+    Models registered before the call (``--models FILE`` files, :func:`symbolic.register_model`)
+    get their parameters as flags of the subcommands, so :func:`main` loads those files first.
+
+    Returns
+    -------
+    Parser
+        An ``argparse.ArgumentParser`` whose usage errors write one line ``ssldyn: error: ...`` to
+        stderr and raise ``SystemExit(2)``; the parsed namespace holds the subcommand's name in
+        ``command`` and each model parameter ``--X`` as ``param_X``.
+
+    See Also
+    --------
+    main : parse and run a command line, returning its exit status.
+
+    Examples
+    --------
+    >>> from sims import build_parser
+    >>> args = build_parser().parse_args(["equilibria", "--model", "l2-byol", "--eta", "0.1"])
+    >>> args.command, args.model, args.param_eta
+    ('equilibria', 'l2-byol', 0.1)
+    """
     parser = Parser(prog="ssldyn", description="Learning dynamics of self-supervised learning: "
                     "derive the eigenvalue ODEs, integrate them, find regimes and bifurcations.")
     parser.add_argument("--version", action="version", version=_version())
@@ -166,13 +191,61 @@ def _error(msg: str) -> int:
     return 2
 
 
-def main(argv=None) -> int:
-    """Run ``ssldyn`` with ``argv``; returns the exit status (0, or 2 after one error line).
+def main(argv: Sequence[str] | None = None) -> int:
+    r"""Run ``ssldyn`` with ``argv``; returns the exit status (0, or 2 after one error line).
 
     Usage errors raise ``SystemExit(2)`` after one line (argparse's convention), ``--help`` and
     ``--version`` ``SystemExit(0)``. A closed stdout (``ssldyn ... | head -c1``) ends quietly with 0.
     Any other exception is a bug: one line ``ssldyn: internal error: ...`` and exit 2, or the
     traceback with ``SSLDYN_TRACEBACK=1``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name, e.g. ``["equilibria", "--model", "l2-byol"]``;
+        ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success; 2 after one line ``ssldyn: error: <message>`` on stderr (bad input of any
+        kind: a parameter out of range, an unreadable or malformed file) or when a command reports
+        a failure; 130 after a Ctrl-C.
+
+    Raises
+    ------
+    SystemExit
+        ``SystemExit(2)`` for a usage error (an unknown option or subcommand, a missing argument),
+        after one line on stderr; ``SystemExit(0)`` after ``--help`` or ``--version``.
+
+    See Also
+    --------
+    build_parser : the parser alone.
+
+    Examples
+    --------
+    The equilibria of the L2 model at its default parameters (:math:`\eta=0.05`, :math:`\sigma^2=0.5`,
+    :math:`\tau=1`): 0 and the roots :math:`(1\pm\sqrt{1-4\eta(1+\sigma^2)})/(2(1+\sigma^2))`, below
+    :math:`\eta_c=\tau^2/(4(1+\sigma^2))=1/6`:
+
+    >>> from sims import main
+    >>> main(["equilibria", "--model", "l2-byol"])
+    l2-byol at eta=0.05, sigma2=0.5, tau=1, alpha_p=1, beta=0
+    defaults used: eta=0.05, sigma2=0.5, tau=1, alpha_p=1, beta=0
+    regime: Acute; eta_c = 0.166666666667
+      p =  0   stable
+      p =  0.05444665...   unstable
+      p =  0.61222000...   stable
+    0
+
+    Bad input is one line on stderr and status 2, never a traceback:
+
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     code = main(["equilibria", "--model", "l2-byol", "--eta", "-1"])
+    >>> code, err.getvalue()
+    (2, 'ssldyn: error: eta must be in [0, inf); got -1.0\n')
     """
     import json
     import pickle

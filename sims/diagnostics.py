@@ -13,6 +13,7 @@ numpy, float64; torch tensors are accepted (converted). A non-finite batch is re
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: RankMe's epsilon (Garrido et al. 2023, eq. 1)
 RANKME_EPS = 1e-7
@@ -64,8 +65,48 @@ def covariance_spectrum(Z) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(np.atleast_2d(C)))[::-1]
 
 
-def collapse_diagnostics(Z, n_cov: int = 32) -> dict:
-    """Collapse diagnostics of a batch of outputs ``Z`` (n, h); ``finite`` False if not finite."""
+def collapse_diagnostics(Z: ArrayLike, n_cov: int = 32) -> dict:
+    r"""Collapse diagnostics of a batch of outputs ``Z`` (n, h); ``finite_outputs`` False if not finite.
+
+    The std of the l2-normalised outputs, the stable rank, the effective rank, RankMe and the
+    leading covariance eigenvalues (see the module docstring for their definitions). A batch with
+    a NaN or an infinity is reported (``finite_outputs`` False, every diagnostic ``None``), not raised.
+
+    Parameters
+    ----------
+    Z : array_like or torch.Tensor
+        The outputs, one row per sample: shape ``(n, h)``, converted to float64.
+    n_cov : int, optional
+        How many of the largest covariance eigenvalues to keep in ``cov_spectrum``.
+
+    Returns
+    -------
+    dict
+        ``finite_outputs`` (bool); ``std_l2``, ``stable_rank``, ``effective_rank``, ``rankme``
+        (floats); ``cov_spectrum`` (list of at most ``n_cov`` floats, descending). JSON-ready.
+
+    Examples
+    --------
+    Six outputs along :math:`\pm e_1,\pm e_2,\pm e_3` are isotropic: rank 3, every normalised
+    coordinate has std :math:`\sqrt{2/5}` (ddof 1), the covariance is :math:`0.4I`:
+
+    >>> import numpy as np
+    >>> from sims import collapse_diagnostics
+    >>> Z = np.vstack([np.eye(3), -np.eye(3)])
+    >>> d = collapse_diagnostics(Z)
+    >>> d["finite_outputs"], round(d["std_l2"], 4), round(d["stable_rank"], 4), round(d["effective_rank"], 4)
+    (True, 0.6325, 3.0, 3.0)
+    >>> round(d["rankme"], 4), [round(v, 4) for v in d["cov_spectrum"]]
+    (3.0, [0.4, 0.4, 0.4])
+
+    Complete collapse (every output the same) has rank 1 and no spread; a NaN is reported:
+
+    >>> d = collapse_diagnostics(np.ones((4, 3)))
+    >>> round(d["std_l2"], 4), round(d["stable_rank"], 4), round(d["effective_rank"], 4)
+    (0.0, 1.0, 1.0)
+    >>> collapse_diagnostics(np.array([[np.nan, 1.0]]))["rankme"] is None
+    True
+    """
     Z = _array(Z)
     if not np.all(np.isfinite(Z)):
         return {"finite_outputs": False, "std_l2": None, "stable_rank": None,

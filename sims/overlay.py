@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from dynamics.regimes import FATES   # fate names by code
 
@@ -58,12 +59,60 @@ def intervals(params, eq_p) -> list:
 
 
 def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float,
-            p_top) -> dict:
+            p_top: ArrayLike) -> dict:
     r"""Regime, equilibria, fate intervals, :math:`p_4`, and per leading eigenvalue its predicted
     fate, whether it lies in the converge basin, and :math:`|p-p_4|/p_4`.
 
     Returns ``{"ok": False, "reason": ...}`` when the measured norms are not valid parameters
     (zero or non-finite norms after a divergence or a complete collapse).
+
+    Parameters
+    ----------
+    loss : {'cosine', 'l2'}
+        The training loss: ``cosine`` is the ``cosine-simsiam`` model, anything else the
+        ``l2-byol`` model (whose flow does not depend on the norms).
+    rho : float
+        The weight decay: :math:`\rho` of the cosine model, :math:`\eta` of the L2 model.
+    sigma2 : float
+        The augmentation variance :math:`\sigma^2`.
+    n_phi, n_psi, trace : float
+        The measured :math:`N_\Phi=\|\Phi\|_F`, :math:`N_\Psi=\|W\Phi\|_F` and
+        :math:`T=\mathrm{tr}(W\Phi\Phi^\top)` (cosine loss; ignored for L2).
+    p_top : array_like
+        The leading eigenvalues of the symmetrised :math:`W`, 1-D (may be empty).
+
+    Returns
+    -------
+    dict
+        JSON-ready. ``ok`` True: ``model``, ``regime``, ``critical_name`` and ``critical_value``
+        (the critical decay), ``equilibria`` (ascending) and their ``stability``, ``p4`` (the
+        largest stable positive equilibrium, ``None`` in the Collapse regime), ``intervals`` (the
+        fate ``[lo, hi, fate]`` of each interval between equilibria, ``None`` for an infinite end),
+        and per entry of ``p_top``: ``fates_top``, ``in_basin_top`` (its fate is converge) and
+        ``rel_dist_p4_top`` (``None`` without :math:`p_4`). ``ok`` False: ``reason``, the message
+        of the parameter check that failed.
+
+    See Also
+    --------
+    dynamics.find_equilibria, dynamics.predict_fate
+
+    Examples
+    --------
+    The L2 flow at :math:`\eta=0.1`, :math:`\sigma^2=0.5` has the equilibria 0 and
+    :math:`(1\pm\sqrt{1-4\eta(1+\sigma^2)})/(2(1+\sigma^2))=(1\pm\sqrt{0.4})/3`, below
+    :math:`\eta_c=1/(4(1+\sigma^2))=1/6`:
+
+    >>> from sims import overlay
+    >>> o = overlay("l2", 0.1, 0.5, 1.0, 1.0, 0.0, [0.6, 0.3, 0.05])
+    >>> o["regime"], round(o["critical_value"], 4), [round(p, 4) for p in o["equilibria"]], o["stability"]
+    ('Acute', 0.1667, [0.0, 0.1225, 0.5442], ['stable', 'unstable', 'stable'])
+    >>> round(o["p4"], 4), o["fates_top"], [round(r, 4) for r in o["rel_dist_p4_top"]]
+    (0.5442, ['converge', 'converge', 'collapse'], [0.1026, 0.4487, 0.9081])
+
+    Norms that are not valid parameters (after a complete collapse) are reported, not raised:
+
+    >>> overlay("cosine", 0.01, 0.5, 0.0, 1.0, 0.5, [0.6])
+    {'ok': False, 'reason': 'n_phi must be in (0, inf); got 0.0'}
     """
     from dynamics.equilibria import find_equilibria
     from symbolic.errors import ParameterError

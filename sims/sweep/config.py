@@ -6,12 +6,17 @@ key. The size limits (points, chunks, chunk size, and the free disk space of ``-
 checked here too. The points of a sweep are the Cartesian product of the grid axes (first axis
 slowest), then the initial axes (``p0`` for the reduced form, one per state variable for the
 eigen form, in the kernel's state order).
+
+Size: over 400 lines only with its docstrings (the numpydoc sections and examples of the public
+functions and of :class:`SweepConfig`); the code itself stays under 400 lines
+(tests/test_module_size.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import tomllib
@@ -79,7 +84,62 @@ def form_state(model: str, form: str) -> tuple:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """A checked sweep: ``axes`` and ``initial`` are ``((name, values), ...)``; ``text`` the TOML."""
+    """A checked sweep: ``axes`` and ``initial`` are ``((name, values), ...)``; ``text`` the TOML.
+
+    Made by :func:`parse_config` / :func:`load_config` (``sims.parse_sweep_config``,
+    ``sims.load_sweep_config``), which check every key of the TOML text; constructed directly, only
+    ``task``, ``form`` and ``chunk_size`` are checked. Frozen. Derived from the fields: ``shape``
+    (the axes' lengths, grid then initial), ``n_points``, ``n_chunks``, :meth:`chunk_len`, ``p0``
+    (the reduced form's initial values, or ``None``) and ``hash`` (SHA-256 of the canonical fields,
+    hex; a sweep folder only resumes and merges with the config of its hash).
+
+    Parameters
+    ----------
+    model : str
+        A model with an equilibrium polynomial (``symbolic.model_names(supports="equilibria")``).
+    task : {'regime', 'equilibria', 'fate', 'integrate', 'rhs'}
+        What is computed per point (docs/sweep_config.md).
+    params : dict
+        The fixed parameters, ``{field name: float}`` (fields of the model's dataclass).
+    axes : tuple of (str, numpy.ndarray)
+        The grid axes, ``((field name, values), ...)``, first axis slowest.
+    initial : tuple of (str, numpy.ndarray)
+        The initial axes: ``(("p0", values),)`` for the reduced form, one per state variable for the
+        eigen form, ``()`` for the tasks without ``[initial]``.
+    integrate : dict
+        The ``[integrate]`` options (task ``integrate``; ``{}`` otherwise).
+    chunk_size : int
+        Points per chunk file, in ``[1, MAX_CHUNK_SIZE]``.
+    text : str
+        The TOML text (embedded in the sweep's ``manifest.json``).
+    source : str, optional
+        Where the text came from (a file name), for messages.
+    form : {'reduced', 'eigen'}, optional
+        Which derived ODE (``eigen`` only for task ``integrate``).
+    random : dict or None, optional
+        Initial axis name -> its random spec (``None``: no random axis).
+
+    Raises
+    ------
+    ParameterError
+        If ``task`` is unknown, ``form`` is not one of the task's forms or ``chunk_size`` is out of
+        range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sims import SweepConfig
+    >>> cfg = SweepConfig("l2-byol", "fate", {"sigma2": 0.5}, (("eta", np.array([0.0, 0.1])),),
+    ...                   (("p0", np.array([-1.0, 0.5, 1.0])),), {}, 4, "")
+    >>> cfg.shape, cfg.n_points, cfg.n_chunks, [cfg.chunk_len(i) for i in range(cfg.n_chunks)]
+    ((2, 3), 6, 2, [4, 2])
+    >>> cfg.p0.tolist(), len(cfg.hash)
+    ([-1.0, 0.5, 1.0], 64)
+    >>> SweepConfig("l2-byol", "fate", {}, (), (), {}, 0, "")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: chunk_size must be in [1, 10000000]; got 0
+    """
     model: str
     task: str
     params: dict
@@ -152,8 +212,46 @@ class SweepConfig:
         return hashlib.sha256(canon.encode()).hexdigest()
 
 
-def load_config(path) -> SweepConfig:
-    """Read, parse and validate a sweep TOML file; every error is one line naming the key and its line."""
+def load_config(path: str | os.PathLike) -> SweepConfig:
+    r"""Read, parse and validate a sweep TOML file; every error is one line naming the key and its line.
+
+    Exported as ``sims.load_sweep_config``; the keys are those of docs/sweep_config.md.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The TOML file (UTF-8).
+
+    Returns
+    -------
+    SweepConfig
+        The checked config; its ``source`` is ``path``.
+
+    Raises
+    ------
+    ConfigError
+        (A :class:`~symbolic.errors.ParameterError`.) If the file is missing, a folder, unreadable
+        or not UTF-8, or as :func:`parse_config`.
+
+    See Also
+    --------
+    parse_config : the same for TOML text.
+
+    Examples
+    --------
+    The regime map shipped in ``sims/examples``, 1000 weight decays by 400 values of
+    :math:`N_\Psi`, in two chunks of at most 250000 points (the regime task's default):
+
+    >>> from importlib.resources import files
+    >>> from sims import load_sweep_config
+    >>> cfg = load_sweep_config(files("sims") / "examples" / "regime_rho_npsi.toml")
+    >>> cfg.model, cfg.task, [name for name, _ in cfg.axes], cfg.shape, cfg.n_chunks
+    ('cosine-simsiam', 'regime', ['rho', 'n_psi'], (1000, 400), 2)
+    >>> load_sweep_config("no-such-config.toml")
+    Traceback (most recent call last):
+    ...
+    sims.sweep.axes.ConfigError: no-such-config.toml: config file not found
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -170,8 +268,54 @@ def load_config(path) -> SweepConfig:
     return parse_config(text, path)
 
 
-def parse_config(text: str, path="<config>") -> SweepConfig:
-    """Parse and validate the text of a sweep config (``path`` only names it in messages)."""
+def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig:
+    r"""Parse and validate the text of a sweep config (``path`` only names it in messages).
+
+    Exported as ``sims.parse_sweep_config``. Every key is checked (docs/sweep_config.md): the model,
+    the task and its sections, each parameter by the model's dataclass (both ends of every grid
+    axis), the size limits (points, chunks, chunk size).
+
+    Parameters
+    ----------
+    text : str
+        The TOML text.
+    path : str or os.PathLike, optional
+        What to call the text in messages (a file name).
+
+    Returns
+    -------
+    SweepConfig
+        The checked config.
+
+    Raises
+    ------
+    ConfigError
+        (A :class:`~symbolic.errors.ParameterError`.) For invalid TOML or any bad key or value: one
+        line ``PATH:LINE: SECTION.KEY: problem``.
+
+    See Also
+    --------
+    load_config : the same for a file.
+
+    Examples
+    --------
+    The regimes of the L2 model over five values of :math:`\eta` and two of :math:`\tau`:
+
+    >>> from sims import parse_sweep_config
+    >>> cfg = parse_sweep_config('model = "l2-byol"\ntask = "regime"\n[params]\nsigma2 = 0.5\n'
+    ...                          '[grid]\neta = {lo = 0.0, hi = 0.2, n = 5}\ntau = [0.5, 1.0]\n')
+    >>> cfg.params, [name for name, _ in cfg.axes], cfg.shape, cfg.n_points
+    ({'sigma2': 0.5}, ['eta', 'tau'], (5, 2), 10)
+    >>> [round(float(v), 4) for v in cfg.axes[0][1]]
+    [0.0, 0.05, 0.1, 0.15, 0.2]
+
+    A bad value is one line naming the key and its line:
+
+    >>> parse_sweep_config('model = "l2-byol"\ntask = "regime"\n[grid]\neta = {lo = -1.0, hi = 0.2, n = 3}\n')
+    Traceback (most recent call last):
+    ...
+    sims.sweep.axes.ConfigError: <config>:4: grid.eta: eta must be in [0, inf); got -1.0
+    """
     try:
         raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError) as e:

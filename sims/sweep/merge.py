@@ -8,6 +8,7 @@ the axes are stored as ``axis_NAME``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,57 @@ from .manifest import check_manifest, read_chunk
 from .tasks import TASKS
 
 
-def merge(out_dir, out_file) -> Path:
-    """Gather every chunk into one NPZ (or NetCDF for a .nc name, with xarray). The manifest must match
+def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
+    r"""Gather every chunk into one NPZ (or NetCDF for a .nc name, with xarray). The manifest must match
     its embedded config; axes, shape and chunk count come from that config, and every chunk must match
-    its checksum, index and length."""
+    its checksum, index and length.
+
+    Exported as ``sims.merge_sweep``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        A finished sweep folder (:func:`~sims.sweep.runner.run_sweep`).
+    out_file : str or os.PathLike
+        The file to write: NPZ, or NetCDF for a name ending in ``.nc``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_file``. It holds each task array with shape ``cfg.shape + per-point shape``, the
+        axes as ``axis_NAME``, and ``model``, ``task`` and ``config_hash`` (NetCDF: the axes as
+        coordinates, the rest as attributes).
+
+    Raises
+    ------
+    ParameterError
+        If ``out_dir`` has no readable manifest or it does not match its embedded config, if a
+        chunk is missing or does not match its checksum, index or length (re-run the sweep to
+        recompute it), or for a ``.nc`` name without xarray installed.
+
+    Examples
+    --------
+    The fates under the L2 flow at :math:`\sigma^2=0.5`: at :math:`\eta=0.1` the equilibria are 0,
+    :math:`(1\pm\sqrt{0.4})/3\approx0.1225, 0.5442`, so initial values above 0.1225 converge (code 2)
+    and the others collapse (1); above :math:`\eta_c=1/6` every one collapses:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sims import merge_sweep, run_sweep
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     config = Path(tmp) / "fates.toml"
+    ...     _ = config.write_text('model = "l2-byol"\ntask = "fate"\n[params]\nsigma2 = 0.5\n[grid]\n'
+    ...                           'eta = [0.1, 0.2]\n[initial]\np0 = [-0.5, 0.05, 0.3, 1.0]\n')
+    ...     _ = run_sweep(config, Path(tmp) / "sweep", workers=1, progress=False)
+    ...     path = merge_sweep(Path(tmp) / "sweep", Path(tmp) / "fates.npz")
+    ...     with np.load(path) as merged:
+    ...         fate, p0, task = merged["fate"], merged["axis_p0"], str(merged["task"])
+    >>> path.name, task, fate.shape, p0.tolist()
+    ('fates.npz', 'fate', (2, 4), [-0.5, 0.05, 0.3, 1.0])
+    >>> fate.tolist()
+    [[1, 1, 2, 2], [1, 1, 1, 1]]
+    """
     out, out_file = Path(out_dir), Path(out_file)
     if out_file.suffix == ".nc":
         _need_xarray(out_file)

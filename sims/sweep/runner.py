@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -86,14 +87,78 @@ def _load_manifest(out: Path, cfg: SweepConfig) -> dict:
     return new_manifest(cfg)
 
 
-def run_sweep(config_path, out_dir, *, workers: int | None = None, scheduler: str | None = None,
-              dask_local: int | None = None, progress: bool = True, report=None) -> dict:
-    """Run (or resume) a sweep; returns the manifest. All checks (config, sizes, free disk space,
+def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int | None = None,
+              scheduler: str | None = None, dask_local: int | None = None, progress: bool = True,
+              report: Callable[[str], object] | None = None) -> dict:
+    r"""Run (or resume) a sweep; returns the manifest. All checks (config, sizes, free disk space,
     worker count) come before anything is written; the folder is locked for the run.
 
     ``report``, if given, is called with one line per chunk, ``chunk 3/10: skipped (checksum ok)``
     or ``chunk 3/10: computed`` (chunks numbered from 0, as their files), then a count
-    ``chunks: 4 computed, 6 skipped (checksum ok)``."""
+    ``chunks: 4 computed, 6 skipped (checksum ok)``.
+
+    Parameters
+    ----------
+    config_path : str or os.PathLike
+        The sweep's TOML file (:func:`~sims.sweep.config.load_config`; keys in docs/sweep_config.md).
+    out_dir : str or os.PathLike
+        The sweep folder (created if missing): ``chunk_NNNNN.npz`` files and ``manifest.json``. A
+        folder holding a sweep of the same config resumes it.
+    workers : int, optional
+        Local worker processes, in ``[1, 4 * cores]``; default one per core. 1 (or a single chunk
+        to compute) runs in this process.
+    scheduler : str, optional
+        The address of a Dask scheduler to run the chunks on (needs ``dask.distributed``).
+    dask_local : int, optional
+        Run on a local Dask cluster of this many worker processes, in ``[1, 4 * cores]``.
+    progress : bool, optional
+        Show a tqdm progress bar while chunks are computed.
+    report : callable, optional
+        Called with each line of the chunk report (see above).
+
+    Returns
+    -------
+    dict
+        The manifest as written to ``manifest.json``: ``config`` (the TOML text), ``config_hash``,
+        ``model``, ``task``, ``shape``, ``axes``, ``n_points``, ``chunk_size``, ``n_chunks``,
+        ``chunks`` (chunk index -> SHA-256 of its file), ``versions``, ...
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` or ``dask_local`` is out of range, the folder cannot be created, another
+        sweep holds its lock, it holds a sweep of a different config, or a worker process dies
+        (the finished chunks are kept: run again to resume); ``ConfigError`` (a ParameterError) for
+        a bad config or one that would not fit on the disk.
+
+    See Also
+    --------
+    sims.sweep.merge.merge : gather the finished chunks into one NPZ or NetCDF file.
+
+    Examples
+    --------
+    The regimes of the L2 model at three values of :math:`\eta` by two of :math:`\tau`: six points,
+    one chunk. Run again, the sweep finds that chunk done and computes nothing:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sims import run_sweep
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     config = Path(tmp) / "regimes.toml"
+    ...     _ = config.write_text('model = "l2-byol"\ntask = "regime"\n[params]\nsigma2 = 0.5\n'
+    ...                           '[grid]\neta = [0.0, 0.1, 0.2]\ntau = [0.5, 1.0]\n')
+    ...     manifest = run_sweep(config, Path(tmp) / "out", workers=1, progress=False, report=print)
+    ...     again = run_sweep(config, Path(tmp) / "out", workers=1, progress=False, report=print)
+    ...     files = sorted(p.name for p in (Path(tmp) / "out").iterdir())
+    chunk 0/1: computed
+    chunks: 1 computed, 0 skipped (checksum ok)
+    chunk 0/1: skipped (checksum ok)
+    chunks: 0 computed, 1 skipped (checksum ok)
+    >>> manifest["shape"], manifest["n_points"], manifest["n_chunks"], again["chunks"] == manifest["chunks"]
+    ([3, 2], 6, 1, True)
+    >>> files
+    ['.lock', 'chunk_00000.npz', 'manifest.json']
+    """
     if workers is not None:
         workers = check_int("--workers", workers, lo=1, hi=max_workers())
     if dask_local is not None:

@@ -19,7 +19,8 @@ Modules, one concern each:
 ``data``         CIFAR-10 through a restricted unpickler, scikit-learn digits, :func:`linear_batch`
 ``augment``      :func:`augment`, :func:`normalise` and their constants
 ``checkpoints``  ``checkpoint.pt`` and ``metrics.jsonl`` on disk
-``trainer``      :class:`Trainer`, :func:`train`, :func:`train_distributed`, :func:`spawn_gloo` (gloo)
+``trainer``      :class:`Trainer`, :func:`train`
+``distributed``  :func:`train_distributed` (torchrun), :func:`spawn_gloo` (gloo, tests)
 ``summary``      :func:`summarize` (``summary.json``) and :func:`main_command`
 
 Every name other modules use is re-exported here, so ``from sims.train import X`` is the import.
@@ -31,7 +32,8 @@ from .config import LOSSES, MODES, TrainConfig, check_config, lr_at
 from .data import DIGITS_NAME, _ArrayUnpickler, _cifar_pickles, linear_batch, load_images
 from .models import build_model, simsiam_loss, symmetric_head
 from .summary import main_command, summarize
-from .trainer import Trainer, gpu_utilisation, spawn_gloo, train, train_distributed
+from .distributed import spawn_gloo, train_distributed
+from .trainer import Trainer, gpu_utilisation, train
 
 __all__ = ["CHECKPOINT_KEYS", "CIFAR_MEAN", "CIFAR_STD", "DIGITS_NAME", "LOSSES", "MODES", "N_AUG",
            "TrainConfig", "Trainer", "_ArrayUnpickler", "_cifar_pickles", "_save_torch", "_truncate_metrics",

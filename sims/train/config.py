@@ -19,7 +19,74 @@ LOSSES = ("cosine", "l2")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a run depends on (stored in checkpoints and the summary)."""
+    r"""Everything a run depends on (stored in checkpoints and the summary).
+
+    Frozen; the defaults are the official SimSiam recipe. Nothing is checked here:
+    :func:`check_config` checks every field when a run starts (:func:`~sims.train.trainer.train`).
+
+    Parameters
+    ----------
+    mode : {'linear', 'resnet18'}, optional
+        ``linear``: the linear SimSiam of Bao 2023 (Section 5.4) on fresh Gaussian views;
+        ``resnet18``: CIFAR-variant ResNet-18 on images (Appendix D.2).
+    loss : {'cosine', 'l2'}, optional
+        The symmetric negative-cosine loss (Bao eq. 2), or the symmetric squared distance of
+        prediction and target (Bao eq. 1); stop-gradient on the targets (:mod:`sims.train.models`).
+    rho : float, optional
+        Weight decay :math:`\rho` (SGD's ``weight_decay``), in ``[0, inf)``.
+    sigma2 : float, optional
+        Gaussian augmentation variance :math:`\sigma^2` (linear), in ``[0, inf)``.
+    epochs : int, optional
+        Epochs of the cosine schedule, >= 1.
+    steps_per_epoch : int or None, optional
+        Optimiser steps per epoch: linear, ``None`` is 100; resnet18, ``None`` is one pass over
+        the data, a number caps it.
+    batch : int, optional
+        The global batch size (a multiple of the number of processes).
+    lr : float or None, optional
+        The base learning rate, > 0; ``None``: :math:`0.05\times\mathrm{batch}/256` (``base_lr``).
+    momentum : float, optional
+        SGD momentum, in ``[0, 1)``.
+    d : int, optional
+        Input dimension (linear).
+    h : int, optional
+        Representation dimension: the head :math:`W` is ``h x h``, :math:`\Phi` maps into it
+        (``h x d`` for linear).
+    device : {'cpu', 'cuda'}, optional
+        Where to train (``cuda`` needs a CUDA device).
+    data_dir : str or None, optional
+        resnet18 only: a folder with the CIFAR-10 python batches; ``None``: scikit-learn's digits.
+    seed : int, optional
+        Seed of the training and evaluation generators (initial weights, batches, augmentations).
+    checkpoint_every : int, optional
+        Write ``checkpoint.pt`` every k epochs; 0: only at ``stop_after``.
+    resume : bool, optional
+        Resume from the ``checkpoint.pt`` in the output folder (the recipe must match it).
+    stop_after : int or None, optional
+        Stop (with a checkpoint) after this many epochs in total, in ``[1, epochs]``.
+    early_every : int, optional
+        Also measure every k steps during the first epoch; 0: never.
+    eval_size : int, optional
+        Size of the fixed evaluation batch the measurements use, >= 2.
+    top : int, optional
+        How many leading eigenvalues each record keeps (``p_top``, ``s_top``).
+    overlay : bool, optional
+        Add the theory's prediction at the measured norms to each record (``theory``:
+        :func:`sims.overlay.overlay`).
+    dump_rank_weights : bool, optional
+        Also write each rank's final weights, ``final_rankR.pt``.
+    compile : bool, optional
+        ``torch.compile`` the training module (CUDA throughput).
+
+    Examples
+    --------
+    >>> from sims import TrainConfig
+    >>> TrainConfig().base_lr, TrainConfig(batch=256).base_lr, TrainConfig(lr=0.2).base_lr
+    (0.1, 0.05, 0.2)
+    >>> cfg = TrainConfig(mode="linear", d=8, h=8, epochs=2)
+    >>> cfg.mode, cfg.loss, cfg.batch, cfg.momentum
+    ('linear', 'cosine', 512, 0.9)
+    """
 
     mode: str = "linear"
     loss: str = "cosine"
@@ -35,7 +102,7 @@ class TrainConfig:
     device: str = "cpu"
     data_dir: str | None = None
     seed: int = 0
-    checkpoint_every: int = 0      # 0: only at the end / at stop_after
+    checkpoint_every: int = 0      # 0: only at stop_after (none at the end)
     resume: bool = False
     stop_after: int | None = None  # stop (with a checkpoint) after this many epochs in total
     early_every: int = 0           # also measure every k steps during the first epoch

@@ -1,5 +1,6 @@
-r"""One training run: :class:`Trainer` (model, optimiser, data, measurements), its checkpoints,
-:func:`train` (the epoch loop writing ``metrics.jsonl``) and the multi-process launchers.
+r"""One training run: :class:`Trainer` (model, optimiser, data, measurements), its checkpoints and
+:func:`train` (the epoch loop writing ``metrics.jsonl``); the multi-process launchers are in
+:mod:`sims.train.distributed`.
 
 Weight decay :math:`\rho` goes through SGD's ``weight_decay`` (the gradient of
 :math:`\tfrac\rho2\|\cdot\|_F^2`, Bao eq. 3); bf16 autocast on CUDA for ``resnet18``.
@@ -15,6 +16,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -231,10 +233,73 @@ class Trainer:
         return self.start_epoch
 
 
-def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) -> dict:
+def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: int = 1,
+          log: Callable[[str], object] | None = None) -> dict:
     """Run (or resume) training, writing ``metrics.jsonl`` (rank 0) and checkpoints.
 
-    Returns ``{"records", "data", "images_per_s", "gpu_utilisation", "stopped_early", "diverged"}``.
+    Returns ``{"records", "data", "images_per_s", "gpu_utilisation", "stopped_early", "diverged",
+    "epochs_done", "world"}``. Exported as ``sims.train_simsiam``.
+
+    Rank 0 measures the state before training (epoch 0) and after every epoch (and every
+    ``early_every`` steps of the first) and appends each record to ``metrics.jsonl``. A loss or a
+    state that is not finite stops the run (``diverged``).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run (checked first: :func:`~sims.train.config.check_config`).
+    out_dir : str or os.PathLike
+        The output folder (created if missing): ``metrics.jsonl``, ``checkpoint.pt``.
+    rank, world : int, optional
+        This process's rank and the number of processes of an initialised ``torch.distributed``
+        group (:func:`~sims.train.distributed.train_distributed` sets them); 0 and 1 for a single
+        process.
+    log : callable, optional
+        Called with one line per epoch (loss, norms, regime).
+
+    Returns
+    -------
+    dict
+        ``records`` (the measurement dicts written to ``metrics.jsonl``: ``epoch``, ``step``,
+        ``lr``, ``loss``, the norms and spectrum of ``sims.measure.matrix_metrics``, the collapse
+        diagnostics of :func:`~sims.diagnostics.collapse_diagnostics` and, with ``cfg.overlay``,
+        ``theory``), ``data`` (what was trained on), ``images_per_s`` and ``gpu_utilisation``
+        (``None`` when not measured), ``stopped_early``, ``diverged``, ``epochs_done``, ``world``.
+
+    Raises
+    ------
+    ParameterError
+        For an invalid ``cfg`` (before anything is written), or with ``resume`` when there is no
+        checkpoint or it does not match ``cfg``.
+
+    See Also
+    --------
+    sims.train.distributed.train_distributed : the same under ``torchrun``.
+
+    Examples
+    --------
+    A tiny linear run, 2 epochs of 3 steps: a record before training and one after each epoch:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sims import TrainConfig, train_simsiam
+    >>> cfg = TrainConfig(mode="linear", d=4, h=4, epochs=2, steps_per_epoch=3, batch=16, eval_size=32, top=2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = train_simsiam(cfg, tmp)
+    ...     files = sorted(p.name for p in Path(tmp).iterdir())
+    >>> files, summary["epochs_done"], summary["diverged"], summary["world"]
+    (['metrics.jsonl'], 2, False, 1)
+    >>> [(r["epoch"], r["step"]) for r in summary["records"]], len(summary["records"][-1]["p_top"])
+    ([(0, 0), (1, 3), (2, 6)], 2)
+    >>> summary["data"]
+    'Gaussian x ~ N(0, I_4), views x + N(0, 0.5 I), fresh each step'
+
+    An invalid configuration is refused before anything is written:
+
+    >>> train_simsiam(TrainConfig(rho=-1.0), "never-written")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: rho must be in [0, inf); got -1.0
     """
     torch, _, _ = _torch()
     check_config(cfg, world)
@@ -303,41 +368,3 @@ def train(cfg: TrainConfig, out_dir, rank: int = 0, world: int = 1, log=None) ->
     return {"records": records, "data": tr.data_name, "images_per_s": ips, "gpu_utilisation": util,
             "stopped_early": cfg.stop_after is not None and cfg.stop_after < cfg.epochs,
             "diverged": diverged, "epochs_done": epoch, "world": world}
-
-
-def train_distributed(cfg: TrainConfig, out_dir, log=None) -> dict:
-    """``train`` under torchrun: initialise the process group from the environment."""
-    torch, _, _ = _torch()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return train(cfg, out_dir, log=log)
-    import torch.distributed as dist
-
-    check_config(cfg, world)
-    dist.init_process_group("nccl" if cfg.device == "cuda" else "gloo")
-    try:
-        return train(cfg, out_dir, rank=dist.get_rank(), world=world, log=log)
-    finally:
-        dist.destroy_process_group()
-
-
-def _spawn_entry(rank: int, world: int, init_file: str, cfg_dict: dict, out_dir: str):
-    import torch.distributed as dist
-
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    try:
-        train(TrainConfig(**cfg_dict), out_dir, rank=rank, world=world)
-    finally:
-        dist.destroy_process_group()
-
-
-def spawn_gloo(cfg: TrainConfig, out_dir, nprocs: int = 2) -> None:
-    """Run ``cfg`` on ``nprocs`` CPU processes with the gloo backend (tests; no torchrun needed)."""
-    import tempfile
-
-    import torch.multiprocessing as mp
-
-    with tempfile.TemporaryDirectory() as tmp:
-        mp.spawn(_spawn_entry, args=(nprocs, os.path.join(tmp, "pg"), asdict(cfg), str(out_dir)),
-                 nprocs=nprocs, join=True)
-
