@@ -85,6 +85,12 @@ def collapse_diagnostics(Z: ArrayLike, n_cov: int = 32) -> dict:
         ``finite_outputs`` (bool); ``std_l2``, ``stable_rank``, ``effective_rank``, ``rankme``
         (floats); ``cov_spectrum`` (list of at most ``n_cov`` floats, descending). JSON-ready.
 
+    Raises
+    ------
+    symbolic.errors.ParameterError
+        If ``Z`` is not two-dimensional, or is finite with fewer than two rows (a covariance needs two
+        samples).
+
     Examples
     --------
     Six outputs along :math:`\pm e_1,\pm e_2,\pm e_3` are isotropic: rank 3, every normalised
@@ -107,10 +113,17 @@ def collapse_diagnostics(Z: ArrayLike, n_cov: int = 32) -> dict:
     >>> collapse_diagnostics(np.array([[np.nan, 1.0]]))["rankme"] is None
     True
     """
+    from symbolic.errors import ParameterError
+
     Z = _array(Z)
-    if not np.all(np.isfinite(Z)):
+    bad_shape = f"Z must be a (batch, dim) array with at least 2 rows and 1 column; got shape {Z.shape}"
+    if Z.ndim != 2 or Z.shape[1] < 1:
+        raise ParameterError(bad_shape)
+    if not np.all(np.isfinite(Z)):         # reported before the row count: one bad row is a finding
         return {"finite_outputs": False, "std_l2": None, "stable_rank": None,
                 "effective_rank": None, "rankme": None, "cov_spectrum": None}
+    if Z.shape[0] < 2:
+        raise ParameterError(bad_shape)
     return {"finite_outputs": True, "std_l2": std_l2_normalized(Z), "stable_rank": stable_rank(Z),
             "effective_rank": effective_rank(Z), "rankme": rankme(Z),
             "cov_spectrum": covariance_spectrum(Z)[:n_cov].tolist()}

@@ -122,7 +122,7 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
         eq = find_equilibria(params)
     except (ParameterError, TypeError, ValueError) as e:
         return {"ok": False, "reason": str(e)}
-    p_top = np.asarray(p_top, dtype=np.float64)
+    p_top = np.atleast_1d(np.asarray(p_top, dtype=np.float64)).ravel()
     pos_stable = [float(x) for x, st in zip(eq.p, eq.stability) if x > 0 and st == "stable"]
     p4 = max(pos_stable) if pos_stable else None
     codes = fates(params, p_top) if p_top.size else np.zeros(0, dtype=np.int8)

@@ -39,3 +39,22 @@ def test_torch_tensors_accepted():
     torch = pytest.importorskip("torch")
     Z = np.random.default_rng(1).normal(size=(50, 4))
     assert stable_rank(torch.tensor(Z)) == pytest.approx(stable_rank(Z))
+
+
+@pytest.mark.parametrize("Z", [np.ones((1, 3)), np.ones(3), np.ones((2, 0)), np.ones((2, 2, 2))])
+def test_collapse_diagnostics_refuses_a_batch_without_a_covariance(Z):
+    # one row gave numpy's LinAlgError from the NaN covariance, a vector an AxisError
+    from sims.diagnostics import collapse_diagnostics
+    from symbolic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"Z must be a \(batch, dim\) array"):
+        collapse_diagnostics(Z)
+
+
+def test_overlay_takes_a_scalar_top_eigenvalue():
+    # a scalar p_top raised TypeError (a 0-d array iterated); it is one eigenvalue
+    from sims.overlay import overlay
+
+    a = overlay("l2", 0.05, 0.5, 1.0, 1.0, 0.0, 0.6)
+    b = overlay("l2", 0.05, 0.5, 1.0, 1.0, 0.0, [0.6])
+    assert a == b and len(a["fates_top"]) == 1
