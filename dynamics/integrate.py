@@ -114,8 +114,8 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
 
     See Also
     --------
-    dynamics.find_equilibria : the equilibria the trajectories of the reduced flow converge to.
-    dynamics.integrate_coupled : all h modes of the eigen system at once, coupled.
+    dynamics.equilibria.find_equilibria : the equilibria the trajectories of the reduced flow converge to.
+    dynamics.systems.integrate_coupled : all h modes of the eigen system at once, coupled.
 
     Examples
     --------
