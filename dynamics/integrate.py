@@ -12,8 +12,11 @@ All checks happen before the first step; a bad argument raises ``ParameterError`
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
@@ -40,31 +43,110 @@ def _theta_matrix(params, k, n):
     return np.ascontiguousarray(th.T), 1
 
 
-def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", method: str = "tsit5",
-              dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10, t_eval=None,
-              max_steps: int = 1_000_000, diverge_bound: float = 1e8, converge_tol: float | None = None,
-              h0: float = 0.0, device: str = "cpu", progress: bool = False, t0: float = 0.0,
-              convention: str = "frobenius", fixed_step: bool | None = None) -> BatchResult:
+def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str = "reduced",
+              method: str = "tsit5", dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10,
+              t_eval: ArrayLike | None = None, max_steps: int = 1_000_000, diverge_bound: float = 1e8,
+              converge_tol: float | None = None, h0: float = 0.0, device: str = "cpu", progress: bool = False,
+              t0: float = 0.0, convention: str = "frobenius", fixed_step: bool | None = None) -> BatchResult:
     """Integrate N trajectories of ``model``'s ``form`` from ``y0`` to ``t_end``.
 
     Parameters
     ----------
+    model : str
+        A registered model name (e.g. ``'cosine-simsiam'``, ``'l2-byol'``; see ``model_names()``).
     params : a ``dynamics.params`` dataclass (shared) or an array (N, n_params) / (n_params,)
-        in the kernel's parameter order (``load_kernels(model, form).PARAMS``).
-    y0 : (N,) for one-dimensional forms, else (N, n_state).
-    t_end : final time, > t0.
-    fixed_step : True: fixed steps of ``dt`` (default (t_end - t0) / 1000) with any method;
-        False: step control (``tsit5``/``dopri5`` only; pass ``h0``, not ``dt``, for the first step);
-        None (default, today's rule): fixed for ``rk4`` or when ``dt`` is given, else adaptive.
-    dt : the fixed step. The run takes equal steps, the largest not above ``dt`` that divide
+        in the kernel's parameter order (``load_kernels(model, form).PARAMS``). An array's rows are
+        checked against the dataclass's ranges; one row is shared by every trajectory.
+    y0 : array_like
+        (N,) for one-dimensional forms, else (N, n_state) (columns in ``load_kernels(model, form).STATE``).
+    t_end : float
+        Final time, > t0.
+    form : {'reduced', 'eigen'}, optional
+        The scalar form to integrate (the reduced flow on the invariant set, or the eigen form).
+    method : {'tsit5', 'dopri5', 'rk4'}, optional
+        The Runge-Kutta tableau (``rk4`` has no error estimate: fixed steps only).
+    dt : float, optional
+        The fixed step. The run takes equal steps, the largest not above ``dt`` that divide
         ``t_end - t0``, so the last step lands on ``t_end``; a step across a ``t_eval`` value is
         split so that a step lands on it (the state at a time is never the state at a nearby step).
-    t_eval : optional increasing output times in [t0, t_end], honoured exactly.
-    converge_tol : if set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
-    convention : the cosine models' normalisers, 'frobenius' (default) or 'feature-norm'
-        (:func:`symbolic.cosine_simsiam.feature_norm_convention`).
-    device : 'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
+    rtol, atol : float, optional
+        Relative and absolute tolerances of the step control (adaptive runs).
+    t_eval : array_like, optional
+        Increasing output times in [t0, t_end], honoured exactly.
+    max_steps : int, optional
+        The step budget per trajectory; a trajectory that runs out ends with ``Status.MAX_STEPS``.
+    diverge_bound : float, optional
+        A trajectory whose state exceeds this bound ends with ``Status.DIVERGED``.
+    converge_tol : float, optional
+        If set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
+    h0 : float, optional
+        The first step of an adaptive run (0: chosen from the initial state).
+    device : {'cpu', 'cuda', 'torch-cpu'}, optional
+        'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
         the torch backend on the CPU (the same code path as 'cuda'; tests and smoke runs).
+    progress : bool, optional
+        A progress bar on stderr (tqdm) for large batches on the CPU.
+    t0 : float, optional
+        Initial time.
+    convention : {'frobenius', 'feature-norm'}, optional
+        The cosine models' normalisers, 'frobenius' (default) or 'feature-norm'
+        (:func:`symbolic.cosine_simsiam.feature_norm_convention`).
+    fixed_step : bool, optional
+        True: fixed steps of ``dt`` (default (t_end - t0) / 1000) with any method;
+        False: step control (``tsit5``/``dopri5`` only; pass ``h0``, not ``dt``, for the first step);
+        None (default, today's rule): fixed for ``rk4`` or when ``dt`` is given, else adaptive.
+
+    Returns
+    -------
+    BatchResult
+        ``final`` (N,) or (N, n_state), a status per trajectory, event times, step counts and, with
+        ``t_eval``, the states on that grid; ``params`` holds the shared parameters (``to_dict()``)
+        when a dataclass was given.
+
+    Raises
+    ------
+    ParameterError
+        Before the first step, for any bad argument: an unknown model, form, method, device or
+        convention; ``y0`` of the wrong shape, empty or non-finite; ``params`` for another model,
+        out of range or with a row count other than 1 or N; ``t_end <= t0``; tolerances, ``dt``,
+        ``max_steps``, ``diverge_bound`` or ``converge_tol`` out of range; ``t_eval`` not increasing
+        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``.
+
+    See Also
+    --------
+    dynamics.equilibria.find_equilibria : the equilibria the trajectories of the reduced flow converge to.
+    dynamics.systems.integrate_coupled : all h modes of the eigen system at once, coupled.
+
+    Examples
+    --------
+    Three trajectories of the cosine model's reduced flow end on its two stable equilibria:
+
+    >>> from dynamics import CosineParams, find_equilibria, integrate
+    >>> params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
+    >>> eq = find_equilibria(params)
+    >>> [round(float(p), 4) for p, s in zip(eq.p, eq.stability) if s == "stable"]
+    [0.0, 0.9554]
+    >>> res = integrate("cosine-simsiam", params, [0.02, 0.5, 2.0], 1000.0)
+    >>> [round(float(p), 4) for p in res.final]
+    [0.0, 0.9554, 0.9554]
+    >>> res.status.tolist(), res.success.tolist(), res.message
+    ([0, 0, 0], [True, True, True], '3 trajectories (tsit5): 3 success')
+
+    Outputs at given times, and a fixed-step ``rk4`` run:
+
+    >>> res = integrate("cosine-simsiam", params, [0.5], 50.0, t_eval=[0.0, 10.0, 50.0])
+    >>> res.ys.shape, [round(float(p), 4) for p in res.ys[:, 0]]
+    ((3, 1), [0.5, 0.9413, 0.9554])
+    >>> res = integrate("cosine-simsiam", params, [0.5], 100.0, method="rk4", dt=0.1)
+    >>> round(float(res.final[0]), 4), res.nsteps.tolist()
+    (0.9554, [1000])
+
+    The eigen form, state ``(p, s)``: from the invariant parabola :math:`s=p^2` or off it, the
+    trajectory reaches the same equilibrium :math:`(p^*, p^{*2})`:
+
+    >>> res = integrate("cosine-simsiam", params, [[0.5, 0.25], [0.5, 1.0]], 1000.0, form="eigen")
+    >>> res.state, res.final.shape, [[round(float(x), 4) for x in row] for row in res.final]
+    (('p', 's'), (2, 2), [[0.9554, 0.9128], [0.9554, 0.9128]])
     """
     from symbolic.codegen import load_kernels
 
@@ -104,15 +186,17 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
     TH, per = _theta_matrix(params, k, y.shape[0])
+    shared = params.to_dict() if hasattr(params, "as_array") else {}   # BatchResult.params: one dataclass given
     tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [{t0}, {t_end}]")
     if device in ("cuda", "torch-cpu"):
         from .gpu import integrate_torch
 
-        return integrate_torch(k, y, TH, per, t0, t_end, method=method, dt=dt, rtol=rtol, atol=atol,
-                               tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar,
-                               device="cuda" if device == "cuda" else "cpu")
+        res = integrate_torch(k, y, TH, per, t0, t_end, method=method, dt=dt, rtol=rtol, atol=atol,
+                              tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar,
+                              device="cuda" if device == "cuda" else "cpu")
+        return replace(res, params=shared)
     from .kernels import load_glue
 
     g = load_glue(model, form, convention)
@@ -138,7 +222,8 @@ def integrate(model: str, params, y0, t_end: float, *, form: str = "reduced", me
     ys = None
     if tout.size:
         ys = YOUT[:, 0, :] if scalar else np.transpose(YOUT, (0, 2, 1))
-    return BatchResult(final, status, tev, nst, method, tout if tout.size else None, ys, tuple(k.STATE))
+    return BatchResult(final, status, tev, nst, method, tout if tout.size else None, ys, tuple(k.STATE),
+                       params=shared)
 
 
 def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 18):

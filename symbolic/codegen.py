@@ -165,7 +165,57 @@ def import_source(name: str, make_source):
 
 def load_kernels(model: str, form: str = "reduced", convention: str = "frobenius"):
     """Import (generating on first use) the kernel module of ``model``/``form``/``convention``
-    (kept per model fingerprint: a re-registered user model gets its new kernels)."""
+    (kept per model fingerprint: a re-registered user model gets its new kernels).
+
+    The module is the one the module docstring describes: ``rhs_<y>``, ``jac_<y>_<z>``, ``rhs``,
+    ``jac``, ``eqpoly`` (reduced forms) and ``STATE``, ``PARAMS``, ``MODEL``, ``FORM``,
+    ``CONVENTION``. A first use derives and compiles (seconds to tens of seconds); later uses,
+    also in new processes, load the cached file and machine code.
+
+    Parameters
+    ----------
+    model : str
+        A registered model name (``model_names()``).
+    form : {'reduced', 'eigen'}, optional
+        A scalar form of the model (the matrix form has no scalar kernels).
+    convention : {'frobenius', 'feature-norm'}, optional
+        The cosine models' normalisers; the other models have 'frobenius' only.
+
+    Returns
+    -------
+    module
+        The generated kernel module (cached per process).
+
+    Raises
+    ------
+    ParameterError
+        If the model is not registered, or has no such form or convention.
+    ValueError
+        If ``form`` is ``'matrix'`` (no scalar kernels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics import load_kernels
+    >>> k = load_kernels("cosine-simsiam", "reduced")
+    >>> k.MODEL, k.FORM, k.CONVENTION, k.STATE, k.PARAMS
+    ('cosine-simsiam', 'reduced', 'frobenius', ('p',), ('rho', 'sigma2', 'N_Phi', 'N_Psi', 'T'))
+    >>> theta = np.array([0.01, 0.5, 2.0, 1.5, 0.5])     # in the order of k.PARAMS
+    >>> round(k.rhs_p(0.5, *theta), 4)                   # dp/dt at p = 0.5 (Bao eq. 7)
+    0.0413
+    >>> out = np.empty(1)
+    >>> k.rhs(np.array([0.5]), theta, out)
+    >>> round(float(out[0]), 4)
+    0.0413
+
+    The real roots of the equilibrium polynomial are the equilibria (``find_equilibria``):
+
+    >>> roots = np.roots(k.eqpoly(theta))
+    >>> sorted(round(float(r.real), 4) for r in roots if abs(r.imag) < 1e-9)
+    [-1.0964, 0.0, 0.0455, 0.9554]
+    >>> load_kernels("cosine-simsiam", "eigen").STATE
+    ('p', 's')
+    """
     validate(model, form, convention)
     return _load_kernels(model, form, convention, model_hash(model))
 

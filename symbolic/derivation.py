@@ -63,6 +63,57 @@ def readable(expr, decay: str | None = None):
 
 @dataclass(frozen=True, eq=False)
 class Derivation:
+    r"""A model's form as SymPy: state and parameter names, right-hand sides, invariants.
+
+    Plain data (the module docstring): :func:`symbolic.models.derive` builds it and caches it on
+    disk; :mod:`symbolic.codegen` prints its kernels; ``latex()``, ``python()`` and ``to_json()``
+    give the CLI's outputs (``ssldyn derive``).
+
+    Parameters
+    ----------
+    model : str
+        The registered model name.
+    form : {'matrix', 'eigen', 'reduced'}
+        Which form of the model.
+    state : tuple of str
+        The state variables, in the order the generated kernels take them.
+    params : tuple of str
+        The parameters, in the kernels' order (``load_kernels(model, form).PARAMS``).
+    rhs : dict
+        State name -> its right-hand side, a SymPy expression (a ``MatrixExpr`` for matrix forms).
+    invariants : dict, optional
+        Name -> ``(expression, rate)``: :math:`\frac{d}{dt}I = r\,I` along the flow (``r = 0``: conserved).
+    equilibrium_polynomial : sympy.Expr, optional
+        Scalar forms: a polynomial :math:`P` with the sign of the right-hand side, whose real roots
+        are the equilibria.
+    definitions : dict, optional
+        Derived symbol -> its meaning (text), e.g. ``'N_Psi': '||W Phi||_F'``.
+    notes : str, optional
+        Remarks of the derivation (assumptions, approximations).
+
+    Examples
+    --------
+    >>> from symbolic import Derivation, derive
+    >>> d = derive("cosine-simsiam", "reduced")
+    >>> isinstance(d, Derivation), d.state, d.params
+    (True, ('p',), ('rho', 'sigma2', 'N_Phi', 'N_Psi', 'T'))
+    >>> at = {"p": 0.5, "rho": 0.01, "sigma2": 0.5, "N_Phi": 2.0, "N_Psi": 1.5, "T": 0.5}
+    >>> round(float(d.rhs["p"].subs({d.symbol(k): v for k, v in at.items()})), 4)
+    0.0413
+    >>> derive("cosine-simsiam", "eigen").invariants["parabola"]
+    (-p**2 + s, -2*rho)
+
+    One built by hand (a pitchfork, :math:`\dot x = ax - x^3`):
+
+    >>> import sympy as sp
+    >>> x, a = sp.symbols("x a", real=True)
+    >>> toy = Derivation("toy", "reduced", ("x",), ("a",), {"x": a * x - x**3}, equilibrium_polynomial=a * x - x**3)
+    >>> toy.latex_equations(), toy.symbol("x") == x
+    ({'x': '\\dot{x} = a x - x^{3}'}, True)
+    >>> sorted(toy.to_json())
+    ['equilibrium_polynomial', 'form', 'latex', 'model', 'params', 'rhs', 'state']
+    """
+
     model: str
     form: str
     state: tuple[str, ...]

@@ -22,11 +22,54 @@ def _fmt(x: float) -> str:
     return repr(x) if isinstance(x, float) and not x.is_integer() else f"{x:g}"
 
 
-def check_range(name: str, x, lo: float = -math.inf, hi: float = math.inf, *,
+def check_range(name: str, x: float, lo: float = -math.inf, hi: float = math.inf, *,
                 lo_open: bool = False, hi_open: bool = True) -> float:
     """Return ``float(x)`` if ``lo <= x < hi`` (bounds' openness configurable), else raise.
 
     NaN is always rejected. ``hi = inf`` is open regardless of ``hi_open``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, as the message shows it.
+    x : float or object convertible by ``float``
+        The value to check.
+    lo, hi : float, optional
+        The bounds of the allowed interval (default: the whole real line).
+    lo_open : bool, optional
+        Exclude ``lo`` itself (default: ``lo`` is allowed).
+    hi_open : bool, optional
+        Exclude ``hi`` itself (the default); ``hi = inf`` is always open.
+
+    Returns
+    -------
+    float
+        ``float(x)``.
+
+    Raises
+    ------
+    ParameterError
+        If ``x`` is not a number, is NaN, or lies outside the interval; the one-line message names
+        the parameter, the interval and the value received.
+
+    Examples
+    --------
+    >>> import math
+    >>> from symbolic import check_range
+    >>> check_range("rho", 0.1, 0.0), check_range("momentum", 1, 0.0, 1.0, hi_open=False)
+    (0.1, 1.0)
+    >>> check_range("rho", -0.1, 0.0)
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: rho must be in [0, inf); got -0.1
+    >>> check_range("t_end", 0.0, 0.0, math.inf, lo_open=True)
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: t_end must be in (0, inf); got 0.0
+    >>> check_range("rho", "abc")
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.ParameterError: rho must be a number; got 'abc'
     """
     try:
         v = float(x)

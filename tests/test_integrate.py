@@ -204,3 +204,16 @@ def test_block_adaptive_equals_per_trajectory_loop():
     full = integrate("cosine-simsiam", params, p0, 50.0)
     assert np.all(full.status[p0 < -1.0965] == Status.DIVERGED) and np.all(full.status[p0 > -1.0964] == Status.SUCCESS)
     assert np.all(np.isfinite(full.final)) and np.all(np.isfinite(full.t_event[full.status == Status.DIVERGED]))
+
+
+@pytest.mark.parametrize("device", ["cpu", "torch-cpu"])
+def test_batch_result_params_hold_the_shared_parameters(device):
+    # BatchResult.params: the shared parameters when one dataclass was given (the Result protocol's
+    # params); integrate left it empty (found writing its docstring example)
+    if device == "torch-cpu":
+        pytest.importorskip("torch")
+    params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
+    r = integrate("cosine-simsiam", params, [0.5], 1.0, device=device)
+    assert r.params == params.to_dict() and r.to_json()["params"] == params.to_dict()
+    rows = integrate("cosine-simsiam", params.as_array(load_kernels("cosine-simsiam").PARAMS), [0.5], 1.0)
+    assert rows.params == {}                   # an array of rows: no names to give
