@@ -359,8 +359,11 @@ class _ClosedCosine:
 class MatrixResult(Result):
     """Final matrices (dict by state name), the output times and states (lists of dicts).
 
-    ``status``: 0 reached ``t_end``, 1 diverged (a non-finite state: ``final`` is the last finite
-    one, ``t_event`` the time of the step that failed, and outputs after it hold NaN)."""
+    ``status``: 0 reached ``t_end``; 1 diverged (a non-finite state: ``final`` is the last finite
+    one, ``t_event`` the time of the step that failed, and outputs after it hold NaN); 3 singular
+    (the right-hand side changes by more than :data:`COARSE` times its size across a step: the
+    fixed step does not resolve the flow there, e.g. at a finite-time singularity; ``final`` is
+    the state before that step)."""
 
     final: dict
     t: np.ndarray
@@ -407,8 +410,10 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     -------
     MatrixResult
         ``final`` (dict of matrices by state name), ``t`` and ``states`` (one dict per output
-        time), ``nsteps``, ``status`` 0 (reached ``t_end``) or 1 (a non-finite state: ``final`` is
-        the last finite one, ``t_event`` the time of the step that failed).
+        time), ``nsteps``, ``status`` 0 (reached ``t_end``), 1 (a non-finite state: ``final`` is
+        the last finite one, ``t_event`` the time of the step that failed) or 3 (singular: the
+        right-hand side changes by more than :data:`COARSE` times its size across the step ending
+        at ``t_event``; a smaller ``dt`` cannot help where the flow itself is singular).
 
     Raises
     ------
@@ -457,10 +462,17 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     T, H, out_idx = fixed_grid(0.0, t_end, dt, tout)
     outs = [np.full((tout.size,) + y.shape, np.nan) for y in ys]
     run = getattr(_matrix_steps(model, mod is _ClosedCosine), f"steps_{tab.name}")
-    step, *ys = run(*ys, *ps, H, out_idx, *outs)
-    status, t_event = (0, math.nan) if step == H.size else (1, float(T[step + 1]))   # ys: the last finite state
+    step, status, *ys = run(*ys, *ps, H, out_idx, *outs)
+    t_event = math.nan if status == 0 else float(T[step + 1])     # ys: the last state before that step
     saved = [{k: out[o] for k, out in zip(mod.STATE, outs)} for o in range(tout.size)]
     return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, tout, saved, step, status, t_event)
+
+
+#: a fixed step of a matrix flow across which the right-hand side changes by more than this many
+#: times its size at the step's start stops the run with status 3 (singular): the step does not
+#: resolve the flow there (found stepping the cosine flow across its singularity at W -> 0, where
+#: fixed steps went on to a finite, meaningless state and the two right-hand sides disagreed)
+COARSE = 2.0
 
 
 def _matrix_steps_source(model: str, closed: bool) -> str:
@@ -493,9 +505,18 @@ def _matrix_steps_source(model: str, closed: bool) -> str:
             L += [f"        {', '.join(f(k, j) for j in range(n))}, = rhs({', '.join(args + Pn)})"]
         L += [f"        n_{j} = {st.combination(tab.b, j, S[j], 'h', f)}" for j in range(n)]
         L += ["        if not (" + " and ".join(f"np.all(np.isfinite(n_{j}))" for j in range(n)) + "):",
-              f"            return step, {', '.join(S)}"]
+              f"            return step, 1, {', '.join(S)}"]
+        # a step across which the right-hand side changes by more than COARSE times its size at the
+        # step's start (any stage against the first, max-norm over all matrices) does not resolve the
+        # flow: a singularity inside the step. Stop there rather than step across it. (Smooth growth
+        # or decay at rate k changes it by e^{k h} - 1: 1.7 at k h = 1, where RK4 is still 1% a step.)
+        L += ["        fvar = 0.0", "        fref = 1e-300"]
+        L += [f"        fref = max(fref, np.max(np.abs({f(0, j)})))" for j in range(n)]
+        L += [f"        fvar = max(fvar, np.max(np.abs({f(k, j)} - {f(0, j)})))"
+              for k in range(1, tab.stages) for j in range(n)]
+        L += [f"        if fvar > {COARSE!r} * fref:", f"            return step, 3, {', '.join(S)}"]
         L += [f"        {S[j]} = n_{j}" for j in range(n)]
-        L += [f"    return H.size, {', '.join(S)}", ""]
+        L += [f"    return H.size, 0, {', '.join(S)}", ""]
     return "\n".join(L) + "\n"
 
 

@@ -28,7 +28,8 @@ class Status(enum.IntEnum):
 
     ``SUCCESS`` (0) reached ``t_end``, converged or completed; ``DIVERGED`` (1) the state exceeded
     the bound; ``MAX_STEPS`` (2) the step budget ran out; ``NONFINITE`` (3) a non-finite
-    right-hand side or a step-size underflow; ``DISAGREE`` (4) the two sides of a check disagree.
+    right-hand side, a step-size underflow or a fixed step the flow changes too much across (a
+    singularity inside it); ``DISAGREE`` (4) the two sides of a check disagree.
 
     Examples
     --------
@@ -51,7 +52,8 @@ MESSAGES = {
     Status.SUCCESS: "success",
     Status.DIVERGED: "diverged: |state| exceeded the bound at t_event",
     Status.MAX_STEPS: "stopped after max_steps before t_end",
-    Status.NONFINITE: "singular: a non-finite right-hand side or a step-size underflow at t_event",
+    Status.NONFINITE: ("singular: a non-finite right-hand side, a step-size underflow or (fixed steps) an "
+                       "unresolved step at t_event"),
     Status.DISAGREE: "the check failed: its two sides disagree",
 }
 

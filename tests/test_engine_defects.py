@@ -98,3 +98,24 @@ def test_coupled_fixed_step_uses_the_same_grid():
     fine = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=1e-4, t_eval=[0.6, 0.605])
     np.testing.assert_allclose(c.ys, fine.ys, rtol=0, atol=1e-8)
     assert c.nsteps[0] == 101                      # 100 steps of 0.01, one of them split at 0.605
+
+
+@pytest.mark.parametrize("rhs", ["closed", "sympy"])
+def test_matrix_flow_stops_at_a_singularity_instead_of_stepping_across(rhs):
+    # W's eigenvalues reach 0 at t = 0.409 (the coupled eigen system, adaptive, reports NONFINITE
+    # there); fixed steps went on to a finite, meaningless state that depended on dt and on the rhs
+    # (eigenvalue -0.39 at dt 0.01, -0.29 at 1e-4; the printed rhs -0.33): now status 3 at the
+    # singularity, for every dt and both right-hand sides
+    from dynamics import integrate_coupled
+
+    Q = np.array([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]]) / 2.0
+    p0 = np.array([0.5, 0.3, 0.1, -0.2])
+    s0 = p0**2 + 0.1
+    c = integrate_coupled("cosine-simsiam", 0.1, 0.5, p0, s0, 5.0)
+    assert int(c.status[0]) == Status.NONFINITE and abs(c.t_event[0] - 0.409) < 1e-3
+    W0, Phi0 = Q @ np.diag(p0) @ Q.T, Q @ np.diag(np.sqrt(s0)) @ Q.T
+    for dt in (0.01, 0.001):
+        m = integrate_matrix("cosine-simsiam", {"W": W0, "Phi": Phi0}, {"rho": 0.1, "sigma2": 0.5}, 1.0, dt=dt, rhs=rhs)
+        assert m.status == Status.NONFINITE and m.message.startswith("singular")
+        assert abs(m.t_event - c.t_event[0]) <= 1.5 * dt
+        assert all(np.all(np.isfinite(v)) for v in m.final.values())
