@@ -30,6 +30,7 @@ EXPORTS = {
     "derive": "symbolic.models:derive",
     "load_kernels": "symbolic.codegen:load_kernels",
     "ParameterError": "symbolic.errors:ParameterError",
+    "IgnoredOptionWarning": "symbolic.errors:IgnoredOptionWarning",
     # the model registry (user models: register_model, or ssldyn --models FILE.py)
     "register_model": "symbolic.registry:register_model",
     "get_model": "symbolic.registry:get_model",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from symbolic.errors import ParameterError, check_choice, check_int, check_range
+from symbolic.errors import ParameterError, check_choice, check_int, check_range, warn_ignored
 
 from .results import BatchResult
 from .stepping import fixed_grid
@@ -41,6 +41,10 @@ def _theta_matrix(params, k, n):
     if th.shape[0] != n:
         raise ParameterError(f"params has {th.shape[0]} rows but y0 has {n} trajectories")
     return np.ascontiguousarray(th.T), 1
+
+
+#: the step-control options and their defaults: given with fixed steps they have no effect (a warning)
+_STEP_CONTROL = {"rtol": 1e-8, "atol": 1e-10, "h0": 0.0}
 
 
 def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str = "reduced",
@@ -70,7 +74,9 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         ``t_end - t0``, so the last step lands on ``t_end``; a step across a ``t_eval`` value is
         split so that a step lands on it (the state at a time is never the state at a nearby step).
     rtol, atol : float, optional
-        Relative and absolute tolerances of the step control (adaptive runs).
+        Relative and absolute tolerances of the step control (adaptive runs). Given with fixed
+        steps they have no effect, and an :class:`~symbolic.errors.IgnoredOptionWarning` says so
+        (as ``scipy.integrate.solve_ivp`` warns of options its solver does not use).
     t_eval : array_like, optional
         Increasing output times in [t0, t_end], honoured exactly.
     max_steps : int, optional
@@ -80,12 +86,13 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     converge_tol : float, optional
         If set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     h0 : float, optional
-        The first step of an adaptive run (0: chosen from the initial state).
+        The first step of an adaptive run (0: chosen from the initial state); with fixed steps a
+        warning, as for ``rtol``.
     device : {'cpu', 'cuda', 'torch-cpu'}, optional
         'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
         the torch backend on the CPU (the same code path as 'cuda'; tests and smoke runs).
     progress : bool, optional
-        A progress bar on stderr (tqdm) for large batches on the CPU.
+        A progress bar on stderr (tqdm) for large batches on the CPU (on another device: a warning).
     t0 : float, optional
         Initial time.
     convention : {'frobenius', 'feature-norm'}, optional
@@ -111,6 +118,12 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         out of range or with a row count other than 1 or N; ``t_end <= t0``; tolerances, ``dt``,
         ``max_steps``, ``diverge_bound`` or ``converge_tol`` out of range; ``t_eval`` not increasing
         within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``.
+
+    Warns
+    -----
+    IgnoredOptionWarning
+        ``rtol``, ``atol`` or ``h0`` other than their defaults with fixed steps; ``progress`` on a
+        device other than the CPU.
 
     See Also
     --------
@@ -185,6 +198,10 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         fixed = False
     if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
+        warn_ignored("integrate", {"rtol": rtol, "atol": atol, "h0": h0}, _STEP_CONTROL,
+                     f"with fixed steps (method {method}, dt {dt:g})")
+    if device != "cpu":
+        warn_ignored("integrate", {"progress": progress}, {"progress": False}, f"on device {device!r}")
     TH, per = _theta_matrix(params, k, y.shape[0])
     shared = params.to_dict() if hasattr(params, "as_array") else {}   # BatchResult.params: one dataclass given
     tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()

@@ -191,6 +191,24 @@ def _error(msg: str) -> int:
     return 2
 
 
+def _run_warning_lines(args) -> int:
+    """Run the command; an option it ignored (:class:`symbolic.errors.IgnoredOptionWarning`) is
+    one line ``ssldyn: warning: ...`` on stderr after its output; other warnings show as usual."""
+    import warnings
+
+    from symbolic.errors import IgnoredOptionWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IgnoredOptionWarning)
+        code = int(args._run(args) or 0)
+    for w in caught:
+        if issubclass(w.category, IgnoredOptionWarning):
+            sys.stderr.write(f"ssldyn: warning: {w.message}\n")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     r"""Run ``ssldyn`` with ``argv``; returns the exit status (0, or 2 after one error line).
 
@@ -261,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = f"ssldyn {args.command}"
         check_inputs(args)
         check_outputs(args)
-        code = int(args._run(args) or 0)
+        code = _run_warning_lines(args)
         sys.stdout.flush()
         return 2 if code else 0          # a command's failure status (figure: some failed) is 2
     except SystemExit:

@@ -17,6 +17,7 @@ EXPORTS = {
     "Derivation": "symbolic.derivation:Derivation",
     "load_kernels": "symbolic.codegen:load_kernels",
     "ParameterError": "symbolic.errors:ParameterError",
+    "IgnoredOptionWarning": "symbolic.errors:IgnoredOptionWarning",
     "check_range": "symbolic.errors:check_range",
     "check_gradient": "symbolic.gradient_check:check_gradient",
     "register_model": "symbolic.registry:register_model",

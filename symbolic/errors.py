@@ -14,6 +14,24 @@ class ParameterError(ValueError):
     """A parameter outside its allowed range (message names parameter, range and value)."""
 
 
+class IgnoredOptionWarning(UserWarning):
+    """An option given that the chosen method does not use (as ``scipy.integrate.solve_ivp`` warns
+    of arguments that have no effect for the chosen solver); the CLI prints it as one line
+    ``ssldyn: warning: ...``."""
+
+
+def warn_ignored(function: str, given: dict, defaults: dict, why: str) -> None:
+    """Warn (:class:`IgnoredOptionWarning`) of the options in ``given`` that differ from their
+    ``defaults``: ``function`` does not use them ``why`` (e.g. ``"with fixed steps"``)."""
+    import warnings
+
+    names = [k for k, v in given.items() if v != defaults[k]]
+    if names:
+        verb = "has" if len(names) == 1 else "have"
+        warnings.warn(f"{function}: {', '.join(names)} {verb} no effect {why}; ignored", IgnoredOptionWarning,
+                      stacklevel=3)
+
+
 def _fmt(x: float) -> str:
     if x == math.inf:
         return "inf"

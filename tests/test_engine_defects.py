@@ -119,3 +119,37 @@ def test_matrix_flow_stops_at_a_singularity_instead_of_stepping_across(rhs):
         assert m.status == Status.NONFINITE and m.message.startswith("singular")
         assert abs(m.t_event - c.t_event[0]) <= 1.5 * dt
         assert all(np.all(np.isfinite(v)) for v in m.final.values())
+
+
+def test_options_the_method_does_not_use_warn_as_solve_ivp_does():
+    # the registry issue: rtol/atol/h0 with fixed steps were silently ignored
+    import inspect
+    import warnings
+
+    from dynamics.integrate import _STEP_CONTROL
+    from symbolic.errors import IgnoredOptionWarning
+
+    sig = inspect.signature(integrate).parameters
+    assert _STEP_CONTROL == {k: sig[k].default for k in _STEP_CONTROL}       # the defaults, once
+    with pytest.warns(IgnoredOptionWarning, match=r"^integrate: rtol, h0 have no effect with fixed steps \(method rk4"):
+        a = integrate("cosine-simsiam", P, P0, 1.0, method="rk4", rtol=1e-3, h0=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                # defaults, and step control where it applies: silent
+        b = integrate("cosine-simsiam", P, P0, 1.0, method="rk4")
+        integrate("cosine-simsiam", P, P0, 1.0, method="tsit5", rtol=1e-3, h0=0.1)
+        integrate_coupled("cosine-simsiam", 0.1, 0.5, P0, P0**2 + 0.1, 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(a.final, b.final)  # and ignored indeed
+    with pytest.warns(IgnoredOptionWarning, match="^integrate_coupled: atol has no effect with fixed steps"):
+        integrate_coupled("cosine-simsiam", 0.1, 0.5, P0, P0**2 + 0.1, 1.0, method="rk4", atol=1e-6)
+    with pytest.warns(IgnoredOptionWarning, match="progress has no effect on device 'torch-cpu'"):
+        pytest.importorskip("torch")
+        integrate("cosine-simsiam", P, P0, 1.0, method="rk4", device="torch-cpu", progress=True)
+
+
+def test_cli_prints_an_ignored_option_as_one_warning_line(tmp_path, capsys):
+    from sims.cli import main
+
+    assert main(["integrate", "--model", "cosine-simsiam", "--method", "rk4", "--rtol", "1e-6", "--p0", "0.5",
+                 "--t-end", "400", "--out", str(tmp_path / "i.npz")]) == 0
+    err = capsys.readouterr().err
+    assert err == "ssldyn: warning: integrate: rtol has no effect with fixed steps (method rk4, dt 0.4); ignored\n"

@@ -181,7 +181,7 @@ def run(args) -> int:
     res = integrate(args.model, params, p0, t_end, form=args.form, method=args.method, dt=args.dt,
                     rtol=args.rtol, atol=args.atol, t_eval=t_eval, converge_tol=args.converge_tol,
                     diverge_bound=args.diverge_bound, max_steps=max_steps,
-                    device=args.device, progress=len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
+                    device=args.device, progress=args.device == "cpu" and len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
     dt = time.perf_counter() - t0
     from importlib.metadata import version
 
