@@ -160,6 +160,10 @@ def integrate_coupled(model: str, rho: ArrayLike, sigma2: ArrayLike, p0: ArrayLi
     given ``dt``, steps on :func:`dynamics.stepping.fixed_grid` (equal steps not above ``dt`` onto
     ``t_end``, a step landing on every ``t_eval`` value); else per-system step control.
 
+    Reproducible to rounding, not bit for bit: the sums over the modes vectorise (fastmath
+    ``reassoc``), and where the vector loop starts depends on the alignment of the work arrays,
+    which can differ between runs (differences of an ulp or so in ``final``).
+
     Parameters
     ----------
     model : {'cosine-simsiam', 'cosine-simsiam-delta'}

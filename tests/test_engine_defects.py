@@ -92,8 +92,10 @@ def test_coupled_fixed_step_uses_the_same_grid():
     s0 = p0**2 + rng.uniform(0.0, 0.3, 8)
     a = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.3)
     b = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.25)
-    np.testing.assert_array_equal(a.final, b.final)
-    assert a.nsteps[0] == 4
+    # equal to rounding, not bitwise: the mode sums vectorise under fastmath 'reassoc', and where the
+    # vector loop starts depends on the arrays' alignment, which differs between allocations
+    np.testing.assert_allclose(a.final, b.final, rtol=1e-14, atol=0)
+    assert a.nsteps[0] == b.nsteps[0] == 4
     c = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=0.01, t_eval=[0.6, 0.605])
     fine = integrate_coupled("cosine-simsiam", 0.02, 0.5, p0, s0, 1.0, method="rk4", dt=1e-4, t_eval=[0.6, 0.605])
     np.testing.assert_allclose(c.ys, fine.ys, rtol=0, atol=1e-8)
