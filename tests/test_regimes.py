@@ -105,7 +105,9 @@ def test_regime_map_decay_axis_shortcut_matches_pointwise():
     codes, crits = regimes_batch("cosine-simsiam", theta)
     np.testing.assert_array_equal(m.regime, codes.reshape(R.shape))
     np.testing.assert_array_equal(mt.regime, codes.reshape(R.shape).T)
-    np.testing.assert_array_equal(m.critical, crits.reshape(R.shape))
+    # the grid and the batch are separately compiled kernels: equal to rounding (a host may contract a
+    # multiply-add in one and not the other; CI's did, for the roots, once)
+    np.testing.assert_allclose(m.critical, crits.reshape(R.shape), rtol=1e-14, atol=0)
     assert set(np.unique(m.regime)) == {0, 1}
     # L2 with eta on the y axis: eta_c = tau^2 / (4 (1 + sigma2)) (Tian eq. 16 closed form)
     s2, tau = np.linspace(0, 2, 21), 0.8
