@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from functools import lru_cache
+from types import ModuleType
 
 import sympy as sp
 
@@ -163,7 +164,7 @@ def import_source(name: str, make_source):
         return importlib.import_module(name)
 
 
-def load_kernels(model: str, form: str = "reduced", convention: str = "frobenius"):
+def load_kernels(model: str, form: str = "reduced", convention: str = "frobenius") -> ModuleType:
     """Import (generating on first use) the kernel module of ``model``/``form``/``convention``
     (kept per model fingerprint: a re-registered user model gets its new kernels).
 

@@ -44,6 +44,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+from typing import Any, Sequence
 
 from .errors import ParameterError
 from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams, user_params_class
@@ -284,7 +285,7 @@ def _key(s: str) -> str:
     return s.replace("-", "_").lower()
 
 
-def field_name(model: str | None, name) -> str:
+def field_name(model: str | None, name: str) -> str:
     """The parameter field that ``name`` means for ``model``: the field itself (``n_psi``), its
     dashed flag spelling (``n-psi``) or its kernel symbol (``N_Psi``, ``T``), case-insensitive.
     With ``model`` None any registered model's parameter is accepted.
@@ -401,7 +402,8 @@ def _decay_is_linear(p, P, rho, defaults) -> bool:
         return False
 
 
-def register_model(name: str, state, rhs, params: dict, decay: str | None = None, *, help: str = "") -> ModelSpec:
+def register_model(name: str, state: Sequence[Any], rhs: Sequence[Any], params: dict, decay: str | None = None, *,
+                   help: str = "") -> ModelSpec:
     r"""Register a model from SymPy expressions; it then works with every command and function.
 
     Parameters

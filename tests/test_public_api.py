@@ -142,3 +142,21 @@ def test_lazy_package_binds_the_function_not_its_module():
     unrelated = types.ModuleType("elsewhere.step")
     pkg.step = unrelated                 # not the exported module: bound as given
     assert pkg.step is unrelated
+
+
+@pytest.mark.parametrize("pkg", ("dynamics", "symbolic", "figures", "sims"))
+def test_every_exported_function_has_type_hints(pkg):
+    # issue #15: type hints on the public API (py.typed ships with every package)
+    mod = importlib.import_module(pkg)
+    missing = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if not inspect.isfunction(obj):
+            continue
+        sig = inspect.signature(obj)
+        bare = [p.name for p in sig.parameters.values()
+                if p.annotation is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if bare or sig.return_annotation is inspect.Signature.empty:
+            missing.append(f"{name}({', '.join(bare)}){'' if bare else ' -> ?'}")
+    assert not missing, missing
+    assert (ROOT / pkg / "py.typed").is_file()
