@@ -33,10 +33,16 @@ from .stepping import fixed_grid
 from .tableaus import TABLEAUS
 
 
-
 def KPS(l, j):
     """Names of the stage derivatives of the coupled loops: kp{l}[m] (component 0), ks{l}[m] (1)."""
     return f"{'kp' if j == 0 else 'ks'}{l}[m]"
+
+
+#: a fixed step (coupled system or matrix flow) across which the right-hand side changes by more
+#: than this many times its size at the step's start stops the run with status 3 (singular): the
+#: step does not resolve the flow there (found stepping the cosine flow across its singularity at
+#: W -> 0, where fixed steps went on to a finite, meaningless state reported as success)
+COARSE = 2.0
 
 
 def _coupled_source(kmod, delta: bool) -> str:
@@ -104,6 +110,12 @@ def _coupled_source(kmod, delta: bool) -> str:
               f"{I3}hh = hh if adaptive else HG[steps]"]       # fixed: the grid of dynamics.stepping
         for k in range(0 if not fsal else 1, ns):
             L += stage(k, tab, f"kp{k}", f"ks{k}", I3)
+        # fixed steps: a step across which the rhs changes by more than COARSE times its size at the
+        # step's start does not resolve the flow (a singularity inside it): stop, status 3
+        dk = ", ".join(f"abs({v}{k}[m] - {v}0[m])" for k in range(1, ns) for v in ("kp", "ks"))
+        L += [f"{I3}if not adaptive:", f"{I4}fref = 1e-300", f"{I4}fvar = 0.0", f"{I4}for m in range(h):",
+              f"{I5}fref = max(fref, abs(kp0[m]), abs(ks0[m]))", f"{I5}fvar = max(fvar, {dk})",
+              f"{I4}if fvar > {COARSE!r} * fref:", f"{I5}code = 3", f"{I5}te = t + hh", f"{I5}break"]
         L += [f"{I3}err = 0.0", f"{I3}vmax = 0.0", f"{I3}for m in range(h):",
               f"{I4}xn = {st.combination(tab.b, 0, 'p[m]', 'hh', KPS)}",
               f"{I4}yn = {st.combination(tab.b, 1, 's[m]', 'hh', KPS)}",
@@ -197,7 +209,9 @@ def integrate_coupled(model: str, rho: ArrayLike, sigma2: ArrayLike, p0: ArrayLi
         ``final`` (B, 2h), p then s; ``status``, ``t_event``, ``nsteps`` per system; with ``t_eval``,
         ``ys`` of shape (len(t_eval), B, 2h); ``state`` ``('p', 's')`` and ``extra`` ``{'h': h}``. A
         system whose steps underflow ends with ``Status.NONFINITE`` (a singular right-hand side,
-        e.g. every mode collapsing to 0) or ``Status.DIVERGED`` (a large state).
+        e.g. every mode collapsing to 0) or ``Status.DIVERGED`` (a large state); with fixed steps, a
+        step across which the right-hand side changes by more than :data:`COARSE` times its size
+        ends the system with ``Status.NONFINITE`` at that step (the step does not resolve the flow).
 
     Raises
     ------
@@ -473,12 +487,6 @@ def integrate_matrix(model: str, state0: dict, params: dict, t_end: float, *, dt
     saved = [{k: out[o] for k, out in zip(mod.STATE, outs)} for o in range(tout.size)]
     return MatrixResult({k: y for k, y in zip(mod.STATE, ys)}, tout, saved, step, status, t_event)
 
-
-#: a fixed step of a matrix flow across which the right-hand side changes by more than this many
-#: times its size at the step's start stops the run with status 3 (singular): the step does not
-#: resolve the flow there (found stepping the cosine flow across its singularity at W -> 0, where
-#: fixed steps went on to a finite, meaningless state and the two right-hand sides disagreed)
-COARSE = 2.0
 
 
 def _matrix_steps_source(model: str, closed: bool) -> str:

@@ -115,6 +115,10 @@ def test_matrix_flow_stops_at_a_singularity_instead_of_stepping_across(rhs):
     s0 = p0**2 + 0.1
     c = integrate_coupled("cosine-simsiam", 0.1, 0.5, p0, s0, 5.0)
     assert int(c.status[0]) == Status.NONFINITE and abs(c.t_event[0] - 0.409) < 1e-3
+    for method in ("rk4", "tsit5"):             # fixed steps of the coupled system: the same stop (rk4 at
+        for dt in (0.01, 0.001):                # dt 0.01 reported success, at 0.001 a divergence at 0.944)
+            f = integrate_coupled("cosine-simsiam", 0.1, 0.5, p0, s0, 1.0, method=method, dt=dt)
+            assert int(f.status[0]) == Status.NONFINITE and abs(f.t_event[0] - c.t_event[0]) <= 1.5 * dt
     W0, Phi0 = Q @ np.diag(p0) @ Q.T, Q @ np.diag(np.sqrt(s0)) @ Q.T
     for dt in (0.01, 0.001):
         m = integrate_matrix("cosine-simsiam", {"W": W0, "Phi": Phi0}, {"rho": 0.1, "sigma2": 0.5}, 1.0, dt=dt, rhs=rhs)
