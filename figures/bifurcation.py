@@ -11,7 +11,8 @@ import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_branches, operating_point, widen
 from .regime_map import LABELS
-from .style import PALETTE, axes_for, save, styled, target
+from .registry import registered
+from .style import PALETTE, axes_for, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -272,11 +273,5 @@ def plot_branches(b: Branches, path: str | Path, point: OperatingPoint | None = 
     return save(draw_branches(b, point=point), path)
 
 
-bifurcation_figure = target(compute_bifurcation, draw_bifurcation, "bifurcation_rho", examples="""
->>> import tempfile
->>> import numpy as np
->>> from figures import bifurcation_figure
->>> with tempfile.TemporaryDirectory() as d:
-...     print([p.name for p in bifurcation_figure(d, values=np.linspace(0.0, 0.14, 15))])
-['bifurcation_rho.png', 'bifurcation_rho.pdf']
-""")
+bifurcation_figure = registered("bifurcation", compute_bifurcation, draw_bifurcation, "bifurcation_rho",
+                                call="values=[0.0, 0.035, 0.07, 0.105, 0.14]")

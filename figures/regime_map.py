@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_map, operating_point, widen
-from .style import REGIME_COLORS, axes_for, save, styled, target
+from .registry import registered
+from .style import REGIME_COLORS, axes_for, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -296,10 +297,5 @@ def plot_regime_map(m: RegimeMap, path: str | Path, folds: FoldCurve | None = No
     return save(draw_regime_map(m, folds=folds, point=point), path)
 
 
-regime_map_figure = target(compute_regime_map, draw_regime_figure, "regime_map_rho_npsi", examples="""
->>> import tempfile
->>> from figures import regime_map_figure
->>> with tempfile.TemporaryDirectory() as d:
-...     print([p.name for p in regime_map_figure(d, fast=True, mark={"rho": 0.02})])
-['regime_map_rho_npsi.png', 'regime_map_rho_npsi.pdf']
-""")
+regime_map_figure = registered("regime-map", compute_regime_map, draw_regime_figure, "regime_map_rho_npsi",
+                               call='mark={"rho": 0.02}')

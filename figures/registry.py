@@ -138,7 +138,8 @@ def target_doc(figure: str, compute, draw, stem: str, call: str = "", needs: str
     about = (f"The target of ``ssldyn figure {figure}``: computes the result with :func:`{c}`, draws it with "
              f":func:`{d}` and writes ``{stem}.png`` and ``{stem}.pdf`` into ``out_dir`` through "
              ":func:`figures.style.save` (atomically; the figure is closed afterwards).")
-    head = [f"{desc}.", ""] + textwrap.wrap(about, 100, break_long_words=False, break_on_hyphens=False) + [
+    summary = f"{desc[:1].upper()}{desc[1:]}."
+    head = [summary, ""] + textwrap.wrap(about, 100, break_long_words=False, break_on_hyphens=False) + [
             "",
             "Parameters", "----------",
             "out_dir : str or pathlib.Path", "    The folder the two files are written to (created when missing).",

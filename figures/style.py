@@ -157,22 +157,12 @@ def save(fig: Figure, out_dir: str | Path, name: str | None = None,
     return paths
 
 
-def target(compute, draw, stem: str, examples: str = ""):
-    """A registered figure target ``fn(out_dir, fast=False, **kw) -> list[Path]``: the result of
+def target(compute, draw, stem: str):
+    """A figure target ``fn(out_dir, fast=False, **kw) -> list[Path]``: the result of
     ``compute(fast=fast, **kw)`` drawn by ``draw`` and saved as ``stem.png`` and ``stem.pdf``.
-
-    Its docstring has the numpydoc sections of the signature; ``examples`` (doctest lines, without
-    indentation) becomes its Examples section."""
+    :func:`figures.registry.registered` makes the exported targets from it and writes their
+    docstrings."""
     def fn(out_dir: str | Path, fast: bool = False, **kw) -> list[Path]:
         return save(draw(compute(fast=fast, **kw)), out_dir, stem)
     fn.__name__ = fn.__qualname__ = stem
-    c, d = compute.__name__, draw.__name__
-    fn.__doc__ = (f"Registered target: :func:`{c}` drawn by :func:`{d}`, saved as {stem}.\n\n"
-                  "Parameters\n----------\nout_dir : str or pathlib.Path\n"
-                  "    The folder to write into (created if missing).\n"
-                  "fast : bool, optional\n    The reduced version (coarser grids, for tests); default False.\n"
-                  f"**kw\n    Passed to :func:`{c}` (its parameters other than ``fast``).\n\n"
-                  f"Returns\n-------\nlist of pathlib.Path\n    ``{stem}.png`` and ``{stem}.pdf`` in ``out_dir``.\n")
-    if examples:
-        fn.__doc__ += "\nExamples\n--------\n" + examples.strip("\n") + "\n"
     return fn
