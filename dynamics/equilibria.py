@@ -28,7 +28,7 @@ from symbolic.results import Result
 from .critical_decay import OVERFLOW, REGIMES, raw_critical, regime_code
 # where callers have always found them (the regime logic itself lives in dynamics.critical_decay)
 from .critical_decay import critical_value, regimes_batch, regimes_grid  # noqa: F401
-from .roots import _abs_scale, horner, real_roots, real_roots_of
+from .roots import _abs_scale, horner, real_roots
 from .validate import theta_rows
 
 
@@ -137,9 +137,8 @@ def _overflows(params, what: str) -> bool:
         return True
     if what == "critical":
         return False
-    c = k.eqpoly(params.as_array(k.PARAMS))
-    roots, _ = real_roots_of(c)
-    return bool(poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size))
+    theta = np.ascontiguousarray(params.as_array(k.PARAMS), np.float64).reshape(1, -1)
+    return bool(_roots_rows(k, theta)[3][0])
 
 
 def overflow_error(params, what: str = "equilibria") -> ParameterError:
@@ -244,10 +243,10 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
     k = kernels(model, convention)
     theta = params.as_array(k.PARAMS)
     c = k.eqpoly(theta)
-    roots, mult = _row_roots(k, theta)
+    r, m, n, over = _roots_rows(k, np.ascontiguousarray(theta, np.float64).reshape(1, -1))
+    roots, mult = r[0, :n[0]], m[0, :n[0]]
     crit = raw_critical(params, k) if _has_regimes(model) else None
-    if (crit is not None and not math.isfinite(crit)) \
-            or poly_overflows(c, np.ascontiguousarray(roots, np.float64), roots.size):
+    if (crit is not None and not math.isfinite(crit)) or over[0]:     # the kernel checked the overflow
         raise overflow_error(params, "equilibria")
     stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
     regime = REGIMES[regime_code(getattr(params, spec.decay), crit)] if crit is not None else None
@@ -280,18 +279,18 @@ def _roots_batch(eqpoly, theta, roots, mult, counts, over):
         over[i] = poly_overflows(c, roots[i], counts[i])
 
 
-def _row_roots(k, theta):
-    """The roots and multiplicities of one parameter row, through the batch kernel: the scalar and
-    batch APIs run the same machine code, so their answers agree bit for bit (a separately
-    compiled ``eqpoly`` may contract multiply-adds differently and move a root by an ulp)."""
-    deg = k.NPOLY - 1
-    roots, mult = np.empty((1, deg)), np.zeros((1, deg), dtype=np.int64)
-    counts, over = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.bool_)
+def _roots_rows(k, theta):
+    """``(roots, mult, counts, over)`` of each row of ``theta`` (n, m; checked) by the batch kernel.
+    The scalar API calls it on its one row, so scalar and batch run the same machine code and
+    agree bit for bit (a separately compiled ``eqpoly`` may contract multiply-adds differently and
+    move a root by an ulp)."""
     from .critical_decay import _bound
 
-    _bound(_roots_batch, k, "eqpoly")(np.ascontiguousarray(theta, np.float64).reshape(1, -1), roots, mult, counts, over)
-    n = int(counts[0])
-    return roots[0, :n].copy(), mult[0, :n].copy()
+    n, deg = theta.shape[0], k.NPOLY - 1
+    roots, mult = np.empty((n, deg)), np.zeros((n, deg), dtype=np.int64)
+    counts, over = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
+    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over)
+    return roots, mult, counts, over
 
 
 def equilibria_batch(model: str, theta: np.ndarray):
@@ -309,14 +308,7 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
     """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)``."""
     k = kernels(model)
     theta = theta_rows(model, theta, k.PARAMS)
-    deg = k.NPOLY - 1
-    roots = np.empty((theta.shape[0], deg))
-    mult = np.zeros((theta.shape[0], deg), dtype=np.int64)
-    counts = np.zeros(theta.shape[0], dtype=np.int64)
-    over = np.zeros(theta.shape[0], dtype=np.bool_)
-    from .critical_decay import _bound
-
-    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over)
+    roots, mult, counts, over = _roots_rows(k, theta)
     bad = np.flatnonzero(over)
     if bad.size:
         _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "equilibria")

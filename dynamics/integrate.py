@@ -43,10 +43,6 @@ def _theta_matrix(params, k, n):
     return np.ascontiguousarray(th.T), 1
 
 
-#: the step-control options and their defaults: given with fixed steps they have no effect (a warning)
-_STEP_CONTROL = {"rtol": 1e-8, "atol": 1e-10, "h0": 0.0}
-
-
 def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str = "reduced",
               method: str = "tsit5", dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10,
               t_eval: ArrayLike | None = None, max_steps: int = 1_000_000, diverge_bound: float = 1e8,
@@ -198,10 +194,10 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         fixed = False
     if fixed:
         dt = (t_end - t0) / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
-        warn_ignored("integrate", {"rtol": rtol, "atol": atol, "h0": h0}, _STEP_CONTROL,
+        warn_ignored(integrate, {"rtol": rtol, "atol": atol, "h0": h0},
                      f"with fixed steps (method {method}, dt {dt:g})")
     if device != "cpu":
-        warn_ignored("integrate", {"progress": progress}, {"progress": False}, f"on device {device!r}")
+        warn_ignored(integrate, {"progress": progress}, f"on device {device!r}")
     TH, per = _theta_matrix(params, k, y.shape[0])
     shared = params.to_dict() if hasattr(params, "as_array") else {}   # BatchResult.params: one dataclass given
     tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()

@@ -277,8 +277,7 @@ def integrate_coupled(model: str, rho: ArrayLike, sigma2: ArrayLike, p0: ArrayLi
     T, H = np.zeros(1), np.zeros(1)
     if not adaptive:        # the fixed-step grid of every path: equal steps onto t_end and every t_eval value
         dt = t_end / 1000 if dt is None else check_range("dt", dt, 0.0, math.inf, lo_open=True)
-        warn_ignored("integrate_coupled", {"rtol": rtol, "atol": atol}, {"rtol": 1e-8, "atol": 1e-12},
-                     f"with fixed steps (method {method}, dt {dt:g})")
+        warn_ignored(integrate_coupled, {"rtol": rtol, "atol": atol}, f"with fixed steps (method {method}, dt {dt:g})")
         T, H, _ = fixed_grid(0.0, t_end, dt, tout, max_steps)
     Y = np.ascontiguousarray(np.concatenate([p0, s0], axis=1))
     TH = np.ascontiguousarray(np.column_stack([rho, sigma2]))

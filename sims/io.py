@@ -42,12 +42,6 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     return write_bytes(path, data)
 
 
-def read_npz(path) -> dict:
-    """All arrays of an NPZ file, loaded into memory."""
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def write_json(path, obj) -> Path:
     """Write ``obj`` (NumPy values allowed, see :func:`plain`) as indented strict JSON atomically."""
     return atomic_write_bytes(path, json_bytes(obj))

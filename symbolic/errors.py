@@ -20,16 +20,19 @@ class IgnoredOptionWarning(UserWarning):
     ``ssldyn: warning: ...``."""
 
 
-def warn_ignored(function: str, given: dict, defaults: dict, why: str) -> None:
-    """Warn (:class:`IgnoredOptionWarning`) of the options in ``given`` that differ from their
-    ``defaults``: ``function`` does not use them ``why`` (e.g. ``"with fixed steps"``)."""
+def warn_ignored(function, given: dict, why: str) -> None:
+    """Warn (:class:`IgnoredOptionWarning`) of the options in ``given`` (name -> value passed) that
+    differ from ``function``'s defaults for them: ``function`` does not use them ``why`` (e.g.
+    ``"with fixed steps"``). The defaults are read from its signature, never retyped."""
+    import inspect
     import warnings
 
-    names = [k for k, v in given.items() if v != defaults[k]]
+    sig = inspect.signature(function).parameters
+    names = [k for k, v in given.items() if v != sig[k].default]
     if names:
         verb = "has" if len(names) == 1 else "have"
-        warnings.warn(f"{function}: {', '.join(names)} {verb} no effect {why}; ignored", IgnoredOptionWarning,
-                      stacklevel=3)
+        warnings.warn(f"{function.__name__}: {', '.join(names)} {verb} no effect {why}; ignored",
+                      IgnoredOptionWarning, stacklevel=3)
 
 
 def _fmt(x: float) -> str:
@@ -125,14 +128,3 @@ def check_choice(name: str, x, choices: Iterable[str]) -> str:
     if x not in choices:
         raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {x!r}")
     return x
-
-
-def check_finite_array(name: str, a):
-    """Return ``a`` as a float64 numpy array if every entry is finite, else raise."""
-    import numpy as np
-
-    arr = np.asarray(a, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        bad = arr[~np.isfinite(arr)].ravel()[0]
-        raise ParameterError(f"{name} must be finite; got {bad!r}")
-    return arr
