@@ -62,6 +62,12 @@ EXPORTS = {
     "epoch_lrs": "dynamics.sgd_mean_field:epoch_lrs",
     "flow_time": "dynamics.sgd_mean_field:flow_time",
     "sgd_mean_field": "dynamics.sgd_mean_field:sgd_mean_field",
+    # the outcome of a training recipe (collapse / survive / unsettled), one or a map of them
+    "LinearRecipe": "dynamics.recipe_outcome:LinearRecipe",
+    "RecipeOutcome": "dynamics.recipe_outcome:RecipeOutcome",
+    "predict_outcome": "dynamics.recipe_outcome:predict_outcome",
+    "OutcomeMap": "dynamics.outcome_map:OutcomeMap",
+    "outcome_map": "dynamics.outcome_map:outcome_map",
 }
 
 __all__ = sorted(EXPORTS)

@@ -40,6 +40,8 @@ EXPORTS = {
     "compute_regime_map": "figures.regime_map:compute_regime_map",
     "draw_regime_figure": "figures.regime_map:draw_regime_figure",
     "draw_regime_map": "figures.regime_map:draw_regime_map",
+    "draw_outcome_map": "figures.outcome_map:draw_outcome_map",
+    "plot_outcome_map": "figures.outcome_map:plot_outcome_map",
     "operating_point": "figures.operating_point:operating_point",
     # drawing on a user's axes
     "draw_phase_line": "figures.phase:draw_phase_line",

@@ -19,6 +19,17 @@ from numpy.typing import ArrayLike
 RANKME_EPS = 1e-7
 
 
+def _singular_values(Z) -> np.ndarray:
+    """Singular values of ``Z``, descending, on one BLAS thread: the outputs are small (about 1024 x h)
+    and a multi-threaded LAPACK call on a busy machine spins for up to a second on them."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return np.linalg.svd(_array(Z), compute_uv=False)
+    with threadpool_limits(1):
+        return np.linalg.svd(_array(Z), compute_uv=False)
+
+
 def _array(Z):
     if hasattr(Z, "detach"):
         Z = Z.detach().cpu().double().numpy()
@@ -43,19 +54,22 @@ def std_l2_normalized(Z) -> float:
 
 def stable_rank(Z) -> float:
     r""":math:`\|Z\|_F^2/\|Z\|_2^2`."""
-    sv = np.linalg.svd(_array(Z), compute_uv=False)
+    return _stable_rank(_singular_values(Z))
+
+
+def _stable_rank(sv) -> float:
     return float(np.sum(sv**2) / sv[0] ** 2) if sv[0] > 0 else 0.0
 
 
 def effective_rank(Z) -> float:
     r"""Roy & Vetterli (2007): :math:`\exp H(\sigma/\|\sigma\|_1)`."""
-    return _entropy_rank(np.linalg.svd(_array(Z), compute_uv=False))
+    return _entropy_rank(_singular_values(Z))
 
 
 def rankme(Z, eps: float = RANKME_EPS) -> float:
     r"""RankMe (Garrido et al. 2023, eq. 1): :math:`\exp(-\sum_k q_k\log q_k)`,
     :math:`q_k=\sigma_k/\|\sigma\|_1+\epsilon`."""
-    return _entropy_rank(np.linalg.svd(_array(Z), compute_uv=False), eps)
+    return _entropy_rank(_singular_values(Z), eps)
 
 
 def covariance_spectrum(Z) -> np.ndarray:
@@ -124,8 +138,9 @@ def collapse_diagnostics(Z: ArrayLike, n_cov: int = 32) -> dict:
                 "effective_rank": None, "rankme": None, "cov_spectrum": None}
     if Z.shape[0] < 2:
         raise ParameterError(bad_shape)
-    return {"finite_outputs": True, "std_l2": std_l2_normalized(Z), "stable_rank": stable_rank(Z),
-            "effective_rank": effective_rank(Z), "rankme": rankme(Z),
+    sv = _singular_values(Z)                # one decomposition for the three ranks
+    return {"finite_outputs": True, "std_l2": std_l2_normalized(Z), "stable_rank": _stable_rank(sv),
+            "effective_rank": _entropy_rank(sv), "rankme": _entropy_rank(sv, RANKME_EPS),
             "cov_spectrum": covariance_spectrum(Z)[:n_cov].tolist()}
 
 

@@ -16,5 +16,7 @@ MODULES = (
     "figure",
     "sweep",
     "validate",
+    "predict",
+    "outcome_map",
     "landscape",
 )

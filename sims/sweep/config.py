@@ -197,7 +197,7 @@ class SweepConfig:
             extra["random"] = self.random
         from symbolic.registry import get_model
 
-        if get_model(self.model).user:          # a user model's results follow from its expressions too
+        if self.task != "train" and get_model(self.model).user:          # a user model's results follow from its expressions too
             extra["model_fingerprint"] = get_model(self.model).fingerprint
         return extra
 
@@ -332,6 +332,9 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
     for key in ("model", "task", "grid"):
         if key not in raw:
             raise ConfigError(f"{path}: missing required key {key!r}")
+    if raw["task"] == "train":                       # recipe axes, not model parameters
+        from .train_task import parse_train
+        return parse_train(text, path, raw)
     model, task = raw["model"], raw["task"]
     cls = model_params_class(model, text, path)
     if task not in TASKS:
@@ -502,6 +505,8 @@ def check_kernel_axes(cfg: SweepConfig):
     """Raise (naming the key and its line) for a grid axis that the generated kernel of the config's
     form does not take (``beta`` of l2-byol's reduced form). Needs the kernel module, so
     :func:`run_sweep` calls it after loading the config and before it writes anything."""
+    if TASKS[cfg.task].points is not None:        # points are not kernel rows (task train)
+        return
     from symbolic.codegen import load_kernels
 
     cls = cfg.params_class

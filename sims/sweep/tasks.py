@@ -12,6 +12,8 @@ task's name: the runner, the merge and the config checks read the table.
   (and the states ``ys`` at the output times ``t_eval`` when given).
 - ``rhs``: the generated right-hand side :math:`\dot p(p_0;\theta)` (Bao et al., eq. 7 for the
   cosine model), a cheap task for checks.
+- ``train``: one linear SimSiam training run per point of recipe axes, its measured outcome beside
+  the predicted one (:mod:`sims.sweep.train_task`).
 """
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ class Task:
     #: cfg -> (trailing dimension names by array, coordinate values by dimension name) of the merged
     #: output; arrays not named there get dimensions ``NAME_0, NAME_1, ...``
     dims: Callable = lambda cfg: ({}, {})
+    #: (cfg, lo, hi) -> (points, y0) handed to ``compute``; default kernel parameter rows (:func:`points`)
+    points: Callable | None = None
+    #: cfg -> None: load or compile what the task calls, once per process; default :func:`warm_kernels`
+    warm: Callable | None = None
 
     def __post_init__(self):
         if self.default_chunk < 1:
@@ -134,7 +140,16 @@ TASKS = {t.name: t for t in (
          sections=("initial", "integrate"), forms=("reduced", "eigen"), dims=_integrate_dims),
     Task("rhs", _rhs, outputs=_fixed("rhs"), bytes_per_point=_const(8), default_chunk=2_000_000,
          sections=("initial",)),
+    Task("train", lambda cfg, recipes, y0: _train_task().train_runs(cfg, recipes, y0),
+         outputs=lambda cfg: _train_task().OUTPUTS, bytes_per_point=lambda cfg: _train_task().train_bytes(cfg),
+         default_chunk=1, forms=("linear",), points=lambda cfg, lo, hi: _train_task().train_points(cfg, lo, hi),
+         warm=lambda cfg: _train_task().train_warm(cfg)),
 )}
+
+
+def _train_task():
+    from . import train_task
+    return train_task
 #: points per chunk by task (see :attr:`Task.default_chunk`)
 DEFAULT_CHUNK = {n: t.default_chunk for n, t in TASKS.items()}
 #: the optional sections each task reads; any other section is an error
@@ -164,8 +179,9 @@ def points(cfg, lo: int, hi: int):
 
 def compute(cfg, lo: int, hi: int) -> dict:
     """The task's arrays for points ``lo..hi-1`` (deterministic: the same bits every time)."""
-    theta, y0 = points(cfg, lo, hi)
-    return TASKS[cfg.task].compute(cfg, theta, y0)
+    task = TASKS[cfg.task]
+    theta, y0 = (task.points or points)(cfg, lo, hi)
+    return task.compute(cfg, theta, y0)
 
 
 def run_chunk(cfg, i: int) -> dict:
@@ -178,6 +194,8 @@ def warm(cfg):
     """Load the generated kernels and compile (or load from numba's disk cache) everything the
     task calls, by computing its first point. Run once in the parent before any worker starts,
     so workers only load cached machine code, then once per worker."""
+    if TASKS[cfg.task].warm is not None:
+        return TASKS[cfg.task].warm(cfg)
     from symbolic.codegen import load_kernels
 
     load_kernels(cfg.model, cfg.form)
