@@ -9,6 +9,14 @@ operations rather than a Python loop of single runs. Rows with fewer steps are p
 :math:`\eta=0`, which leaves their state unchanged. ``tests/test_recipe_outcome.py`` checks that
 each row equals :func:`~dynamics.sgd_mean_field.sgd_mean_field` run alone.
 
+Stability (L2). Heavy ball on a quadratic of curvature :math:`\lambda` is stable iff
+:math:`\eta\lambda<2(1+m)`; a minibatch of :math:`B` Gaussian inputs in :math:`\mathbb R^d`
+stretches the largest curvature of the expected loss by about the top eigenvalue of a sample
+Gram matrix, :math:`(1+\sqrt{d/B})^2` (Marchenko-Pastur edge). The map records, at every
+checkpoint, :math:`\eta(1+\sqrt{d/B})^2\max_j|\mathrm{eig}\,J_j|/(2(1+m))` with :math:`J_j` the
+2 x 2 Jacobian of mode :math:`j`'s gradient plus decay; above 1 the trained run is expected to
+diverge (an unsettled outcome), which the expected-gradient map itself does not.
+
 Per step (row-wise, :math:`a=1+\sigma^2`, :math:`s=q^2`): cosine
 :math:`\hat g_j=q_j[1-p_j(T+2p_js_j)/N_\Psi^2]/(aN_\Phi N_\Psi)`,
 :math:`G_j=\hat g_j-\lambda p_jq_j`, :math:`\lambda=\sum_k\hat g_kp_kq_k/N_\Psi^2`, gradients
@@ -40,6 +48,7 @@ class BatchMapResult(Result):
     lift_step: np.ndarray       # (R,) first checkpoint with rho <= rho_c(current norms) after starting above; -1 if none
     finite: np.ndarray          # (R,) the state stayed finite with positive norms
     stopped_step: np.ndarray    # (R,) the step at which a row stopped being finite; -1 if it did not
+    stability: np.ndarray       # (R,) largest heavy-ball stability ratio over the checkpoints (L2; 0 for cosine)
 
 
 def _rows(v, R):
@@ -99,9 +108,14 @@ def eigen_map_batch(p0: np.ndarray, q0: np.ndarray, lrs: np.ndarray, momentum, r
     stopped = np.full(R, -1, dtype=np.int64)
     alive = np.ones(R, dtype=bool)
     above0 = None
+    stab = np.zeros(R)
+    stretch = (1.0 + np.sqrt(dd / B)) ** 2 / (2.0 * (1.0 + m))
 
     def checkpoint(k):
         nonlocal above0
+        if not cosine:
+            lr_now = lrs[:, min(k, K - 1):min(k, K - 1) + 1]
+            stab[:] = np.maximum(stab, np.nan_to_num(np.max(lr_now * stretch * _l2_curvature(p, q, a, rho), axis=1)))
         pm = np.max(np.abs(p), axis=1)
         hit = alive & (collapse < 0) & (pm < COLLAPSE_FRACTION * pmax0)
         collapse[hit] = k
@@ -181,4 +195,18 @@ def eigen_map_batch(p0: np.ndarray, q0: np.ndarray, lrs: np.ndarray, momentum, r
     s_sorted = np.take_along_axis(s, order, axis=1)
     return BatchMapResult(p=p_sorted, s=s_sorted, n_phi=np.sqrt(np.sum(s, axis=1)),
                           n_psi=np.sqrt(np.sum(p * p * s, axis=1)), trace=np.sum(p * s, axis=1),
-                          collapse_step=collapse, lift_step=lift, finite=alive, stopped_step=stopped)
+                          collapse_step=collapse, lift_step=lift, finite=alive, stopped_step=stopped,
+                          stability=stab)
+
+
+def _l2_curvature(p, q, a, rho):
+    """Largest |eigenvalue| of each mode's 2 x 2 Jacobian of the L2 gradient plus decay, (R, h)."""
+    s = q * q
+    j11 = a * s + rho
+    j12 = 2.0 * (a * p - 1.0) * q
+    j21 = (2.0 * a * p - 1.0) * q
+    j22 = p * (a * p - 1.0) + rho
+    tr, det = j11 + j22, j11 * j22 - j12 * j21
+    disc = tr * tr / 4.0 - det
+    root = np.sqrt(np.abs(disc))
+    return np.where(disc >= 0, np.maximum(np.abs(tr / 2 + root), np.abs(tr / 2 - root)), np.sqrt(np.abs(det)))

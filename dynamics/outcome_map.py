@@ -165,9 +165,10 @@ def outcome_map(base: LinearRecipe, x_name: str, x: "np.typing.ArrayLike", y_nam
                               progress=progress)
         s2 = np.array([r.sigma2 for r in sub])
         rho = np.array([r.rho for r in sub])
-        p_ref = np.where(res.finite, stable_eigenvalue(base.loss, rho, s2, res.n_phi, res.n_psi, res.trace), np.nan)
-        collapsed = res.collapse_step >= 0
-        code[idx] = classify_outcome(collapsed, np.where(res.finite, res.p[:, 0], np.nan), p_ref)
+        ok = res.finite & (res.stability <= 1.0)          # a run expected to diverge is unsettled
+        p_ref = np.where(ok, stable_eigenvalue(base.loss, rho, s2, res.n_phi, res.n_psi, res.trace), np.nan)
+        collapsed = (res.collapse_step >= 0) & ok
+        code[idx] = classify_outcome(collapsed, np.where(ok, res.p[:, 0], np.nan), p_ref)
         surv[idx] = surviving_count(np.nan_to_num(res.p, nan=-np.inf), p_ref, collapsed)
         cstep[idx], lstep[idx] = res.collapse_step, res.lift_step
         for row, i in enumerate(idx):

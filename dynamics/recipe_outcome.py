@@ -20,7 +20,9 @@ symmetrised :math:`W`, measured at checkpoints every ``steps_per_epoch`` steps):
 - ``survive``: not collapsed, the fixed-norm stable eigenvalue :math:`p_\mathrm{ref}` exists at
   the final norms (:func:`stable_eigenvalue`: :math:`p_4` of eq. 7 / Tian's flow) and the largest
   eigenvalue lies within a factor ``SETTLED`` (2) of it.
-- ``unsettled``: anything else (a mode lingering near a fold, a frozen annealed run, a diverged run).
+- ``unsettled``: anything else (a mode lingering near a fold, a frozen annealed run, a diverged run;
+  for a prediction also a recipe whose heavy-ball steps are expected to be unstable:
+  :mod:`dynamics.mean_field_batch`'s stability ratio above 1, L2 loss).
 
 ``surviving_modes`` counts the modes with :math:`p_j\ge` ``SURVIVE_FACTOR`` (0.25)
 :math:`\,p_\mathrm{ref}` (0 for a collapsed spectrum): scale free, since :math:`p_\mathrm{ref}` carries
@@ -469,7 +471,8 @@ def predict_outcome(recipe: LinearRecipe, W0: ArrayLike | None = None, Phi0: Arr
 
 def _outcome_of(res, i, recipe, rc, regime, norms0, how, seconds):
     collapsed = res.collapse_step[i] >= 0
-    finite = bool(res.finite[i])
+    finite = bool(res.finite[i]) and res.stability[i] <= 1.0      # a run expected to diverge is unsettled
+    collapsed = collapsed and finite
     p_ref = float(stable_eigenvalue(recipe.loss, recipe.rho, recipe.sigma2, res.n_phi[i], res.n_psi[i],
                                     res.trace[i])) if finite else math.nan
     code = int(classify_outcome(collapsed, res.p[i, 0] if finite else math.nan, p_ref))

@@ -57,7 +57,7 @@ def draw_outcome_map(m: "OutcomeMap", measured: list | None = None, ax: object =
     >>> m = outcome_map(LinearRecipe(loss="l2", d=8, h=8, epochs=60, steps_per_epoch=5),
     ...                 "rho", [0.05, 0.1, 0.3], "sigma2", [0.0, 1.0])
     >>> fig = draw_outcome_map(m, measured=[{"x": 0.3, "y": 1.0, "outcome": "collapse"}])
-    >>> [t.get_text() for t in fig.legends[0].get_texts()][:2]
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
     ['predicted collapse', 'predicted survive']
     >>> plt.close(fig)
     """
@@ -99,9 +99,8 @@ def draw_outcome_map(m: "OutcomeMap", measured: list | None = None, ax: object =
                       if k not in (m.x_name, m.y_name))
     a0.set_title(f"{r['loss']} loss: predicted outcome\n({fixed})", fontsize=8)
     a1.set_title(f"surviving modes of {r['h']}" if "h" not in (m.x_name, m.y_name) else "surviving modes", fontsize=8)
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False, fontsize=7,
-               bbox_to_anchor=(0.5, -0.02))
-    fig.subplots_adjust(bottom=0.24)
+    # below the axes (outside the data, kept inside the saved bounding box by tight_layout)
+    a0.legend(handles=handles, loc="upper left", ncol=3, frameon=False, fontsize=7, bbox_to_anchor=(0.0, -0.14))
     return fig
 
 

@@ -99,6 +99,42 @@ class CosineParams(_Params):
         r""":math:`K=\rho(1+\sigma^2)N_\Phi N_\Psi^3`, the constant term of :math:`Q(p)`."""
         return self.rho * (1 + self.sigma2) * self.n_phi * self.n_psi**3
 
+    @classmethod
+    def from_weights(cls, W, Phi, rho: float = 0.01, sigma2: float = 0.5):
+        r"""The parameters at given weights: :math:`N_\Phi=\|\Phi\|_F`, :math:`N_\Psi=\|W\Phi\|_F`,
+        :math:`T=\mathrm{tr}(W\Phi\Phi^\top)` (:func:`symbolic.linear_init.weight_norms`).
+
+        The default norms of the class are the theory notes' worked example, not those of any
+        network: the critical decay at d = h = 512 initial weights is about 30x smaller. Use this
+        (or :meth:`from_init`) to ask about a real network.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from symbolic.params import CosineParams
+        >>> CosineParams.from_weights(0.5 * np.eye(2), np.eye(2), rho=0.02)
+        CosineParams(rho=0.02, sigma2=0.5, n_phi=1.4142135623730951, n_psi=0.7071067811865476, trace=1.0)
+        """
+        from symbolic.linear_init import weight_norms
+        n_phi, n_psi, trace = weight_norms(W, Phi)
+        return cls(rho=rho, sigma2=sigma2, n_phi=n_phi, n_psi=n_psi, trace=trace)
+
+    @classmethod
+    def from_init(cls, d: int, h: int, seed: int = 0, rho: float = 0.01, sigma2: float = 0.5):
+        r"""The parameters at a draw of the linear model's initial weights (d inputs, width h; numpy,
+        :func:`symbolic.linear_init.draw_initial_weights`): :math:`N_\Phi\approx\sqrt h`,
+        :math:`N_\Psi\approx\sqrt{h/2}`, :math:`T\approx0`.
+
+        Examples
+        --------
+        >>> from symbolic.params import CosineParams
+        >>> p = CosineParams.from_init(512, 512, seed=0)
+        >>> round(p.n_phi / 512 ** 0.5, 2), round(p.n_psi / 256 ** 0.5, 2)
+        (1.0, 1.0)
+        """
+        from symbolic.linear_init import draw_initial_weights
+        return cls.from_weights(*draw_initial_weights(d, h, seed), rho=rho, sigma2=sigma2)
+
 
 @dataclass(frozen=True)
 class CosineDeltaParams(CosineParams):

@@ -183,3 +183,49 @@ def test_outcome_map_cli_writes_map_and_plot(tmp_path):
     assert ((out == 0) == (x[None, :] > eta_c[:, None])).all()      # L2: the boundary is eta_c (no lift)
     assert ((classic == 0) == (x[None, :] > eta_c[:, None])).all()
     assert (tmp_path / "m.png").stat().st_size > 0 and (tmp_path / "m.pdf").exists()
+
+
+def test_l2_stability_ratio_against_a_numerical_jacobian():
+    """The per-mode curvature of the stability ratio is the spectral radius of the finite-difference
+    Jacobian of the L2 eigen gradient plus decay; a recipe far past the heavy-ball limit is unsettled."""
+    from dynamics.mean_field_batch import _l2_curvature
+    from dynamics.sgd_mean_field import eigen_gradient
+
+    rng = np.random.default_rng(1)
+    p, q, a, rho = rng.normal(size=6), rng.uniform(0.3, 2.0, 6), 1.5, 0.05
+    eps = 1e-6
+    for j in range(6):
+        J = np.zeros((2, 2))
+        for c in range(2):
+            x = [p.copy(), q.copy()]
+            x[c][j] += eps
+            gp, gq = eigen_gradient(x[0], x[1], a - 1.0, "l2")
+            x[c][j] -= 2 * eps
+            hp, hq = eigen_gradient(x[0], x[1], a - 1.0, "l2")
+            J[:, c] = [(gp[j] - hp[j]) / (2 * eps), (gq[j] - hq[j]) / (2 * eps)]
+        J += rho * np.eye(2)
+        want = np.max(np.abs(np.linalg.eigvals(J)))
+        got = _l2_curvature(p[None, :], q[None, :], a, rho)[0, j]
+        assert got == pytest.approx(want, rel=1e-6)
+    r = predict_outcome(LinearRecipe(loss="l2", d=16, h=16, rho=0.05, lr=2.0, epochs=10, steps_per_epoch=5))
+    assert r.outcome == "unsettled"
+
+
+def test_validate_summary_has_measured_and_predicted_outcomes(tmp_path):
+    """summary.json of a linear run: the measured outcome by the rule, the prediction beside it, and a
+    diverged run (lr 10, L2) unsettled with no surviving modes and no final regime."""
+    pytest.importorskip("torch")
+    r = _cli("validate", "linear", "--d", 16, "--h", 16, "--epochs", 2, "--steps-per-epoch", 3, "--batch", 64,
+             "--no-figures", "--no-predict", "--loss", "l2", "--lr", 10, "--out", tmp_path / "div")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "div" / "summary.json").read_text())
+    assert s["diverged"] and s["measured_outcome"] == "unsettled" and s["surviving_modes"] == 0
+    assert s["final_regime"] is None and s["predicted_outcome"]["outcome"] == "unsettled"
+    r = _cli("validate", "linear", "--d", 16, "--h", 16, "--epochs", 60, "--steps-per-epoch", 5, "--batch", 512,
+             "--no-figures", "--no-predict", "--loss", "l2", "--rho", 1.0, "--out", tmp_path / "col")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "col" / "summary.json").read_text())
+    pmax = s["max_abs_p"]
+    first = next(k for k, v in zip(s["checkpoint_steps"], pmax) if v < 1e-3 * pmax[0])
+    assert s["measured_outcome"] == "collapse" and s["measured_collapse_step"] == first
+    assert s["predicted_outcome"]["outcome"] == "collapse"

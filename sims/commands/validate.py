@@ -210,13 +210,25 @@ def run(args) -> int:
                                                  level=args.predict_level, log=lambda m: print(m, file=sys.stderr))
         atomic_write_bytes(out / "metrics.jsonl",
                            "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in result["records"]).encode())
+    if cfg.mode == "linear":                      # the recipe's predicted outcome beside the measured one
+        from dynamics.recipe_outcome import LinearRecipe, predict_outcome
+        from sims.trajectory import initial_weights
+
+        recipe = LinearRecipe(loss=cfg.loss, d=cfg.d, h=cfg.h, sigma2=cfg.sigma2, rho=cfg.rho, lr=cfg.base_lr,
+                              momentum=cfg.momentum, batch=cfg.batch, epochs=cfg.epochs,
+                              steps_per_epoch=cfg.steps_per_epoch or 100, seed=cfg.seed)
+        pred = predict_outcome(recipe, *initial_weights(cfg), init="the run's own initial weights")
+        summary["predicted_outcome"] = pred.to_json()
     write_json(out / "summary.json", summary)
     if not args.no_figures:
         from figures.validation import validation_figures
 
         validation_figures(result["records"], summary, out)
     line = {k: summary[k] for k in ("mode", "loss", "epochs", "initial_regime", "final_regime",
-                                    "basin_fraction_top8", "median_rel_dist_p4", "images_per_s")}
+                                    "basin_fraction_top8", "median_rel_dist_p4", "images_per_s",
+                                    "measured_outcome", "surviving_modes")}
+    if "predicted_outcome" in summary:
+        line["predicted_outcome"] = summary["predicted_outcome"]["outcome"]
     if predict:
         line["trajectory_median_rel_err_top8"] = summary["trajectory"].get("median_rel_err_top8")
     print(json.dumps(line))

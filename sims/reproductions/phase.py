@@ -40,7 +40,7 @@ def measured_of_summary(s: dict) -> dict:
     p_ref = float(stable_eigenvalue(s["loss"], s["rho"], s["sigma2"], s["n_phi"][1], s["n_psi"][1], s["trace"][1]))
     code = 2 if s["diverged"] else int(classify_outcome(step is not None, p[0], p_ref))
     return {"outcome": OUTCOMES[code], "collapse_step": step,
-            "surviving_modes": int(surviving_count(p, p_ref, step is not None)[0])}
+            "surviving_modes": 0 if s["diverged"] else int(surviving_count(p, p_ref, step is not None)[0])}
 
 
 def analyse(sweeps: list, out: Path) -> dict:
@@ -52,11 +52,12 @@ def analyse(sweeps: list, out: Path) -> dict:
     for d in sweeps:
         d = Path(d)
         merged = out / f"{d.name}.npz"
-        merge(d, merged)
+        merge(d, merged)                     # a temporary file: runs.json keeps what the table needs
         with np.load(merged) as z:
             summaries = [json.loads(bytes(t).decode()) for t in z["summary"].ravel()]
             axes = {k[5:]: z[k] for k in z.files if k.startswith("axis_")}
             shape = z["summary"].shape
+        merged.unlink()
         for flat, s in enumerate(summaries):
             r = recipe_of_summary(s)
             W0, Phi0, how = exact_initial_weights(r)
@@ -68,6 +69,8 @@ def analyse(sweeps: list, out: Path) -> dict:
                          "predicted": {"outcome": pred.outcome, "collapse_step": pred.collapse_step,
                                        "surviving_modes": pred.surviving_modes, "lift_step": pred.lift_step},
                          "classic": pred.classic_outcome, "rho_c_init": pred.rho_c_init,
+                         "raw": {k: s[k] for k in ("p_final", "max_abs_p", "checkpoint_steps", "n_phi", "n_psi",
+                                                   "trace", "diverged", "loss", "rho", "sigma2")},
                          "rho_factor": pred.recipe["rho"] / pred.rho_c_init if pred.rho_c_init > 0 else None})
     return {"runs": runs, "agreement": agreement(runs)}
 
@@ -149,6 +152,20 @@ def figures(result: dict, out: Path) -> list:
     return paths
 
 
+def agreement_table(agreement: dict) -> str:
+    """The agreement as an RST list-table (docs/phase_agreement.rst, included by the collapse page)."""
+    rows = [("runs", "runs"), ("predicted outcome = measured", "agree"), ("classic fixed-norm map = measured",
+            "classic_agree"), ("surviving runs", "surviving_runs"), ("... surviving modes within 20% or 3",
+            "surviving_within"), ("collapsing runs", "collapsing_runs"), ("... collapse step within [0.8, 1.25]",
+            "timing_within")]
+    losses = [k for k in ("cosine", "l2") if k in agreement]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * -"] + [f"     - {k}" for k in losses]
+    for label, key in rows:
+        lines.append(f"   * - {label}")
+        lines += [f"     - {agreement[k][key]}" for k in losses]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     from sims.io import versions, write_json
 
@@ -156,6 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", nargs="+", required=True, help="finished train sweep folders")
     ap.add_argument("--out", required=True, help="folder for the merged sweeps, agreement.json and figures")
     ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument("--docs", default=None, help="also write the table (phase_agreement.rst) and the lr 0.1 "
+                    "figures into this docs folder")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,9 +187,15 @@ def main(argv=None) -> int:
               f"[0.8, 1.25]: {a['timing_within']}/{a['collapsing_runs']}; disagreements near a boundary: "
               f"{sum(d['within_one_grid_step_of_a_predicted_boundary'] for d in a['disagreements'])}"
               f"/{len(a['disagreements'])}")
+    if args.docs:
+        from symbolic.files import write_text
+        write_text(Path(args.docs) / "phase_agreement.rst", agreement_table(result["agreement"]), name="table")
     if not args.no_figures:
         for p in figures(result, out):
             print(f"wrote {p}")
+            if args.docs and p.suffix == ".png" and "_lr0.1." in p.name:
+                from symbolic.files import write_bytes
+                write_bytes(Path(args.docs) / "gallery" / p.name, p.read_bytes(), name="figure")
     return 0
 
 

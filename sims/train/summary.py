@@ -86,7 +86,7 @@ def measured_outcome(loss: str, rho: float, sigma2: float, records: list, diverg
     1e-3 of its start (``measured_collapse_step`` the first such checkpoint's step); ``survive`` if
     not, and the largest eigenvalue at the end lies within a factor 2 of the fixed-norm stable
     eigenvalue :math:`p_4` at the final measured norms; ``unsettled`` otherwise (also for a diverged
-    run). ``surviving_modes`` counts :math:`p_j\ge0.25\,p_4` (0 when collapsed).
+    run). ``surviving_modes`` counts :math:`p_j\ge0.25\,p_4` (0 when collapsed or diverged).
 
     Parameters
     ----------
@@ -131,7 +131,7 @@ def measured_outcome(loss: str, rho: float, sigma2: float, records: list, diverg
     collapsed = step is not None
     code = 2 if diverged else int(classify_outcome(collapsed, p[0], p_ref))
     return {"measured_outcome": OUTCOMES[code], "measured_collapse_step": step,
-            "surviving_modes": int(surviving_count(p, p_ref, collapsed)[0]),
+            "surviving_modes": 0 if diverged else int(surviving_count(p, p_ref, collapsed)[0]),
             "p_ref_final": p_ref if math.isfinite(p_ref) else None}
 
 
