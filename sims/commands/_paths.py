@@ -9,6 +9,7 @@ import os
 import stat
 
 from symbolic.errors import ParameterError
+from symbolic.files import available_memory, check_memory  # noqa: F401  (re-exported)
 
 #: dtype kinds accepted from a .npy file: bool, signed and unsigned integers, floats
 NPY_KINDS = {"b": "bool", "i": "integer", "u": "unsigned integer", "f": "float"}
@@ -134,26 +135,3 @@ def load_npy(flag: str, path: str):
     except (ValueError, EOFError, OSError) as e:
         raise ParameterError(f"{flag} cannot be loaded from {path!r}: {' '.join(str(e).split())[:120]}") from None
     return np.asarray(a, dtype=np.float64)
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable of /proc/meminfo, else the physical memory)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return 1 << 62
-
-
-def check_memory(what: str, nbytes: float) -> None:
-    """Refuse a run whose estimated memory ``nbytes`` exceeds 80% of the available memory."""
-    avail = available_memory()
-    if nbytes > 0.8 * avail:
-        raise ParameterError(f"{what} needs about {nbytes / 2**30:.3g} GiB, more than the "
-                             f"{0.8 * avail / 2**30:.3g} GiB available (80% of free memory); use smaller sizes")
