@@ -97,6 +97,15 @@ def parse_axis(text, path, section, key, spec, *, random: bool = False) -> np.nd
     raise key_error(text, path, key, section, f"must be a list or a table {{lo, hi, n, log}}{extra}")
 
 
+def axis_length(spec) -> int | None:
+    """The number of values an axis ``spec`` declares (a list's length, a table's ``n``), or None
+    when it declares none that is valid (:func:`parse_axis` then says what is wrong)."""
+    if isinstance(spec, list):
+        return len(spec)
+    n = spec.get("n") if isinstance(spec, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else None
+
+
 def _check_lo_hi_n(text, path, section, key, lo, hi, n):
     for name, v in (("lo", lo), ("hi", hi)):
         if not is_number(v) or not math.isfinite(v):

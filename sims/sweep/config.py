@@ -13,6 +13,7 @@ functions and of :class:`SweepConfig`); the code itself stays under 400 lines
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -27,8 +28,10 @@ import numpy as np
 
 from symbolic.errors import ParameterError, check_range
 
-from .axes import (MAX_POINTS, ConfigError, is_number, key_error, parse_axis, section_line,  # noqa: F401
-                   toml_type)
+from symbolic.files import check_memory
+
+from .axes import (MAX_POINTS, ConfigError, axis_length, is_number, key_error, parse_axis,  # noqa: F401
+                   section_line, toml_type)
 from .tasks import DEFAULT_CHUNK, TASK_SECTIONS, TASKS
 
 TOP_KEYS = {"model": str, "task": str, "form": str, "chunk_size": int, "params": dict, "grid": dict,
@@ -48,6 +51,8 @@ MAX_CHUNK_SIZE = 10_000_000           # one chunk's arrays are held in memory
 MAX_T_EVAL = 10_000                   # output times of the integrate task
 #: bytes on disk per chunk besides its points (the NPZ's zip entries, index and hash)
 BYTES_PER_CHUNK = 1024
+#: bytes of manifest.json per chunk (its entry in the chunk table: index and SHA-256)
+MANIFEST_BYTES_PER_CHUNK = 80
 #: the hash of every config includes this: the value of the removed ``seed`` key, so that the
 #: hashes of sweeps written before its removal are unchanged (and they still resume and merge)
 _LEGACY_HASH_FIELDS = {"seed": 0}
@@ -186,13 +191,15 @@ class SweepConfig:
         lo = i * self.chunk_size
         return min(self.n_points, lo + self.chunk_size) - lo
 
-    def extra_fields(self) -> dict:
+    def extra_fields(self, values: bool = True) -> dict:
         """What a config says beyond the fields every sweep had (only what it sets, so that the hash
-        and manifest of a config without the newer keys are what they always were)."""
+        of a config without the newer keys is what it always was); ``values=False`` leaves out the
+        initial axes' values (the manifest's version: they follow from the embedded config)."""
         extra = {}
         if self.form != "reduced":
             extra["form"] = self.form
-            extra["initial"] = [[n, v.tolist()] for n, v in self.initial]
+            if values:
+                extra["initial"] = [[n, v.tolist()] for n, v in self.initial]
         if self.random:
             extra["random"] = self.random
         from symbolic.registry import get_model
@@ -201,15 +208,45 @@ class SweepConfig:
             extra["model_fingerprint"] = get_model(self.model).fingerprint
         return extra
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
-        canon = json.dumps({"model": self.model, "task": self.task, "params": self.params,
-                            "axes": [(n, v.tolist()) for n, v in self.axes],
-                            "p0": None if self.p0 is None else self.p0.tolist(),
-                            "integrate": self.integrate, "chunk_size": self.chunk_size, **_LEGACY_HASH_FIELDS,
-                            **self.extra_fields()},
-                           sort_keys=True)
-        return hashlib.sha256(canon.encode()).hexdigest()
+        # SHA-256 of json.dumps({...every field, the axes' values included...}, sort_keys=True), fed
+        # in pieces: the value lists are encoded a block at a time, never as one string (20 million
+        # values would be a 400 MB string and 1 GB of Python floats)
+        lists = {"axes": self.axes} if self.p0 is None else {"axes": self.axes, "p0": (self.p0,)}
+        extra = self.extra_fields(values=False)
+        if self.form != "reduced":
+            lists["initial"] = self.initial
+        fields = {"model": self.model, "task": self.task, "params": self.params, "p0": None,
+                  "integrate": self.integrate, "chunk_size": self.chunk_size, **_LEGACY_HASH_FIELDS, **extra}
+        canon = json.dumps({**fields, **{k: f"\0{k}\0" for k in lists}}, sort_keys=True)
+        h = hashlib.sha256()
+        for j, piece in enumerate(re.split(r'"\\u0000(axes|p0|initial)\\u0000"', canon)):
+            if j % 2:
+                _hash_lists(h, lists[piece], named=piece != "p0")
+            else:
+                h.update(piece.encode())
+        return h.hexdigest()
+
+
+def _hash_lists(h, items, named: bool, block: int = 1 << 16):
+    """Feed ``h`` the JSON of ``[[name, [v, ...]], ...]`` (``named``) or of the one list ``[v, ...]``,
+    as ``json.dumps`` writes it, a block of values at a time."""
+    def values(v):
+        h.update(b"[")
+        for lo in range(0, len(v), block):
+            h.update(((", " if lo else "") + ", ".join(map(float.__repr__, v[lo:lo + block].tolist()))).encode())
+        h.update(b"]")
+
+    if not named:
+        values(items[0])
+        return
+    h.update(b"[")
+    for j, (name, v) in enumerate(items):
+        h.update(((", " if j else "") + "[" + json.dumps(name) + ", ").encode())
+        values(v)
+        h.update(b"]")
+    h.update(b"]")
 
 
 def load_config(path: str | os.PathLike) -> SweepConfig:
@@ -348,6 +385,7 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
             line = section_line(text, section)
             raise ConfigError(f"{path}:{line}: {section}: {msg}" if line else f"{path}: {section}: {msg}")
     state = form_state(model, form) if form != "reduced" else ("p",)
+    _check_sizes(text, path, raw, task)
     params = _params(text, path, raw, model, cls, state)
     axes = _grid(text, path, raw, model, cls, params, state)
     initial, random = _initial(text, path, raw, task, form, state) if TASKS[task].needs_initial else ((), {})
@@ -361,6 +399,28 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
     integ = _integrate(text, path, raw) if "integrate" in TASK_SECTIONS[task] else {}
     chunk = _chunk_size(text, path, raw, task, n_points)
     return SweepConfig(model, task, params, tuple(axes), initial, integ, chunk, text, str(path), form, random or None)
+
+
+def _check_sizes(text, path, raw, task):
+    """Refuse (naming the largest axis) a sweep over the point limit, or whose axes would not fit in
+    memory, from the lengths the axes declare: before any axis is made."""
+    specs = [(k, "grid", v) for k, v in raw["grid"].items()] if isinstance(raw["grid"], dict) else []
+    if TASKS[task].needs_initial and isinstance(raw.get("initial"), dict):
+        specs += [(k, "initial", v) for k, v in raw["initial"].items()]
+    sizes = [(axis_length(v), k, sec) for k, sec, v in specs]
+    sizes = [(n, k, sec) for n, k, sec in sizes if n]
+    if not sizes:
+        return
+    n_points = math.prod(n for n, _, _ in sizes)
+    _, key, section = max(sizes)
+    if n_points > MAX_POINTS:
+        dims = " x ".join(str(n) for n, _, _ in sizes)
+        raise key_error(text, path, key, section, f"the sweep has {n_points:.3g} points ({dims}), over the limit of "
+                        f"{MAX_POINTS:.0e}; use fewer values along the axes")
+    try:                                  # the axes' values, and a copy made while they are checked
+        check_memory("the axes of the sweep", 16.0 * sum(n for n, _, _ in sizes))
+    except ParameterError as e:
+        raise key_error(text, path, key, section, str(e)) from None
 
 
 def _params(text, path, raw, model, cls, state) -> dict:
@@ -518,12 +578,19 @@ def estimated_bytes(cfg: SweepConfig) -> int:
     return cfg.n_points * TASKS[cfg.task].bytes_per_point(cfg) + cfg.n_chunks * BYTES_PER_CHUNK
 
 
+def manifest_bytes(cfg: SweepConfig) -> int:
+    """The most bytes the sweep's ``manifest.json`` (the config, JSON-escaped, and the chunk table)
+    and its chunk journal can take; also the size cap of reading them."""
+    return 65536 + 6 * len(cfg.text.encode()) + 2 * MANIFEST_BYTES_PER_CHUNK * cfg.n_chunks
+
+
 def check_disk(cfg: SweepConfig, out: Path):
-    """Raise (naming [grid] and its line) if the chunks still to write would not fit on the disk of ``out``."""
+    """Raise (naming [grid] and its line) if the chunks still to write, the manifest and the
+    temporary copy of each (written before the rename) would not fit on the disk of ``out``."""
     have = 0
     if out.is_dir():
         have = sum(p.stat().st_size for p in out.glob("chunk_*.npz") if p.is_file())
-    need = estimated_bytes(cfg) - have
+    need = estimated_bytes(cfg) - have + 2 * manifest_bytes(cfg) + _largest_chunk(cfg)
     probe = out.absolute()
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -533,6 +600,10 @@ def check_disk(cfg: SweepConfig, out: Path):
         where = f"{cfg.source}:{line}" if line else cfg.source
         raise ConfigError(f"{where}: grid: the sweep needs about {_size(need)} on disk and {probe} has {_size(free)} "
                           "free; use fewer points or another --out")
+
+
+def _largest_chunk(cfg: SweepConfig) -> int:
+    return cfg.chunk_len(0) * TASKS[cfg.task].bytes_per_point(cfg) + BYTES_PER_CHUNK
 
 
 def _size(n: float) -> str:
