@@ -19,7 +19,6 @@ import json
 import math
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,9 @@ import numpy as np
 
 from symbolic.errors import ParameterError, check_range
 
-from symbolic.files import check_memory
-
-from .axes import (MAX_POINTS, ConfigError, axis_length, is_number, key_error, parse_axis,  # noqa: F401
-                   section_line, toml_type)
+from .axes import (MAX_POINTS, ConfigError, check_sizes, hash_lists, is_number, key_error,  # noqa: F401
+                   parse_axis, section_line, toml_type)
+from .disk import check_disk, estimated_bytes, manifest_bytes  # noqa: F401  (their home was here)
 from .tasks import DEFAULT_CHUNK, TASK_SECTIONS, TASKS
 
 TOP_KEYS = {"model": str, "task": str, "form": str, "chunk_size": int, "params": dict, "grid": dict,
@@ -49,10 +47,6 @@ INTEGRATE_RANGES = (("t_end", 0.0, math.inf, True), ("rtol", 1e-15, 1.0, False),
 MAX_CHUNKS = 10_000                   # the manifest is rewritten after every chunk
 MAX_CHUNK_SIZE = 10_000_000           # one chunk's arrays are held in memory
 MAX_T_EVAL = 10_000                   # output times of the integrate task
-#: bytes on disk per chunk besides its points (the NPZ's zip entries, index and hash)
-BYTES_PER_CHUNK = 1024
-#: bytes of manifest.json per chunk (its entry in the chunk table: index and SHA-256)
-MANIFEST_BYTES_PER_CHUNK = 80
 #: the hash of every config includes this: the value of the removed ``seed`` key, so that the
 #: hashes of sweeps written before its removal are unchanged (and they still resume and merge)
 _LEGACY_HASH_FIELDS = {"seed": 0}
@@ -223,30 +217,10 @@ class SweepConfig:
         h = hashlib.sha256()
         for j, piece in enumerate(re.split(r'"\\u0000(axes|p0|initial)\\u0000"', canon)):
             if j % 2:
-                _hash_lists(h, lists[piece], named=piece != "p0")
+                hash_lists(h, lists[piece], named=piece != "p0")
             else:
                 h.update(piece.encode())
         return h.hexdigest()
-
-
-def _hash_lists(h, items, named: bool, block: int = 1 << 16):
-    """Feed ``h`` the JSON of ``[[name, [v, ...]], ...]`` (``named``) or of the one list ``[v, ...]``,
-    as ``json.dumps`` writes it, a block of values at a time."""
-    def values(v):
-        h.update(b"[")
-        for lo in range(0, len(v), block):
-            h.update(((", " if lo else "") + ", ".join(map(float.__repr__, v[lo:lo + block].tolist()))).encode())
-        h.update(b"]")
-
-    if not named:
-        values(items[0])
-        return
-    h.update(b"[")
-    for j, (name, v) in enumerate(items):
-        h.update(((", " if j else "") + "[" + json.dumps(name) + ", ").encode())
-        values(v)
-        h.update(b"]")
-    h.update(b"]")
 
 
 def load_config(path: str | os.PathLike) -> SweepConfig:
@@ -385,7 +359,7 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
             line = section_line(text, section)
             raise ConfigError(f"{path}:{line}: {section}: {msg}" if line else f"{path}: {section}: {msg}")
     state = form_state(model, form) if form != "reduced" else ("p",)
-    _check_sizes(text, path, raw, task)
+    check_sizes(text, path, raw, TASKS[task].needs_initial)
     params = _params(text, path, raw, model, cls, state)
     axes = _grid(text, path, raw, model, cls, params, state)
     initial, random = _initial(text, path, raw, task, form, state) if TASKS[task].needs_initial else ((), {})
@@ -399,28 +373,6 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
     integ = _integrate(text, path, raw) if "integrate" in TASK_SECTIONS[task] else {}
     chunk = _chunk_size(text, path, raw, task, n_points)
     return SweepConfig(model, task, params, tuple(axes), initial, integ, chunk, text, str(path), form, random or None)
-
-
-def _check_sizes(text, path, raw, task):
-    """Refuse (naming the largest axis) a sweep over the point limit, or whose axes would not fit in
-    memory, from the lengths the axes declare: before any axis is made."""
-    specs = [(k, "grid", v) for k, v in raw["grid"].items()] if isinstance(raw["grid"], dict) else []
-    if TASKS[task].needs_initial and isinstance(raw.get("initial"), dict):
-        specs += [(k, "initial", v) for k, v in raw["initial"].items()]
-    sizes = [(axis_length(v), k, sec) for k, sec, v in specs]
-    sizes = [(n, k, sec) for n, k, sec in sizes if n]
-    if not sizes:
-        return
-    n_points = math.prod(n for n, _, _ in sizes)
-    _, key, section = max(sizes)
-    if n_points > MAX_POINTS:
-        dims = " x ".join(str(n) for n, _, _ in sizes)
-        raise key_error(text, path, key, section, f"the sweep has {n_points:.3g} points ({dims}), over the limit of "
-                        f"{MAX_POINTS:.0e}; use fewer values along the axes")
-    try:                                  # the axes' values, and a copy made while they are checked
-        check_memory("the axes of the sweep", 16.0 * sum(n for n, _, _ in sizes))
-    except ParameterError as e:
-        raise key_error(text, path, key, section, str(e)) from None
 
 
 def _params(text, path, raw, model, cls, state) -> dict:
@@ -571,43 +523,3 @@ def check_kernel_axes(cfg: SweepConfig):
             key = next(k for k in tomllib.loads(cfg.text)["grid"] if model_field(cfg.model, k) == name)   # as written
             raise key_error(cfg.text, cfg.source, key, "grid", f"the {cfg.form} form of {cfg.model} does not depend "
                             f"on it (it takes {', '.join(taken)}); sweep one of those")
-
-
-def estimated_bytes(cfg: SweepConfig) -> int:
-    """About how many bytes the chunks of ``cfg`` take on disk."""
-    return cfg.n_points * TASKS[cfg.task].bytes_per_point(cfg) + cfg.n_chunks * BYTES_PER_CHUNK
-
-
-def manifest_bytes(cfg: SweepConfig) -> int:
-    """The most bytes the sweep's ``manifest.json`` (the config, JSON-escaped, and the chunk table)
-    and its chunk journal can take; also the size cap of reading them."""
-    return 65536 + 6 * len(cfg.text.encode()) + 2 * MANIFEST_BYTES_PER_CHUNK * cfg.n_chunks
-
-
-def check_disk(cfg: SweepConfig, out: Path):
-    """Raise (naming [grid] and its line) if the chunks still to write, the manifest and the
-    temporary copy of each (written before the rename) would not fit on the disk of ``out``."""
-    have = 0
-    if out.is_dir():
-        have = sum(p.stat().st_size for p in out.glob("chunk_*.npz") if p.is_file())
-    need = estimated_bytes(cfg) - have + 2 * manifest_bytes(cfg) + _largest_chunk(cfg)
-    probe = out.absolute()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if need > free:
-        line = section_line(cfg.text, "grid")
-        where = f"{cfg.source}:{line}" if line else cfg.source
-        raise ConfigError(f"{where}: grid: the sweep needs about {_size(need)} on disk and {probe} has {_size(free)} "
-                          "free; use fewer points or another --out")
-
-
-def _largest_chunk(cfg: SweepConfig) -> int:
-    return cfg.chunk_len(0) * TASKS[cfg.task].bytes_per_point(cfg) + BYTES_PER_CHUNK
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
