@@ -93,7 +93,8 @@ def check_manifest(m: dict, cfg: SweepConfig, mpath: Path):
     if not isinstance(text, str):
         raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn); "
                              "re-run the sweep into a new --out")
-    if parse_config(text, f"{mpath} (embedded config)").hash != m.get("config_hash"):
+    embedded = cfg if text == cfg.text else parse_config(text, f"{mpath} (embedded config)")
+    if embedded.hash != m.get("config_hash"):
         raise ParameterError(f"{mpath}: config_hash does not match the embedded config (the manifest was edited)")
     fields = manifest_fields(cfg) if "format" in m else _legacy_fields(cfg)
     for key, want in fields.items():
