@@ -205,6 +205,11 @@ def check_inputs(args) -> None:
     if args.command == "sweep":
         if args.config is not None:
             check_input_file("config", args.config)
+            from .sweep.config import MAX_CONFIG_BYTES
+
+            if os.path.getsize(args.config) > MAX_CONFIG_BYTES:
+                raise ParameterError(f"config is {os.path.getsize(args.config)} bytes, more than {MAX_CONFIG_BYTES}; "
+                                     f"got {args.config!r}")
             try:
                 with open(args.config, "rb") as f:
                     f.read().decode("utf-8")

@@ -510,3 +510,18 @@ def test_sweep_folder_of_the_older_manifest_format_still_resumes_and_merges(done
     assert json.loads((out / "manifest.json").read_text())["format"] == 2
     ref, old = _arrays(done / "ref.npz"), _arrays(tmp_path / "old.npz")
     assert all(ref[k].tobytes() == old[k].tobytes() for k in ref)
+
+
+def test_sparse_config_is_refused_unread(tmp_path, capsys):
+    """R3 for the config itself: a 20 GB sparse file is refused by its size, not read."""
+    from sims.sweep import ConfigError, load_config
+
+    cfg = _write(tmp_path, SMALL)
+    with open(cfg, "r+b") as f:
+        f.truncate(20 << 30)
+    t0 = time.monotonic()
+    code, _, err = _cli(["sweep", cfg, "--out", tmp_path / "o", "--workers", "1"], capsys)
+    _one_line(code, err, "config", "bytes")
+    with pytest.raises(ConfigError, match="bytes, more than"):
+        load_config(cfg)
+    assert time.monotonic() - t0 < 10 and not (tmp_path / "o").exists()

@@ -47,6 +47,7 @@ INTEGRATE_RANGES = (("t_end", 0.0, math.inf, True), ("rtol", 1e-15, 1.0, False),
 MAX_CHUNKS = 10_000                   # the manifest is rewritten after every chunk
 MAX_CHUNK_SIZE = 10_000_000           # one chunk's arrays are held in memory
 MAX_T_EVAL = 10_000                   # output times of the integrate task
+MAX_CONFIG_BYTES = 64 << 20           # a config file (the axes' values may be listed in it)
 #: the hash of every config includes this: the value of the removed ``seed`` key, so that the
 #: hashes of sweeps written before its removal are unchanged (and they still resume and merge)
 _LEGACY_HASH_FIELDS = {"seed": 0}
@@ -264,6 +265,8 @@ def load_config(path: str | os.PathLike) -> SweepConfig:
     sims.sweep.axes.ConfigError: no-such-config.toml: config file not found
     """
     path = Path(path)
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: the config is {path.stat().st_size} bytes, more than {MAX_CONFIG_BYTES}")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
