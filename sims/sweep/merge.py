@@ -47,9 +47,9 @@ def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
     ------
     ParameterError
         If ``out_file`` does not end in .npz or .nc or lies inside ``out_dir``, if the gathered
-        arrays would not fit in memory, if ``out_dir`` has no readable manifest or it does not match its embedded config, if a
-        chunk is missing or does not match its checksum, index or length (re-run the sweep to
-        recompute it), or for a ``.nc`` name without xarray installed.
+        arrays would not fit in memory, if ``out_dir`` has no readable manifest or it does not
+        match its embedded config, if a chunk is missing or does not match its checksum, index or
+        length (re-run the sweep to recompute it), or for a ``.nc`` name without xarray installed.
 
     Examples
     --------
