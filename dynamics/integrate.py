@@ -113,7 +113,8 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         convention; ``y0`` of the wrong shape, empty or non-finite; ``params`` for another model,
         out of range or with a row count other than 1 or N; ``t_end <= t0``; tolerances, ``dt``,
         ``max_steps``, ``diverge_bound`` or ``converge_tol`` out of range; ``t_eval`` not increasing
-        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``.
+        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``; arrays (states,
+        the ``t_eval`` grid, fixed steps) that would not fit in memory (checked before any is made).
 
     Warns
     -----
