@@ -34,7 +34,7 @@ JOURNAL = "chunks.log"
 #: manifest format: 2 holds no axis values (format 1, without the key, held them all)
 FORMAT = 2
 #: the most bytes of a manifest read before its config is known (merge)
-MAX_MANIFEST_BYTES = 64 << 20
+MAX_MANIFEST_BYTES = 256 << 20
 _LINE = re.compile(r"(0|[1-9]\d{0,9}) ([0-9a-f]{64})")
 
 
@@ -63,6 +63,12 @@ def _legacy_fields(cfg: SweepConfig) -> dict:
             "axes": [[n, v.tolist()] for n, v in cfg.axes],
             "p0": None if cfg.p0 is None else cfg.p0.tolist(), "n_points": cfg.n_points,
             "chunk_size": cfg.chunk_size, "n_chunks": cfg.n_chunks, **cfg.extra_fields()}
+
+
+def manifest_cap(cfg: SweepConfig) -> int:
+    """The most bytes a ``manifest.json`` of ``cfg`` can have: :func:`~.disk.manifest_bytes`, plus
+    the axis values a format-1 manifest (an older ssldyn) listed, at most 32 bytes each."""
+    return manifest_bytes(cfg) + 32 * sum(len(v) for _, v in cfg.axes + cfg.initial)
 
 
 def read_json(path: Path, cap: int, name: str):

@@ -17,8 +17,9 @@ from symbolic.errors import ParameterError
 from symbolic.files import check_memory, write_file
 
 from ..io import write_npz
-from .config import estimated_bytes, manifest_bytes, parse_config
-from .manifest import MANIFEST, MAX_MANIFEST_BYTES, check_manifest, read_chunk, read_journal, read_json
+from .config import estimated_bytes, parse_config
+from .manifest import (MANIFEST, MAX_MANIFEST_BYTES, check_manifest, manifest_cap, read_chunk, read_journal,
+                       read_json)
 from .tasks import TASKS
 
 
@@ -85,7 +86,7 @@ def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), str):
         raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn)")
     cfg = parse_config(manifest["config"], f"{mpath} (embedded config)")
-    if mpath.stat().st_size > manifest_bytes(cfg):
+    if mpath.stat().st_size > manifest_cap(cfg):
         raise ParameterError(f"{mpath} is larger than a manifest of its sweep can be (the manifest was edited)")
     check_manifest(manifest, cfg, mpath)
     manifest = {**manifest, "chunks": {**manifest["chunks"], **read_journal(out, cfg)}}

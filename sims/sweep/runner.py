@@ -32,9 +32,9 @@ from symbolic.errors import ParameterError, check_int
 from symbolic.registry import user_models_state
 
 from ..io import write_json, write_npz
-from .config import SweepConfig, check_disk, check_kernel_axes, load_config, manifest_bytes
+from .config import SweepConfig, check_disk, check_kernel_axes, load_config
 from .manifest import (JOURNAL, MANIFEST, append_journal, check_manifest, check_model_unchanged, chunk_config_hash,
-                       chunk_path, new_manifest, read_chunk, read_journal, read_json)
+                       chunk_path, manifest_cap, new_manifest, read_chunk, read_journal, read_json)
 from .tasks import run_chunk, warm
 
 
@@ -87,7 +87,7 @@ def _load_manifest(out: Path, cfg: SweepConfig, say) -> dict:
     mode = os.lstat(path).st_mode
     if not stat.S_ISREG(mode):
         raise ParameterError(f"{path} is not a regular file; {out} is not a sweep folder: use another --out")
-    cap = manifest_bytes(cfg)
+    cap = manifest_cap(cfg)
     if os.path.getsize(path) > cap:
         raise ParameterError(f"{path} is {os.path.getsize(path)} bytes, more than a manifest of this sweep can be "
                              f"({cap}): not an ssldyn manifest; use another --out or delete it")
