@@ -113,7 +113,8 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         convention; ``y0`` of the wrong shape, empty or non-finite; ``params`` for another model,
         out of range or with a row count other than 1 or N; ``t_end <= t0``; tolerances, ``dt``,
         ``max_steps``, ``diverge_bound`` or ``converge_tol`` out of range; ``t_eval`` not increasing
-        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``.
+        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``; arrays (states,
+        the ``t_eval`` grid, fixed steps) that would not fit in memory (checked before any is made).
 
     Warns
     -----
@@ -203,6 +204,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [{t0}, {t_end}]")
+    _check_memory(y.shape[0], n_state, tout.size, (t_end - t0) / dt if fixed else 0.0)
     if device in ("cuda", "torch-cpu"):
         from .gpu import integrate_torch
 
@@ -237,6 +239,17 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         ys = YOUT[:, 0, :] if scalar else np.transpose(YOUT, (0, 2, 1))
     return BatchResult(final, status, tev, nst, method, tout if tout.size else None, ys, tuple(k.STATE),
                        params=shared)
+
+
+def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
+    """Refuse (one line) a run whose arrays would not fit in memory, before any is allocated: the
+    states, the output grid (``n_out`` times) and its transposed copy, and for fixed steps the step
+    times and sizes (``n_steps`` + 1 of each, and their working copies)."""
+    from symbolic.files import check_memory
+
+    check_memory(f"integrate of {n} trajectories of {n_state} states" + (f" at {n_out} output times" if n_out else "")
+                 + (f" in {n_steps:.3g} fixed steps" if n_steps else ""),
+                 8.0 * n * n_state * (4 + 2 * n_out) + 40.0 * (n_steps + n_out + 1))
 
 
 def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 18):

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from symbolic.errors import ParameterError
+from symbolic.files import Terminated
 
 from .commands import MODULES
 
@@ -34,6 +35,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)          # --rh is not --rho: a later flag --rh... would change it
         super().__init__(*args, **kwargs)
 
     def error(self, message):  # noqa: D401 - argparse API
@@ -133,18 +135,66 @@ OUT_KINDS = {"integrate": "file", "bifurcation": "file", "regime-map": "file", "
              "figure": "dir", "validate": "dir", "sweep": "dir"}
 
 
+#: subcommand -> the suffixes its --out file may have (the suffix decides the format)
+OUT_SUFFIXES = {"integrate": ("npz",), "bifurcation": ("npz",), "regime-map": ("npz",), "sweep": ("npz", "nc")}
+
+
 def check_outputs(args) -> None:
-    """Refuse output paths that could not be written, or whose writing would replace something
-    that is not a regular file (a fifo, a device, a symbolic link), before any work is done."""
-    from .commands._paths import check_output_path
+    """Refuse, before any work, every output path that could not be written, whose writing would
+    replace something that is not a regular file (a fifo, a device, a symbolic link), whose suffix
+    is not a format the command writes, that two flags share, or (``sweep --merge``) that lies
+    inside the folder being merged."""
+    from .commands._paths import PLOT_FORMATS, check_distinct, check_output_path, check_suffix
 
     kind = OUT_KINDS.get(args.command)
-    if args.command == "sweep" and getattr(args, "merge", None):
+    merging = args.command == "sweep" and getattr(args, "merge", None)
+    if merging:
         kind = "file"
-    if kind and getattr(args, "out", None) is not None:
-        check_output_path("--out", args.out, kind)
-    if getattr(args, "plot", None) is not None:
-        check_output_path("--plot", args.plot, "file")
+    out = getattr(args, "out", None)
+    if kind and out is not None:
+        check_output_path("--out", out, kind)
+        if kind == "file" and args.command in OUT_SUFFIXES:
+            check_suffix("--out", out, OUT_SUFFIXES[args.command])
+    if merging:
+        from .sweep.merge import check_merge_paths
+
+        check_merge_paths(args.merge, out)
+    plot = getattr(args, "plot", None)
+    if plot is not None:
+        check_output_path("--plot", plot, "file")
+        check_suffix("--plot", plot, PLOT_FORMATS)
+        check_distinct({"--out": out, "--plot": plot})
+
+
+def check_options(parser, args, argv) -> None:
+    """Refuse an option given twice that keeps only its last value (``--model a --model b``), and
+    options that contradict each other (a sweep config with ``--merge``; more than one of
+    ``--workers``, ``--dask-local`` and ``--scheduler``)."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+    start = argv.index(args.command) + 1 if args.command in argv else 0
+    seen = set()
+    for token in argv[start:]:
+        if token == "--":
+            break
+        flag = token.split("=", 1)[0]
+        action = sub._option_string_actions.get(flag)
+        if action is None or isinstance(action, (argparse._AppendAction, argparse._CountAction,
+                                                 argparse._AppendConstAction, argparse._HelpAction)):
+            continue
+        if action.dest in seen:
+            raise ParameterError(f"{flag} is given more than once; give it once")
+        seen.add(action.dest)
+    if args.command == "sweep":
+        if args.merge is not None and args.config is not None:
+            raise ParameterError(f"config and --merge exclude each other: --merge gathers a finished sweep; "
+                                 f"got config {args.config!r} and --merge {args.merge!r}")
+        given = [f for f, v in (("--workers", args.workers), ("--dask-local", args.dask_local),
+                                ("--scheduler", args.scheduler)) if v is not None]
+        if len(given) > 1:
+            raise ParameterError(f"{' and '.join(given)} exclude each other (each picks where the chunks run); "
+                                 "give one")
+        if args.merge is not None and given:
+            raise ParameterError(f"{given[0]} does not apply to --merge (nothing is computed); drop it")
 
 
 def check_inputs(args) -> None:
@@ -155,6 +205,11 @@ def check_inputs(args) -> None:
     if args.command == "sweep":
         if args.config is not None:
             check_input_file("config", args.config)
+            from .sweep.config import MAX_CONFIG_BYTES
+
+            if os.path.getsize(args.config) > MAX_CONFIG_BYTES:
+                raise ParameterError(f"config is {os.path.getsize(args.config)} bytes, more than {MAX_CONFIG_BYTES}; "
+                                     f"got {args.config!r}")
             try:
                 with open(args.config, "rb") as f:
                     f.read().decode("utf-8")
@@ -228,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success; 2 after one line ``ssldyn: error: <message>`` on stderr (bad input of any
         kind: a parameter out of range, an unreadable or malformed file) or when a command reports
-        a failure; 130 after a Ctrl-C.
+        a failure; 130 after a Ctrl-C; 143 after a SIGTERM that arrived while a file was being
+        written (its temporary file removed; at any other moment SIGTERM ends the process at once).
 
     Raises
     ------
@@ -277,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         command = f"ssldyn {args.command}"
+        check_options(parser, args, argv)
         check_inputs(args)
         check_outputs(args)
         code = _run_warning_lines(args)
@@ -293,9 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except ParameterError as e:
         return _error(e)
+    except Terminated:
+        sys.stderr.write("ssldyn: terminated\n")
+        return 143
     except KeyboardInterrupt:
         sys.stderr.write("ssldyn: interrupted\n")
         return 130
+    except RecursionError:
+        return _error(f"an input file is nested too deeply for {command} (JSON or TOML nested thousands deep)")
     except BrokenPipeError:
         _silence_stdout()
         return 0

@@ -86,6 +86,10 @@ def test_out_equal_to_p0_is_refused(tmp_path, capsys):
     np.save(p0, np.linspace(-1, 1, 4))
     data = p0.read_bytes()
     code, err = run(INTEGRATE + ["--p0", str(p0), "--out", str(p0)], capsys)
+    one_line_error(code, err, "--out must end in .npz")                 # refused by its suffix first
+    assert p0.read_bytes() == data
+    os.link(p0, tmp_path / "same.npz")                   # the same file under a name --out accepts
+    code, err = run(INTEGRATE + ["--p0", str(p0), "--out", str(tmp_path / "same.npz")], capsys)
     one_line_error(code, err, "--out must differ from --p0")
     assert p0.read_bytes() == data
 
@@ -169,17 +173,18 @@ def test_values_checked_up_front(argv, words, capsys, tmp_path, monkeypatch):
 @pytest.mark.parametrize("extra,words", [(["--p0", "0:1:1000000000"], ["1000000000 trajectories", "GiB"]),
                                          (["--p0", "0:1:10", "--t-eval", "0:1:1000000000"], ["output times", "GiB"])])
 def test_memory_estimated_before_allocating(extra, words, tmp_path, capsys, monkeypatch):
-    from sims.commands import _paths
+    from symbolic import files
 
-    monkeypatch.setattr(_paths, "available_memory", lambda: 4 * 2**30)
+    monkeypatch.setattr(files, "available_memory", lambda: 4 * 2**30)
     code, err = run(INTEGRATE + extra + ["--out", str(tmp_path / "r.npz")], capsys)
     one_line_error(code, err, *words, "3.2 GiB available")
 
 
 def test_check_memory_message(monkeypatch):
     from sims.commands import _paths
+    from symbolic import files
 
-    monkeypatch.setattr(_paths, "available_memory", lambda: 10 * 2**30)
+    monkeypatch.setattr(files, "available_memory", lambda: 10 * 2**30)
     _paths.check_memory("x", 7.9 * 2**30)                   # within 80% of what is free
     with pytest.raises(ParameterError, match=r"x needs about 8.1 GiB, more than the 8 GiB available"):
         _paths.check_memory("x", 8.1 * 2**30)
@@ -257,6 +262,18 @@ TINY = ["validate", "linear", "--epochs", "2", "--steps-per-epoch", "1", "--d", 
         "--eval-size", "8", "--no-figures", "--no-overlay"]
 
 
+def _override(argv, extra):
+    """``argv`` with the values of the flags in ``extra`` (pairs) replaced, the others appended: a
+    flag given twice is refused."""
+    argv = list(argv)
+    for flag, value in zip(extra[::2], extra[1::2]):
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+    return argv
+
+
 @pytest.mark.parametrize("extra,words", [(["--lr", "-0.1"], ["lr must be in (0"]),
                                          (["--momentum", "1"], ["momentum must be in [0, 1)"]),
                                          (["--momentum", "-0.5"], ["momentum"]),
@@ -264,7 +281,7 @@ TINY = ["validate", "linear", "--epochs", "2", "--steps-per-epoch", "1", "--d", 
                                          (["--seed", "-1"], ["seed"])])
 def test_validate_values(extra, words, tmp_path, capsys):
     pytest.importorskip("torch")
-    code, err = run(TINY + extra + ["--out", str(tmp_path / "v")], capsys)
+    code, err = run(_override(TINY, extra) + ["--out", str(tmp_path / "v")], capsys)
     one_line_error(code, err, *words)
 
 
@@ -281,7 +298,7 @@ def stopped_run(tmp_path_factory):
                                          (["--steps-per-epoch", "3"], "steps-per-epoch")])
 def test_resume_refuses_a_changed_field(stopped_run, extra, field, capsys):
     ck = (stopped_run / "checkpoint.pt").read_bytes()
-    code, err = run(TINY + extra + ["--resume", "--out", str(stopped_run)], capsys)
+    code, err = run(_override(TINY, extra) + ["--resume", "--out", str(stopped_run)], capsys)
     one_line_error(code, err, f"{field} must match the checkpoint")
     assert (stopped_run / "checkpoint.pt").read_bytes() == ck
 

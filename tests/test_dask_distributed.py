@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from sims.sweep import merge
+from sims.sweep.manifest import recorded_chunks
 from oracles import integrate_sweep_config
 
 pytest.importorskip("distributed")
@@ -45,7 +46,7 @@ def _listening(port):
 
 def _n_chunks(out):
     try:
-        return len(json.loads((out / "manifest.json").read_text())["chunks"])
+        return len(recorded_chunks(out))
     except (OSError, ValueError, KeyError):
         return 0
 

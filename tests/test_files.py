@@ -56,16 +56,24 @@ def test_failure_removes_only_its_own_temporary(tmp_path, monkeypatch):
     target = tmp_path / "r.npz"
     target.write_bytes(b"previous")
     (tmp_path / "mine.tmp").write_bytes(b"a user's file")
-    (tmp_path / "r.npz.deadbeef.tmp").write_bytes(b"another writer's temporary")
+    (tmp_path / "r.npz.deadbeef.tmp").write_bytes(b"a live writer's temporary")
+    (tmp_path / "r.npz.0badf00d.tmp").write_bytes(b"a killed writer's temporary")
 
     def boom(src, dst):
         raise OSError(28, "No space left on device")
 
+    import fcntl
+
+    live = os.open(tmp_path / "r.npz.deadbeef.tmp", os.O_RDONLY)
+    fcntl.flock(live, fcntl.LOCK_EX)                # a writer holds its temporary file while it writes
     monkeypatch.setattr(files.os, "replace", boom)
-    with pytest.raises(ParameterError, match="No space left on device.*r.npz"):
-        files.write_bytes(target, b"new")
+    try:
+        with pytest.raises(ParameterError, match="No space left on device.*r.npz"):
+            files.write_bytes(target, b"new")
+    finally:
+        os.close(live)
     assert target.read_bytes() == b"previous"
-    assert sorted(os.listdir(tmp_path)) == ["mine.tmp", "r.npz", "r.npz.deadbeef.tmp"]
+    assert sorted(os.listdir(tmp_path)) == ["mine.tmp", "r.npz", "r.npz.deadbeef.tmp"]    # the stale one is gone
 
 
 def test_refuses_directory_fifo_symlink(tmp_path):

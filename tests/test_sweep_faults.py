@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from sims.sweep import ConfigError, load_config, merge, parse_config, run_sweep
+from sims.sweep.manifest import recorded_chunks
 from symbolic.errors import ParameterError
 from oracles import integrate_sweep_config
 
@@ -105,14 +106,14 @@ def _swap_chunks(out, i, j):
 
 
 MANIFEST_EDITS = [
-    ("axes", lambda m: m["axes"][0][1].__setitem__(0, 0.05)),
+    ("axes", lambda m: m["axes"].__setitem__(0, "sigma2")),
     ("axes", lambda m: m["axes"].reverse()),
     ("shape", _set("shape", [5, 2, 6])),
     ("n_chunks", _set("n_chunks", 2)),
     ("n_points", _set("n_points", 40)),
     ("model", _set("model", "l2-byol")),
     ("task", _set("task", "fate")),
-    ("p0", _set("p0", [0.0, 1.0, 2.0, 3.0, 4.0])),
+    ("format", _set("format", 1)),
     ("config_hash", lambda m: m.__setitem__("config", m["config"].replace("n = 6}", "n = 3}"))),
     ("chunks", lambda m: m["chunks"].__setitem__("7", m["chunks"]["0"])),
 ]
@@ -322,7 +323,7 @@ def _wait_chunks(out, n, proc, timeout=90):
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the sweep ended early"
         try:
-            if len(json.loads((out / "manifest.json").read_text())["chunks"]) >= n:
+            if len(recorded_chunks(out)) >= n:
                 return
         except (OSError, ValueError, KeyError):
             pass

@@ -9,9 +9,12 @@ import os
 import stat
 
 from symbolic.errors import ParameterError
+from symbolic.files import available_memory, check_memory  # noqa: F401  (re-exported)
 
 #: dtype kinds accepted from a .npy file: bool, signed and unsigned integers, floats
 NPY_KINDS = {"b": "bool", "i": "integer", "u": "unsigned integer", "f": "float"}
+#: the formats --plot writes, by the suffix of its path (lower case; all are matplotlib's)
+PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
 
 
 def _name_max(folder: str) -> int:
@@ -67,6 +70,40 @@ def check_output_path(flag: str, path: str, kind: str = "file") -> str:
     if not os.access(target, os.W_OK | os.X_OK):
         raise ParameterError(f"{flag} cannot be written: {target!r} is read-only; got {path!r}")
     return path
+
+
+def check_suffix(flag: str, path: str, suffixes) -> str:
+    """Return the lower-case suffix of ``path`` (without the dot) if it is one of ``suffixes``, else
+    raise: the suffix decides the format written, and an unknown one would write something else."""
+    suffix = os.path.splitext(path)[1][1:]
+    if suffix.lower() not in suffixes:
+        raise ParameterError(f"{flag} must end in {', '.join('.' + s for s in suffixes)} (the suffix "
+                             f"decides the format); got {path!r}")
+    return suffix.lower()
+
+
+def check_distinct(paths: dict) -> None:
+    """Refuse two flags naming the same output file (``{flag: path}``; paths not given are None):
+    the second write would replace the first."""
+    seen = {}
+    for flag, path in paths.items():
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise ParameterError(f"{flag} must differ from {seen[key]} (both would write {path!r})")
+        seen[key] = flag
+
+
+def save_plot(fig, path: str) -> list:
+    """Write ``fig`` to ``path`` in the format of its suffix (checked by :func:`check_suffix`),
+    atomically (:func:`figures.style.save`); returns ``[path]``."""
+    from pathlib import Path
+
+    from figures.style import save
+
+    p = Path(path)
+    return save(fig, p.parent, p.stem, formats=(p.suffix[1:],))
 
 
 def check_input_file(flag: str, path: str) -> str:
@@ -134,26 +171,3 @@ def load_npy(flag: str, path: str):
     except (ValueError, EOFError, OSError) as e:
         raise ParameterError(f"{flag} cannot be loaded from {path!r}: {' '.join(str(e).split())[:120]}") from None
     return np.asarray(a, dtype=np.float64)
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable of /proc/meminfo, else the physical memory)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return 1 << 62
-
-
-def check_memory(what: str, nbytes: float) -> None:
-    """Refuse a run whose estimated memory ``nbytes`` exceeds 80% of the available memory."""
-    avail = available_memory()
-    if nbytes > 0.8 * avail:
-        raise ParameterError(f"{what} needs about {nbytes / 2**30:.3g} GiB, more than the "
-                             f"{0.8 * avail / 2**30:.3g} GiB available (80% of free memory); use smaller sizes")

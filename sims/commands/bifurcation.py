@@ -19,7 +19,8 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="output NPZ")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
                    help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
-    p.add_argument("--plot", default=None, help="also draw the diagram (PNG/PDF path)")
+    p.add_argument("--plot", default=None, help="also draw the diagram into this file; its suffix picks the "
+                   "format (.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp)")
 
 
 def run(args) -> int:
@@ -56,8 +57,10 @@ def run(args) -> int:
         print(f"ssldyn: warning: {w}", file=sys.stderr)
     print(f"wrote {args.out}")
     if args.plot:
-        from figures.bifurcation import plot_branches
+        from figures.bifurcation import draw_branches
 
-        for path in plot_branches(b, args.plot, point=point):
+        from ._paths import save_plot
+
+        for path in save_plot(draw_branches(b, point=point), args.plot):   # the suffix's format only
             print(f"wrote {path}")
     return 0

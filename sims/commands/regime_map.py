@@ -16,7 +16,8 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="output NPZ")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
                    help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
-    p.add_argument("--plot", default=None, help="also draw the map (PNG/PDF path)")
+    p.add_argument("--plot", default=None, help="also draw the map into this file; its suffix picks the format "
+                   "(.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp)")
     p.add_argument("--no-folds", action="store_true", help="do not overlay continued fold curves on the plot")
     p.add_argument("--check", type=float, default=0, help="integrate N random (grid point, initial condition) "
                    "pairs and confirm every predicted fate (initial conditions uniform in --check-p0)")
@@ -61,7 +62,9 @@ def run(args) -> int:
     if args.check:
         _check(args, m, p0_range)
     if args.plot:
-        from figures.regime_map import plot_regime_map
+        from figures.regime_map import draw_regime_map
+
+        from ._paths import save_plot
 
         folds = None
         if not args.no_folds:
@@ -71,7 +74,7 @@ def run(args) -> int:
                 folds = saddle_node_curve(args.model, xf, yf, fixed, (xv.min(), xv.max()), (yv.min(), yv.max()))
             except Exception as e:  # a missing fold is reported, the map is still drawn
                 print(f"no fold curve overlaid: {e}")
-        for path in plot_regime_map(m, args.plot, folds=folds, point=point):
+        for path in save_plot(draw_regime_map(m, folds=folds, point=point), args.plot):   # the suffix's format only
             print(f"wrote {path}")
     return 0
 

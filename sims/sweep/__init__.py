@@ -12,7 +12,7 @@ A small config (every key in docs/sweep_config.md)::
 
 Modules: :mod:`.config` (TOML -> checked :class:`SweepConfig`, limits), :mod:`.tasks` (the task
 table: what each task computes and writes), :mod:`.manifest` (the files of a sweep folder and
-their checks), :mod:`.runner` (pool, Dask, lock, resume), :mod:`.merge` (NPZ / NetCDF).
+their checks), :mod:`.disk` (their size on disk), :mod:`.runner` (pool, Dask, lock, resume), :mod:`.merge` (NPZ / NetCDF).
 """
 from .config import (MAX_CHUNK_SIZE, MAX_CHUNKS, MAX_POINTS, ConfigError, SweepConfig, estimated_bytes,
                      load_config, parse_config)

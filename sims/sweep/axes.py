@@ -8,12 +8,14 @@ An axis of ``n`` values is :math:`\mathrm{linspace}(lo, hi, n)`, :math:`10^{\mat
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 
 import numpy as np
 
 from symbolic.errors import ParameterError
+from symbolic.files import check_memory
 
 #: the most points a sweep may have (an axis of more values is refused before it is made)
 MAX_POINTS = 10**9
@@ -97,6 +99,15 @@ def parse_axis(text, path, section, key, spec, *, random: bool = False) -> np.nd
     raise key_error(text, path, key, section, f"must be a list or a table {{lo, hi, n, log}}{extra}")
 
 
+def axis_length(spec) -> int | None:
+    """The number of values an axis ``spec`` declares (a list's length, a table's ``n``), or None
+    when it declares none that is valid (:func:`parse_axis` then says what is wrong)."""
+    if isinstance(spec, list):
+        return len(spec)
+    n = spec.get("n") if isinstance(spec, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else None
+
+
 def _check_lo_hi_n(text, path, section, key, lo, hi, n):
     for name, v in (("lo", lo), ("hi", hi)):
         if not is_number(v) or not math.isfinite(v):
@@ -128,3 +139,43 @@ def random_axis(text, path, section, key, spec: dict) -> np.ndarray:
     return np.random.default_rng(seed).uniform(float(lo), float(hi), n)
 
 
+def check_sizes(text, path, raw, needs_initial: bool):
+    """Refuse (naming the largest axis) a sweep over the point limit, or whose axes would not fit in
+    memory, from the lengths the axes declare: before any axis is made."""
+    specs = [(k, "grid", v) for k, v in raw["grid"].items()] if isinstance(raw["grid"], dict) else []
+    if needs_initial and isinstance(raw.get("initial"), dict):
+        specs += [(k, "initial", v) for k, v in raw["initial"].items()]
+    sizes = [(axis_length(v), k, sec) for k, sec, v in specs]
+    sizes = [(n, k, sec) for n, k, sec in sizes if n]
+    if not sizes:
+        return
+    n_points = math.prod(n for n, _, _ in sizes)
+    _, key, section = max(sizes)
+    if n_points > MAX_POINTS:
+        dims = " x ".join(str(n) for n, _, _ in sizes)
+        raise key_error(text, path, key, section, f"the sweep has {n_points:.3g} points ({dims}), over the limit of "
+                        f"{MAX_POINTS:.0e}; use fewer values along the axes")
+    try:                                  # the axes' values, and a copy made while they are checked
+        check_memory("the axes of the sweep", 16.0 * sum(n for n, _, _ in sizes))
+    except ParameterError as e:
+        raise key_error(text, path, key, section, str(e)) from None
+
+
+def hash_lists(h, items, named: bool, block: int = 1 << 16):
+    """Feed ``h`` the JSON of ``[[name, [v, ...]], ...]`` (``named``) or of the one list ``[v, ...]``,
+    as ``json.dumps`` writes it, a block of values at a time."""
+    def values(v):
+        h.update(b"[")
+        for lo in range(0, len(v), block):
+            h.update(((", " if lo else "") + ", ".join(map(float.__repr__, v[lo:lo + block].tolist()))).encode())
+        h.update(b"]")
+
+    if not named:
+        values(items[0])
+        return
+    h.update(b"[")
+    for j, (name, v) in enumerate(items):
+        h.update(((", " if j else "") + "[" + json.dumps(name) + ", ").encode())
+        values(v)
+        h.update(b"]")
+    h.update(b"]")

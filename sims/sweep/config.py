@@ -13,12 +13,12 @@ functions and of :class:`SweepConfig`); the code itself stays under 400 lines
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
 import re
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,9 @@ import numpy as np
 
 from symbolic.errors import ParameterError, check_range
 
-from .axes import (MAX_POINTS, ConfigError, is_number, key_error, parse_axis, section_line,  # noqa: F401
-                   toml_type)
+from .axes import (MAX_POINTS, ConfigError, check_sizes, hash_lists, is_number, key_error,  # noqa: F401
+                   parse_axis, section_line, toml_type)
+from .disk import check_disk, estimated_bytes, manifest_bytes  # noqa: F401  (their home was here)
 from .tasks import DEFAULT_CHUNK, TASK_SECTIONS, TASKS
 
 TOP_KEYS = {"model": str, "task": str, "form": str, "chunk_size": int, "params": dict, "grid": dict,
@@ -46,8 +47,7 @@ INTEGRATE_RANGES = (("t_end", 0.0, math.inf, True), ("rtol", 1e-15, 1.0, False),
 MAX_CHUNKS = 10_000                   # the manifest is rewritten after every chunk
 MAX_CHUNK_SIZE = 10_000_000           # one chunk's arrays are held in memory
 MAX_T_EVAL = 10_000                   # output times of the integrate task
-#: bytes on disk per chunk besides its points (the NPZ's zip entries, index and hash)
-BYTES_PER_CHUNK = 1024
+MAX_CONFIG_BYTES = 64 << 20           # a config file (the axes' values may be listed in it)
 #: the hash of every config includes this: the value of the removed ``seed`` key, so that the
 #: hashes of sweeps written before its removal are unchanged (and they still resume and merge)
 _LEGACY_HASH_FIELDS = {"seed": 0}
@@ -186,13 +186,15 @@ class SweepConfig:
         lo = i * self.chunk_size
         return min(self.n_points, lo + self.chunk_size) - lo
 
-    def extra_fields(self) -> dict:
+    def extra_fields(self, values: bool = True) -> dict:
         """What a config says beyond the fields every sweep had (only what it sets, so that the hash
-        and manifest of a config without the newer keys are what they always were)."""
+        of a config without the newer keys is what it always was); ``values=False`` leaves out the
+        initial axes' values (the manifest's version: they follow from the embedded config)."""
         extra = {}
         if self.form != "reduced":
             extra["form"] = self.form
-            extra["initial"] = [[n, v.tolist()] for n, v in self.initial]
+            if values:
+                extra["initial"] = [[n, v.tolist()] for n, v in self.initial]
         if self.random:
             extra["random"] = self.random
         from symbolic.registry import get_model
@@ -201,15 +203,25 @@ class SweepConfig:
             extra["model_fingerprint"] = get_model(self.model).fingerprint
         return extra
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
-        canon = json.dumps({"model": self.model, "task": self.task, "params": self.params,
-                            "axes": [(n, v.tolist()) for n, v in self.axes],
-                            "p0": None if self.p0 is None else self.p0.tolist(),
-                            "integrate": self.integrate, "chunk_size": self.chunk_size, **_LEGACY_HASH_FIELDS,
-                            **self.extra_fields()},
-                           sort_keys=True)
-        return hashlib.sha256(canon.encode()).hexdigest()
+        # SHA-256 of json.dumps({...every field, the axes' values included...}, sort_keys=True), fed
+        # in pieces: the value lists are encoded a block at a time, never as one string (20 million
+        # values would be a 400 MB string and 1 GB of Python floats)
+        lists = {"axes": self.axes} if self.p0 is None else {"axes": self.axes, "p0": (self.p0,)}
+        extra = self.extra_fields(values=False)
+        if self.form != "reduced":
+            lists["initial"] = self.initial
+        fields = {"model": self.model, "task": self.task, "params": self.params, "p0": None,
+                  "integrate": self.integrate, "chunk_size": self.chunk_size, **_LEGACY_HASH_FIELDS, **extra}
+        canon = json.dumps({**fields, **{k: f"\0{k}\0" for k in lists}}, sort_keys=True)
+        h = hashlib.sha256()
+        for j, piece in enumerate(re.split(r'"\\u0000(axes|p0|initial)\\u0000"', canon)):
+            if j % 2:
+                hash_lists(h, lists[piece], named=piece != "p0")
+            else:
+                h.update(piece.encode())
+        return h.hexdigest()
 
 
 def load_config(path: str | os.PathLike) -> SweepConfig:
@@ -253,6 +265,8 @@ def load_config(path: str | os.PathLike) -> SweepConfig:
     sims.sweep.axes.ConfigError: no-such-config.toml: config file not found
     """
     path = Path(path)
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: the config is {path.stat().st_size} bytes, more than {MAX_CONFIG_BYTES}")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -351,6 +365,7 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
             line = section_line(text, section)
             raise ConfigError(f"{path}:{line}: {section}: {msg}" if line else f"{path}: {section}: {msg}")
     state = form_state(model, form) if form != "reduced" else ("p",)
+    check_sizes(text, path, raw, TASKS[task].needs_initial)
     params = _params(text, path, raw, model, cls, state)
     axes = _grid(text, path, raw, model, cls, params, state)
     initial, random = _initial(text, path, raw, task, form, state) if TASKS[task].needs_initial else ((), {})
@@ -516,32 +531,3 @@ def check_kernel_axes(cfg: SweepConfig):
             key = next(k for k in tomllib.loads(cfg.text)["grid"] if model_field(cfg.model, k) == name)   # as written
             raise key_error(cfg.text, cfg.source, key, "grid", f"the {cfg.form} form of {cfg.model} does not depend "
                             f"on it (it takes {', '.join(taken)}); sweep one of those")
-
-
-def estimated_bytes(cfg: SweepConfig) -> int:
-    """About how many bytes the chunks of ``cfg`` take on disk."""
-    return cfg.n_points * TASKS[cfg.task].bytes_per_point(cfg) + cfg.n_chunks * BYTES_PER_CHUNK
-
-
-def check_disk(cfg: SweepConfig, out: Path):
-    """Raise (naming [grid] and its line) if the chunks still to write would not fit on the disk of ``out``."""
-    have = 0
-    if out.is_dir():
-        have = sum(p.stat().st_size for p in out.glob("chunk_*.npz") if p.is_file())
-    need = estimated_bytes(cfg) - have
-    probe = out.absolute()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if need > free:
-        line = section_line(cfg.text, "grid")
-        where = f"{cfg.source}:{line}" if line else cfg.source
-        raise ConfigError(f"{where}: grid: the sweep needs about {_size(need)} on disk and {probe} has {_size(free)} "
-                          "free; use fewer points or another --out")
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000

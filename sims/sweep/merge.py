@@ -7,7 +7,6 @@ the axes are stored as ``axis_NAME``.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,9 +14,12 @@ import numpy as np
 
 from symbolic.errors import ParameterError
 
+from symbolic.files import check_memory, write_file
+
 from ..io import write_npz
-from .config import parse_config
-from .manifest import check_manifest, read_chunk
+from .config import estimated_bytes, parse_config
+from .manifest import (MANIFEST, MAX_MANIFEST_BYTES, check_manifest, manifest_cap, read_chunk, read_journal,
+                       read_json)
 from .tasks import TASKS
 
 
@@ -45,9 +47,10 @@ def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
     Raises
     ------
     ParameterError
-        If ``out_dir`` has no readable manifest or it does not match its embedded config, if a
-        chunk is missing or does not match its checksum, index or length (re-run the sweep to
-        recompute it), or for a ``.nc`` name without xarray installed.
+        If ``out_file`` does not end in .npz or .nc or lies inside ``out_dir``, if the gathered
+        arrays would not fit in memory, if ``out_dir`` has no readable manifest or it does not
+        match its embedded config, if a chunk is missing or does not match its checksum, index or
+        length (re-run the sweep to recompute it), or for a ``.nc`` name without xarray installed.
 
     Examples
     --------
@@ -73,19 +76,22 @@ def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
     [[1, 1, 2, 2], [1, 1, 1, 1]]
     """
     out, out_file = Path(out_dir), Path(out_file)
+    check_merge_paths(out, out_file)
     if out_file.suffix == ".nc":
         _need_xarray(out_file)
-    mpath = out / "manifest.json"
-    if not mpath.exists():
+    mpath = out / MANIFEST
+    if not os.path.lexists(mpath):
         raise ParameterError(f"{out} has no manifest.json: not a sweep folder")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (OSError, ValueError) as e:
-        raise ParameterError(f"{mpath}: not readable JSON: {e}") from None
+    manifest = read_json(mpath, MAX_MANIFEST_BYTES, str(mpath))
     if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), str):
         raise ParameterError(f"{mpath}: no embedded config (an edited manifest, or one of an older ssldyn)")
     cfg = parse_config(manifest["config"], f"{mpath} (embedded config)")
+    if mpath.stat().st_size > manifest_cap(cfg):
+        raise ParameterError(f"{mpath} is larger than a manifest of its sweep can be (the manifest was edited)")
     check_manifest(manifest, cfg, mpath)
+    manifest = {**manifest, "chunks": {**manifest["chunks"], **read_journal(out, cfg)}}
+    # the chunks, the gathered arrays and a copy while they are reshaped
+    check_memory(f"merging the {cfg.n_points} points of {out}", 3.0 * estimated_bytes(cfg))
     parts = []
     for i in range(cfg.n_chunks):
         arrays, problem = read_chunk(out, cfg, manifest, i)
@@ -111,12 +117,30 @@ def merge(out_dir: str | os.PathLike, out_file: str | os.PathLike) -> Path:
         coords = {**{n: v for n, v in cfg.axes + cfg.initial}, **extra}
         data = {k: (dims + list(trailing.get(k, [f"{k}_{j}" for j in range(v.ndim - len(dims))])), v)
                 for k, v in arrays.items()}
-        xr.Dataset(data, coords=coords, attrs=meta).to_netcdf(out_file)
+        ds = xr.Dataset(data, coords=coords, attrs=meta)
+        write_file(out_file, ds.to_netcdf, name="--out", by_path=True)     # atomic, as every writer
         return out_file
     for name, vals in cfg.axes + cfg.initial:
         arrays[f"axis_{name}"] = vals
-    write_npz(out_file, {**arrays, **extra, **{k: np.asarray(v) for k, v in meta.items()}})
+    write_npz(out_file, {**arrays, **extra, **{k: np.asarray(v) for k, v in meta.items()}}, name="--out")
     return out_file
+
+
+#: what ``merge`` writes, by the suffix of its file name
+SUFFIXES = {".npz": "NPZ", ".nc": "NetCDF"}
+
+
+def check_merge_paths(out_dir, out_file) -> None:
+    """Refuse (one line naming --out) a merge output whose suffix is not .npz or .nc, or that lies
+    inside the sweep folder being merged (it would replace the manifest, a chunk, or be taken for one)."""
+    out_file = Path(out_file)
+    if out_file.suffix not in SUFFIXES:
+        raise ParameterError(f"--out must end in .npz (NPZ) or .nc (NetCDF); got {str(out_file)!r}")
+    folder = os.path.realpath(out_dir)
+    target = os.path.realpath(out_file)
+    if target == folder or target.startswith(folder.rstrip(os.sep) + os.sep):
+        raise ParameterError(f"--out must not be inside the folder being merged ({os.fspath(out_dir)!r}); "
+                             f"got {str(out_file)!r}")
 
 
 def _need_xarray(out_file: Path):

@@ -2,19 +2,24 @@
 
 Only the parent process writes, holding an exclusive lock on ``OUT/.lock`` for the run (a second
 sweep into the same folder is refused): each finished chunk goes to ``chunk_NNNNN.npz``
-(temporary file + rename), then its SHA-256 into ``manifest.json`` (same way). Re-running skips
+(temporary file + rename), then its SHA-256 onto the journal ``chunks.log`` (one line appended
+and fsynced; ``manifest.json`` takes the whole table, atomically, when a run starts and ends, so
+the cost of a chunk does not grow with the chunks done). Re-running skips
 chunks whose file matches the recorded checksum, index and length and recomputes every other one
 (missing, partial, corrupted, swapped), so a sweep killed at any point resumes to a
 bitwise-identical result. Pool workers exit when the parent dies (even by SIGKILL).
+
+Size: over 400 lines only with the docstrings (run_sweep's numpydoc sections and example); the
+code itself stays under 400 lines (tests/test_module_size.py).
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import time
@@ -28,7 +33,8 @@ from symbolic.registry import user_models_state
 
 from ..io import write_json, write_npz
 from .config import SweepConfig, check_disk, check_kernel_axes, load_config
-from .manifest import check_manifest, check_model_unchanged, chunk_path, new_manifest, read_chunk
+from .manifest import (JOURNAL, MANIFEST, append_journal, check_manifest, check_model_unchanged, chunk_config_hash,
+                       chunk_path, manifest_cap, new_manifest, read_chunk, read_journal, read_json)
 from .tasks import run_chunk, warm
 
 
@@ -39,6 +45,7 @@ def max_workers() -> int:
 
 #: temporary files of sims.io's atomic writes of this sweep's own files: ``NAME.XXXX.tmp``
 _OWN_TMP = re.compile(r"^(?:chunk_(\d{5,})\.npz|manifest\.json)\..+\.tmp$")
+_CHUNK = re.compile(r"chunk_(\d{5,})\.npz")
 
 
 def _remove_own_temp_files(out: Path, cfg: SweepConfig):
@@ -67,24 +74,52 @@ def _lock(out: Path):
         os.close(fd)
 
 
-def _load_manifest(out: Path, cfg: SweepConfig) -> dict:
-    """The manifest to resume with: the one in ``out`` (checked against ``cfg``) with fresh fields, or a new one."""
-    path = out / "manifest.json"
-    if path.exists():
-        try:
-            m = json.loads(path.read_text())
-        except (OSError, ValueError):
-            m = None                      # unreadable: start afresh (every chunk is recomputed)
-        if m is not None:
-            if isinstance(m, dict):
-                check_model_unchanged(m, cfg, out)
-            if not isinstance(m, dict) or m.get("config_hash") != cfg.hash:
-                h = str(m.get("config_hash", "?") if isinstance(m, dict) else "?")[:12]
-                raise ParameterError(f"{out} holds a sweep of a different config (hash {h}); "
-                                     "use another --out or delete it")
-            check_manifest(m, cfg, path)
-            return {**new_manifest(cfg), "chunks": dict(m["chunks"])}
-    return new_manifest(cfg)
+def _load_manifest(out: Path, cfg: SweepConfig, say) -> dict:
+    """The manifest to resume with: the one in ``out`` (checked against ``cfg``, with the chunks of
+    its journal) with fresh fields, or a new one. A ``manifest.json`` that cannot be read is taken
+    over only when every chunk file in the folder carries this config's hash (then every chunk is
+    recomputed, and ``say`` tells so); a folder with chunks of another sweep, or a ``manifest.json``
+    that is not an ssldyn manifest, is refused."""
+    path = out / MANIFEST
+    if not os.path.lexists(path):
+        _check_own_chunks(out, cfg, "has chunk files but no manifest.json")
+        return new_manifest(cfg)
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise ParameterError(f"{path} is not a regular file; {out} is not a sweep folder: use another --out")
+    cap = manifest_cap(cfg)
+    if os.path.getsize(path) > cap:
+        raise ParameterError(f"{path} is {os.path.getsize(path)} bytes, more than a manifest of this sweep can be "
+                             f"({cap}): not an ssldyn manifest; use another --out or delete it")
+    try:
+        m = read_json(path, cap, str(path))
+    except ParameterError as e:
+        why = str(e).split(" (", 1)[-1].split(")", 1)[0] if " (" in str(e) else str(e)
+        _check_own_chunks(out, cfg, f"has a manifest.json that is not readable ({why})", none_ok=False)
+        say(f"manifest.json unreadable ({why}): recomputing all {cfg.n_chunks} chunks")
+        return new_manifest(cfg)
+    if not isinstance(m, dict) or "config_hash" not in m or "chunks" not in m:
+        raise ParameterError(f"{path} is not an ssldyn sweep manifest; use another --out or delete it")
+    check_model_unchanged(m, cfg, out)
+    if m.get("config_hash") != cfg.hash:
+        raise ParameterError(f"{out} holds a sweep of a different config (hash {str(m.get('config_hash'))[:12]}); "
+                             "use another --out or delete it")
+    check_manifest(m, cfg, path)
+    return {**new_manifest(cfg), "chunks": {**m["chunks"], **read_journal(out, cfg)}}
+
+
+def _check_own_chunks(out: Path, cfg: SweepConfig, what: str, none_ok: bool = True) -> None:
+    """Raise unless every ``chunk_NNNNN.npz`` in ``out`` is a chunk of ``cfg`` (index and stored config
+    hash); with ``none_ok=False`` also when there is none (nothing shows the folder is ours)."""
+    names = [e.name for e in os.scandir(out) if _CHUNK.fullmatch(e.name)]
+    for name in sorted(names):
+        i = int(_CHUNK.fullmatch(name).group(1))
+        if i >= cfg.n_chunks or chunk_config_hash(out, cfg, i) != cfg.hash:
+            raise ParameterError(f"{out} {what} and {name} is not a chunk of this sweep; "
+                                 "use another --out or delete the folder")
+    if not names and not none_ok:
+        raise ParameterError(f"{out} {what} and no chunk of this sweep: it is not taken over; "
+                             "use another --out or delete it")
 
 
 def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int | None = None,
@@ -120,14 +155,16 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
     -------
     dict
         The manifest as written to ``manifest.json``: ``config`` (the TOML text), ``config_hash``,
-        ``model``, ``task``, ``shape``, ``axes``, ``n_points``, ``chunk_size``, ``n_chunks``,
-        ``chunks`` (chunk index -> SHA-256 of its file), ``versions``, ...
+        ``model``, ``task``, ``shape``, ``axes`` (their names: the values follow from the config),
+        ``n_points``, ``chunk_size``, ``n_chunks``, ``chunks`` (chunk index -> SHA-256 of its
+        file), ``versions``, ...
 
     Raises
     ------
     ParameterError
         If ``workers`` or ``dask_local`` is out of range, the folder cannot be created, another
-        sweep holds its lock, it holds a sweep of a different config, or a worker process dies
+        sweep holds its lock, it holds a sweep of a different config, a ``manifest.json`` that is
+        not an ssldyn manifest or chunks of another sweep, or a worker process dies
         (the finished chunks are kept: run again to resume); ``ConfigError`` (a ParameterError) for
         a bad config or one that would not fit on the disk.
 
@@ -172,44 +209,74 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
     except OSError as e:
         raise ParameterError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
     with _lock(out):
-        manifest = _load_manifest(out, cfg)
+        bars = []                                               # the progress bar, once there is one
+        say = _reporter(report, lambda: bars[0] if bars else None)
+        manifest = _load_manifest(out, cfg, say)
         _remove_own_temp_files(out, cfg)
         todo = [i for i in range(cfg.n_chunks) if read_chunk(out, cfg, manifest, i)[1] is not None]
         for i in todo:
             manifest["chunks"].pop(str(i), None)
-        bar = None
-        say = _reporter(report, lambda: bar)
         for i in sorted(set(range(cfg.n_chunks)) - set(todo)):
             say(f"chunk {i}/{cfg.n_chunks}: skipped (checksum ok)")
+        _write_manifest(out, manifest)                          # the table folded in; the journal restarts
+        journal = _open_journal(out)
 
         def finish(i, arrays):
-            # the chunk first, then its checksum
-            digest = write_npz(chunk_path(out, i), {**arrays, "_chunk": np.int64(i), "_config_hash": np.str_(cfg.hash)})
+            # the chunk first, then its checksum: one line appended to the journal
+            digest = write_npz(chunk_path(out, i), {**arrays, "_chunk": np.int64(i), "_config_hash": np.str_(cfg.hash)},
+                               clean_stale=False)
             manifest["chunks"][str(i)] = digest
-            write_json(out / "manifest.json", manifest)
+            append_journal(journal, i, digest)
             say(f"chunk {i}/{cfg.n_chunks}: computed")
-            if bar:
-                bar.update(1)
+            if bars:
+                bars[0].update(1)
 
-        write_json(out / "manifest.json", manifest)
-        if todo:
-            warm(cfg)                                           # compile once, here; workers load the cache
-        if progress and todo:
-            from tqdm import tqdm
-            bar = tqdm(total=len(todo), unit="chunk", desc="sweep")
         try:
-            if scheduler or dask_local:
-                _run_dask(cfg, todo, finish, scheduler, dask_local)
-            elif (workers or os.cpu_count() or 1) <= 1 or len(todo) <= 1:
-                for i in todo:
-                    finish(i, run_chunk(cfg, i))
-            else:
-                _run_pool(cfg, todo, finish, workers or os.cpu_count())
+            _compute(cfg, todo, finish, workers, scheduler, dask_local, progress, bars)
+        except BaseException:
+            with contextlib.suppress(Exception):                # keep what is done in the manifest too
+                _write_manifest(out, manifest)
+            raise
         finally:
-            if bar:
-                bar.close()
+            os.close(journal)
+        _write_manifest(out, manifest)
         say(f"chunks: {len(todo)} computed, {cfg.n_chunks - len(todo)} skipped (checksum ok)")
     return manifest
+
+
+def _write_manifest(out: Path, manifest: dict) -> None:
+    """Write ``manifest.json`` (its table holds every chunk recorded), then drop the journal."""
+    write_json(out / MANIFEST, manifest)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(out / JOURNAL)
+
+
+def _open_journal(out: Path) -> int:
+    try:
+        return os.open(out / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o666)
+    except OSError as e:
+        raise ParameterError(f"{out}: cannot write the chunk journal {JOURNAL}: {e.strerror or e}") from None
+
+
+def _compute(cfg, todo, finish, workers, scheduler, dask_local, progress, bars):
+    """Compute the chunks ``todo`` (Dask, the pool, or here), calling ``finish(i, arrays)`` for each;
+    a progress bar (appended to ``bars``) with ``progress``."""
+    if todo:
+        warm(cfg)                                           # compile once, here; workers load the cache
+    if progress and todo:
+        from tqdm import tqdm
+        bars.append(tqdm(total=len(todo), unit="chunk", desc="sweep"))
+    try:
+        if scheduler or dask_local:
+            _run_dask(cfg, todo, finish, scheduler, dask_local)
+        elif (workers or os.cpu_count() or 1) <= 1 or len(todo) <= 1:
+            for i in todo:
+                finish(i, run_chunk(cfg, i))
+        else:
+            _run_pool(cfg, todo, finish, workers or os.cpu_count())
+    finally:
+        if bars:
+            bars[0].close()
 
 
 def _reporter(report, bar):
