@@ -132,11 +132,12 @@ def _join_negative_values(argv):
 #: subcommand -> what its --out names when given: a file written whole or a folder written into
 #: (sweep: a folder, a file with --merge). --plot is always a file.
 OUT_KINDS = {"integrate": "file", "bifurcation": "file", "regime-map": "file", "demo": "dir",
-             "figure": "dir", "validate": "dir", "sweep": "dir"}
+             "figure": "dir", "validate": "dir", "sweep": "dir", "outcome-map": "file", "predict": "dir"}
 
 
 #: subcommand -> the suffixes its --out file may have (the suffix decides the format)
-OUT_SUFFIXES = {"integrate": ("npz",), "bifurcation": ("npz",), "regime-map": ("npz",), "sweep": ("npz", "nc")}
+OUT_SUFFIXES = {"integrate": ("npz",), "bifurcation": ("npz",), "regime-map": ("npz",), "sweep": ("npz", "nc"),
+                "outcome-map": ("npz",)}
 
 
 def check_outputs(args) -> None:

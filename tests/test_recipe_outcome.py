@@ -182,7 +182,7 @@ def test_outcome_map_cli_writes_map_and_plot(tmp_path):
     eta_c = 1 / (4 * (1 + y))
     assert ((out == 0) == (x[None, :] > eta_c[:, None])).all()      # L2: the boundary is eta_c (no lift)
     assert ((classic == 0) == (x[None, :] > eta_c[:, None])).all()
-    assert (tmp_path / "m.png").stat().st_size > 0 and (tmp_path / "m.pdf").exists()
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG" and not (tmp_path / "m.pdf").exists()
 
 
 def test_l2_stability_ratio_against_a_numerical_jacobian():

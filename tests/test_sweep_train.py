@@ -106,9 +106,10 @@ def _cli(*args, env=None):
 
 
 def _n_chunks(out):
+    from sims.sweep.manifest import recorded_chunks
     try:
-        return len(json.loads((out / "manifest.json").read_text())["chunks"])
-    except (OSError, ValueError, KeyError):
+        return len(recorded_chunks(out))
+    except Exception:          # not yet written, or half written
         return 0
 
 

@@ -18,7 +18,8 @@ def add_arguments(p):
                    "epochs, h; e.g. rho:1e-3:1:40:log")
     p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. lr:0.01:0.4:40:log")
     p.add_argument("--out", required=True, help="output NPZ")
-    p.add_argument("--plot", default=None, help="also draw the map (PNG path; a PDF is written beside it)")
+    p.add_argument("--plot", default=None, help="also draw the map into this file; its suffix picks the format "
+                   "(.png, .pdf, .svg, ...)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -32,7 +33,6 @@ def run(args) -> int:
     from symbolic.errors import ParameterError, check_choice
 
     from ._grid import parse_axis
-    from ._paths import check_output_path
     from .predict import check_mode, exact_initial_weights, recipe_from_args
 
     check_mode(args.mode)
@@ -47,9 +47,6 @@ def run(args) -> int:
     if xn == yn:
         raise ParameterError(f"--x and --y must name different axes; got {xn!r} twice")
     xv, yv = check_axis(xn, xv), check_axis(yn, yv)
-    check_output_path("--out", args.out)
-    if args.plot:
-        check_output_path("--plot", args.plot)
     bar = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -67,9 +64,11 @@ def run(args) -> int:
     print(f"initial weights: {m.init}")
     print(f"wrote {args.out}")
     if args.plot:
-        from figures.outcome_map import plot_outcome_map
+        from figures.outcome_map import draw_outcome_map
 
-        for path in plot_outcome_map(m, args.plot):
+        from ._paths import save_plot
+
+        for path in save_plot(draw_outcome_map(m), args.plot):        # the suffix's format only
             print(f"wrote {path}")
     return 0
 

@@ -82,12 +82,8 @@ def run(args) -> int:
 
     from dynamics.recipe_outcome import predict_outcome
 
-    from ._paths import check_output_path
-
     check_mode(args.mode)
     recipe = recipe_from_args(args)
-    if args.out:
-        check_output_path("--out", args.out, kind="dir")
     W0, Phi0, how = exact_initial_weights(recipe)
     res = predict_outcome(recipe, W0, Phi0, init=how)
     out = res.to_json()
