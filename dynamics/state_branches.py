@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +27,9 @@ from scipy.optimize import brentq
 from symbolic.registry import get_model
 
 from .branches import Branch, SpecialPoint, branch_arrays, stability_codes
+
+if TYPE_CHECKING:
+    from .continuation import Branches
 from .regimes import _axis_index
 from .results import Result, save_npz_atomic
 from .validate import check_field, grid_values, make_params, normal_fields
@@ -337,7 +341,8 @@ def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict 
                           tuple(dict.fromkeys(warns)))
 
 
-def branches_of(model: str, param_name: str, values: ArrayLike, fixed: dict | None = None):
+def branches_of(model: str, param_name: str, values: ArrayLike,
+                fixed: dict | None = None) -> "Branches | SystemBranches":
     r"""The branches of ``model`` along one parameter: :func:`dynamics.continuation.equilibrium_branches`
     for a scalar polynomial flow (capability ``equilibria``), else :func:`system_branches`.
 
