@@ -290,7 +290,7 @@ def _order_exchange(values, roots, counts):
     n = len(values)
     if n < 3:
         return out
-    R = np.where(np.isnan(roots), np.inf, roots)
+    R = np.where(np.isnan(roots), np.inf, roots)[:, :max(int(counts.max()), 1)]     # the real roots only
     for a, b, c, sl in ((0, 1, 2, slice(1, n - 1)), (2, 1, 0, slice(0, n - 2))):
         ra, rb, rc = R[a:n - 2 + a], R[b:n - 2 + b], R[c:n - 2 + c]
         va, vb, vc = values[a:n - 2 + a], values[b:n - 2 + b], values[c:n - 2 + c]
@@ -393,7 +393,9 @@ def _pieces(fam, values, roots, counts, specials, warns, name):
     ws = sorted({v for _, v, _ in specials})
     nodes = [_nodes_at(fam, w, [p for p, v, _ in specials if v == w]) for w in ws]
     seg = np.searchsorted(np.array(ws), values, side="right")
-    on = np.array([any(abs(v - w) <= 1e-9 * span for w in ws) for v in values], dtype=bool)
+    on = np.zeros(values.size, dtype=bool)
+    for w in ws:
+        on |= np.abs(values - w) <= 1e-9 * span
     idx = np.flatnonzero(~on)
     runs = []
     for i in idx:

@@ -105,7 +105,7 @@ def _random_grids(models, count):
 
 
 def test_folds_on_random_grids_match_the_discriminant(models):
-    _random_grids(models, 30)
+    _random_grids(models, 20)
 
 
 @pytest.mark.slow
