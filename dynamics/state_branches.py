@@ -317,7 +317,8 @@ def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict 
     iv = _axis_index(model, param_name, k.PARAMS)
     sysm = _System(k, base.as_array(k.PARAMS), iv)
     warns, found = [], []
-    for m in sorted(set(np.linspace(0, vals.size - 1, min(5, vals.size)).round().astype(int))):
+    at = sorted(set(np.linspace(0, vals.size - 1, min(5, vals.size)).round().astype(int)))
+    for m in at:
         for x0 in _starts(sysm, vals[m]):
             if any(np.any((b.values == vals[m]) & (np.linalg.norm(b.states - x0, axis=1) <= 1e-6 * (
                     1 + np.linalg.norm(x0)))) for b, _ in found):
@@ -330,6 +331,9 @@ def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict 
             sps = sb + sf + sh
             stab[[any(s.param_value == c for s in sps) for c in v]] = 2
             found.append((Branch(v, x, eig, stab), sps))
+    if not found:
+        warns.append(f"no isolated equilibrium found from the starting states in [-2, 2]^{sysm.n} at {param_name} = "
+                     f"{', '.join(f'{vals[m]:g}' for m in at)}")
     points = []
     for _, sps in found:
         for s in sps:
