@@ -54,6 +54,11 @@ EXPORTS = {
     "regime_map": "dynamics.regimes:regime_map",
     # bifurcations
     "Branches": "dynamics.continuation:Branches",
+    "Branch": "dynamics.branches:Branch",
+    "SpecialPoint": "dynamics.branches:SpecialPoint",
+    "SystemBranches": "dynamics.state_branches:SystemBranches",
+    "system_branches": "dynamics.state_branches:system_branches",
+    "branches_of": "dynamics.state_branches:branches_of",
     "equilibrium_branches": "dynamics.continuation:equilibrium_branches",
     "FoldCurve": "dynamics.continuation:FoldCurve",
     "saddle_node_curve": "dynamics.continuation:saddle_node_curve",

@@ -26,8 +26,10 @@ from symbolic.errors import ParameterError
 
 from symbolic.registry import get_model
 
+from .branches import PolyFamily, branch_arrays, scalar_branches, stability_table
+from .branches import derivs as _derivs
 from .critical_decay import critical_value, decay_index, regimes_grid
-from .equilibria import STABILITY, equilibria_batch_full, kernels, stability_code
+from .equilibria import STABILITY, equilibria_batch_full, kernels
 from .regimes import _axis_index, grid_theta
 from .results import Result, save_npz_atomic
 from .validate import check_field, float_array, grid_values, make_params, normal_fields
@@ -80,7 +82,8 @@ class FoldCurve(Result):
 
 @dataclass(frozen=True)
 class Branches(Result):
-    """Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``.
+    r"""Equilibria versus one parameter: ``p[i, j]`` (NaN-padded, ascending) at ``values[i]``, the
+    connected branches through them and the special points.
 
     Built by :func:`equilibrium_branches`.
 
@@ -103,7 +106,12 @@ class Branches(Result):
     transcritical : numpy.ndarray, optional
         ``(m, 2)``: parameter value and ``p = 0`` of each exchange of stability at the collapsed state.
     warnings : tuple of str, optional
-        One line per change of the root count that could not be resolved into an event.
+        One line per change of the root count that no singular point explains.
+    branches : tuple of Branch, optional
+        The connected branches (:class:`dynamics.branches.Branch`): values, states, the
+        eigenvalue :math:`\partial_p\dot p` and the stability code at each point.
+    special_points : tuple of SpecialPoint, optional
+        The typed special points (fold, transcritical, pitchfork), ascending in the parameter.
 
     Examples
     --------
@@ -125,6 +133,10 @@ class Branches(Result):
     transcritical: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     #: one line per change of the root count that could not be resolved into an event
     warnings: tuple = ()
+    #: the connected branches (:class:`dynamics.branches.Branch`), each with eigenvalues and stability
+    branches: tuple = ()
+    #: the typed special points (:class:`dynamics.branches.SpecialPoint`), ascending in the parameter
+    special_points: tuple = ()
 
     @property
     def params(self) -> dict:
@@ -134,17 +146,7 @@ class Branches(Result):
         save_npz_atomic(path, param=self.param, values=self.values, p=self.p, stability=self.stability,
                         folds=self.folds, transcritical=self.transcritical, model=self.model,
                         stability_names=np.array(STABILITY), warnings=np.array(self.warnings, dtype=str),
-                        **extra)
-
-
-def _derivs(c, p):
-    """P, P', P'' at p (Horner)."""
-    f = d1 = d2 = 0.0
-    for a in c:
-        d2 = d2 * p + 2 * d1
-        d1 = d1 * p + f
-        f = f * p + a
-    return f, d1, d2
+                        **branch_arrays(self.branches, self.special_points), **extra)
 
 
 class _Problem:
@@ -376,39 +378,44 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
 
 
 def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
-    r"""Equilibria and their stability along ``values`` of one parameter (a field name), with the
-    folds located between grid points where the root count changes: Newton on
-    :math:`P=P'=0` in (p, value), or, where Newton fails or leaves the bracket, bisection on the
-    root count (then p is the root of :math:`P'` between the merging pair). Every event lies in
-    the bracket, hence in the range of ``values`` and the parameter's domain; a count change that
-    neither method resolves is listed in ``warnings``.
+    r"""Equilibria, their branches and their special points along ``values`` of one parameter.
 
-    A fold (saddle-node) is where two equilibria merge, :math:`P=\partial_pP=0` (for the cosine
-    model at :math:`\rho=\rho_c`, Bao 2023 eq. 7); a double root at :math:`p=0` is listed in
-    ``transcritical`` instead (e.g. :math:`\rho=0`, where 0 exchanges stability).
+    The roots of the equilibrium polynomial :math:`P(p;\lambda)` at each grid value, continued
+    into connected branches between the singular points (:math:`P=\partial_pP=0`), which are
+    located exactly by Newton's method (Gauss-Newton on :math:`(P,P_p,P_\lambda)` at a branch
+    point) from the seeds the grid gives (:mod:`dynamics.branches`): a fold (LP, two branches end
+    at one point) wherever two equilibria merge (for the cosine model at :math:`\rho=\rho_c`, Bao
+    2023 eq. 7); a transcritical or pitchfork point (BP) where branches cross or split (e.g.
+    :math:`\rho=0`, where 0 exchanges stability), with the branches joined through it by the
+    continuity of their slope. An event within rounding of 0 (relative to the range) is placed at
+    0. Every event lies in the range of ``values``; a change of the root count that no singular
+    point explains is listed in ``warnings`` and cuts the branches there. Any parameter of the
+    reduced flow may vary (not only the decay).
 
     Parameters
     ----------
     model : str
-        A registered model with the ``folds`` capability.
+        A registered model with the ``equilibria`` capability (a polynomial scalar flow).
     param_name : str
         The varied parameter, in any spelling :func:`symbolic.registry.field_name` accepts.
     values : array_like
-        Its grid: non-empty, finite, inside the parameter's range (ascending for readable branches).
+        Its grid: non-empty, finite, inside the parameter's range (ascending for readable
+        columns ``p``; the branches are built on the sorted distinct values).
     fixed : dict, optional
         The other parameters, ``{name: value}``; omitted ones take their defaults.
 
     Returns
     -------
     Branches
-        Roots and stability codes per value, the folds, the transcritical points and the warnings.
+        Roots and stability codes per value, the connected ``branches`` with their eigenvalues,
+        the typed ``special_points``, the folds and transcritical points as tables, the warnings.
 
     Raises
     ------
     ParameterError
-        For a model without folds, an unknown parameter or one not in the reduced flow, an empty or
-        non-finite grid, a value outside the parameter's range, or a row whose polynomial overflows
-        float64.
+        For a model without equilibria, an unknown parameter or one not in the reduced flow, an
+        empty or non-finite grid, a value outside the parameter's range, or a row whose
+        polynomial overflows float64.
 
     Examples
     --------
@@ -420,119 +427,27 @@ def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: 
     [0.1008, 0.634]
     >>> b.transcritical.round(9).tolist(), b.warnings     # at rho = 0 the collapsed state p = 0
     ([[0.0, 0.0]], ())
+    >>> [(s.type, round(s.param_value, 4)) for s in b.special_points]
+    [('transcritical', 0.0), ('fold', 0.1008)]
+    >>> len(b.branches), [round(float(x), 4) for x in b.branches[2].p[[0, -1]]]   # 0 -> the fold
+    (4, [0.0, 0.634])
     """
-    get_model(model).require("folds", "equilibrium branches")
+    get_model(model).require("equilibria", "equilibrium branches")
     param_name = check_field(model, param_name)
     fixed = {k: v for k, v in normal_fields(model, fixed).items() if k != param_name}
     values = grid_values(param_name, values)
     theta, _ = grid_theta(model, fixed, [(param_name, values)])
     roots, mult, counts = equilibria_batch_full(model, theta)
     k = kernels(model)
-    stab = np.full(roots.shape, -1, dtype=np.int8)
-    for i in range(len(values)):
-        c = k.eqpoly(theta[i])
-        for j in range(counts[i]):
-            stab[i, j] = stability_code(c, roots[i, j], mult[i, j])
-    folds, trans, warns = [], [], []
+    stab = stability_table(k, theta, roots, mult, counts)
     iv = _axis_index(model, param_name, k.PARAMS)
-    for i in np.flatnonzero(np.diff(counts) != 0):
-        a, b = values[i], values[i + 1]
-        side = i if counts[i] > counts[i + 1] else i + 1
-        pos = roots[side, :counts[side]]
-        if pos.size < 2:
-            warns.append(f"the root count changes from {counts[i]} to {counts[i + 1]} between {param_name} = "
-                         f"{a!r} and {b!r} without a merging pair; no event located")
-            continue
-        u = _newton_fold(k, theta[side], iv, pos, values[side])
-        lo_v, hi_v = min(a, b), max(a, b)
-        slack = 4 * np.finfo(float).eps * max(abs(a), abs(b))     # rounding only: events stay in the bracket
-        if u is not None and lo_v - slack <= u[1] <= hi_v + slack:
-            u[1] = min(max(u[1], lo_v), hi_v)
-        else:
-            u = _bisect_fold(model, k, theta[i], iv, a, b, counts[i])
-        if u is None:
-            warns.append(f"the root count changes from {counts[i]} to {counts[i + 1]} between {param_name} = "
-                         f"{a!r} and {b!r} but no double root was located there")
-            continue
-        # a double root at p = 0 (within rounding of the roots' scale) is a transcritical point
-        if abs(u[0]) <= 1e-10 * max(1.0, float(np.max(np.abs(pos)))):
-            trans.append((u[1], 0.0))
-        else:
-            folds.append((u[1], u[0]))
-    return Branches(param_name, values, roots, stab, np.array(folds).reshape(-1, 2), model, fixed,
-                    np.array(trans).reshape(-1, 2), tuple(warns))
-
-
-def _newton_fold(k, theta_side, iv, pos, v_side):
-    """Newton on (p, value) for P = P' = 0 from the closest pair of ``pos``; None if it fails."""
-    gaps = np.diff(pos)
-    j = int(np.argmin(gaps))
-    u = np.array([0.5 * (pos[j] + pos[j + 1]), v_side])
-    t = theta_side.copy()
-    for _ in range(60):
-        t[iv] = u[1]
-        c = k.eqpoly(t)
-        sc = np.max(np.abs(c))
-        if not (np.isfinite(sc) and sc > 0):
-            return None
-        f, d1, d2 = _derivs(c / sc, u[0])
-        hv = 1e-7 * max(1.0, abs(u[1]))
-        t2 = t.copy()
-        t2[iv] = u[1] + hv
-        c2 = k.eqpoly(t2) / sc
-        f2, d12, _ = _derivs(c2, u[0])
-        J = np.array([[d1, (f2 - f) / hv], [d2, (d12 - d1) / hv]])
-        try:
-            du = np.linalg.solve(J, -np.array([f, d1]))
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(du)):
-            return None
-        u += du
-        if np.linalg.norm(du) < 1e-14 * (1 + np.linalg.norm(u)):
-            return u
-    return None
-
-
-def _bisect_fold(model, k, theta_a, iv, a, b, count_a, maxit=200):
-    """Bisection in the value on "the root count equals ``count_a``" (true at ``a``, false at ``b``)
-    down to rounding; then p is the root of P' between the closest pair of roots on the side with
-    more roots. Returns (p, value) or None."""
-    t = np.array(theta_a, dtype=np.float64)
-
-    def roots_at(v):
-        t[iv] = v
-        r, _, n = equilibria_batch_full(model, t[None, :])
-        return r[0, :n[0]]
-
-    lo, hi = float(a), float(b)
-    for _ in range(maxit):
-        if abs(hi - lo) <= 4 * np.finfo(float).eps * max(abs(lo), abs(hi)):
-            break
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if roots_at(mid).size == count_a:
-            lo = mid
-        else:
-            hi = mid
-    r_lo, r_hi = roots_at(lo), roots_at(hi)
-    v, pos = (lo, r_lo) if r_lo.size > r_hi.size else (hi, r_hi)
-    if pos.size < 2:
-        return None
-    j = int(np.argmin(np.diff(pos)))
-    t[iv] = v
-    # a bracket end never moved: the event is that grid point itself (e.g. rho = 0), within rounding
-    v_event = a if lo == a else (b if hi == b else v)
-    c = k.eqpoly(t)
-    c = c / np.max(np.abs(c))
-    dc = c[:-1] * np.arange(c.size - 1, 0, -1)            # P'
-    x0, x1 = pos[j], pos[j + 1]
-    f0, f1 = _derivs(dc, x0)[0], _derivs(dc, x1)[0]
-    if x0 == x1 or f0 == 0.0:
-        return np.array([x0, v_event])
-    if f1 == 0.0:
-        return np.array([x1, v_event])
-    if np.sign(f0) == np.sign(f1):                       # no sign change of P': the pair's midpoint
-        return np.array([0.5 * (x0 + x1), v_event])
-    return np.array([brentq(lambda x: _derivs(dc, x)[0], x0, x1, xtol=1e-300, rtol=1e-15), v_event])
+    order = np.argsort(values, kind="stable")
+    u = values[order]
+    keep = np.concatenate([[True], np.diff(u) > 0])                # continuation runs on the distinct values
+    o = order[keep]
+    fam = PolyFamily(k, theta[0], iv, float(u[-1] - u[0]))
+    branches, points, warns = scalar_branches(fam, values[o], roots[o], mult[o], counts[o], param_name)
+    def table(kind):
+        return np.array([(s.param_value, s.state[0]) for s in points if s.type == kind]).reshape(-1, 2)
+    return Branches(param_name, values, roots, stab, table("fold"), model, fixed, table("transcritical"),
+                    tuple(warns), branches, points)

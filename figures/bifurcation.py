@@ -21,6 +21,49 @@ if TYPE_CHECKING:
     from dynamics.continuation import Branches
 
 STYLE = {0: dict(ls="-", lw=1.8), 1: dict(ls="--", lw=1.2), 2: dict(ls=":", lw=1.5)}
+#: marker and face of each special point type
+MARKERS = {"fold": ("o", "k"), "transcritical": ("D", "white"), "pitchfork": ("s", "white"), "hopf": ("^", "k")}
+
+
+def stability_runs(x: np.ndarray, y: np.ndarray, codes: np.ndarray) -> list:
+    """Split one branch into runs of one stability code: ``[(x, y, code), ...]``.
+
+    A point of code 2 (a special point: semi-stable) between two runs ends the one before and
+    starts the one after, so the drawn runs meet there and never bridge two branches. Runs of
+    code 2 longer than one point are kept as semi-stable runs.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        The branch's parameter values and states, shape ``(m,)``.
+    codes : numpy.ndarray
+        Its stability codes, shape ``(m,)`` (0 stable, 1 unstable, 2 semi-stable).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray, int)
+        The runs in order along the branch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from figures.bifurcation import stability_runs
+    >>> runs = stability_runs(np.arange(5.0), np.zeros(5), np.array([0, 0, 2, 1, 1]))
+    >>> [(r[0].tolist(), r[2]) for r in runs]
+    [([0.0, 1.0, 2.0], 0), ([2.0, 3.0, 4.0], 1)]
+    """
+    codes = np.asarray(codes)
+    m = len(codes)
+    cut = np.flatnonzero(np.diff(codes) != 0) + 1
+    runs = []
+    for i, j in zip(np.r_[0, cut], np.r_[cut, m]):              # codes[i:j] is one code
+        code = int(codes[i])
+        if code == 2 and j - i == 1:
+            continue                                            # a lone special point: a joint only
+        a = i - 1 if i > 0 and codes[i - 1] == 2 else i
+        b = j + 1 if j < m and codes[j] == 2 else j
+        runs.append((x[a:b], y[a:b], code))
+    return runs
 
 
 def decay_field(model: str) -> str:
@@ -129,14 +172,18 @@ def compute_bifurcation(params: object | None = None, fast: bool = False, mark: 
 def draw_branches(b: Branches, ax: Axes | None = None, point: OperatingPoint | None = None) -> Figure:
     """Draw a :class:`dynamics.continuation.Branches` (and the operating point); returns the Figure.
 
-    Stable branches are solid, unstable dashed, semi-stable dotted; folds are black dots,
-    transcritical points white diamonds, the operating point a star on each of its equilibria
-    with a vertical line at its parameter value. The legend sits outside the Axes, on the right.
+    Each connected branch is its own line (never joined to another across a gap), split where its
+    stability changes: stable solid, unstable dashed, semi-stable dotted. The special points are
+    labelled by type in the legend: folds (LP) black dots, transcritical points (BP) white
+    diamonds, pitchforks (BP) white squares, Hopf points (HB) black triangles. The operating point
+    is a star on each of its equilibria with a vertical line at its parameter value. The legend
+    sits outside the Axes, on the right.
 
     Parameters
     ----------
-    b : dynamics.continuation.Branches
-        The branches, from :func:`dynamics.continuation.equilibrium_branches`.
+    b : dynamics.continuation.Branches or dynamics.state_branches.SystemBranches
+        The branches, from :func:`dynamics.continuation.equilibrium_branches` or
+        :func:`dynamics.state_branches.system_branches` (its first state is drawn).
     ax : matplotlib.axes.Axes, optional
         The Axes to draw on; default a new Figure in the project style.
     point : OperatingPoint, optional
@@ -165,32 +212,29 @@ def draw_branches(b: Branches, ax: Axes | None = None, point: OperatingPoint | N
     >>> b = equilibrium_branches("cosine-simsiam", "rho", np.linspace(0.0, 0.14, 15))
     >>> fig = draw_branches(b)
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    ['unstable', 'stable', 'semi-stable', 'fold', 'transcritical']
+    ['unstable', 'stable', 'fold (LP)', 'transcritical (BP)']
     >>> plt.close(fig)
     """
+    from dynamics.branches import SPECIAL_LABELS, SPECIAL_TYPES
+
     fig, (ax,) = axes_for(ax, figsize=(6.6, 3.8))
     done = set()
-    for j in range(b.p.shape[1]):
-        col = b.p[:, j]
-        st = b.stability[:, j]
-        for code in (0, 1, 2):
-            y = np.where(st == code, col, np.nan)
-            if np.all(np.isnan(y)):
-                continue
+    for br in b.branches:
+        for x, y, code in stability_runs(br.values, br.p, br.stability):
             lab = ("stable", "unstable", "semi-stable")[code]
-            ax.plot(b.values, y, color=PALETTE[0] if code == 0 else PALETTE[3],
-                    label=None if lab in done else lab, **STYLE[code])
+            ax.plot(x, y, color=PALETTE[0] if code == 0 else PALETTE[3], label=None if lab in done else lab,
+                    **STYLE[code])
             done.add(lab)
-    if b.folds.size:
-        ax.plot(b.folds[:, 0], b.folds[:, 1], "ko", ms=5, label="fold")
-    tc = getattr(b, "transcritical", np.empty((0, 2)))
-    if tc.size:
-        ax.plot(tc[:, 0], tc[:, 1], "kD", ms=4, mfc="white", label="transcritical")
+    for kind in SPECIAL_TYPES:
+        pts = [s for s in b.special_points if s.type == kind]
+        if pts:
+            ax.plot([s.param_value for s in pts], [s.state[0] for s in pts], MARKERS[kind][0], color="k",
+                    mfc=MARKERS[kind][1], ms=5, ls="none", label=SPECIAL_LABELS[kind], zorder=5)
     if point is not None:
         draw_on_branches(ax, point, b.param)
     ax.axhline(0, color="0.7", lw=0.6, zorder=0)
     ax.set_xlabel(LABELS.get(b.param, b.param))
-    ax.set_ylabel(r"equilibrium $p$")
+    ax.set_ylabel(f"equilibrium ${getattr(b, 'state', ('p',))[0]}$")
     fixed = ", ".join(f"{k}={v:g}" for k, v in b.fixed.items())
     ax.set_title(f"{b.model}" + (f" ({fixed})" if fixed else ""), fontsize=8)
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: never on a branch

@@ -149,7 +149,7 @@ SHARED_THEORY = Path("/work/shared/theory")
 
 @pytest.mark.skipif(not SHARED_THEORY.is_dir(), reason="the shared theory notes are not on this machine")
 @pytest.mark.parametrize("name", ["cosine_simsiam.md", "l2_byol_tian.md", "two_layer_jing.md", "landscape_ziyin.md",
-                                  "trajectory_fidelity.md"])
+                                  "trajectory_fidelity.md", "recipe_outcome.md"])
 def test_theory_pages_are_the_current_notes(name):
     """docs/theory/ holds copies of the shared theory notes: a changed note must be copied again."""
     assert (DOCS / "theory" / name).read_text() == (SHARED_THEORY / name).read_text()

@@ -1,42 +1,62 @@
-"""Equilibrium branches versus one parameter with stability, folds located by Newton.
+"""Equilibrium branches versus one parameter: stability and eigenvalues along connected branches,
+typed special points (fold, transcritical, pitchfork; Hopf for systems of two or more states).
 
 Writes an NPZ with keys param, values, p (n, k) NaN-padded ascending, stability (codes 0 stable,
-1 unstable, 2 semi-stable, -1 none), folds (m, 2: parameter value, double root; saddle-nodes) and
-transcritical (m, 2: parameter value, 0; double roots at p = 0) and warnings (a change of the
-root count between grid points that could not be resolved into an event; also printed to stderr).
-Every event lies inside the --param range.
+1 unstable, 2 semi-stable, -1 none), folds (m, 2: parameter value, double root; saddle-nodes),
+transcritical (m, 2: parameter value, 0), warnings (a change of the root count between grid points
+that no singular point explains; also printed to stderr), the special points (special_type,
+special_param_value, special_state) and the branches concatenated (branch_id, branch_values,
+branch_states, branch_eigenvalues, branch_stability). ``--json`` prints
+``{"model", "param", "special_points": [{"type", "param_value", "state", "eigenvalues"}],
+"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings"}`` instead of the
+lines. Every event lies inside the --param range.
 """
 NAME = "bifurcation"
-HELP = "equilibria versus one parameter (stability along the branches, folds)"
+HELP = "equilibria versus one parameter (branches, stability, folds, branch points, Hopf points)"
 
 
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p, supports='folds')
-    p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2")
+    add_model_arguments(p, supports='eigen')
+    p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2 (any parameter of the model)")
     p.add_argument("--n", type=float, default=801, help="grid points (default 801)")
-    p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--out", default=None, help="output NPZ (required without --json)")
+    p.add_argument("--json", action="store_true", help="print the special points and branches as JSON")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
                    help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
     p.add_argument("--plot", default=None, help="also draw the diagram into this file; its suffix picks the "
                    "format (.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp)")
 
 
+def _lines(b, field):
+    for s in b.special_points:
+        state = ", ".join(f"{x:.12g}" for x in s.state)
+        if s.type == "fold":
+            yield f"fold at {field} = {s.param_value:.12g}, p = {state}"
+        elif s.type == "hopf":
+            yield f"hopf at {field} = {s.param_value:.12g}, state = ({state}), frequency = " \
+                  f"{max(abs(complex(z).imag) for z in s.eigenvalues):.12g}"
+        else:
+            yield f"{s.type} at {field} = {s.param_value:.12g}, p = {state}"
+
+
 def run(args) -> int:
+    import json
     import sys
 
     import numpy as np
 
-    from dynamics.continuation import equilibrium_branches
+    from dynamics.state_branches import branches_of
     from symbolic.errors import ParameterError, check_int
-
     from symbolic.registry import field_name, get_model
 
     from ._grid import parse_range
     from ._params import given_params
 
-    get_model(args.model).require("folds", "bifurcation")
+    get_model(args.model).require("eigen", "bifurcation")
+    if args.out is None and not args.json:
+        raise ParameterError("--out is required (an NPZ path) unless --json is given")
     name, lo, hi = parse_range("--param", args.param)
     n = check_int("--n", args.n, lo=2, hi=1_000_000)
     field = field_name(args.model, name)
@@ -47,20 +67,30 @@ def run(args) -> int:
     from .regime_map import _mark
 
     point = _mark(args, fixed, (field,))                 # checked before the branches are computed
-    b = equilibrium_branches(args.model, field, np.linspace(lo, hi, n), fixed)
-    b.to_npz(args.out)
-    for v, pf in b.folds:
-        print(f"fold at {field} = {v:.12g}, p = {pf:.12g}")
-    for v, _ in b.transcritical:
-        print(f"transcritical (a branch crosses p = 0) at {field} = {v:.12g}")
+    b = branches_of(args.model, field, np.linspace(lo, hi, n), fixed)
+    if args.out:
+        b.to_npz(args.out)
+    if args.json:
+        from symbolic.results import plain
+
+        out = {"model": args.model, "param": field, "special_points": [s.to_json() for s in b.special_points],
+               "branches": [plain({"values": br.values, "states": br.states, "eigenvalues": br.eigenvalues,
+                                   "stability": br.stability}) for br in b.branches],
+               "warnings": list(b.warnings)}
+        print(json.dumps(out, allow_nan=False))
+    else:
+        for line in _lines(b, field):
+            print(line)
     for w in b.warnings:
         print(f"ssldyn: warning: {w}", file=sys.stderr)
-    print(f"wrote {args.out}")
+    if args.out and not args.json:
+        print(f"wrote {args.out}")
     if args.plot:
         from figures.bifurcation import draw_branches
 
         from ._paths import save_plot
 
         for path in save_plot(draw_branches(b, point=point), args.plot):   # the suffix's format only
-            print(f"wrote {path}")
+            if not args.json:
+                print(f"wrote {path}")
     return 0
