@@ -204,6 +204,9 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     tout = np.empty(0) if t_eval is None else float_array("t_eval", t_eval).ravel()
     if tout.size and (np.any(np.diff(tout) < 0) or tout[0] < t0 or tout[-1] > t_end or not np.all(np.isfinite(tout))):
         raise ParameterError(f"t_eval must be increasing within [{t0}, {t_end}]")
+    if fixed:                                    # the step budget first: the more specific refusal
+        from .stepping import check_step_count
+        check_step_count(t0, t_end, dt, max_steps)
     _check_memory(y.shape[0], n_state, tout.size, (t_end - t0) / dt if fixed else 0.0)
     if device in ("cuda", "torch-cpu"):
         from .gpu import integrate_torch

@@ -37,6 +37,16 @@ from symbolic.errors import ParameterError
 SNAP = 1e-9          # an output time within SNAP * h of a grid node moves that node onto it
 
 
+def check_step_count(t0: float, t_end: float, dt: float, max_steps: int | None = None) -> float:
+    """``(t_end - t0) / dt``, the fixed steps a run needs; more than ``max_steps`` (default 1e12) is a
+    ``ParameterError`` naming dt and max_steps."""
+    ratio = (t_end - t0) / dt
+    if not ratio - 1e-9 <= (max_steps if max_steps is not None else 1e12):
+        raise ParameterError(f"dt={dt!r} needs {ratio:.3g} steps to reach t_end={t_end!r}, more than max_steps="
+                             f"{max_steps if max_steps is not None else int(1e12)}; pass a larger dt or max_steps")
+    return ratio
+
+
 def fixed_grid(t0: float, t_end: float, dt: float, tout, max_steps: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Step times ``T`` (n + 1,), step sizes ``H`` (n,) and output indices ``idx`` (``T[idx] == tout``).
@@ -45,10 +55,7 @@ def fixed_grid(t0: float, t_end: float, dt: float, tout, max_steps: int | None =
     difference. ``tout`` must be sorted within [t0, t_end] (checked by the callers). More than
     ``max_steps`` steps (checked before anything is allocated) is a ``ParameterError``.
     """
-    ratio = (t_end - t0) / dt
-    if not ratio - 1e-9 <= (max_steps if max_steps is not None else 1e12):
-        raise ParameterError(f"dt={dt!r} needs {ratio:.3g} steps to reach t_end={t_end!r}, more than max_steps="
-                             f"{max_steps if max_steps is not None else int(1e12)}; pass a larger dt or max_steps")
+    ratio = check_step_count(t0, t_end, dt, max_steps)
     n = max(1, int(math.ceil(ratio - 1e-9)))
     h = (t_end - t0) / n
     T = t0 + np.arange(n + 1) * h
