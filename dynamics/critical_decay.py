@@ -67,9 +67,19 @@ def critical_decay_ws(P0, P1, dG, r, mu, ws):
     """
     n = P0.size - 1
     D = P0[n - 1] - P1[n - 1]
+    return _divide(_max_DG(P0, dG, r, mu, ws), D)
+
+
+@njit(cache=True)
+def _divide(best, D):
+    # rho_c = max DG / D: inf when G is unbounded above on p > 0 (every decay leaves positive
+    # equilibria), NaN when it cannot be trusted (D underflowed, or the quotient overflows), never -0
     if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
         return np.nan
-    return _max_DG(P0, dG, r, mu, ws) / D
+    if best == np.inf:
+        return np.inf
+    v = best / D
+    return v + 0.0 if abs(v) <= OVERFLOW else np.nan
 
 
 @njit(cache=True)
@@ -88,10 +98,7 @@ def critical_decay_memo(P0, P1, dG, r, mu, ws, memo):
         for i in range(n + 1):
             memo[i] = P0[i]
         memo[n + 1] = _max_DG(P0, dG, r, mu, ws)
-    D = P0[n - 1] - P1[n - 1]
-    if not D >= 1.0 / OVERFLOW:     # the positive denominator underflowed: no trustworthy critical decay
-        return np.nan
-    return memo[n + 1] / D
+    return _divide(memo[n + 1], P0[n - 1] - P1[n - 1])
 
 
 @njit(cache=True)
@@ -102,6 +109,11 @@ def _max_DG(P0, dG, r, mu, ws):
     G = P0[:n]
     m = G.size - 1
     best = G[m]                                   # D G(0+)
+    lead = 0
+    while lead < m and G[lead] == 0.0:
+        lead += 1
+    if lead < m and G[lead] > 0.0:                # DG grows without bound as p -> inf
+        return np.inf
     if m >= 1:
         for i in range(m):
             dG[i] = G[i] * (m - i)
@@ -111,16 +123,19 @@ def _max_DG(P0, dG, r, mu, ws):
                 v, _ = horner(G, m, r[i])
                 if v > best:
                     best = v
-    return best
+    return best if abs(best) <= OVERFLOW else np.nan     # overflow is not unboundedness
 
 
 @njit(cache=True)
 def regime_code(decay, crit):
-    """0 Collapse, 1 Acute, 2 Stable, 3 Boundary (fold), from the decay and its critical value."""
+    """0 Collapse, 1 Acute, 2 Stable, 3 Boundary (fold), from the decay and its critical value
+    (``crit = inf``: G is unbounded, every decay > 0 is Acute)."""
     if crit <= 0.0:
         return 0
     if decay == 0.0:
         return 2
+    if crit == np.inf:
+        return 1
     if abs(decay - crit) <= BOUNDARY_RTOL * crit:
         return 3
     return 0 if decay > crit else 1
@@ -154,7 +169,9 @@ def critical_value(params: Any) -> float:
     Returns
     -------
     float
-        The critical decay; :math:`\le0` when no positive equilibrium exists at any decay.
+        The critical decay; :math:`\le0` when no positive equilibrium exists at any decay,
+        ``inf`` when :math:`G` is unbounded above on :math:`p>0` (then positive equilibria exist at
+        every decay: the regime is Acute for every decay > 0).
 
     Raises
     ------
@@ -173,7 +190,7 @@ def critical_value(params: Any) -> float:
     from .equilibria import overflow_error
 
     crit = raw_critical(params)
-    if not math.isfinite(crit):
+    if math.isnan(crit):
         raise overflow_error(params, "critical")
     return crit
 
@@ -253,13 +270,14 @@ def regimes_grid(model: str, base_theta, ix: int, xs, iy: int, ys):
     for nm, i in (("ix", ix), ("iy", iy)):
         if not (isinstance(i, (int, np.integer)) and 0 <= i < m):
             raise ParameterError(f"{nm} must be an integer in [0, {m - 1}]; got {i!r}")
-    # ranges at the grid's corners (the ranges are intervals: the corners bound every point)
-    corners = np.tile(base_theta, (4, 1))
-    corners[:, ix] = [xs.min(), xs.max(), xs.min(), xs.max()]
-    corners[:, iy] = [ys.min(), ys.min(), ys.max(), ys.max()]
-    check_columns(model, corners, k.PARAMS, "grid")
+    # every value of each axis (not only the corners: a discrete field or the magnitude limit is
+    # not an interval), each with the base values of the other columns
+    for i, values in ((ix, xs), (iy, ys)):
+        rows = np.tile(base_theta, (values.size, 1))
+        rows[:, i] = values
+        check_columns(model, rows, k.PARAMS, "grid")
     codes, crits = _regimes_grid_unchecked(model, k, base_theta, ix, xs, iy, ys)
-    bad = ~np.isfinite(crits)
+    bad = np.isnan(crits)
     if np.any(bad):
         a, b = np.argwhere(bad)[0]
         t = base_theta.copy()
@@ -302,7 +320,7 @@ def regimes_batch(model: str, theta: np.ndarray):
     codes = np.empty(theta.shape[0], dtype=np.int8)
     crits = np.empty(theta.shape[0])
     _bound(_regimes_batch, k, "eqpoly_into")(theta, decay_index(model, k.PARAMS), k.NPOLY, codes, crits)
-    bad = np.flatnonzero(~np.isfinite(crits))
+    bad = np.flatnonzero(np.isnan(crits))
     if bad.size:
         from .equilibria import _raise_row
 

@@ -28,7 +28,7 @@ from symbolic.results import Result
 from .critical_decay import OVERFLOW, REGIMES, raw_critical, regime_code
 # where callers have always found them (the regime logic itself lives in dynamics.critical_decay)
 from .critical_decay import critical_value, regimes_batch, regimes_grid  # noqa: F401
-from .roots import _abs_scale, horner, real_roots
+from .roots import RESOLVED_RTOL, _abs_scale, horner, real_roots, rounding_radius, unresolved
 from .validate import theta_rows
 
 
@@ -85,8 +85,10 @@ class Equilibria(Result):
     critical_value: float | None
 
     def to_json(self) -> dict:
-        crit = None if self.critical_value is None else {"name": self.critical_name,
-                                                         "value": float(self.critical_value)}
+        # an unbounded G (the critical decay is +inf) is the string "inf", as JSON has no Infinity
+        crit = None if self.critical_value is None else {
+            "name": self.critical_name,
+            "value": float(self.critical_value) if self.critical_value < math.inf else "inf"}
         return {"model": self.model, "params": self.params.to_dict(), "regime": self.regime,
                 "equilibria": [{"p": float(x), "stability": s} for x, s in zip(self.p, self.stability)],
                 "critical": crit}
@@ -133,12 +135,32 @@ def _overflows(params, what: str) -> bool:
     """Whether the equilibria (``what='equilibria'``) or only the critical decay (``'critical'``)
     of ``params`` leave the float64 range."""
     k = kernels(params.MODEL)
-    if _has_regimes(params.MODEL) and not math.isfinite(raw_critical(params, k)):
+    if _has_regimes(params.MODEL) and math.isnan(raw_critical(params, k)):
         return True
     if what == "critical":
         return False
     theta = np.ascontiguousarray(params.as_array(k.PARAMS), np.float64).reshape(1, -1)
     return bool(_roots_rows(k, theta)[3][0])
+
+
+def ill_conditioned_error(params, c, root, mult) -> ParameterError:
+    """The refusal of equilibria that float64 cannot resolve (W3 of round 3: a Wilkinson-like
+    polynomial whose roots rounding moves by more than :data:`~dynamics.roots.RESOLVED_RTOL` of
+    themselves, so that complex pairs would be printed as semi-stable equilibria)."""
+    c = np.ascontiguousarray(c, np.float64)
+    delta = rounding_radius(c, float(root), int(mult))
+    deg = c.size - 1 - int(np.argmax(c != 0.0))
+    return ParameterError(
+        f"{params.MODEL} at {_given(params)}: the equilibrium polynomial (degree {deg}) is ill-conditioned: "
+        f"rounding of its coefficients may move the root near {float(root):.6g} by {delta:.2g}, more than "
+        f"{RESOLVED_RTOL:g} of it, so its equilibria cannot be resolved in float64")
+
+
+def _given(params) -> str:
+    from dataclasses import fields
+
+    changed = [f.name for f in fields(params) if getattr(params, f.name) != f.default]
+    return ", ".join(f"{f}={getattr(params, f)!r}" for f in changed) or "the defaults"
 
 
 def overflow_error(params, what: str = "equilibria") -> ParameterError:
@@ -186,8 +208,7 @@ def overflow_error(params, what: str = "equilibria") -> ParameterError:
             why = "smaller magnitudes underflow"
         return ParameterError(f"{f} must be in {interval} for {params.MODEL} with the other parameters as given "
                               f"({why} float64 in {quantity}); got {x!r}")
-    given = ", ".join(f"{f}={getattr(params, f)!r}" for f in changed) or "the defaults"
-    return ParameterError(f"{params.MODEL} at {given} overflows float64 in {quantity}: "
+    return ParameterError(f"{params.MODEL} at {_given(params)} overflows float64 in {quantity}: "
                           f"reduce the magnitude of {', '.join(changed) or 'a parameter'}")
 
 
@@ -222,7 +243,9 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
         If the model has no equilibria (``two-layer``: lines of equilibria) or no such
         ``convention``; if the equilibrium polynomial, its roots' rounding scale or the critical
         decay overflow float64 (then no regime can be trusted); the message names the parameter
-        responsible.
+        responsible. If the polynomial is ill-conditioned: rounding of its coefficients may move
+        a root by more than :data:`~dynamics.roots.RESOLVED_RTOL` of itself (a Wilkinson-like
+        user model), so that float64 cannot tell its roots (nor a complex pair from a real one).
 
     Examples
     --------
@@ -243,11 +266,13 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
     k = kernels(model, convention)
     theta = params.as_array(k.PARAMS)
     c = k.eqpoly(theta)
-    r, m, n, over = _roots_rows(k, np.ascontiguousarray(theta, np.float64).reshape(1, -1))
+    r, m, n, over, bad = _roots_rows(k, np.ascontiguousarray(theta, np.float64).reshape(1, -1))
     roots, mult = r[0, :n[0]], m[0, :n[0]]
     crit = raw_critical(params, k) if _has_regimes(model) else None
-    if (crit is not None and not math.isfinite(crit)) or over[0]:     # the kernel checked the overflow
+    if (crit is not None and math.isnan(crit)) or over[0]:     # the kernel checked the overflow
         raise overflow_error(params, "equilibria")
+    if bad[0] >= 0:
+        raise ill_conditioned_error(params, c, roots[bad[0]], mult[bad[0]])
     stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
     regime = REGIMES[regime_code(getattr(params, spec.decay), crit)] if crit is not None else None
     return Equilibria(model, params, roots, mult, stab, regime, spec.critical, crit)
@@ -268,8 +293,7 @@ def _raise_row(model, names, row, where, what):
     raise ParameterError(f"{where}: {err}")
 
 
-
-def _roots_batch(eqpoly, theta, roots, mult, counts, over):
+def _roots_batch(eqpoly, theta, roots, mult, counts, over, bad):
     for i in prange(theta.shape[0]):
         c = eqpoly(theta[i])
         for j in range(roots.shape[1]):
@@ -277,10 +301,12 @@ def _roots_batch(eqpoly, theta, roots, mult, counts, over):
             mult[i, j] = 0
         counts[i] = real_roots(c, roots[i], mult[i])
         over[i] = poly_overflows(c, roots[i], counts[i])
+        bad[i] = unresolved(c, roots[i], mult[i], counts[i])
 
 
 def _roots_rows(k, theta):
-    """``(roots, mult, counts, over)`` of each row of ``theta`` (n, m; checked) by the batch kernel.
+    """``(roots, mult, counts, over, bad)`` of each row of ``theta`` (n, m; checked) by the batch
+    kernel (``bad``: the index of a root float64 cannot resolve, else -1: :func:`~dynamics.roots.unresolved`).
     The scalar API calls it on its one row, so scalar and batch run the same machine code and
     agree bit for bit (a separately compiled ``eqpoly`` may contract multiply-adds differently and
     move a root by an ulp)."""
@@ -289,8 +315,9 @@ def _roots_rows(k, theta):
     n, deg = theta.shape[0], k.NPOLY - 1
     roots, mult = np.empty((n, deg)), np.zeros((n, deg), dtype=np.int64)
     counts, over = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
-    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over)
-    return roots, mult, counts, over
+    bad = np.full(n, -1, dtype=np.int64)
+    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over, bad)
+    return roots, mult, counts, over, bad
 
 
 def equilibria_batch(model: str, theta: np.ndarray):
@@ -308,10 +335,16 @@ def equilibria_batch_full(model: str, theta: np.ndarray):
     """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)``."""
     k = kernels(model)
     theta = theta_rows(model, theta, k.PARAMS)
-    roots, mult, counts, over = _roots_rows(k, theta)
+    roots, mult, counts, over, ill = _roots_rows(k, theta)
     bad = np.flatnonzero(over)
     if bad.size:
         _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "equilibria")
+    bad = np.flatnonzero(ill >= 0)
+    if bad.size:
+        i = int(bad[0])
+        err = ill_conditioned_error(params_from_row(model, k.PARAMS, theta[i]), k.eqpoly(theta[i]),
+                                    roots[i, ill[i]], mult[i, ill[i]])
+        raise ParameterError(f"theta row {i}: {err}")
     return roots, mult, counts
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range, warn_ignored
+from symbolic.results import Status
 
 from .results import BatchResult
 from .stepping import fixed_grid
@@ -34,8 +35,9 @@ def _theta_matrix(params, k, n):
         if params.MODEL != k.MODEL:
             raise ParameterError(f"params are for model {params.MODEL}, not {k.MODEL}")
         return np.ascontiguousarray(params.as_array(k.PARAMS)[:, None]), 0
-    # shape, dtype, finiteness and the dataclass's ranges on every row (a row skips __post_init__)
-    th = theta_rows(k.MODEL, params, k.PARAMS, "params")
+    # shape, dtype, finiteness and the dataclass's ranges on every row (a row skips __post_init__);
+    # not its magnitude limit, which guards roots: an overflow in a step is a trajectory's status
+    th = theta_rows(k.MODEL, params, k.PARAMS, "params", magnitude=False)
     if th.shape[0] == 1:
         return np.ascontiguousarray(th.T), 0
     if th.shape[0] != n:
@@ -78,12 +80,15 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     max_steps : int, optional
         The step budget per trajectory; a trajectory that runs out ends with ``Status.MAX_STEPS``.
     diverge_bound : float, optional
-        A trajectory whose state exceeds this bound ends with ``Status.DIVERGED``.
+        A trajectory whose state exceeds this bound ends with ``Status.DIVERGED`` (at ``t0`` for
+        an initial state beyond it). A fixed-step trajectory that exceeds it where an adaptive
+        ``tsit5`` run does not (two steps later) ends with ``Status.UNSTABLE``: the step is beyond
+        the method's stability limit for a stiff flow, which is not a divergence of the ODE.
     converge_tol : float, optional
         If set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     h0 : float, optional
-        The first step of an adaptive run (0: chosen from the initial state); with fixed steps a
-        warning, as for ``rtol``.
+        The first step of an adaptive run, in [0, t_end - t0] (0: chosen from the initial state);
+        with fixed steps a warning, as for ``rtol``.
     device : {'cpu', 'cuda', 'torch-cpu'}, optional
         'cpu' (numba), 'cuda' for the torch backend (:mod:`dynamics.gpu`), or 'torch-cpu' for
         the torch backend on the CPU (the same code path as 'cuda'; tests and smoke runs).
@@ -113,8 +118,9 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         convention; ``y0`` of the wrong shape, empty or non-finite; ``params`` for another model,
         out of range or with a row count other than 1 or N; ``t_end <= t0``; tolerances, ``dt``,
         ``max_steps``, ``diverge_bound`` or ``converge_tol`` out of range; ``t_eval`` not increasing
-        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``; arrays (states,
-        the ``t_eval`` grid, fixed steps) that would not fit in memory (checked before any is made).
+        within [t0, t_end]; ``fixed_step=False`` with ``rk4`` or with ``dt``; ``fixed_step`` or
+        ``progress`` not a bool; ``h0`` not in [0, t_end - t0]; arrays (states, the ``t_eval``
+        grid, fixed steps) that would not fit in memory (checked before any is made).
 
     Warns
     -----
@@ -182,6 +188,12 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     max_steps = check_int("max_steps", max_steps, lo=1)
     bound = check_range("diverge_bound", diverge_bound, 0.0, math.inf, lo_open=True)
     ctol = 0.0 if converge_tol is None else check_range("converge_tol", converge_tol, 0.0, math.inf, lo_open=True)
+    for name, v, none_ok in (("fixed_step", fixed_step, True), ("progress", progress, False)):
+        if not (isinstance(v, (bool, np.bool_)) or (none_ok and v is None)):
+            raise ParameterError(f"{name} must be True or False{' (or None)' if none_ok else ''}; got {v!r}")
+    if isinstance(h0, (bool, np.bool_)):
+        raise ParameterError(f"h0 must be a number (0: chosen from the initial state); got {h0!r}")
+    h0 = check_range("h0 (0: chosen from the initial state)", h0, 0.0, t_end - t0, hi_open=False)
     if fixed_step is None:
         fixed = method == "rk4" or dt is not None
     elif fixed_step:
@@ -227,6 +239,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     if fixed:
         T, H, out_idx = fixed_grid(t0, t_end, dt, tout, max_steps)
         _chunked(getattr(g, f"fixed_{method}"), Y, TH, per, (T, H, bound, ctol, out_idx), YOUT, status, tev, nst, progress)
+        _mark_unstable(g, y, TH, per, t0, t_end, float(H.max()), (rtol, atol, max_steps, bound), status, tev)
     else:
         if tout.size:          # per-trajectory loop with the output grid
             fn = getattr(g, f"adaptive_{method}")
@@ -236,6 +249,11 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
             fn = getattr(g, f"ablock_{method}")
             _chunked(lambda Y, TH, per, *a: fn(Y, TH, per, *a[:-4], *a[-3:]), Y, TH, per,
                      (t0, t_end, rtol, atol, float(h0), max_steps, bound, ctol), YOUT, status, tev, nst, progress)
+    # a state beyond the bound at t0 (e.g. 1e308) diverged there, before any step (not "singular")
+    beyond = ~(np.abs(y).sum(axis=1) <= bound)
+    status[beyond], tev[beyond], nst[beyond] = Status.DIVERGED, t0, 0
+    Y[:, beyond] = y[beyond].T
+    YOUT[:, :, beyond] = np.where((tout == t0)[:, None, None], y[beyond].T[None], np.nan)
     final = Y.T[:, 0].copy() if scalar else Y.T.copy()
     ys = None
     if tout.size:
@@ -244,6 +262,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
                        params=shared)
 
 
+<<<<<<< HEAD
 def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
     """Refuse (one line) a run whose arrays would not fit in memory, before any is allocated: the
     states, the output grid (``n_out`` times) and its transposed copy, and for fixed steps the step
@@ -253,6 +272,26 @@ def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
     check_memory(f"integrate of {n} trajectories of {n_state} states" + (f" at {n_out} output times" if n_out else "")
                  + (f" in {n_steps:.3g} fixed steps" if n_steps else ""),
                  8.0 * n * n_state * (4 + 2 * n_out) + 40.0 * (n_steps + n_out + 1))
+=======
+def _mark_unstable(g, y, TH, per, t0, t_end, h, tols, status, tev):
+    r"""Status UNSTABLE for the fixed-step trajectories that diverged where the flow does not: each
+    one is integrated again by the adaptive ``tsit5`` pair to two steps ``h`` past its divergence
+    time; if that run neither diverges nor turns non-finite by then (nor runs out of steps), the
+    blow-up was the fixed step's instability (a stiff flow: RK4 is unstable for
+    :math:`h|\partial f/\partial y|>2.79`), not the ODE's."""
+    idx = np.flatnonzero((status == Status.DIVERGED) & np.isfinite(tev))
+    if idx.size == 0:
+        return
+    rtol, atol, max_steps, bound = tols
+    Ya = np.array(y[idx].T, dtype=np.float64, order="C")
+    THa = np.ascontiguousarray(TH[:, idx]) if per else TH
+    n = idx.size
+    st, te, ns = np.zeros(n, np.int8), np.full(n, np.nan), np.zeros(n, np.int64)
+    t_stop = min(t_end, float(tev[idx].max()) + 2.0 * h)
+    g.ablock_tsit5(Ya, THa, per, t0, t_stop, rtol, atol, 0.0, max_steps, bound, 0.0, st, te, ns)
+    ok = (st == Status.SUCCESS) | (((st == Status.DIVERGED) | (st == Status.NONFINITE)) & (te > tev[idx] + 2.0 * h))
+    status[idx[ok]] = Status.UNSTABLE
+>>>>>>> numerics
 
 
 def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 18):

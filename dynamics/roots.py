@@ -43,13 +43,24 @@ def _abs_scale(c, n, x):
 
 
 @njit(cache=True)
+def _mid(lo, hi):
+    # bisection point: the geometric mean when the bracket spans more than a factor 4 on one side
+    # of 0 (a root of 1e-75 in [1e-80, 1e10] is then found to full relative accuracy), else the midpoint
+    if lo > 0.0 and hi > 4.0 * lo:
+        return math.sqrt(lo) * math.sqrt(hi)
+    if hi < 0.0 and lo < 4.0 * hi:
+        return -math.sqrt(-lo) * math.sqrt(-hi)
+    return 0.5 * (lo + hi)
+
+
+@njit(cache=True)
 def _bracketed(c, n, lo, hi, flo, fhi):
     # root of c on [lo, hi] with a sign change (flo = P(lo), fhi = P(hi)); safeguarded Newton
-    # started from the secant point (the midpoint if that is not strictly inside)
+    # started from the secant point (the bisection point if that is not strictly inside)
     x = lo - flo * (hi - lo) / (fhi - flo)
     if not (lo < x < hi):
-        x = 0.5 * (lo + hi)
-    for _ in range(200):
+        x = _mid(lo, hi)
+    for _ in range(400):
         f, d = horner(c, n, x)
         if f == 0.0:
             return x
@@ -58,13 +69,13 @@ def _bracketed(c, n, lo, hi, flo, fhi):
             flo = f
         else:
             hi = x
-        xn = x - f / d if d != 0.0 else 0.5 * (lo + hi)
+        xn = x - f / d if d != 0.0 else _mid(lo, hi)
         if d != 0.0 and abs(xn - x) <= 4.0 * EPS * max(abs(xn), 1e-300):
             # converged to rounding; test this before the bracket, since a step this small may round
             # onto the bracket end just moved to x (a bisection restart would then crawl back)
             return xn if lo <= xn <= hi else x
-        if not (lo < xn < hi):
-            xn = 0.5 * (lo + hi)
+        if not (lo < xn < hi) or (abs(xn - x) > 0.5 * (hi - lo)):
+            xn = _mid(lo, hi)
         if hi - lo <= 4.0 * EPS * max(abs(lo), abs(hi)):
             return xn
         x = xn
@@ -86,11 +97,44 @@ def _root_bound(c, n):
 
 
 @njit(cache=True)
+def _lower_bound(c, n):
+    # every non-zero root has |z| >= 1 / (Fujiwara's bound of the reversed polynomial); 0 when the
+    # constant term vanishes (a root at 0) or the bound is not a positive finite number
+    if c[n] == 0.0:
+        return 0.0
+    b = 0.0
+    for i in range(1, n + 1):
+        v = abs(c[n - i] / c[n]) ** (1.0 / i)
+        if i == n:
+            v *= 0.5 ** (1.0 / n)
+        if v > b:
+            b = v
+    lb = 1.0 / (2.0 * b * (1.0 + 1e-12)) if b > 0.0 else 0.0
+    return lb if lb < math.inf else 0.0
+
+
+@njit(cache=True)
+def _normalise(c, n):
+    # scale c[0..n] by the power of two that brings max|c_i| into [0.5, 1): exact, the roots are
+    # unchanged, and neither Horner nor the closed forms of a level can overflow (a level's
+    # coefficients may be 1e170, whose squares in a discriminant would be inf)
+    m = 0.0
+    for i in range(n + 1):
+        if abs(c[i]) > m:
+            m = abs(c[i])
+    if 0.0 < m < math.inf:
+        e = math.frexp(m)[1]
+        for i in range(n + 1):
+            c[i] = math.ldexp(c[i], -e)
+
+
+@njit(cache=True)
 def real_roots(coeffs, roots, mult):
     """Write the distinct real roots of ``coeffs`` ascending into ``roots``; return their count.
 
     ``mult[i]`` is the multiplicity of ``roots[i]``: exact for a root at zero, else 1, or 2 for a
-    tangency (a root of even multiplicity or one within rounding of a double root).
+    tangency (a root of even multiplicity or one within rounding of a double root). How far
+    rounding may move each root: :func:`rounding_radius`.
     """
     return real_roots_ws(coeffs, roots, mult, Workspace(coeffs.size))
 
@@ -98,8 +142,8 @@ def real_roots(coeffs, roots, mult):
 @njit(cache=True)
 def Workspace(size):
     """Scratch arrays for :func:`real_roots_ws` (reuse them across a batch: no allocation)."""
-    return (np.zeros((size, size)), np.empty(size), np.zeros(size, dtype=np.int64),
-            np.empty(size), np.zeros(size, dtype=np.int64))
+    return (np.zeros((size, size)), np.empty(size + 2), np.zeros(size + 2, dtype=np.int64),
+            np.empty(size + 2), np.zeros(size + 2, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -108,6 +152,9 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
 
     Only roots ``>= lower`` are sought (every level of the derivative chain is restricted to
     ``[lower, B]``, which is exact: roots there are bracketed by the derivative's roots there).
+    Each level is scaled by a power of two (:func:`_normalise`), and the bounds ``+-L`` of the
+    non-zero roots (:func:`_lower_bound`) split the brackets at zero, so that tiny roots are
+    bisected geometrically, to full relative accuracy.
     """
     # strip leading zeros
     start = 0
@@ -123,14 +170,16 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
         end -= 1
         zmult += 1
     n = end - start                      # degree of the reduced polynomial
-    # derivative chain, level k holds P^(k) normalised, degree n - k
+    # derivative chain, level k holds P^(k) scaled by a power of two, degree n - k
     D, prev, prevm, cur, curm = ws
     for i in range(n + 1):
         D[0, i] = coeffs[start + i]
+    _normalise(D[0], n)
     for k in range(1, n + 1):
         deg = n - k + 1
         for i in range(deg):
             D[k, i] = D[k - 1, i] * (deg - i)
+        _normalise(D[k], deg - 1)
     npv = 0
     for k in range(n - 1, -1, -1):
         deg = n - k
@@ -174,9 +223,33 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
         if lo >= B:
             npv = 0
             continue
+        # break points: the critical points (prevm > 0) and +-L (prevm = 0), ascending
+        L = _lower_bound(c, deg)
+        nb = 0
+        j = 0
+        for s in (-L, L):
+            while j < npv and prev[j] < s:
+                cur[nb] = prev[j]
+                curm[nb] = prevm[j]
+                nb += 1
+                j += 1
+            if L > 0.0 and lo < s < B and (j == npv or prev[j] != s):
+                cur[nb] = s
+                curm[nb] = 0
+                nb += 1
+        while j < npv:
+            cur[nb] = prev[j]
+            curm[nb] = prevm[j]
+            nb += 1
+            j += 1
+        for j in range(nb):
+            prev[j] = cur[j]
+            prevm[j] = curm[j]
         flo, _ = horner(c, deg, lo)
-        for j in range(npv + 1):
-            hi = prev[j] if j < npv else B
+        lo_crit = False
+        for j in range(nb + 1):
+            hi = prev[j] if j < nb else B
+            crit = j < nb and prevm[j] > 0
             if hi <= lo:
                 continue
             fhi, _ = horner(c, deg, hi)
@@ -186,7 +259,7 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
                 cur[ncur] = lo
                 curm[ncur] = 1
                 ncur += 1
-            if j < npv and abs(fhi) <= tol_hi:
+            if crit and abs(fhi) <= tol_hi:
                 # tangency at a critical point: double root
                 if ncur == 0 or cur[ncur - 1] != hi:
                     cur[ncur] = hi
@@ -194,12 +267,17 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
                     ncur += 1
             elif flo != 0.0 and (flo < 0.0) != (fhi < 0.0):
                 tol_lo = 8.0 * EPS * _abs_scale(c, deg, lo)
-                if not (j > 0 and abs(flo) <= tol_lo):
+                if not (lo_crit and abs(flo) <= tol_lo):
                     cur[ncur] = _bracketed(c, deg, lo, hi, flo, fhi)
                     curm[ncur] = 1
                     ncur += 1
+            elif fhi == 0.0 and not crit and hi < B:
+                cur[ncur] = hi                   # a break point that is itself a root
+                curm[ncur] = 1
+                ncur += 1
             lo = hi
             flo = fhi
+            lo_crit = crit
         for i in range(ncur):
             prev[i] = cur[i]
             prevm[i] = curm[i]
@@ -221,6 +299,43 @@ def real_roots_ws(coeffs, roots, mult, ws, lower=-np.inf):
         mult[count] = zmult
         count += 1
     return count
+
+
+#: a root is resolved when rounding of the coefficients may move it by at most this fraction of
+#: its magnitude (:func:`rounding_radius`); beyond it the float64 roots are noise
+RESOLVED_RTOL = 1e-6
+
+
+@njit(cache=True)
+def rounding_radius(c, root, mult):
+    r"""How far a relative perturbation of :math:`8\epsilon` of every coefficient of ``c`` (the
+    rounding of forming and evaluating it) may move ``root``: :math:`\delta=8\epsilon S/|P'|` for a
+    simple root, :math:`\sqrt{16\epsilon S/|P''|}` for a tangency, with :math:`S=\sum|c_i||r|^{n-i}`
+    (inf where the derivative vanishes). An exact zero root (``root == 0``) has radius 0."""
+    if root == 0.0:
+        return 0.0
+    n = c.size - 1
+    s = _abs_scale(c, n, root)
+    f = c[0]
+    d = 0.0
+    dd = 0.0
+    for i in range(1, n + 1):
+        dd = dd * root + 2.0 * d
+        d = d * root + f
+        f = f * root + c[i]
+    if mult == 1:
+        return 8.0 * EPS * s / abs(d) if d != 0.0 else math.inf
+    return math.sqrt(16.0 * EPS * s / abs(dd)) if dd != 0.0 else math.inf
+
+
+@njit(cache=True)
+def unresolved(c, roots, mult, count):
+    """Index of the first of the ``count`` roots whose :func:`rounding_radius` exceeds
+    :data:`RESOLVED_RTOL` of its magnitude (an ill-conditioned polynomial), else -1."""
+    for j in range(count):
+        if not rounding_radius(c, roots[j], mult[j]) <= RESOLVED_RTOL * abs(roots[j]):
+            return j
+    return -1
 
 
 def real_roots_of(coeffs):

@@ -46,11 +46,14 @@ def legacy_eq5(p0, s0, t, rho: float, sigma2: float, loss: str = "cosine", top: 
     t = np.asarray(t, dtype=np.float64)
     sol = solve_ivp(rhs, (0.0, float(t[-1])), np.concatenate([p0, s0]), method="LSODA", t_eval=t,
                     rtol=1e-8, atol=1e-14, events=dead if loss == "cosine" else None)
+    # solve_ivp leaves t and y as empty lists when it fails before the first output time
+    sol_t = np.asarray(sol.t, dtype=np.float64).ravel()
+    sol_y = np.asarray(sol.y, dtype=np.float64).reshape(2 * h, sol_t.size)
     out = {"p": [], "s": [], "n_phi": [], "n_psi": [], "trace": [], "status": 0 if sol.status == 0 else 3,
-           "t_end": float(sol.t[-1]) if sol.t.size else 0.0}
+           "t_end": float(sol_t[-1]) if sol_t.size else 0.0}
     for i in range(t.size):
-        if i < sol.t.size and np.all(np.isfinite(sol.y[:, i])):
-            p, s = sol.y[:h, i], sol.y[h:, i]
+        if i < sol_t.size and np.all(np.isfinite(sol_y[:, i])):
+            p, s = sol_y[:h, i], sol_y[h:, i]
             o = np.argsort(-p, kind="stable")
             out["p"].append(p[o].tolist())
             out["s"].append(s[o].tolist())

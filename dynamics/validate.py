@@ -72,11 +72,13 @@ def make_params(model: str, values: dict):
     return params_class_of(model)(**normal_fields(model, values))
 
 
-def theta_rows(model: str, theta, names, name: str = "theta") -> np.ndarray:
+def theta_rows(model: str, theta, names, name: str = "theta", magnitude: bool = True) -> np.ndarray:
     """Kernel parameter rows ``theta`` (n, m) (one row (m,) allowed) as float64, shape, dtype,
     finiteness and every column's range (the dataclass's, applied to the whole column) checked.
 
-    ``names`` are the kernel's parameter names in column order (``kernel.PARAMS``)."""
+    ``names`` are the kernel's parameter names in column order (``kernel.PARAMS``); ``magnitude``:
+    apply the dataclass's magnitude limit too (the roots and critical decays need it; an
+    integration reports an overflow as a status instead)."""
     names = tuple(names)
     arr = float_array(name, theta, finite=False)
     if arr.ndim == 1 and arr.size == len(names):
@@ -88,24 +90,37 @@ def theta_rows(model: str, theta, names, name: str = "theta") -> np.ndarray:
     if not fin.all():
         i, j = (int(v) for v in np.argwhere(~fin)[0])
         raise ParameterError(f"{names[j]} ({name}[:, {j}]) must be finite; got {float(arr[i, j])!r} in row {i}")
-    check_columns(model, arr, names, name)
+    check_columns(model, arr, names, name, magnitude)
     return arr
 
 
-def check_columns(model: str, arr: np.ndarray, names, name: str = "theta") -> None:
-    """Apply the dataclass ranges of ``model`` to each column of ``arr`` (n, len(names)), vectorised."""
+def check_columns(model: str, arr: np.ndarray, names, name: str = "theta", magnitude: bool = True) -> None:
+    """Apply the dataclass's checks of ``model`` to every value of each column of ``arr``
+    (n, len(names)), vectorised: the range, the magnitude limit and the allowed values of a
+    discrete field (DirectSet's ``iso`` in {0, 1}), as ``__post_init__`` does for one point."""
+    from symbolic.params import discrete_message, magnitude_message
+
     cls = params_class_of(model)
+    mag = getattr(cls, "MAGNITUDE", None) if magnitude else None
+    discrete = getattr(cls, "DISCRETE", {})
     for j, kname in enumerate(names):
         field = cls.KERNEL_NAMES.get(kname)
         if field is None or field not in cls.RANGES or arr.shape[0] == 0:
             continue
         lo, lo_open = cls.RANGES[field]
         col = arr[:, j]
-        bad = (col <= lo) if lo_open else (col < lo)
-        if np.any(bad):
-            i = int(np.flatnonzero(bad)[0])
-            interval = f"{'(' if lo_open else '['}{_fmt(lo)}, inf)"
-            raise ParameterError(f"{field} ({name}[:, {j}]) must be in {interval}; got {float(col[i])!r} in row {i}")
+        checks = [((col <= lo) if lo_open else (col < lo),
+                   lambda v: f"must be in {'(' if lo_open else '['}{_fmt(lo)}, inf); got {v!r}")]
+        if mag is not None:
+            checks.append(((col != 0.0) & ((np.abs(col) < mag[0]) | (np.abs(col) > mag[1])),
+                           lambda v: magnitude_message("", *mag, v).lstrip()))
+        if field in discrete:
+            values, text = discrete[field]
+            checks.append((~np.isin(col, values), lambda v: discrete_message("", text, v).lstrip()))
+        for bad, message in checks:
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise ParameterError(f"{field} ({name}[:, {j}]) {message(float(col[i]))} in row {i}")
 
 
 def initial_values(name: str, p0, n: int) -> np.ndarray:

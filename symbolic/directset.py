@@ -41,7 +41,6 @@ from functools import lru_cache
 import sympy as sp
 
 from .derivation import Derivation
-from .errors import ParameterError
 from .params import _Params
 from .gaussian import view_second_moments
 
@@ -163,11 +162,7 @@ class DirectSetParams(_Params):
     KERNEL_NAMES = {"alpha": "alpha", "sigma2": "sigma2", "eta": "eta", "iso": "iso"}
 
     RANGES = {"alpha": (0.0, True), "sigma2": (0.0, False), "eta": (0.0, False), "iso": (0.0, False)}
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.iso not in (0, 1):
-            raise ParameterError(f"iso must be 0 (Euclidean loss) or 1 (IsoLoss); got {self.iso!r}")
+    DISCRETE = {"iso": ((0.0, 1.0), "0 (Euclidean loss) or 1 (IsoLoss)")}
 
     @property
     def eta_c(self) -> float:

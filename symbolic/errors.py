@@ -98,22 +98,31 @@ def check_range(name: str, x: float, lo: float = -math.inf, hi: float = math.inf
         raise ParameterError(f"{name} must be a number; got {x!r}") from None
     left = "(" if lo_open else "["
     right = ")" if (hi_open or hi == math.inf) else "]"
-    interval = f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"
+    # the whole line is "a finite number", not "in [-inf, inf)"
+    interval = ("a finite number" if lo == -math.inf and hi == math.inf
+                else f"in {left}{_fmt(lo)}, {_fmt(hi)}{right}")
     if math.isnan(v):
-        raise ParameterError(f"{name} must be in {interval}; got nan")
+        raise ParameterError(f"{name} must be {interval}; got nan")
     ok_lo = v > lo if lo_open else v >= lo
     ok_hi = v < hi if (hi_open or hi == math.inf) else v <= hi
     if not (ok_lo and ok_hi) or (math.isinf(v) and not (math.isinf(lo) or math.isinf(hi))):
-        raise ParameterError(f"{name} must be in {interval}; got {x!r}")
+        raise ParameterError(f"{name} must be {interval}; got {x!r}")
     return v
 
 
 def check_int(name: str, x, lo: int = 0, hi: int | None = None) -> int:
-    """Return ``int(x)`` if it is an integer in ``[lo, hi]``, else raise."""
+    """Return ``int(x)`` if it is an integer in ``[lo, hi]``, else raise (an int is compared exactly:
+    2**63 - 1 is not rounded to the float 2**63 first)."""
+    import numbers
+
     try:
-        v = int(x)
-        if v != float(x):
-            raise ValueError
+        if isinstance(x, numbers.Integral):
+            v = int(x)
+        else:
+            f = float(x)
+            if not f.is_integer():
+                raise ValueError
+            v = int(f)
     except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name} must be an integer; got {x!r}") from None
     if v < lo or (hi is not None and v > hi):

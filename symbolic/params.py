@@ -9,6 +9,7 @@ registered from a user's file.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -16,6 +17,37 @@ import numpy as np
 from symbolic.errors import ParameterError, check_range
 
 INF = math.inf
+#: magnitudes a built-in model's parameter may take besides 0: the closed forms raise parameters
+#: to powers up to about 8, which keeps every intermediate (and every root and critical decay,
+#: to full relative accuracy) within double range; the CLI's limit too
+MAGNITUDE = (1e-30, 1e30)
+
+
+def check_real(name: str, v) -> float:
+    """``float(v)`` for a real number (int, float or a numpy real), else a ParameterError: a bool,
+    a string or a complex is refused, not converted (``"0.1"`` would be stored as text, ``True``
+    as 1)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise ParameterError(f"{name} must be a real number (float); got {type(v).__name__} {v!r}")
+    return float(v)
+
+
+def magnitude_message(name: str, lo: float, hi: float, v) -> str:
+    return f"{name} must be 0 or of magnitude in [{lo:g}, {hi:g}]; got {v!r}"
+
+
+def discrete_message(name: str, text: str, v) -> str:
+    return f"{name} must be {text}; got {v!r}"
+
+
+def _vector(name: str, a) -> np.ndarray:
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a real vector; got {type(a).__name__}") from None
+    if arr.ndim != 1 or arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name} must be a finite real vector; got {arr.dtype} of shape {arr.shape}")
+    return arr.astype(np.float64)
 
 
 class _Params:
@@ -23,12 +55,23 @@ class _Params:
     KERNEL_NAMES: dict = {}
     #: field -> (lower bound, lower bound open); every field is finite (upper bound inf, open)
     RANGES: dict = {}
+    #: field -> (allowed values, their description): a discrete field (DirectSet's ``iso``)
+    DISCRETE: dict = {}
+    #: (lo, hi): every non-zero value has a magnitude in [lo, hi]; None for no limit (user models)
+    MAGNITUDE: tuple | None = MAGNITUDE
 
     def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, check_real(f.name, getattr(self, f.name)))
         for name, (lo, lo_open) in self.RANGES.items():
             v = check_range(name, getattr(self, name), lo, INF, lo_open=lo_open)
             if not math.isfinite(v):
                 raise ParameterError(f"{name} must be finite; got {getattr(self, name)!r}")
+            if self.MAGNITUDE is not None and v != 0.0 and not self.MAGNITUDE[0] <= abs(v) <= self.MAGNITUDE[1]:
+                raise ParameterError(magnitude_message(name, *self.MAGNITUDE, v))
+        for name, (values, text) in self.DISCRETE.items():
+            if getattr(self, name) not in values:
+                raise ParameterError(discrete_message(name, text, getattr(self, name)))
 
     def as_array(self, names) -> np.ndarray:
         """Values for the kernel parameter ``names`` (e.g. ``kernel.PARAMS``), float64."""
@@ -173,8 +216,14 @@ class CosineDeltaParams(CosineParams):
 
     @classmethod
     def from_spectrum(cls, p, s, rho: float, sigma2: float) -> "CosineDeltaParams":
-        """All sums from eigenvalues ``p`` of W and ``s`` of Phi Phi^T (common eigenbasis)."""
-        p, s = np.asarray(p, float), np.asarray(s, float)
+        """All sums from eigenvalues ``p`` of W and ``s`` of Phi Phi^T (common eigenbasis): two
+        finite vectors of the same length, ``s >= 0`` (Phi Phi^T is positive semi-definite)."""
+        p, s = _vector("p", p), _vector("s", s)
+        if p.shape != s.shape:
+            raise ParameterError(f"p and s must have the same length; got {p.size} and {s.size}")
+        if np.any(s < 0):
+            i = int(np.flatnonzero(s < 0)[0])
+            raise ParameterError(f"s (eigenvalues of Phi Phi^T) must be in [0, inf); got {float(s[i])!r} at index {i}")
         return cls(rho=rho, sigma2=sigma2, n_phi=float(np.sqrt(s.sum())), n_psi=float(np.sqrt((p * p * s).sum())),
                    trace=float((p * s).sum()), **{f"sum_p{m}s2": float((p**m * s * s).sum()) for m in range(5)})
 
@@ -266,6 +315,7 @@ def user_params_class(model: str, defaults: dict, decay: str | None = None):
     cls = make_dataclass(camel, [(n, float, float(v)) for n, v in defaults.items()], bases=(_Params,), frozen=True,
                          namespace={"MODEL": model, "KERNEL_NAMES": {n: n for n in defaults},
                                     "RANGES": {n: ((0.0, False) if n == decay else (-INF, True)) for n in defaults},
+                                    "MAGNITUDE": None,
                                     "__doc__": f"Parameters of the user model {model}: "
                                                + ", ".join(f"{n} (default {v!r})" for n, v in defaults.items())})
     cls.__module__ = __name__

@@ -29,7 +29,9 @@ class Status(enum.IntEnum):
     ``SUCCESS`` (0) reached ``t_end``, converged or completed; ``DIVERGED`` (1) the state exceeded
     the bound; ``MAX_STEPS`` (2) the step budget ran out; ``NONFINITE`` (3) a non-finite
     right-hand side, a step-size underflow or a fixed step the flow changes too much across (a
-    singularity inside it); ``DISAGREE`` (4) the two sides of a check disagree.
+    singularity inside it); ``DISAGREE`` (4) the two sides of a check disagree; ``UNSTABLE`` (5) a
+    fixed-step run blew up where the flow itself does not (the step is beyond the method's
+    stability limit for a stiff flow: not a divergence of the ODE).
 
     Examples
     --------
@@ -46,6 +48,7 @@ class Status(enum.IntEnum):
     MAX_STEPS = 2    # the step budget ran out before t_end
     NONFINITE = 3    # non-finite right-hand side, or steps underflow at a moderate state (singular rhs)
     DISAGREE = 4     # a check whose two sides disagree (predicted vs integrated fates, closed form vs MC)
+    UNSTABLE = 5     # a fixed step beyond the method's stability limit: the run blew up where the flow does not
 
 
 MESSAGES = {
@@ -55,6 +58,8 @@ MESSAGES = {
     Status.NONFINITE: ("singular: a non-finite right-hand side, a step-size underflow or (fixed steps) an "
                        "unresolved step at t_event"),
     Status.DISAGREE: "the check failed: its two sides disagree",
+    Status.UNSTABLE: ("unstable step: the fixed step blew up at t_event where an adaptive run does not (a "
+                      "stiff flow beyond the method's stability limit); pass a smaller dt or an adaptive method"),
 }
 
 

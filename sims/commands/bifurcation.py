@@ -60,6 +60,10 @@ def run(args) -> int:
     name, lo, hi = parse_range("--param", args.param)
     n = check_int("--n", args.n, lo=2, hi=1_000_000)
     field = field_name(args.model, name)
+    discrete = getattr(get_model(args.model).params_class, "DISCRETE", {})
+    if field in discrete:
+        raise ParameterError(f"--param {field} is discrete (it must be {discrete[field][1]}): it cannot be "
+                             f"continued; run bifurcation at each value with --{field.replace('_', '-')}")
     fixed = given_params(args)
     if field in fixed:
         raise ParameterError(f"--{field.replace('_', '-')} is also the --param axis ({field} varies along it); "

@@ -1,7 +1,7 @@
 """Equilibria of a model's reduced flow, their stability, the regime and the critical decay.
 
 --json prints {"model", "params", "regime", "equilibria": [{"p", "stability"}] ascending,
-"critical": {"name": "rho_c"|"eta_c", "value"}, "defaults_used": [names of the model parameters
+"critical": {"name": "rho_c"|"eta_c", "value"} (value "inf" when the critical decay is unbounded), "defaults_used": [names of the model parameters
 that took their default]}, with --p0 also "fates": [{"p0", "fate", "end"}] (fate one of
 dynamics.regimes.FATES; end the equilibrium it goes to, or "inf" / "-inf"): strict JSON (no NaN or Infinity; results whose
 derived quantities overflow float64 are an error naming the parameter, exit 2).
@@ -50,7 +50,8 @@ def run(args) -> int:
         return 0
     print(f"{eq.model} at " + ", ".join(f"{k}={v:g}" for k, v in params.to_dict().items()))
     print(defaults_line(used))
-    print(f"regime: {eq.regime}; {eq.critical_name} = {eq.critical_value:.12g}")
+    if eq.critical_value is not None:
+        print(f"regime: {eq.regime}; {eq.critical_name} = {eq.critical_value + 0.0:.12g}")   # never -0
     for e in out["equilibria"]:
         print(f"  p = {e['p']: .15g}   {e['stability']}")
     for e in out.get("eigen", []):

@@ -1,7 +1,7 @@
 r"""Integrate a batch of initial conditions of a model's ODE.
 
 Writes an NPZ with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps,
-3 non-finite), t_event (divergence/convergence time, NaN if none), nsteps, the parameters
+3 non-finite, 5 unstable fixed step), t_event (divergence/convergence time, NaN if none), nsteps, the parameters
 (param_<name>) and the package version; with --t-eval also t and ys.
 
 Time: ``--t-end`` is ODE time; ``--steps N --lr LR [--momentum M]`` gives it from a training
@@ -189,7 +189,7 @@ def run(args) -> int:
     res.to_npz(args.out, p0=p0, model=args.model, form=args.form, t_end=t_end, version=version("ssldyn"), **extra)
     print(f"{res.message} in {dt:.2f} s; wrote {args.out}")
     if args.steps is not None:
-        print(f"ODE time t_end = {t_end:.10g} ({args.steps:g} steps at lr {args.lr:g}, momentum {_momentum(args):g}; "
+        print(f"ODE time t_end = {t_end:.10g} ({args.steps:g} steps at lr {args.lr:g}, momentum {_momentum(args)!r}; "
               f"one unit of t = {(1 - _momentum(args)) / args.lr:.6g} steps)")
     if ema:
         print(f"beta = {ema['beta']:.10g} (EMA momentum {args.ema_momentum:g} per step)")

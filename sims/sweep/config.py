@@ -436,7 +436,13 @@ def _grid(text, path, raw, model, cls, params, state) -> list:
             raise key_error(text, path, key, "grid", f"is a state variable of the eigen form of {model}; "
                             "give its initial values in [initial]")
         vals = parse_axis(text, path, "grid", key, spec)
-        for v in (vals.min(), vals.max()):
+        # the ends bound an interval; the smallest non-zero magnitude and a value outside a discrete
+        # field's set are checked too (neither limit is an interval)
+        probe = [vals.min(), vals.max()] + [v[np.argmin(np.abs(v))] for v in (vals[vals != 0],) if v.size]
+        allowed = getattr(cls, "DISCRETE", {}).get(name)
+        if allowed:
+            probe += [v[0] for v in (vals[~np.isin(vals, allowed[0])],) if v.size]
+        for v in probe:
             try:
                 cls(**{**params, name: float(v)})
             except ParameterError as e:

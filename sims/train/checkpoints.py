@@ -43,7 +43,55 @@ def load_checkpoint_file(path, device="cpu") -> dict:
     if missing or not isinstance(state["config"], dict) or not hasattr(state["gen"], "to"):
         raise ParameterError(f"resume needs a checkpoint written by ssldyn; {str(path)!r} lacks "
                              f"{', '.join(missing) or 'a config dict and generator state'}")
+    problem = _counters_problem(state) or _optimizer_problem(state["model"], state["opt"], torch)
+    if problem:
+        raise ParameterError(f"resume needs a checkpoint written by ssldyn; in {str(path)!r} {problem}")
     return state
+
+
+#: the buffers (not parameters) of torch's modules that a model's state dict holds (BatchNorm)
+_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _counters_problem(state) -> str | None:
+    """What is wrong with the checkpoint's counters (``epoch``, ``train_images``: integers >= 0;
+    ``train_time``: a finite number >= 0), or None."""
+    import math
+    import numbers
+
+    for key, kind in (("epoch", numbers.Integral), ("train_images", numbers.Integral), ("train_time", numbers.Real)):
+        v = state[key]
+        if isinstance(v, bool) or not isinstance(v, kind) or not (0 <= v < math.inf):
+            what = "an integer" if kind is numbers.Integral else "a finite number"
+            return f"{key} must be {what} >= 0; got {type(v).__name__} {v!r:.40}"
+    return None
+
+
+def _optimizer_problem(model, opt, torch) -> str | None:
+    """What makes the optimizer state ``opt`` not fit the model's state dict ``model`` (every
+    tensor of a parameter's state, e.g. its momentum buffer, shaped as that parameter), or None.
+    Parameters are the model's tensors other than BatchNorm's buffers, in order (as
+    ``model.parameters()`` lists them and the optimizer numbers them)."""
+    if not isinstance(model, dict) or not isinstance(opt, dict) or not isinstance(opt.get("state"), dict) \
+            or not isinstance(opt.get("param_groups"), list):
+        return "the model or optimizer state is not a state dict"
+    params = [t for name, t in model.items() if not str(name).endswith(_BUFFERS)]
+    if not all(isinstance(t, torch.Tensor) for t in params):
+        return "the model state holds a value that is not a tensor"
+    try:
+        ids = [i for g in opt["param_groups"] for i in g["params"]]
+    except (TypeError, KeyError):
+        return "the optimizer's param_groups do not list parameters"
+    if sorted(ids) != list(range(len(params))):
+        return f"the optimizer numbers {len(ids)} parameters, the model has {len(params)}"
+    for i, entry in opt["state"].items():
+        if i not in ids or not isinstance(entry, dict):
+            return f"the optimizer state has an entry {i!r} for no parameter"
+        for key, v in entry.items():
+            if isinstance(v, torch.Tensor) and v.ndim and v.shape != params[ids.index(i)].shape:
+                return (f"the optimizer's {key} of parameter {i} has shape {tuple(v.shape)}, the parameter "
+                        f"{tuple(params[ids.index(i)].shape)}")
+    return None
 
 
 def _truncate_metrics(path: Path, epoch: int) -> list:
