@@ -262,7 +262,6 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
                        params=shared)
 
 
-<<<<<<< HEAD
 def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
     """Refuse (one line) a run whose arrays would not fit in memory, before any is allocated: the
     states, the output grid (``n_out`` times) and its transposed copy, and for fixed steps the step
@@ -272,7 +271,8 @@ def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
     check_memory(f"integrate of {n} trajectories of {n_state} states" + (f" at {n_out} output times" if n_out else "")
                  + (f" in {n_steps:.3g} fixed steps" if n_steps else ""),
                  8.0 * n * n_state * (4 + 2 * n_out) + 40.0 * (n_steps + n_out + 1))
-=======
+
+
 def _mark_unstable(g, y, TH, per, t0, t_end, h, tols, status, tev):
     r"""Status UNSTABLE for the fixed-step trajectories that diverged where the flow does not: each
     one is integrated again by the adaptive ``tsit5`` pair to two steps ``h`` past its divergence
@@ -291,7 +291,6 @@ def _mark_unstable(g, y, TH, per, t0, t_end, h, tols, status, tev):
     g.ablock_tsit5(Ya, THa, per, t0, t_stop, rtol, atol, 0.0, max_steps, bound, 0.0, st, te, ns)
     ok = (st == Status.SUCCESS) | (((st == Status.DIVERGED) | (st == Status.NONFINITE)) & (te > tev[idx] + 2.0 * h))
     status[idx[ok]] = Status.UNSTABLE
->>>>>>> numerics
 
 
 def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 18):
