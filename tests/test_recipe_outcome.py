@@ -229,3 +229,24 @@ def test_validate_summary_has_measured_and_predicted_outcomes(tmp_path):
     first = next(k for k, v in zip(s["checkpoint_steps"], pmax) if v < 1e-3 * pmax[0])
     assert s["measured_outcome"] == "collapse" and s["measured_collapse_step"] == first
     assert s["predicted_outcome"]["outcome"] == "collapse"
+
+
+def test_cosine_params_from_weights_and_init_and_the_init_norms_flag(tmp_path):
+    """CosineParams.from_weights reads N_Phi = ||Phi||_F, N_Psi = ||W Phi||_F, T = tr(W Phi Phi^T);
+    from_init is that of the numpy draw; --init-norms puts them on the command line and says so."""
+    from dynamics import CosineParams, critical_value
+
+    W0, Phi0 = draw_initial_weights(64, 48, seed=4)
+    p = CosineParams.from_weights(W0, Phi0, rho=0.02)
+    assert p.n_phi == pytest.approx(np.sqrt(np.sum(Phi0 ** 2)))
+    assert p.n_psi == pytest.approx(np.sqrt(np.sum((W0 @ Phi0) ** 2)))
+    assert p.trace == pytest.approx(np.trace(W0 @ Phi0 @ Phi0.T)) and p.rho == 0.02
+    assert CosineParams.from_init(64, 48, seed=4) == CosineParams.from_weights(W0, Phi0)
+    r = _cli("equilibria", "--model", "cosine-simsiam", "--rho", 0.01, "--init-norms", "64,48,4", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "norms from the initial weights" in r.stderr
+    out = json.loads(r.stdout)
+    assert out["params"]["n_phi"] == pytest.approx(p.n_phi) and out["params"]["trace"] == pytest.approx(p.trace)
+    assert out["critical"]["value"] == pytest.approx(critical_value(CosineParams.from_weights(W0, Phi0)), rel=1e-9)
+    r = _cli("equilibria", "--model", "l2-byol", "--init-norms", "64,48")
+    assert r.returncode == 2 and "--init-norms sets" in r.stderr

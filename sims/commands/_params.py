@@ -58,16 +58,45 @@ def add_model_arguments(p, model_required: bool = True, supports: str | None = N
     for flag, help_ in fields().items():
         g.add_argument(f"--{flag}", type=float, default=None, dest=f"param_{flag.replace('-', '_')}", metavar="X",
                        help=help_.replace("%", "%%"))
+    g.add_argument("--init-norms", default=None, metavar="D,H[,SEED]",
+                   help="cosine models: n-phi, n-psi and trace of a draw of the linear model's initial weights "
+                   "(input dimension D, width H, numpy seed SEED, default 0) instead of the defaults, which are "
+                   "the theory notes' worked example; explicit --n-phi/--n-psi/--trace win")
 
 
 def given_params(args) -> dict:
-    """The model-parameter flags set on the command line, as {field: value}."""
+    """The model-parameter flags set on the command line, as {field: value} (with ``--init-norms``,
+    the norms of an initial-weight draw for the fields not set explicitly; said once on stderr)."""
     out = {}
     for flag in fields():
         v = getattr(args, f"param_{flag.replace('-', '_')}", None)
         if v is not None:
             out[flag.replace("-", "_")] = check_magnitude(f"--{flag}", v)
+    spec = getattr(args, "init_norms", None)
+    if spec:
+        norms = init_norms(spec)
+        out = {**norms, **out}
+        if not getattr(args, "_init_norms_said", False):
+            import sys
+            print(f"norms from the initial weights (--init-norms {spec}): "
+                  + ", ".join(f"{k}={v:.6g}" for k, v in norms.items()), file=sys.stderr)
+            args._init_norms_said = True
     return out
+
+
+def init_norms(spec: str) -> dict:
+    """``{n_phi, n_psi, trace}`` of ``--init-norms D,H[,SEED]`` (CosineParams.from_init)."""
+    from symbolic.errors import check_int
+    from symbolic.params import CosineParams
+
+    parts = spec.split(",")
+    if len(parts) not in (2, 3):
+        raise ParameterError(f"--init-norms must be D,H[,SEED]; got {spec!r}")
+    d = check_int("--init-norms D", parts[0], lo=2, hi=1 << 14)
+    h = check_int("--init-norms H", parts[1], lo=2, hi=1 << 14)
+    seed = check_int("--init-norms SEED", parts[2], lo=0, hi=2**63 - 1) if len(parts) == 3 else 0
+    p = CosineParams.from_init(d, h, seed)
+    return {"n_phi": p.n_phi, "n_psi": p.n_psi, "trace": p.trace}
 
 
 def params_from_args(model: str, args, **overrides):
@@ -78,6 +107,9 @@ def params_from_args(model: str, args, **overrides):
     names = {f.name for f in dataclasses.fields(cls)}
     values = {**given_params(args), **overrides}
     for k in values:
+        if k not in names and k in ("n_phi", "n_psi", "trace") and getattr(args, "init_norms", None):
+            raise ParameterError(f"--init-norms sets n-phi, n-psi and trace, which model {model} does not take "
+                                 "(the cosine models do)")
         if k not in names:
             raise ParameterError(f"--{k.replace('_', '-')} is not a parameter of model {model} "
                                  f"(its parameters: {', '.join('--' + n.replace('_', '-') for n in sorted(names))})")
