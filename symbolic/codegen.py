@@ -49,6 +49,7 @@ from .models import cache_dir, derive, model_hash, validate
 from .printer import print_body
 from .registry import get_model, model_names
 from .trust import private_dir, read_signed, signed
+from .user_models import MAX_STATES      # the loops unroll every state: their compile time grows with n
 
 FASTMATH = "{'nsz', 'arcp', 'contract', 'afn', 'reassoc'}"   # never 'nnan'/'ninf': NaN checks must survive
 
@@ -60,9 +61,6 @@ def module_name(model: str, form: str, convention: str = "frobenius") -> str:
 #: systems with more states get no scalar ``jac_<y>_<z>`` functions (n**2 of them, each compiled
 #: on import), only the one vectorised ``jac``
 SCALAR_JAC_MAX = 4
-#: the most states a scalar form may have: the integration loops unroll every state (their
-#: source and compile time grow with n times the stages)
-MAX_STATES = 24
 #: every kernel: a division by zero gives inf/NaN (then status 3, singular) instead of raising
 #: ZeroDivisionError inside a batch, which would kill every trajectory of it
 _JIT = "cache=True, error_model='numpy'"

@@ -8,12 +8,14 @@ equilibria. ``to_json`` gives the CLI's JSON object.
 from __future__ import annotations
 
 import keyword
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 FORMS = ("matrix", "eigen", "reduced")
+_MODEL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def name_problem(name) -> str | None:
@@ -158,6 +160,9 @@ class Derivation:
     notes: str = ""
 
     def __post_init__(self):
+        if not (isinstance(self.model, str) and _MODEL.fullmatch(self.model)) or self.form not in FORMS:
+            raise ValueError(f"a derivation's model must be letters, digits, '-' or '_' and its form one of "
+                             f"{', '.join(FORMS)}; got {self.model!r}, {self.form!r}")
         check_names(f"{self.model}/{self.form} state and parameter", (*self.state, *self.params))
         check_names(f"{self.model}/{self.form} symbol",
                     {x.name for e in self.rhs.values() for x in getattr(e, "free_symbols", ())})
