@@ -36,10 +36,10 @@ from .trust import private_dir, verify
 
 #: the most state variables of a user model (the compiled integration loops unroll each one)
 MAX_STATES = 24
-#: names the generated kernels and loops use (modules, array arguments, builtins the printer
-#: emits, the module constants): a state or parameter may not shadow them
+#: names the generated kernels and loops use (modules, builtins the printer emits, the module
+#: constants and functions; their array arguments start with ``_``): a state or parameter may not shadow them
 CODE_NAMES = frozenset({
-    "math", "np", "numpy", "numba", "njit", "prange", "sympy", "sp", "y", "theta", "out", "abs", "min", "max",
+    "math", "np", "numpy", "numba", "njit", "prange", "sympy", "sp", "abs", "min", "max",
     "float", "int", "pow", "round", "complex", "bool", "range", "len", "sum", "rhs", "jac", "rhspoly", "eqpoly",
     "eqpoly_into", "MODEL", "FORM", "CONVENTION", "STATE", "PARAMS", "EQUATIONS", "FASTMATH", "RHSPOLY", "NPOLY",
     "BS", "N_STATE", "N_PARAM", "FM"})

@@ -35,7 +35,8 @@ p, q, a = sp.symbols("p q a")
     ([p], [p], {"\uff4dath": 1.0}, "NFKC"),                                    # fullwidth m: Python reads 'math'
     ([sp.Symbol("\U0001d429")], [-sp.Symbol("\U0001d429")], {}, "NFKC"),       # bold p: Python reads 'p'
     ([p], [p], {"\u00aa": 1.0}, "NFKC"),                                       # feminine ordinal: Python reads 'a'
-    ([p], [p], {"theta": 1.0}, "generated code uses"),
+    ([p], [p], {"numpy": 1.0}, "generated code uses"),
+    ([p], [p], {"_a": 1.0}, "starts with '_'"),
     ([p], [sp.Abs(p)], {}, "cannot be compiled"),                              # its derivative has re, im
     ([p], [sp.Integral(p * sp.Symbol("x"), (sp.Symbol("x"), 0, 1))], {}, "cannot be compiled"),
     ([p], [sp.Function("f")(p)], {}, "cannot be compiled"),
@@ -95,7 +96,7 @@ def test_a_large_system_gets_one_vectorised_jacobian():
     from symbolic.codegen import SCALAR_JAC_MAX, load_kernels
 
     n, k = 6, sp.Symbol("k")
-    xs = sp.symbols(f"x0:{n}")
+    xs = sp.symbols(f"out theta y x3:{n}")             # names the array arguments once had
     registry.register_model("test-chain", list(xs), [-k * xs[0]] + [-k * xs[i] + xs[i - 1] for i in range(1, n)],
                             {"k": 0.7})
     assert n > SCALAR_JAC_MAX
