@@ -54,8 +54,8 @@ def _check_name(what: str, k) -> str:
     if why is None and k in CODE_NAMES:
         why = "the generated code uses that name"
     if why is not None:
-        raise ParameterError(f"{what} names must be Python identifiers not starting with '_' and not "
-                             f"{', '.join(sorted(CODE_NAMES)[:4])}, ...; got {k!r}: {why}")
+        raise ParameterError(f"{what} names must be Python identifiers, not starting with '_' nor names of the "
+                             f"generated code (math, np, numpy, abs, ...); got {k!r}: {why}")
     return k
 
 
