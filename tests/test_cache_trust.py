@@ -278,7 +278,7 @@ def test_nothing_planted_in_the_cache_runs_in_any_command(tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
     cache, out, run, marker = tmp_path / "c", tmp_path / "out", tmp_path / "run", tmp_path / "ran"
     cache.mkdir(mode=0o700)
-    shutil.copy2(src / models.CACHE_TAG, cache / models.CACHE_TAG)
+    (cache / models.CACHE_TAG).write_text(models.CACHE_TAG_TEXT)
     for sub in ("kernels", "kernels/__pycache__", "derivations"):
         (cache / sub).mkdir(mode=0o700)
         for f in (src / sub).glob(_COSINE.replace("_", "-") if sub == "derivations" else _COSINE):
