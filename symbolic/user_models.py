@@ -34,8 +34,9 @@ from .params import user_params_class
 from .registry import _NAME, _REGISTRY, _USER_ARGS, BUILTIN, RESERVED, ModelSpec, _key
 from .trust import private_dir, verify
 
-#: the most state variables of a user model (the compiled integration loops unroll each one)
-MAX_STATES = 24
+#: the most state variables of a model with compiled kernels: the integration loops unroll each
+#: state, and their first compilation grows faster than linearly (8 states: ~35 s, 16: minutes)
+MAX_STATES = 16
 #: names the generated kernels and loops use (modules, builtins the printer emits, the module
 #: constants and functions; their array arguments start with ``_``): a state or parameter may not shadow them
 CODE_NAMES = frozenset({
