@@ -7,11 +7,46 @@ equilibria. ``to_json`` gives the CLI's JSON object.
 """
 from __future__ import annotations
 
+import keyword
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 FORMS = ("matrix", "eigen", "reduced")
+_MODEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def name_problem(name) -> str | None:
+    """Why ``name`` cannot be a symbol of a derivation (its generated code and printed forms use
+    names as Python identifiers), or None: it must be a ``str``, an identifier, its own NFKC
+    normal form (Python's parser folds ``ｍath`` into ``math``) and not a keyword.
+
+    Examples
+    --------
+    >>> from symbolic.derivation import name_problem
+    >>> name_problem("sigma2") is None, name_problem("lambda"), name_problem("\uff4dath")
+    (True, 'a Python keyword', "not in NFKC normal form (Python reads it as 'math')")
+    """
+    if not isinstance(name, str):
+        return f"not a string ({type(name).__name__})"
+    if not name.isidentifier():
+        return "not a Python identifier"
+    norm = unicodedata.normalize("NFKC", name)
+    if norm != name:
+        return f"not in NFKC normal form (Python reads it as {norm!r})"
+    if keyword.iskeyword(name):
+        return "a Python keyword"
+    return None
+
+
+def check_names(what: str, names) -> None:
+    """ValueError naming the first of ``names`` that :func:`name_problem` refuses."""
+    for n in names:
+        why = name_problem(n)
+        if why is not None:
+            raise ValueError(f"{what} names must be Python identifiers; got {n!r}: {why}")
 
 #: LaTeX for symbol names SymPy would otherwise render literally (sigma2 -> sigma_2, lam -> lam)
 _LATEX_NAMES = {"sigma2": r"\sigma^{2}", "lam": r"\lambda", "alpha_p": r"\alpha_{p}",
@@ -123,6 +158,14 @@ class Derivation:
     equilibrium_polynomial: sp.Expr | None = None    # scalar forms: sign(P) = sign(rhs)
     definitions: dict = field(default_factory=dict)  # derived symbol -> its meaning (text)
     notes: str = ""
+
+    def __post_init__(self):
+        if not (isinstance(self.model, str) and _MODEL.fullmatch(self.model)) or self.form not in FORMS:
+            raise ValueError(f"a derivation's model must be letters, digits, '-' or '_' and its form one of "
+                             f"{', '.join(FORMS)}; got {self.model!r}, {self.form!r}")
+        check_names(f"{self.model}/{self.form} state and parameter", (*self.state, *self.params))
+        check_names(f"{self.model}/{self.form} symbol",
+                    {x.name for e in self.rhs.values() for x in getattr(e, "free_symbols", ())})
 
     def symbol(self, name: str) -> sp.Symbol:
         """The SymPy symbol called ``name`` among the state and parameters."""

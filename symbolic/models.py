@@ -1,7 +1,7 @@
 """Derivations of the registered models (:mod:`symbolic.registry`), with an on-disk cache.
 
 ``derive(model, form)`` returns a :class:`~symbolic.derivation.Derivation`. The first call runs
-the SymPy derivation (seconds); the result is stored as ``srepr`` text with its SHA-256 under the
+the SymPy derivation (seconds); the result is stored as ``srepr`` text with its HMAC under the
 cache directory, keyed by a hash of this package's source and the SymPy version, so later
 processes load it in milliseconds and any edit of a derivation invalidates it. A model from a
 user's file (:func:`symbolic.registry.register_model`) carries its expressions already: it is not
@@ -21,10 +21,11 @@ from pathlib import Path
 import sympy as sp
 
 from . import cosine_simsiam
-from .derivation import FORMS, Derivation
+from .derivation import FORMS, Derivation, check_names
 from .errors import ParameterError, check_choice
 from .files import write_text
 from .registry import get_model, model_names
+from .trust import mac, private_dir, verify
 
 CONVENTIONS = ("frobenius", "feature-norm")
 #: files whose edits invalidate cached derivations and kernels: every module of the package (a
@@ -60,10 +61,11 @@ def is_tool_cache(root) -> bool:
 
 
 def cache_dir() -> Path:
-    """:func:`cache_root`, created, and tagged as ssldyn's when it is new (or holds only what the
-    tool puts there); a folder that already held other files is used but never tagged."""
-    path = cache_root()
-    path.mkdir(parents=True, exist_ok=True)
+    """:func:`cache_root`, created (mode 0700), and tagged as ssldyn's when it is new (or holds only
+    what the tool puts there); a folder that already held other files is used but never tagged.
+    A folder not owned by the user, or writable by group or others, is refused
+    (:func:`symbolic.trust.private_dir`), as is a path that is not a folder."""
+    path = private_dir(cache_root())
     if not is_tool_cache(path) and all(e.name in CACHE_ENTRIES for e in path.iterdir()):
         write_text(path / CACHE_TAG, CACHE_TAG_TEXT, name="cache tag")
     return path
@@ -199,6 +201,8 @@ def parse_srepr(text: str):
                 if k.arg not in _KEYWORDS.get(name, ()):
                     raise ValueError(f"unexpected keyword {k.arg!r} of {name}")
                 kw[k.arg] = literal(k.value, (int,) if name == "Float" else (bool,))
+            if name in ("Symbol", "Str"):
+                check_names(name, args[:1])
             return _LEAVES[name](*args, **kw)
         if name not in _NODES or node.keywords:
             raise ValueError(f"unexpected call of {name}")
@@ -220,16 +224,20 @@ def _from_disk(obj: dict) -> Derivation:
                       obj["definitions"], obj["notes"])
 
 
-def _payload_hash(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def _payload_hash(payload: dict, name: str) -> str:
+    """The HMAC (per-user key, :mod:`symbolic.trust`) of an entry's payload and its file name."""
+    return mac("derivation:" + name, json.dumps(payload, sort_keys=True).encode())
 
 
 def _read_entry(path: Path) -> Derivation:
-    """A cache entry: ``{"sha256": <of the payload>, "payload": <_to_disk>}``; ValueError unless the
-    checksum holds and the payload parses."""
+    """A cache entry: ``{"hmac": <of the payload and file name>, "payload": <_to_disk>}``;
+    ValueError unless the HMAC holds and the payload parses (an entry whose checksum anyone
+    could recompute is refused)."""
     obj = json.loads(path.read_text())
-    if not isinstance(obj, dict) or obj.get("sha256") != _payload_hash(obj.get("payload")):
-        raise ValueError("checksum mismatch")
+    if not isinstance(obj, dict) or not verify("derivation:" + path.name,
+                                               json.dumps(obj.get("payload"), sort_keys=True).encode(),
+                                               obj.get("hmac")):
+        raise ValueError("checksum mismatch (HMAC)")
     return _from_disk(obj["payload"])
 
 
@@ -237,8 +245,9 @@ def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool
     r"""Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
 
     With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
-    holding the ``srepr`` text and its SHA-256, keyed by :func:`source_hash`. An entry whose
-    checksum fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
+    holding the ``srepr`` text and its HMAC-SHA256 under a per-user key kept outside the cache
+    (:mod:`symbolic.trust`), keyed by :func:`source_hash`. An entry whose
+    HMAC fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
     In memory the result is kept per model fingerprint (:func:`model_hash`).
 
     For the cosine model (Bao 2023 eqs. 4-7) the reduced form is
@@ -293,7 +302,7 @@ def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -
     spec = get_model(model)
     if spec.user:                       # given as expressions: nothing to derive or store
         return spec.forms[form]()
-    path = cache_dir() / "derivations" / f"{model}-{form}-{convention}-{key}.json"
+    path = private_dir(cache_dir() / "derivations") / f"{model}-{form}-{convention}-{key}.json" if use_cache else None
     if use_cache and path.is_file():
         try:
             return _read_entry(path)
@@ -304,7 +313,8 @@ def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -
         d = cosine_simsiam.feature_norm_convention(d)
     if use_cache:
         payload = _to_disk(d)
-        write_text(path, json.dumps({"sha256": _payload_hash(payload), "payload": payload}), name="derivation cache")
+        write_text(path, json.dumps({"hmac": _payload_hash(payload, path.name), "payload": payload}),
+                   name="derivation cache")
     return d
 
 

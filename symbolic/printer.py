@@ -75,9 +75,8 @@ def python_module(d) -> str:
     ``@``-free ``.dot`` products) and ``rhs(y, theta)``, the tuple of all of them."""
     args = ", ".join(list(d.state) + list(d.params))
     matrix = d.form == "matrix"
-    lines = [f'"""ssldyn derive --format python: model {d.model}, {d.form} form.', "",
-             f"State {', '.join(d.state)}; parameters {', '.join(d.params)}.",
-             "rhs_<state>(" + args + ") is the time derivative of that state variable.", '"""',
+    lines = [f'"""ssldyn derive --format python: model {d.model!r}, {d.form!r} form.', "",
+             "rhs_<state>(*STATE, *PARAMS) is the time derivative of that state variable.", '"""',
              "import math", *(["", "import numpy"] if matrix else []), "",
              f"STATE = {tuple(d.state)!r}", f"PARAMS = {tuple(d.params)!r}", ""]
     for k, e in d.rhs.items():

@@ -23,7 +23,8 @@ capability          meaning
 =================== ==============================================================================
 
 A model from a user's own file joins with :func:`register_model` (``ssldyn --models FILE.py``
-runs the file first, :func:`load_model_file`): its state, right-hand sides and parameters are
+runs the file first, :func:`load_model_file`; both in :mod:`symbolic.user_models`, importable
+from here too): its state, right-hand sides and parameters are
 SymPy symbols and expressions; its capabilities are found from the expressions (a polynomial
 numerator over a denominator free of the state gives ``equilibria``; a decay that enters the
 numerator as :math:`-D\rho p` with :math:`D>0` free of the state and the decay gives ``regimes``
@@ -38,16 +39,12 @@ functions); the code itself stays under 400 lines (tests/test_module_size.py).
 """
 from __future__ import annotations
 
-import hashlib
-import keyword
-import os
 import re
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Sequence
 
 from .errors import ParameterError
-from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams, user_params_class
+from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams
 
 CAPABILITIES = ("matrix", "eigen", "reduced", "equilibria", "regimes", "folds", "eigen-equilibria", "coupled",
                 "matrix-flow", "gradient-check")
@@ -347,258 +344,16 @@ def param_fields() -> dict:
             f"{next(iter(by.values()))} ({', '.join(by)})" for f, by in out.items()}
 
 
-# --- models from a user's file ------------------------------------------------------------------
-def _symbols(what, items):
-    import sympy as sp
-
-    out = []
-    for s in items:
-        if not isinstance(s, sp.Symbol):
-            raise ParameterError(f"{what} must be SymPy symbols; got {s!r} ({type(s).__name__})")
-        out.append(s)
-    return out
-
-
-def _fingerprint(name, state, rhs, defaults, decay) -> str:
-    import sympy as sp
-
-    text = "\n".join([name, *(sp.srepr(s) for s in state), *(sp.srepr(e) for e in rhs),
-                      repr(sorted(defaults.items())), repr(decay)])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _equilibrium_polynomial(p, rhs, defaults):
-    """The numerator of ``rhs`` (a polynomial in ``p``) signed so that its sign is the sign of
-    ``rhs`` at the defaults, or None when the denominator depends on ``p`` or the numerator is not a
-    polynomial in ``p``."""
-    import sympy as sp
-
-    num, den = sp.fraction(sp.together(rhs))
-    num = sp.expand(num)
-    if p in den.free_symbols or not num.is_polynomial(p):
-        return None
-    d0 = den.subs({sp.Symbol(k): v for k, v in defaults.items()})
-    try:
-        d0 = float(d0)
-    except TypeError:
-        return None
-    if d0 == 0.0:
-        return None
-    return num if d0 > 0 else sp.expand(-num)
-
-
-def _decay_is_linear(p, P, rho, defaults) -> bool:
-    r"""Whether :math:`P = P_0(p) - D\,\rho\,p` with :math:`D` free of :math:`p`, :math:`\rho`, positive
-    at the defaults, and :math:`P_0(0)=0` (the regime machinery of :mod:`dynamics.equilibria`)."""
-    import sympy as sp
-
-    dP = sp.expand(sp.diff(P, rho))
-    D = sp.simplify(-dP / p)
-    if D.free_symbols & {p, rho} or sp.expand(P.subs(p, 0)) != 0:
-        return False
-    try:
-        return float(D.subs({sp.Symbol(k): v for k, v in defaults.items()})) > 0.0
-    except TypeError:
-        return False
-
-
-def register_model(name: str, state: Sequence[Any], rhs: Sequence[Any], params: dict, decay: str | None = None, *,
-                   help: str = "") -> ModelSpec:
-    r"""Register a model from SymPy expressions; it then works with every command and function.
-
-    Parameters
-    ----------
-    name : str
-        Lower-case words joined by hyphens (``example-quartic``); not a built-in model's name.
-        Registering the same name again replaces the earlier definition.
-    state : list of sympy.Symbol
-        The state (``[p]``); a one-dimensional state is also the reduced form.
-    rhs : list of sympy.Expr
-        One SymPy expression per state symbol, :math:`\dot y_i`; its free symbols must be
-        among ``state`` and ``params``.
-    params : dict
-        ``{name: default}`` for every parameter symbol (Python identifiers, not the name of a
-        command option such as ``n`` or ``seed``: see :data:`RESERVED`).
-    decay : str, optional
-        The weight-decay parameter (kept in [0, inf)).
-    help : str, optional
-        One line for ``ssldyn models`` (default ``user model NAME``).
-
-    Returns
-    -------
-    ModelSpec
-        The registered spec: a one-dimensional polynomial right-hand side gains ``equilibria``,
-        and a decay entering as :math:`-D\rho p` (:math:`D>0`) also ``regimes`` and ``folds``.
-
-    Raises
-    ------
-    ParameterError
-        For a bad name, a symbol without a parameter, a reserved or duplicate parameter name, a
-        non-finite default, or a ``decay`` that is not a parameter (or has a negative default).
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> from symbolic import register_model
-    >>> p, a, rho = sp.symbols("p a rho")
-    >>> spec = register_model("example-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
-    >>> sorted(spec.supports)[:3]
-    ['eigen', 'equilibria', 'folds']
-    >>> from dynamics import find_equilibria
-    >>> [round(float(x), 4) for x in find_equilibria(spec.params_class()).p]   # 0 and p^2 = (1 +- sqrt(0.6)) / 2
-    [-0.942, -0.3357, 0.0, 0.3357, 0.942]
-    """
-    import math
-
-    import sympy as sp
-
-    from .derivation import Derivation
-
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ParameterError(f"model name must be lower-case words joined by hyphens (e.g. 'my-model'); got {name!r}")
-    if name in BUILTIN:
-        raise ParameterError(f"model name {name!r} is a built-in model; choose another name")
-    state = _symbols("state", list(state))
-    rhs = [sp.sympify(e) for e in rhs]
-    if not state or len(rhs) != len(state):
-        raise ParameterError(f"rhs must have one expression per state symbol ({len(state)}); got {len(rhs)}")
-    if not isinstance(params, dict):
-        raise ParameterError(f"params must be a dict {{name: default}}; got {type(params).__name__}")
-    defaults = {}
-    for k, v in params.items():
-        k = str(k)
-        if not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_"):
-            raise ParameterError(f"parameter names must be Python identifiers not starting with '_'; got {k!r}")
-        if _key(k) in RESERVED:
-            raise ParameterError(f"parameter name {k!r} is taken by a command option (--{k.replace('_', '-')}); "
-                                 "rename it")
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            raise ParameterError(f"the default of parameter {k} must be a number; got {v!r}") from None
-        if not math.isfinite(v):
-            raise ParameterError(f"the default of parameter {k} must be finite; got {v!r}")
-        defaults[k] = v
-    names = [s.name for s in state]
-    if len(set(names)) != len(names) or set(names) & set(defaults):
-        raise ParameterError(f"state and parameter names must be distinct; got state {names}, "
-                             f"params {list(defaults)}")
-    if decay is not None and decay not in defaults:
-        raise ParameterError(f"decay must be one of the parameters ({', '.join(defaults)}); got {decay!r}")
-    if decay is not None and defaults[decay] < 0:
-        raise ParameterError(f"the default of the decay {decay} must be in [0, inf); got {defaults[decay]!r}")
-    free = {s.name for e in rhs for s in e.free_symbols}
-    unknown = sorted(free - set(names) - set(defaults))
-    if unknown:
-        raise ParameterError(f"rhs uses {', '.join(unknown)}, which are neither state nor params")
-    pnames = tuple(defaults)
-    table = {s.name: e for s, e in zip(state, rhs)}
-    eqpoly = _equilibrium_polynomial(state[0], rhs[0], defaults) if len(state) == 1 else None
-    supports = {"eigen"}
-    note = f"registered from a user file by symbolic.register_model('{name}')"
-    forms = {"eigen": Derivation(name, "eigen", tuple(names), pnames, table, notes=note)}
-    if len(state) == 1:
-        supports |= {"reduced"}
-        forms["reduced"] = Derivation(name, "reduced", tuple(names), pnames, table, equilibrium_polynomial=eqpoly,
-                                      notes=note)
-        if eqpoly is not None and eqpoly.free_symbols <= set(state) | {sp.Symbol(k) for k in defaults} \
-                and sp.Poly(eqpoly, state[0]).degree() >= 1:
-            supports.add("equilibria")
-            if decay is not None and _decay_is_linear(state[0], eqpoly, _symbol(rhs[0], decay), defaults):
-                supports |= {"regimes", "folds"}
-    spec = ModelSpec(name, MappingProxyType({f: (lambda d=d: d) for f, d in forms.items()}),
-                     user_params_class(name, defaults, decay), decay, f"{decay}_c" if decay else None,
-                     frozenset(supports), ("frobenius",), help or f"user model {name}",
-                     MappingProxyType({}), _fingerprint(name, state, rhs, defaults, decay), True)
-    _REGISTRY[name] = spec
-    _USER_ARGS[name] = (name, state, rhs, dict(defaults), decay, help)
-    return spec
-
-
-def _symbol(expr, name):
-    import sympy as sp
-
-    for s in expr.free_symbols:
-        if s.name == name:
-            return s
-    return sp.Symbol(name)
-
-
 #: the arguments of every user registration, so worker processes can repeat them
 _USER_ARGS: dict = {}
 
-
-def user_models_state() -> tuple:
-    """The user registrations of this process, picklable (SymPy objects pickle), for workers."""
-    return tuple(_USER_ARGS.values())
+#: defined in :mod:`symbolic.user_models` (models from a user's file), importable from here
+_USER_API = ("register_model", "load_model_file", "user_models_state", "restore_user_models")
 
 
-def restore_user_models(state) -> None:
-    """Repeat the registrations of :func:`user_models_state` (in a worker process)."""
-    for name, st, rhs, defaults, decay, help in state or ():
-        if name not in _REGISTRY or _REGISTRY[name].fingerprint != _fingerprint(name, st, rhs, defaults, decay):
-            register_model(name, st, rhs, defaults, decay, help=help)
+def __getattr__(name):
+    if name in _USER_API:
+        from . import user_models
 
-
-def load_model_file(path: str | os.PathLike) -> tuple[str, ...]:
-    """Run the user's Python file ``path`` (it calls :func:`register_model`); returns the names it
-    registered. This runs the user's own code, as ``python FILE`` would: only files the user names.
-
-    Raises ParameterError when the file cannot be read, or raises an exception while it runs
-    (the message names the file, the line and the error).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A regular file of UTF-8 Python source (``ssldyn --models FILE.py``).
-
-    Returns
-    -------
-    tuple of str
-        The names of the models the file registered or replaced, in registration order.
-
-    Raises
-    ------
-    ParameterError
-        If ``path`` is not a regular file or not UTF-8, or the file raises while it runs (a
-        ParameterError of :func:`register_model` included), naming the file and the line.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from symbolic import load_model_file
-    >>> source = ("import sympy as sp\\nfrom symbolic import register_model\\n"
-    ...           "p, k = sp.symbols('p k')\\n"
-    ...           "register_model('example-logistic', [p], [k * p * (1 - p)], {'k': 1.0})\\n")
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "models.py")
-    ...     with open(path, "w") as f:
-    ...         _ = f.write(source)
-    ...     load_model_file(path)
-    ('example-logistic',)
-    >>> load_model_file("no-such-file.py")
-    Traceback (most recent call last):
-    ...
-    symbolic.errors.ParameterError: --models must be a Python file; got 'no-such-file.py', which is not a regular file
-    """
-    import traceback
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ParameterError(f"--models must be a Python file; got {path!r}, which is not a regular file")
-    try:
-        with open(path, "rb") as f:
-            source = f.read().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ParameterError(f"--models file {path!r} is not UTF-8 text (byte {e.start})") from None
-    before = dict(_REGISTRY)
-    try:
-        code = compile(source, path, "exec")
-        exec(code, {"__name__": "__ssldyn_models__", "__file__": path})     # the user's own file, by request
-    except ParameterError as e:
-        raise ParameterError(f"--models {path}: {e}") from None
-    except Exception as e:
-        tb = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
-        where = f" line {tb[-1].lineno}" if tb else ""
-        raise ParameterError(f"--models {path}{where}: {type(e).__name__}: {e}") from None
-    return tuple(n for n in _REGISTRY if _REGISTRY[n] is not before.get(n))
+        return getattr(user_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -72,7 +72,7 @@ def test_malicious_entry_runs_nothing(cache):
     path = _entry(cache, "two-layer", "reduced", "frobenius")
     obj = json.loads(path.read_text())
     obj["payload"]["rhs"]["sigma_1"] = f"__import__('os').system('touch {marker}')"
-    obj["sha256"] = models._payload_hash(obj["payload"])   # whoever edits the file can fix the checksum
+    obj["hmac"] = models._payload_hash(obj["payload"], path.name)   # even signed (the key's owner), parsed only
     path.write_text(json.dumps(obj))
     derive.cache_clear()
     d = derive("two-layer", "reduced")

@@ -1,8 +1,9 @@
 """Manage the on-disk cache of derivations and compiled kernels.
 
 warm: derive and compile every model (run once on a new machine or before a sweep);
-info: where the cache is and what it holds; clear: delete the files the tool made there (they
-are rebuilt on demand), only in a folder the tool made (tagged with CACHEDIR.TAG).
+info: where the cache is, what it holds and where the key that signs it is kept; clear: delete
+the files the tool made there (they are rebuilt on demand), only in a folder the tool made
+(tagged with CACHEDIR.TAG). A cache folder that others can write is refused (symbolic.trust).
 """
 NAME = "cache"
 HELP = "warm, inspect or clear the cache of derivations and compiled kernels"
@@ -32,6 +33,8 @@ def run(args) -> int:
         files = [f for f in root.rglob("*") if f.is_file()]
         size = sum(f.stat().st_size for f in files)
         current = [f for f in files if source_hash() in f.name]
+        from symbolic.trust import key_path
+
         print(f"cache {root}: {len(files)} files, {size / 1e6:.1f} MB; "
-              f"{len(current)} for the current source hash {source_hash()}")
+              f"{len(current)} for the current source hash {source_hash()}; signed with the key in {key_path()}")
     return 0
