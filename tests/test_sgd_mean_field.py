@@ -216,3 +216,25 @@ def test_map_rejects_bad_shapes_and_steps():
         sgd_mean_field(np.eye(4), np.ones((4, 4)), rec, [0, 9])
     with pytest.raises(ParameterError, match="finite"):
         sgd_mean_field(np.full((4, 4), np.nan), np.ones((4, 4)), rec, [0, 1])
+
+
+def test_lift_level_is_the_matrix_map_then_the_eigen_map():
+    """level='lift' equals the matrix map until it switches, and the eigen map's dynamics after:
+    on aligned weights it switches at the first check (step 10) and agrees with the eigen map to
+    1e-10; on generic weights its records before the switch equal the matrix map's bitwise."""
+    from dynamics.sgd_mean_field import alignment
+
+    rng = np.random.default_rng(12)
+    h = d = 12
+    rec = Recipe(lrs=epoch_lrs(0.05, 4, 10), momentum=0.9, rho=0.02, batch=64, sigma2=0.5, d=d)
+    W, Phi, p, q, U = _aligned_state(rng, h, d)
+    lift = sgd_mean_field(W, Phi, rec, [0, 10, 20, 40], level="lift")
+    eig = sgd_mean_field(W, Phi, rec, [0, 10, 20, 40], level="eigen")
+    assert lift.switched_at == 10 and np.allclose(lift.p, eig.p, rtol=1e-10, atol=1e-13)
+    W2 = rng.normal(size=(h, h)) / math.sqrt(h)
+    Phi2 = rng.normal(size=(h, d)) / math.sqrt(d)
+    assert max(alignment(W2, Phi2)) > 0.1
+    lift = sgd_mean_field(W2, Phi2, rec, np.arange(0, 41, 10), level="lift")
+    mat = sgd_mean_field(W2, Phi2, rec, np.arange(0, 41, 10), level="matrix")
+    n = (lift.switched_at or 41) // 10
+    assert lift.p[:n] == mat.p[:n]
