@@ -256,9 +256,9 @@ def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eig
         tr = out["trajectory"]
         e = {k: math.nan if tr.get(k) is None else tr[k] for k in ("median_rel_err_top8", "rel_err_n_phi_final",
                                                                     "rel_err_n_psi_final", "median_rel_err_sd")}
-        log(f"trajectory ({spread_model} spread): median top-8 error {e['median_rel_err_top8']:.3g}, final N_Phi "
-            f"error {e['rel_err_n_phi_final']:.3g}, N_Psi error {e['rel_err_n_psi_final']:.3g}, band sd error "
-            f"{e['median_rel_err_sd']:.3g}")
+        log(f"trajectory: median top-8 error {e['median_rel_err_top8']:.3g}, final N_Phi error "
+            f"{e['rel_err_n_phi_final']:.3g}, N_Psi error {e['rel_err_n_psi_final']:.3g}, band sd error "
+            f"{e['median_rel_err_sd']:.3g} ({spread_model} spread)")
     return out["trajectory"]
 
 
