@@ -64,7 +64,8 @@ norms. What it cannot carry is the *spread* the noise gives the spectrum: in tra
 surviving eigenvalues of :math:`W` scatter about their mean with a width that scales like
 :math:`\sqrt{\eta}`, and the top-8 are the upper tail of that scatter. The mean of the surviving
 modes is predicted to about 1-3%; the top-8 are under-predicted by that tail (measured in
-README, "Trajectory prediction").
+README, "Trajectory prediction"). The spread is added on top of this map by
+:mod:`dynamics.spread_prediction` (band-noise linear response or the Langevin map, issue #22).
 
 L2 loss (``loss="l2"``): the expected gradient is exact for Gaussian data,
 :math:`\nabla_WL=aWS-S`, :math:`\nabla_\Phi L=W^\top(aW-I)\Phi` (:math:`S=\Phi\Phi^\top`, Tian et al.
@@ -335,6 +336,9 @@ class Prediction(Result):
         0 (SUCCESS) or 1 (DIVERGED).
     message : str, optional
         ``'ok'`` or where the state stopped being finite.
+    switched_at : int or None, optional
+        ``level='lift'``: the step at which the map went from the matrix to the eigen level (None:
+        it never did, or another level).
 
     Examples
     --------
