@@ -12,7 +12,8 @@ tests/test_band_noise.py). With the norms concentrated (:math:`\|z_1\|^2\to aN_\
 coordinates of the two views, the band block (in :math:`U_r`) of the per-sample gradient of the
 symmetrised loss :math:`-\tfrac12[\cos(W\Phi x_1,\Phi x_2)+\cos(W\Phi x_2,\Phi x_1)]` is
 
-.. math:: G_W=-\frac{kq}{2}\big[\tilde a\tilde b^\top+\tilde b\tilde a^\top-\beta(\tilde a\tilde a^\top+\tilde b\tilde b^\top)\big],
+.. math:: G_W=-\frac{kq}{2}\big[\tilde a\tilde b^\top+\tilde b\tilde a^\top
+          -\beta(\tilde a\tilde a^\top+\tilde b\tilde b^\top)\big],
           \qquad G_\Phi=\frac pq\,G_W\ \ (\text{columns in }V_r),
 
 :math:`q=\sqrt s`, :math:`k=q/(aN_\Phi N_\Psi)`, :math:`\beta=cN_\Phi p/N_\Psi`: exactly symmetric
@@ -29,7 +30,8 @@ This is the form quoted in ../shared/theory/trajectory_fidelity.md (last section
 here, it agrees. The antisymmetric part of the noise is 0 at this order.
 
 L2 loss, same band: :math:`G_W=\tfrac12[(p\tilde a-\tilde b)\tilde a^\top q^2+(p\tilde b-\tilde a)\tilde b^\top q^2]`
-symmetrised, i.e. :math:`G_W=\tfrac{q^2}2[p(\tilde a\tilde a^\top+\tilde b\tilde b^\top)-(\tilde a\tilde b^\top+\tilde b\tilde a^\top)]`
+symmetrised, i.e.
+:math:`G_W=\tfrac{q^2}2[p(\tilde a\tilde a^\top+\tilde b\tilde b^\top)-(\tilde a\tilde b^\top+\tilde b\tilde a^\top)]`
 plus an antisymmetric part that cancels between the halves, and :math:`G_\Phi=(p/q)G_W`: the same
 structure with :math:`kq\to q^2`, :math:`\beta\to p`, so
 :math:`\mathrm{Var}=q^4[(1-pa)^2+(a-p)^2]/B`.

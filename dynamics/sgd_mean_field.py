@@ -441,7 +441,8 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
     r"""Iterate heavy-ball SGD on the expected gradient (A1) with the noise-energy closure (A2)
     from :math:`(W_0,\Phi_0)` and record eigenvalues and norms at ``steps`` (step indices,
     0 = initial state). ``level``: 'eigen' (aligned modes from :math:`W_0`'s eigenbasis),
-    'matrix' (full :math:`W,\Phi`) or 'lift' (matrix, then eigen once aligned). ``noise=False`` drops (A2) (the noiseless map).
+    'matrix' (full :math:`W,\Phi`) or 'lift' (matrix, then eigen once aligned). ``noise=False`` drops (A2)
+    (the noiseless map).
 
     Each step is the optimiser's own update on the projected expected gradient
     :math:`G=\hat G-\langle\hat G,A\rangle A/N_\Psi^2` (A1, from Bao 2023 eq. 4;

@@ -200,8 +200,10 @@ def band_errors(pred: dict, measured: list, fraction: float = 0.2, from_step: in
             if row["band_sd"] is not None and ms > 0:
                 row["sd_ratio"] = row["band_sd"] / ms
         per.append(row)
-    late = [r["sd_ratio"] for r, rec in zip(per, measured) if r["sd_ratio"] is not None and rec.get("step", 0) >= from_step]
-    dr = [abs(r["band_r"] - r["band_r_measured"]) for r in per if r["band_r"] is not None and r["band_r_measured"] is not None]
+    late = [r["sd_ratio"] for r, rec in zip(per, measured)
+            if r["sd_ratio"] is not None and rec.get("step", 0) >= from_step]
+    dr = [abs(r["band_r"] - r["band_r_measured"]) for r in per
+          if r["band_r"] is not None and r["band_r_measured"] is not None]
     return {"per_checkpoint": per, "median_rel_err_sd": _median([r["rel_err_sd"] for r in per]),
             "median_rel_err_band_mean": _median([r["rel_err_band_mean"] for r in per]),
             "sd_ratio_min": min(late) if late else None, "sd_ratio_max": max(late) if late else None,

@@ -35,7 +35,8 @@ def _directions(rng, r, K):
 
 
 def _per_sample(W, Phi, loss, sigma2, n, rng):
-    """Per-sample (u, f, x) of the two halves: grad_W = -(f1 u1^T + f2 u2^T)/2, grad_Phi = -W^T (f1 x1^T + f2 x2^T)/2."""
+    """Per-sample (f, u, x) of the two halves: grad_W = -(f1 u1^T + f2 u2^T)/2,
+    grad_Phi = -W^T (f1 x1^T + f2 x2^T)/2."""
     d = Phi.shape[1]
     x = rng.normal(size=(n, d))
     x1 = x + math.sqrt(sigma2) * rng.normal(size=x.shape)
