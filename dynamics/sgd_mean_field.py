@@ -64,7 +64,8 @@ norms. What it cannot carry is the *spread* the noise gives the spectrum: in tra
 surviving eigenvalues of :math:`W` scatter about their mean with a width that scales like
 :math:`\sqrt{\eta}`, and the top-8 are the upper tail of that scatter. The mean of the surviving
 modes is predicted to about 1-3%; the top-8 are under-predicted by that tail (measured in
-README, "Trajectory prediction").
+README, "Trajectory prediction"). The spread is added on top of this map by
+:mod:`dynamics.spread_prediction` (band-noise linear response or the Langevin map, issue #22).
 
 L2 loss (``loss="l2"``): the expected gradient is exact for Gaussian data,
 :math:`\nabla_WL=aWS-S`, :math:`\nabla_\Phi L=W^\top(aW-I)\Phi` (:math:`S=\Phi\Phi^\top`, Tian et al.
@@ -94,7 +95,9 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from symbolic.results import Result
 
 LOSSES = ("cosine", "l2")
-LEVELS = ("eigen", "matrix")
+LEVELS = ("eigen", "matrix", "lift")
+#: the lift level switches to the eigen map once asymmetry and commutator are below this
+ALIGN_TOL = 0.02
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,9 @@ class Prediction(Result):
         0 (SUCCESS) or 1 (DIVERGED).
     message : str, optional
         ``'ok'`` or where the state stopped being finite.
+    switched_at : int or None, optional
+        ``level='lift'``: the step at which the map went from the matrix to the eigen level (None:
+        it never did, or another level).
 
     Examples
     --------
@@ -354,6 +360,55 @@ class Prediction(Result):
     kappa_dt: list = field(default_factory=list)  # largest s_j/(a N_Phi N_Psi |p_j|) * lr/(1-m) over the top modes
     status: int = 0
     message: str = "ok"
+    switched_at: int | None = None   # level 'lift': the step at which the map went from matrix to eigen
+
+
+def alignment(W: ArrayLike, Phi: ArrayLike) -> tuple[float, float]:
+    r"""How far :math:`(W,\Phi)` is from an aligned state: the asymmetry
+    :math:`\|W-W^\top\|_F/\|W+W^\top\|_F` and the commutator
+    :math:`\|[W_s,\Phi\Phi^\top]\|_F/(\|W_s\|_F\|\Phi\Phi^\top\|_F)`, :math:`W_s=(W+W^\top)/2`.
+
+    The eigen map is the matrix map restricted to states where both vanish; ``level='lift'`` of
+    :func:`sgd_mean_field` runs the matrix map until both are below :data:`ALIGN_TOL`.
+
+    Parameters
+    ----------
+    W, Phi : array_like
+        ``(h, h)`` and ``(h, d)``.
+
+    Returns
+    -------
+    tuple of float
+        ``(asymmetry, commutator)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics.sgd_mean_field import alignment
+    >>> alignment(np.diag([1.0, 2.0]), np.diag([3.0, 1.0]))
+    (0.0, 0.0)
+    >>> [round(x, 3) for x in alignment(np.array([[1.0, 1.0], [0.0, 1.0]]), np.diag([2.0, 1.0]))]
+    [0.447, 0.325]
+    """
+    W = np.asarray(W, dtype=np.float64)
+    Phi = np.asarray(Phi, dtype=np.float64)
+    Ws = 0.5 * (W + W.T)
+    S = Phi @ Phi.T
+    den = float(np.linalg.norm(Ws)) * float(np.linalg.norm(S))
+    asym = float(np.linalg.norm(W - W.T)) / max(2.0 * float(np.linalg.norm(Ws)), 1e-300)
+    return asym, float(np.linalg.norm(Ws @ S - S @ Ws)) / max(den, 1e-300)
+
+
+def _to_eigen(x, v):
+    """The aligned (eigen) state and velocities of a matrix state: p and U from sym(W), q_j the row
+    norms of U^T Phi; the velocities projected on the same modes."""
+    W, P = x
+    p, U = np.linalg.eigh(0.5 * (W + W.T))
+    R = U.T @ P
+    q = np.sqrt(np.sum(R * R, axis=1))
+    vp = np.diag(U.T @ v[0] @ U).copy()
+    vq = np.sum(R * (U.T @ v[1]), axis=1) / np.where(q > 0, q, 1.0)
+    return [p, q], [vp, vq]
 
 
 def _record(pred, p, s, n_phi, n_psi, T, norm_w, lr, recipe, top):
@@ -385,8 +440,9 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
                    noise: bool = True, top: int = 8, progress: Callable[[int], object] | None = None) -> Prediction:
     r"""Iterate heavy-ball SGD on the expected gradient (A1) with the noise-energy closure (A2)
     from :math:`(W_0,\Phi_0)` and record eigenvalues and norms at ``steps`` (step indices,
-    0 = initial state). ``level``: 'eigen' (aligned modes from :math:`W_0`'s eigenbasis) or
-    'matrix' (full :math:`W,\Phi`). ``noise=False`` drops (A2) (the noiseless map).
+    0 = initial state). ``level``: 'eigen' (aligned modes from :math:`W_0`'s eigenbasis),
+    'matrix' (full :math:`W,\Phi`) or 'lift' (matrix, then eigen once aligned). ``noise=False`` drops (A2)
+    (the noiseless map).
 
     Each step is the optimiser's own update on the projected expected gradient
     :math:`G=\hat G-\langle\hat G,A\rangle A/N_\Psi^2` (A1, from Bao 2023 eq. 4;
@@ -405,8 +461,11 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
         The learning rates, momentum, weight decay, batch, :math:`\sigma^2`, ``d`` and loss.
     steps : array_like of int
         The step indices to record, non-decreasing, in ``[0, len(recipe.lrs)]``.
-    level : {'eigen', 'matrix'}, optional
-        The eigen map on aligned modes or the full matrix map.
+    level : {'eigen', 'matrix', 'lift'}, optional
+        The eigen map on aligned modes, the full matrix map, or the matrix map through the lift
+        (where W's asymmetry and the commutator break the eigen map's alignment) switching to the
+        eigen map once both are below :data:`ALIGN_TOL` (:func:`alignment`, checked every 10
+        steps; the step is ``switched_at``).
     noise : bool, optional
         Add the noise-energy closure (A2).
     top : int, optional
@@ -460,7 +519,8 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
     t_all = flow_time(lrs, recipe.momentum)
     pred = Prediction(steps=steps, t=t_all[steps])
     m, rho, B, loss = recipe.momentum, recipe.rho, recipe.batch, recipe.loss
-    if level == "eigen":
+    mode = "matrix" if level == "lift" else level
+    if mode == "eigen":
         p0, U = np.linalg.eigh(0.5 * (W0 + W0.T))
         x = [p0, np.sqrt(np.sum((U.T @ Phi0) ** 2, axis=1))]
         grad = lambda p, q: eigen_gradient(p, q, recipe.sigma2, loss)   # noqa: E731
@@ -475,7 +535,7 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
     nxt = next(want)
 
     def measure():
-        if level == "eigen":
+        if mode == "eigen":
             p, q = x
             s = q * q
             tr = eigen_traces(p, q)
@@ -514,7 +574,7 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
                     x[i] = x[i] * math.sqrt(1.0 + le2 * qn / nn)
         ok = np.all(np.isfinite(x[0])) and np.all(np.isfinite(x[1]))
         if ok and loss == "cosine":
-            ok = float(np.sum(x[1] * x[1])) > 0 and float(np.sum((x[0] @ x[1]) ** 2) if level == "matrix"
+            ok = float(np.sum(x[1] * x[1])) > 0 and float(np.sum((x[0] @ x[1]) ** 2) if mode == "matrix"
                                                         else np.sum(x[0] ** 2 * x[1] ** 2)) > 0
         if not ok:
             pred.status, pred.message = 1, f"state not finite or a norm reached 0 at step {k + 1}"
@@ -523,4 +583,8 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
             return pred
         if progress is not None:
             progress(k + 1)
+        if mode == "matrix" and level == "lift" and (k + 1) % 10 == 0 and max(alignment(*x)) < ALIGN_TOL:
+            x, v = _to_eigen(x, v)
+            mode, traces, pred.switched_at = "eigen", eigen_traces, k + 1
+            grad = lambda p, q: eigen_gradient(p, q, recipe.sigma2, loss)   # noqa: E731
     return pred

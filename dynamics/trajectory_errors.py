@@ -92,7 +92,7 @@ def _regime(rho, sigma2, n_phi, n_psi, T):
 
 
 def trajectory_errors(pred: dict, measured: list, t, rho: float, sigma2: float, loss: str = "cosine",
-                      top: int = 8) -> dict:
+                      top: int = 8, top_pred: list | None = None) -> dict:
     r"""Per checkpoint and overall errors of a predicted trajectory against measured checkpoints.
 
     ``pred``: ``{"p": [[...], ...], "n_phi": [...], "n_psi": [...], "trace": [...]}`` (one entry per
@@ -105,7 +105,8 @@ def trajectory_errors(pred: dict, measured: list, t, rho: float, sigma2: float, 
     ``median_rel_err_mean_surviving`` (the mean eigenvalue over the modes that survive in training,
     where ``measured`` carries the full spectrum ``p``: the part of the top-8 error that is not the
     noise spread, A3) and ``checkpoints_predicted`` (how many checkpoints the prediction reached;
-    the medians are over those)."""
+    the medians are over those). ``top_pred`` (one list per checkpoint, or None): the predicted
+    top-k when it is not the head of ``pred["p"]`` (a spread model's, :mod:`dynamics.spread_prediction`)."""
     per, reached = [], 0
     lift_m = lift_p = None
     for i, rec in enumerate(measured):
@@ -115,7 +116,8 @@ def trajectory_errors(pred: dict, measured: list, t, rho: float, sigma2: float, 
         if pp is not None and rec.get("p_top"):
             reached += 1
             pm = list(rec["p_top"])[:top]
-            row["rel_err_top8"] = _median([_rel(x, y) for x, y in zip(pp[:len(pm)], pm)])
+            head = pp if top_pred is None or top_pred[i] is None else top_pred[i]
+            row["rel_err_top8"] = _median([_rel(x, y) for x, y in zip(head[:len(pm)], pm)])
             full = rec.get("p")
             if full and len(pp) >= len(full) and max(full) > 0:
                 # the modes that survive in training (p > 0.2 max p): the mean over them is what (A3)
@@ -149,3 +151,63 @@ def trajectory_errors(pred: dict, measured: list, t, rho: float, sigma2: float, 
         "checkpoints": len(measured),
         "checkpoints_predicted": reached,
     }
+
+
+def band_errors(pred: dict, measured: list, fraction: float = 0.2, from_step: int = 100) -> dict:
+    r"""The predicted surviving band against the measured one, per checkpoint and overall.
+
+    The measured band is the modes of the full spectrum ``p`` of a checkpoint above ``fraction``
+    of its largest eigenvalue (:func:`dynamics.band_spread.band_stats`, the project's rule).
+
+    Parameters
+    ----------
+    pred : dict
+        ``band_mean``, ``band_sd``, ``band_r``: one entry per checkpoint (None past the end).
+    measured : list of dict
+        Checkpoints with ``step`` and the full spectrum ``p`` (checkpoints without it are skipped).
+    fraction : float, optional
+        The survival threshold.
+    from_step : int, optional
+        The sd ratio's range is taken over the checkpoints from this step on.
+
+    Returns
+    -------
+    dict
+        ``per_checkpoint`` (measured and predicted band mean, sd, count, the relative errors of the
+        mean and sd and ``sd_ratio`` predicted / measured), ``median_rel_err_sd``,
+        ``median_rel_err_band_mean``, ``sd_ratio_min``, ``sd_ratio_max`` (from ``from_step`` on) and
+        ``median_abs_err_band_r``.
+
+    Examples
+    --------
+    >>> from dynamics.trajectory_errors import band_errors
+    >>> out = band_errors({"band_mean": [0.2], "band_sd": [0.1], "band_r": [2]},
+    ...                   [{"step": 100, "p": [0.3, 0.1, 0.0]}])
+    >>> round(out["median_rel_err_sd"], 12), round(out["sd_ratio_min"], 12), out["per_checkpoint"][0]["band_r_measured"]
+    (0.0, 1.0, 2)
+    """
+    from .band_spread import band_stats
+
+    per = []
+    for i, rec in enumerate(measured):
+        row = {"band_mean_measured": None, "band_sd_measured": None, "band_r_measured": None,
+               "band_mean": None, "band_sd": None, "band_r": None, "rel_err_band_mean": None,
+               "rel_err_sd": None, "sd_ratio": None}
+        if i < len(pred["band_mean"]) and pred["band_mean"][i] is not None:
+            row.update(band_mean=pred["band_mean"][i], band_sd=pred["band_sd"][i], band_r=pred["band_r"][i])
+        if rec.get("p"):
+            mm, ms, mr = band_stats(rec["p"], fraction)
+            row.update(band_mean_measured=mm, band_sd_measured=ms, band_r_measured=mr)
+            row["rel_err_band_mean"] = _rel(row["band_mean"], mm)
+            row["rel_err_sd"] = _rel(row["band_sd"], ms)
+            if row["band_sd"] is not None and ms > 0:
+                row["sd_ratio"] = row["band_sd"] / ms
+        per.append(row)
+    late = [r["sd_ratio"] for r, rec in zip(per, measured)
+            if r["sd_ratio"] is not None and rec.get("step", 0) >= from_step]
+    dr = [abs(r["band_r"] - r["band_r_measured"]) for r in per
+          if r["band_r"] is not None and r["band_r_measured"] is not None]
+    return {"per_checkpoint": per, "median_rel_err_sd": _median([r["rel_err_sd"] for r in per]),
+            "median_rel_err_band_mean": _median([r["rel_err_band_mean"] for r in per]),
+            "sd_ratio_min": min(late) if late else None, "sd_ratio_max": max(late) if late else None,
+            "median_abs_err_band_r": _median(dr)}

@@ -307,8 +307,10 @@ def validation_figures(records: list, summary: dict, out_dir: str | Path) -> lis
 
 @styled
 def draw_trajectory(records, ax=None, title=""):
-    """Predicted lines (mean-field map; legacy eq. 5 dashed) over measured points: the top-8
-    eigenvalues of W (log axis) and the norms N_Phi, N_Psi against the heavy-ball time t."""
+    """Predicted lines (mean-field map with its spread model; legacy eq. 5 dashed) over measured
+    points: the top-8 eigenvalues of W (log axis), the predicted surviving band (mean +- sd,
+    shaded) over the measured band mean (crosses), and the norms N_Phi, N_Psi against the
+    heavy-ball time t."""
     recs = [r for r in records if r.get("prediction")]
     if not recs:
         raise ParameterError(f"records must include one with a 'prediction' (ssldyn validate's trajectory); "
@@ -333,9 +335,20 @@ def draw_trajectory(records, ax=None, title=""):
         axs[0].loglog(tt, np.abs(pred[:, j]), "-", lw=1.0, color=c)
         if leg is not None:
             axs[0].loglog(tt, np.abs(leg[:, j]), "--", lw=0.7, color=c, alpha=0.6)
+    bm = np.array([(r["prediction"].get("band_mean") or np.nan) for r in recs], dtype=float)
+    bs = np.array([(r["prediction"].get("band_sd") or 0.0) for r in recs], dtype=float)
+    if np.any(np.isfinite(bm)):
+        lo = np.where(bm - bs > 0, bm - bs, np.nan)
+        axs[0].fill_between(tt, lo, bm + bs, color="0.6", alpha=0.35, lw=0, label="predicted band, mean $\\pm$ sd")
+        axs[0].loglog(tt, bm, "-", color="0.35", lw=0.8)
+        axs[0].loglog(tt, [r["prediction"].get("band_mean_measured") or np.nan for r in recs], "x", ms=3,
+                      color="0.2", label="training band mean")
+        axs[0].legend(fontsize=7, loc="lower left")
     axs[0].set_xlabel("t (heavy-ball time)")
     axs[0].set_ylabel(r"top-8 $|p_j|$")
-    axs[0].set_title("points: training; lines: mean-field map; dashed: Bao eq. 5", fontsize=8)
+    model = recs[-1]["prediction"].get("spread_model") or ""
+    axs[0].set_title(f"points: training; lines: mean-field map{' + ' + model + ' spread' if model else ''}; "
+                     "dashed: Bao eq. 5", fontsize=8)
     for key, label, c in (("n_phi", r"$N_\Phi$", PALETTE[0]), ("n_psi", r"$N_\Psi$", PALETTE[1])):
         axs[1].loglog(tt, _col(recs, key), "o", ms=2.5, color=c, label=label + " training")
         axs[1].loglog(tt, [r["prediction"][key] or np.nan for r in recs], "-", color=c, label=label + " map")

@@ -17,10 +17,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, sgd_mean_field
-from dynamics.trajectory_errors import legacy_eq5, trajectory_errors
-from symbolic.errors import ParameterError
+from dynamics.spread_prediction import SPREAD_MODELS, spread_prediction
+from dynamics.trajectory_errors import band_errors, legacy_eq5, trajectory_errors
+from symbolic.errors import ParameterError, check_choice
 
 TOP = 8
+#: the spread model of ``ssldyn validate linear`` and :func:`repredict` (dynamics.spread_prediction)
+DEFAULT_SPREAD_MODEL = "linear"
 
 
 def recipe_of(cfg: Any, steps_per_epoch: int) -> Recipe:
@@ -80,7 +83,8 @@ def _block(pred_p, pred_s, n_phi, n_psi, trace, top=TOP):
 
 
 def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = None, Phi0: ArrayLike | None = None,
-                level: str = "eigen", legacy: bool = True, progress: Callable[[int], object] | None = None) -> dict:
+                level: str = "eigen", legacy: bool = True, progress: Callable[[int], object] | None = None,
+                spread_model: str = DEFAULT_SPREAD_MODEL) -> dict:
     r"""Predict a linear SimSiam run and compare it with its checkpoints.
 
     ``measured``: one dict per checkpoint with ``step`` (optimizer steps done), ``p_top`` (the
@@ -89,7 +93,10 @@ def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = Non
     checkpoint blocks], "legacy": [...], "trajectory": summary numbers, "t": times}``.
 
     The prediction is :func:`dynamics.sgd_mean_field.sgd_mean_field` (the discrete mean-field map
-    of heavy-ball SGD); the legacy one is Bao 2023 eq. 5 under the time map
+    of heavy-ball SGD) with a spread model on top (:func:`dynamics.spread_prediction.spread_prediction`:
+    ``'linear'``, the heavy-ball linear response of the surviving band to the minibatch noise
+    composed with GOE order statistics; ``'langevin'``, the Langevin matrix map; ``'none'``, the
+    mean map's own spectrum); the legacy one is Bao 2023 eq. 5 under the time map
     :math:`t_k=\sum_{i<k}\eta_i(1-m^{k-i})/(1-m)` (:func:`dynamics.sgd_mean_field.flow_time`).
 
     Parameters
@@ -107,12 +114,16 @@ def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = Non
         Also compute the legacy eq. 5 flow and its errors.
     progress : callable, optional
         Called with the number of map steps done.
+    spread_model : {'linear', 'langevin', 'none'}, optional
+        The spread model of the top eigenvalues and the band.
 
     Returns
     -------
     dict
         ``prediction`` (per checkpoint: top eigenvalues, norms and relative errors), ``t`` (flow
-        times), ``trajectory`` (summary errors, status, collapse flags, validity), ``validity``,
+        times), ``trajectory`` (summary errors, status, collapse flags, validity, ``spread_model``,
+        the band's ``median_rel_err_sd``, ``sd_ratio_min`` / ``max`` from step 100 on, and
+        ``median_rel_err_top8_mean_field``, the mean map's own top-8), ``validity``,
         and with ``legacy`` the ``legacy`` blocks (their summary under
         ``trajectory["legacy_eq5"]``).
 
@@ -124,7 +135,8 @@ def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = Non
 
     Examples
     --------
-    Checkpoints measured from the map itself are predicted with zero error:
+    Checkpoints measured from the map itself are predicted with zero error by the mean map alone
+    (``spread_model='none'``):
 
     >>> import numpy as np
     >>> from dynamics import Recipe, epoch_lrs, sgd_mean_field
@@ -134,7 +146,7 @@ def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = Non
     >>> m = sgd_mean_field(W0, Phi0, rec, [0, 5, 10])
     >>> measured = [{"step": int(k), "p_top": p, "n_phi": a, "n_psi": b, "trace": c}
     ...             for k, p, a, b, c in zip(m.steps, m.p, m.n_phi, m.n_psi, m.trace)]
-    >>> out = predict_run(rec, measured, W0, Phi0, legacy=False)
+    >>> out = predict_run(rec, measured, W0, Phi0, legacy=False, spread_model="none")
     >>> out["trajectory"]["max_rel_err_top8"], out["trajectory"]["checkpoints_predicted"]
     (0.0, 3)
     """
@@ -147,19 +159,33 @@ def predict_run(recipe: Recipe, measured: list[dict], W0: ArrayLike | None = Non
         steps = np.array([int(r["step"]) for r in measured], dtype=np.int64)
     except (KeyError, TypeError, ValueError):
         raise ParameterError("every measured checkpoint needs an integer 'step'") from None
-    pred = sgd_mean_field(W0, Phi0, recipe, steps, level=level, progress=progress)
+    check_choice("spread_model", spread_model, SPREAD_MODELS)
+    sp = spread_prediction(W0, Phi0, recipe, steps, model=spread_model, level=level, top=TOP, progress=progress)
+    mf = sp["mean_field"]
     t = flow_time(recipe.lrs, recipe.momentum)[steps]
-    n = len(pred.p)
-    blocks = [_block(pred.p[i], pred.s[i], pred.n_phi[i], pred.n_psi[i], pred.trace[i]) if i < n
+    n = len(mf["p"])
+    blocks = [_block(sp["top"][i], mf["s"][i], mf["n_phi"][i], mf["n_psi"][i], mf["trace"][i]) if i < n
               else _block(None, None, None, None, None) for i in range(steps.size)]
-    as_lists = {"p": [pred.p[i] if i < n else None for i in range(steps.size)], "n_phi": [b["n_phi"] for b in blocks],
+    as_lists = {"p": [mf["p"][i] if i < n else None for i in range(steps.size)], "n_phi": [b["n_phi"] for b in blocks],
                 "n_psi": [b["n_psi"] for b in blocks], "trace": [b["trace"] for b in blocks]}
-    traj = trajectory_errors(as_lists, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP)
+    top_pred = [sp["top"][i] if i < n else None for i in range(steps.size)]
+    traj = trajectory_errors(as_lists, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP, top_pred=top_pred)
     per = traj.pop("per_checkpoint")
-    for b, e, i in zip(blocks, per, range(steps.size)):
+    mean_only = trajectory_errors(as_lists, measured, t, recipe.rho, recipe.sigma2, recipe.loss, TOP)
+    bands = band_errors(sp, measured)
+    bper = bands.pop("per_checkpoint")
+    for b, e, be, i in zip(blocks, per, bper, range(steps.size)):
         b.update(e)
-        b["kappa_dt"] = pred.kappa_dt[i] if i < n else None
-    traj["status"], traj["message"], traj["level"] = pred.status, pred.message, level
+        b.update(be)
+        b["kappa_dt"] = mf["kappa_dt"][i] if i < n else None
+        b["p_top_mean_field"] = list(mf["p"][i][:TOP]) if i < n else None
+        b["rel_err_top8_mean_field"] = mean_only["per_checkpoint"][i]["rel_err_top8"]
+        b["spread_model"] = spread_model
+    traj.update(bands)
+    traj["median_rel_err_top8_mean_field"] = mean_only["median_rel_err_top8"]
+    traj["max_rel_err_top8_mean_field"] = mean_only["max_rel_err_top8"]
+    traj["spread_model"] = spread_model
+    traj["status"], traj["message"], traj["level"] = sp["status"], mf["message"], level
     traj["collapsed_measured"] = _collapsed(measured[0].get("p_top"), measured[-1].get("p_top"))
     traj["collapsed_predicted"] = _collapsed(blocks[0]["p_top"], blocks[-1]["p_top"]) if n == steps.size else True
     out = {"prediction": blocks, "t": t.tolist(), "trajectory": traj}
@@ -211,15 +237,16 @@ def _last(xs):
     return next((x for x in reversed(xs) if x is not None), None)
 
 
-def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eigen", log=None) -> dict:
+def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eigen", log=None,
+                     spread_model: str = DEFAULT_SPREAD_MODEL) -> dict:
     """Add ``prediction`` and ``legacy_eq5`` blocks to each finite record of a linear run (in
-    place) and return the summary's ``trajectory``."""
+    place) and return the summary's ``trajectory`` (``spread_model``: :func:`predict_run`)."""
     W0, Phi0 = initial_weights(cfg)
     measured = [r for r in records if r.get("finite") and r.get("p_top")]
     if not measured:
         return {"status": 1, "message": "no finite checkpoint to compare with"}
     recipe = recipe_of(cfg, steps_per_epoch)
-    out = predict_run(recipe, measured, W0, Phi0, level=level)
+    out = predict_run(recipe, measured, W0, Phi0, level=level, spread_model=spread_model)
     for r, b, lb, t in zip(measured, out["prediction"], out.get("legacy", [None] * len(measured)), out["t"]):
         r["t"] = t
         r["prediction"] = b
@@ -227,10 +254,11 @@ def annotate_records(cfg, records: list, steps_per_epoch: int, level: str = "eig
             r["legacy_eq5"] = lb
     if log:
         tr = out["trajectory"]
-        e = {k: math.nan if tr[k] is None else tr[k] for k in ("median_rel_err_top8", "rel_err_n_phi_final",
-                                                                "rel_err_n_psi_final")}
+        e = {k: math.nan if tr.get(k) is None else tr[k] for k in ("median_rel_err_top8", "rel_err_n_phi_final",
+                                                                    "rel_err_n_psi_final", "median_rel_err_sd")}
         log(f"trajectory: median top-8 error {e['median_rel_err_top8']:.3g}, final N_Phi error "
-            f"{e['rel_err_n_phi_final']:.3g}, N_Psi error {e['rel_err_n_psi_final']:.3g}")
+            f"{e['rel_err_n_phi_final']:.3g}, N_Psi error {e['rel_err_n_psi_final']:.3g}, band sd error "
+            f"{e['median_rel_err_sd']:.3g} ({spread_model} spread)")
     return out["trajectory"]
 
 
@@ -249,9 +277,11 @@ def config_of_summary(summary: dict):
         raise ParameterError(f"summary.json lacks {e.args[0]!r}; it is not a validate summary") from None
 
 
-def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = True) -> dict:
+def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = True,
+              spread_model: str = DEFAULT_SPREAD_MODEL) -> dict:
     """Recompute the prediction of a finished ``ssldyn validate linear`` run in ``run_dir`` (its
-    metrics.jsonl and summary.json are rewritten atomically, the trajectory figure redrawn).
+    metrics.jsonl (or metrics.jsonl.gz, as committed) and summary.json are rewritten atomically,
+    the trajectory figure redrawn).
 
     Parameters
     ----------
@@ -261,6 +291,8 @@ def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = 
         The map's level (:func:`predict_run`).
     figures : bool, optional
         Redraw the trajectory figure (matplotlib) in ``run_dir``.
+    spread_model : {'linear', 'langevin', 'none'}, optional
+        The spread model (:func:`predict_run`).
 
     Returns
     -------
@@ -281,21 +313,25 @@ def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = 
     ...
     symbolic.errors.ParameterError: run_dir must hold a finished validate run (summary.json, metrics.jsonl); ...
     """
+    import gzip
     import json
     from pathlib import Path
 
     from .io import atomic_write_bytes, plain, write_json
 
     run = Path(run_dir)
+    zipped = not (run / "metrics.jsonl").exists() and (run / "metrics.jsonl.gz").exists()
+    metrics = run / ("metrics.jsonl.gz" if zipped else "metrics.jsonl")
     try:
         summary = json.loads((run / "summary.json").read_text())
-        records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+        text = gzip.decompress(metrics.read_bytes()).decode() if zipped else metrics.read_text()
+        records = [json.loads(x) for x in text.splitlines() if x.strip()]
     except (OSError, ValueError) as e:
         raise ParameterError(f"run_dir must hold a finished validate run (summary.json, metrics.jsonl); {e}") from None
     cfg = config_of_summary(summary)
-    summary["trajectory"] = annotate_records(cfg, records, cfg.steps_per_epoch, level=level)
-    atomic_write_bytes(run / "metrics.jsonl",
-                       "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in records).encode())
+    summary["trajectory"] = annotate_records(cfg, records, cfg.steps_per_epoch, level=level, spread_model=spread_model)
+    data = "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in records).encode()
+    atomic_write_bytes(metrics, gzip.compress(data, mtime=0) if zipped else data)
     write_json(run / "summary.json", summary)
     if figures:
         from figures.validation import trajectory_figure
@@ -306,22 +342,34 @@ def repredict(run_dir: str | os.PathLike, level: str = "eigen", figures: bool = 
 
 
 def main(argv=None) -> int:
-    """``python -m sims.trajectory RUN_DIR...``: re-predict finished runs; bad input is one line, exit 2."""
+    """``python -m sims.trajectory [--spread-model M] [--level L] [--no-figures] RUN_DIR...``:
+    re-predict finished runs; bad input is one line, exit 2."""
     import sys
 
-    dirs = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    opts = {"spread_model": DEFAULT_SPREAD_MODEL, "level": "eigen", "figures": True}
+    dirs = []
+    while args:
+        a = args.pop(0)
+        if a in ("--spread-model", "--level") and args:
+            opts[a[2:].replace("-", "_")] = args.pop(0)
+        elif a == "--no-figures":
+            opts["figures"] = False
+        else:
+            dirs.append(a)
     if not dirs:
         sys.stderr.write("ssldyn: error: give one or more run folders of ssldyn validate linear\n")
         return 2
     for d in dirs:
         try:
-            tr = repredict(d)
+            tr = repredict(d, **opts)
         except ParameterError as e:
             sys.stderr.write(f"ssldyn: error: {e}\n")
             return 2
         print(d, {k: tr.get(k) for k in ("median_rel_err_top8", "max_rel_err_top8", "median_rel_err_mean_surviving",
                                           "rel_err_n_phi_final", "rel_err_n_psi_final", "lift_t_measured",
-                                          "lift_t_predicted")})
+                                          "lift_t_predicted", "median_rel_err_sd", "sd_ratio_min", "sd_ratio_max",
+                                          "spread_model")})
     return 0
 
 

@@ -25,8 +25,10 @@ def test_validate_predicts_by_default(tmp_path):
     summary, records = _run(tmp_path)
     tr = summary["trajectory"]
     for key in ("median_rel_err_top8", "max_rel_err_top8", "rel_err_n_phi_final", "rel_err_n_psi_final",
-                "lift_t_measured", "lift_t_predicted", "legacy_eq5", "validity"):
+                "lift_t_measured", "lift_t_predicted", "legacy_eq5", "validity", "median_rel_err_sd",
+                "sd_ratio_min", "sd_ratio_max", "median_rel_err_top8_mean_field"):
         assert key in tr
+    assert tr["spread_model"] == "linear"
     assert tr["status"] == 0 and tr["checkpoints_predicted"] == tr["checkpoints"] == len(records)
     assert 0 <= tr["median_rel_err_top8"] <= tr["max_rel_err_top8"]
     assert {"median_rel_err_top8", "checkpoints_predicted", "status"} <= set(tr["legacy_eq5"])
@@ -38,6 +40,11 @@ def test_validate_predicts_by_default(tmp_path):
         mine = np.median(np.abs(np.array(b["p_top"]) - r["p_top"]) / np.abs(r["p_top"]))
         assert b["rel_err_top8"] == pytest.approx(mine, rel=1e-9)
         assert b["n_phi"] > 0 and b["n_psi"] > 0 and "legacy_eq5" in r
+        # the band, predicted and measured as training measures it (modes above 0.2 max p)
+        srt = np.sort(r["p"])[::-1]
+        band = srt[srt > 0.2 * srt[0]]
+        assert b["band_r_measured"] == band.size and b["band_sd_measured"] == pytest.approx(band.std(), rel=1e-9)
+        assert b["band_sd"] >= 0 and b["band_mean"] > 0
     assert [r["t"] for r in records] == sorted(r["t"] for r in records)
 
 
@@ -81,3 +88,25 @@ def test_repredict_bad_folder_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ssldyn: error: run_dir")
     assert repredict_main([]) == 2
+
+
+def test_repredict_gzipped_run_and_spread_models(tmp_path):
+    """A committed-style run (metrics.jsonl.gz) is re-predicted in place with each spread model;
+    'none' reproduces the mean map's top-8 error, the linear and Langevin ones record their model."""
+    import gzip
+
+    from sims.trajectory import repredict
+
+    summary, records = _run(tmp_path, "--no-predict")
+    run = tmp_path / "run"
+    data = (run / "metrics.jsonl").read_bytes()
+    (run / "metrics.jsonl").unlink()
+    (run / "metrics.jsonl.gz").write_bytes(gzip.compress(data, mtime=0))
+    got = {}
+    for model in ("none", "linear", "langevin"):
+        tr = repredict(run, figures=False, spread_model=model)
+        got[model] = tr
+        assert tr["spread_model"] == model and tr["checkpoints_predicted"] == len(records)
+    assert got["none"]["median_rel_err_top8"] == pytest.approx(got["none"]["median_rel_err_top8_mean_field"])
+    recs = [json.loads(x) for x in gzip.decompress((run / "metrics.jsonl.gz").read_bytes()).decode().splitlines()]
+    assert recs[-1]["prediction"]["spread_model"] == "langevin"
