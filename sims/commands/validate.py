@@ -41,7 +41,9 @@ def add_arguments(p):
     p.add_argument("--predict", dest="predict", action="store_true", default=None,
                    help="predict the run's trajectory from its W0, Phi0 and recipe (default for linear)")
     p.add_argument("--no-predict", dest="predict", action="store_false", help="skip the trajectory prediction")
-    p.add_argument("--predict-level", choices=("eigen", "matrix"), default="eigen",
+    p.add_argument("--spread-model", choices=("linear", "langevin", "none"), default="linear",
+                   help="spread model of the predicted top eigenvalues (dynamics.spread_prediction; default linear)")
+    p.add_argument("--predict-level", choices=("eigen", "matrix", "lift"), default="eigen",
                    help="mean-field map on aligned modes (fast, default) or on the full W, Phi")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--out", required=True, help="output directory")
@@ -207,7 +209,8 @@ def run(args) -> int:
         from sims.trajectory import annotate_records
 
         summary["trajectory"] = annotate_records(cfg, result["records"], cfg.steps_per_epoch or 100,
-                                                 level=args.predict_level, log=lambda m: print(m, file=sys.stderr))
+                                                 level=args.predict_level, spread_model=args.spread_model,
+                                                 log=lambda m: print(m, file=sys.stderr))
         atomic_write_bytes(out / "metrics.jsonl",
                            "".join(json.dumps(plain(r), allow_nan=False) + "\n" for r in result["records"]).encode())
     if cfg.mode == "linear":                      # the recipe's predicted outcome beside the measured one
