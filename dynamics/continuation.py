@@ -328,8 +328,11 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
     def auto(r):
         return bool(r[0] > 0 and r[1] / r[0] > 10) if log is None else bool(log)
     logx, logy = auto(x_range), auto(y_range)
-    # validate the box through the dataclass
+    # validate the box through the dataclass; a discrete parameter has no values between its corners
     cls = get_model(model).params_class
+    for nm in (x_name, y_name):
+        if nm in getattr(cls, "DISCRETE", {}):
+            raise ParameterError(f"{nm} takes only {cls.DISCRETE[nm][1]}; it cannot be an axis of a fold curve")
     for xv in x_range:
         for yv in y_range:
             cls(**{**fixed, x_name: float(xv), y_name: float(yv)})

@@ -36,7 +36,7 @@ from .trust import private_dir, verify
 
 #: the most state variables of a model with compiled kernels: the integration loops unroll each
 #: state, and their first compilation grows faster than linearly (8 states: ~35 s, 16: minutes)
-MAX_STATES = 16
+MAX_STATES = 8
 #: names the generated kernels and loops use (modules, builtins the printer emits, the module
 #: constants and functions; their array arguments start with ``_``): a state or parameter may not shadow them
 CODE_NAMES = frozenset({

@@ -522,3 +522,11 @@ def test_t5_tampered_checkpoint_refused_on_load(tmp_path, tamper):
     torch.save(state, path)
     with pytest.raises(ParameterError, match="resume needs a checkpoint written by ssldyn"):
         load_checkpoint_file(path)
+
+
+def test_w6_discrete_iso_is_no_fold_curve_axis():
+    """W6 variant: a fold curve over a continuous range of DirectSet's iso (0 or 1 only) is refused."""
+    from dynamics import saddle_node_curve
+
+    with pytest.raises(ParameterError, match="iso takes only"):
+        saddle_node_curve("directset", "iso", "eta", {}, (0.0, 1.0), (0.01, 0.5))
