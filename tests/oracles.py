@@ -72,3 +72,36 @@ p0 = {{lo = -2.0, hi = 1.5, n = {n_p0}}}
 t_end = 400.0
 {method_line}rtol = 1e-10
 """
+
+
+# --- shared scaffolding of the sweep tests (not oracles: file and process helpers) -------------
+def npz_arrays(path) -> dict:
+    """Every array of an NPZ file, loaded (no pickles)."""
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def assert_bitwise_equal(a: dict, b: dict) -> None:
+    """Two dicts of arrays with the same keys, dtypes and bytes."""
+    assert set(a) == set(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), k
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout: float, what: str) -> None:
+    """Poll ``cond()`` every 50 ms until it is true, or fail after ``timeout`` seconds."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

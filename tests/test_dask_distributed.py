@@ -1,12 +1,10 @@
 """A sweep on a real Dask cluster (a scheduler and two workers, separate processes on 127.0.0.1)
 survives SIGKILL of one worker mid-sweep and merges to the process pool's result, bitwise."""
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ import pytest
 
 from sims.sweep import merge
 from sims.sweep.manifest import recorded_chunks
-from oracles import integrate_sweep_config
+from oracles import free_port, integrate_sweep_config, npz_arrays, wait_until
 
 pytest.importorskip("distributed")
 
@@ -24,19 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CFG = integrate_sweep_config(200, 240)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_free_port, _wait = free_port, wait_until
 
 
 def _listening(port):
@@ -51,9 +37,7 @@ def _n_chunks(out):
         return 0
 
 
-def _arrays(path):
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+_arrays = npz_arrays
 
 
 def _cli(*args, env):

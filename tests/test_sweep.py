@@ -1,5 +1,4 @@
 """Sweeps: resume after SIGKILL (bitwise), corrupted chunks, Dask equals the process pool, bad configs."""
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 
 from sims.sweep import ConfigError, load_config, merge, run_sweep
 from sims.sweep.manifest import recorded_chunks
-from oracles import integrate_sweep_config
+from oracles import assert_bitwise_equal, integrate_sweep_config, npz_arrays
 
 CFG = integrate_sweep_config(40, 40, "tsit5")
 
@@ -23,15 +22,7 @@ def _write(tmp_path, text, name="c.toml"):
     return p
 
 
-def _arrays(path):
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
-
-
-def _same(a, b):
-    assert set(a) == set(b)
-    for k in a:
-        assert a[k].tobytes() == b[k].tobytes(), k          # bitwise
+_arrays, _same = npz_arrays, assert_bitwise_equal
 
 
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path):

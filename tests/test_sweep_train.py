@@ -7,10 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -18,6 +16,7 @@ pytest.importorskip("torch")
 from sims.sweep import merge, run_sweep  # noqa: E402
 from sims.sweep.config import parse_config as parse_sweep_config  # noqa: E402
 from symbolic.errors import ParameterError  # noqa: E402
+from oracles import assert_bitwise_equal, free_port, npz_arrays, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,15 +35,7 @@ seed = [0, 1, 2, 3]
 """
 
 
-def _arrays(path):
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
-
-
-def _same(a, b):
-    assert set(a) == set(b)
-    for k in a:
-        assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), k
+_arrays, _same = npz_arrays, assert_bitwise_equal
 
 
 @pytest.mark.parametrize("edit,words", [
@@ -113,13 +104,7 @@ def _n_chunks(out):
         return 0
 
 
-def _wait(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_until
 
 
 @pytest.mark.slow
@@ -148,10 +133,7 @@ def test_sigkilled_train_sweep_resumes_bitwise(tmp_path):
     _same(_arrays(tmp_path / "k.npz"), _arrays(tmp_path / "r.npz"))
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port
 
 
 @pytest.mark.slow
