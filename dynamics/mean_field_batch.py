@@ -130,65 +130,66 @@ def eigen_map_batch(p0: np.ndarray, q0: np.ndarray, lrs: np.ndarray, momentum, r
             lift[lifted] = k
 
     checkpoint(0)
-    for k in range(K):
-        lr = lrs[:, k:k + 1]
-        s = q * q
-        if cosine:
-            n_phi2 = np.sum(s, axis=1, keepdims=True)
-            ps = p * s
-            n_psi2 = np.sum(p * ps, axis=1, keepdims=True)
-            T = np.sum(ps, axis=1, keepdims=True)
-            n_phi, n_psi = np.sqrt(n_phi2), np.sqrt(n_psi2)
-            with np.errstate(all="ignore"):
-                g = q * (1.0 - p * (T + 2.0 * p * s) / n_psi2) / (a * n_phi * n_psi)
-                pq = p * q
-                g = g - (np.sum(g * pq, axis=1, keepdims=True) / n_psi2) * pq
-            gp, gq = -g * q, -p * g
-            if noise:
-                with np.errstate(all="ignore"):
-                    M1 = n_psi2
-                    M2 = np.sum(p * p * ps, axis=1, keepdims=True)
-                    M3 = np.sum(p ** 3 * ps, axis=1, keepdims=True)
-                    c = T / (a * n_phi * n_psi)
-                    e_w = n_phi2 / (2 * n_psi2) * ((1 - c * c) + (1 - 2 * a * a * c * c + c * c) / (a * a))
-                    e_phi = (0.5 * dd / n_psi2 * (M1 / n_phi2 - 2 * c * M2 / (a * n_phi * n_psi) + c * c * M3 / n_psi2)
-                             + 0.5 * dd / (a * n_psi2) * (M1 / (a * n_phi2) - 2 * c * M2 / (n_phi * n_psi)
-                                                           + c * c * M3 / (a * n_psi2)))
-                    qw = np.maximum(e_w - np.sum(gp * gp, axis=1, keepdims=True), 0.0) / B
-                    qphi = np.maximum(e_phi - np.sum(gq * gq, axis=1, keepdims=True), 0.0) / B
-        else:
-            r = a * p - 1.0
-            gp, gq = r * s, p * r * q
-        gp = gp + rho * p
-        gq = gq + rho * q
-        if k == 0:
-            vp, vq = gp, gq
-        else:
-            vp = m * vp + gp
-            vq = m * vq + gq
-        p = p - lr * vp
-        q = q - lr * vq
-        if cosine and noise:
-            le2 = (lr / (1.0 - m)) ** 2
-            with np.errstate(all="ignore"):
-                for x, qn in ((p, qw), (q, qphi)):
-                    nn = np.sum(x * x, axis=1, keepdims=True)
-                    x *= np.where(nn > 0, np.sqrt(1.0 + le2 * qn / np.where(nn > 0, nn, 1.0)), 1.0)
-        with np.errstate(all="ignore"):
-            ok = np.all(np.isfinite(p), axis=1) & np.all(np.isfinite(q), axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging row is flagged (finite), not warned
+        for k in range(K):
+            lr = lrs[:, k:k + 1]
+            s = q * q
             if cosine:
-                s = q * q
-                ok &= (np.sum(s, axis=1) > 0) & (np.sum(p * p * s, axis=1) > 0)
-        died = alive & ~ok
-        if np.any(died):
-            stopped[died] = k + 1
-            alive &= ok
-            p[died] = np.nan
-            q[died] = np.nan
-        if (k + 1) % checkpoint_every == 0 or k + 1 == K:
-            checkpoint(k + 1)
-        if progress is not None:
-            progress(k + 1)
+                n_phi2 = np.sum(s, axis=1, keepdims=True)
+                ps = p * s
+                n_psi2 = np.sum(p * ps, axis=1, keepdims=True)
+                T = np.sum(ps, axis=1, keepdims=True)
+                n_phi, n_psi = np.sqrt(n_phi2), np.sqrt(n_psi2)
+                with np.errstate(all="ignore"):
+                    g = q * (1.0 - p * (T + 2.0 * p * s) / n_psi2) / (a * n_phi * n_psi)
+                    pq = p * q
+                    g = g - (np.sum(g * pq, axis=1, keepdims=True) / n_psi2) * pq
+                gp, gq = -g * q, -p * g
+                if noise:
+                    with np.errstate(all="ignore"):
+                        M1 = n_psi2
+                        M2 = np.sum(p * p * ps, axis=1, keepdims=True)
+                        M3 = np.sum(p ** 3 * ps, axis=1, keepdims=True)
+                        c = T / (a * n_phi * n_psi)
+                        e_w = n_phi2 / (2 * n_psi2) * ((1 - c * c) + (1 - 2 * a * a * c * c + c * c) / (a * a))
+                        e_phi = (0.5 * dd / n_psi2 * (M1 / n_phi2 - 2 * c * M2 / (a * n_phi * n_psi) + c * c * M3 / n_psi2)
+                                 + 0.5 * dd / (a * n_psi2) * (M1 / (a * n_phi2) - 2 * c * M2 / (n_phi * n_psi)
+                                                               + c * c * M3 / (a * n_psi2)))
+                        qw = np.maximum(e_w - np.sum(gp * gp, axis=1, keepdims=True), 0.0) / B
+                        qphi = np.maximum(e_phi - np.sum(gq * gq, axis=1, keepdims=True), 0.0) / B
+            else:
+                r = a * p - 1.0
+                gp, gq = r * s, p * r * q
+            gp = gp + rho * p
+            gq = gq + rho * q
+            if k == 0:
+                vp, vq = gp, gq
+            else:
+                vp = m * vp + gp
+                vq = m * vq + gq
+            p = p - lr * vp
+            q = q - lr * vq
+            if cosine and noise:
+                le2 = (lr / (1.0 - m)) ** 2
+                with np.errstate(all="ignore"):
+                    for x, qn in ((p, qw), (q, qphi)):
+                        nn = np.sum(x * x, axis=1, keepdims=True)
+                        x *= np.where(nn > 0, np.sqrt(1.0 + le2 * qn / np.where(nn > 0, nn, 1.0)), 1.0)
+            with np.errstate(all="ignore"):
+                ok = np.all(np.isfinite(p), axis=1) & np.all(np.isfinite(q), axis=1)
+                if cosine:
+                    s = q * q
+                    ok &= (np.sum(s, axis=1) > 0) & (np.sum(p * p * s, axis=1) > 0)
+            died = alive & ~ok
+            if np.any(died):
+                stopped[died] = k + 1
+                alive &= ok
+                p[died] = np.nan
+                q[died] = np.nan
+            if (k + 1) % checkpoint_every == 0 or k + 1 == K:
+                checkpoint(k + 1)
+            if progress is not None:
+                progress(k + 1)
     s = q * q
     order = np.argsort(-np.where(np.isfinite(p), p, -np.inf), axis=1, kind="stable")
     p_sorted = np.take_along_axis(p, order, axis=1)
