@@ -21,6 +21,8 @@ instead of raising from LAPACK.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .diagnostics import (RANKME_EPS, collapse_diagnostics, covariance_spectrum, effective_rank,  # noqa: F401
@@ -81,3 +83,90 @@ def matrix_metrics(W, Phi, top: int = 8) -> dict:
     }
 
 
+
+
+def effective_sigma2(f1, f2):
+    r"""Effective augmentation variance of two views' features,
+    :math:`\hat\sigma^2=\tfrac12(\|F_1\|_F^2+\|F_2\|_F^2)/\langle F_2,F_1\rangle-1` on the centred
+    features (rows: samples), the value the Gaussian model :math:`f_i=f+\epsilon_i` has at
+    :math:`\mathbb E\|f_1\|^2/\mathbb E\langle f_2,f_1\rangle-1`. ``None`` when the views do not
+    correlate positively or the ratio is not finite.
+
+    Works on NumPy arrays and torch tensors alike (no conversion: the sums run where the
+    features are); ``validate resnet18`` feeds it the backbone features of two augmented views.
+
+    Examples
+    --------
+    Views that are the same up to a sign flip of half their coordinates' noise:
+
+    >>> import numpy as np
+    >>> from sims.measure import effective_sigma2
+    >>> f = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])
+    >>> effective_sigma2(f, f)
+    0.0
+    >>> round(effective_sigma2(f, 0.5 * f), 6)      # (1 + 1/4) / 2 / (1/2) - 1
+    0.25
+    >>> effective_sigma2(f, -f) is None
+    True
+    """
+    f1, f2 = f1 - f1.mean(0), f2 - f2.mean(0)
+    cross = float((f1 * f2).sum())
+    both = 0.5 * float((f1 * f1).sum() + (f2 * f2).sum())
+    return both / cross - 1.0 if cross > 0 and math.isfinite(both / cross) else None
+
+
+def state_record(W, Phi, Z=None, *, loss: str = "cosine", rho: float = 0.0, sigma2: float | None = None,
+                 top: int = 8, theory: bool = True) -> dict:
+    r"""Everything measured on one state: :func:`matrix_metrics` of :math:`(W,\Phi)`, the
+    :func:`~sims.diagnostics.collapse_diagnostics` of the outputs ``Z`` and the theory at the
+    measured norms (:func:`sims.overlay.overlay`).
+
+    The one measurement behind ``validate``'s records (:meth:`sims.train.Trainer.measure`) and
+    :class:`sims.monitor.Monitor`, so the two agree by construction.
+
+    Parameters
+    ----------
+    W, Phi : array_like
+        The head (:math:`h\times h`) and the linear map into it (:math:`h\times d`), float64.
+    Z : array_like or torch.Tensor, optional
+        Outputs (n, h) for the collapse diagnostics; without it those keys are absent.
+    loss : {'cosine', 'l2'}, optional
+        The loss whose theory is evaluated.
+    rho : float, optional
+        The weight decay (:math:`\rho` or :math:`\eta`).
+    sigma2 : float or None, optional
+        The augmentation variance :math:`\sigma^2` (negative values are clipped to 0); ``None``
+        skips the theory.
+    top : int, optional
+        How many leading eigenvalues :math:`p_j` the record and the theory follow.
+    theory : bool, optional
+        Add ``theory``: the regime, equilibria and the fates of the top modes.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`matrix_metrics`, of :func:`~sims.diagnostics.collapse_diagnostics`
+        (with ``Z``) and ``theory`` (for a finite state with ``sigma2`` given). JSON-ready.
+
+    Examples
+    --------
+    A commuting state with :math:`W=\mathrm{diag}(0.6, 0.3)`, :math:`\Phi=I`: :math:`N_\Phi=\sqrt2`,
+    :math:`T=0.9`, and the L2 theory at :math:`\eta=0.1` keeps the larger mode:
+
+    >>> import numpy as np
+    >>> from sims.measure import state_record
+    >>> r = state_record(np.diag([0.6, 0.3]), np.eye(2), loss="l2", rho=0.1, sigma2=0.5, top=2)
+    >>> round(r["n_phi"], 6), round(r["trace"], 6), r["p_top"], r["theory"]["regime"]
+    (1.414214, 0.9, [0.6, 0.3], 'Acute')
+    >>> r["theory"]["fates_top"]
+    ['converge', 'converge']
+    """
+    rec = matrix_metrics(W, Phi, top)
+    if Z is not None:
+        rec.update(collapse_diagnostics(Z))
+    if theory and rec["finite"] and sigma2 is not None:
+        from .overlay import overlay
+
+        rec["theory"] = overlay(loss, rho, max(sigma2, 0.0), rec["n_phi"], rec["n_psi"], rec["trace"],
+                                rec["p_top"])
+    return rec

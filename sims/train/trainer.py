@@ -94,6 +94,11 @@ class Trainer:
             n = min(cfg.eval_size, self.images.shape[0])
             self.eval_idx = torch.randperm(self.images.shape[0], generator=eg, device=self.device)[:n]
             self.eval_r = torch.rand(2, n, N_AUG, generator=eg, device=self.device)
+        # the measurements: the monitor a user attaches to their own loop, without schedule or warning
+        from ..monitor import Monitor
+
+        self.monitor = Monitor(head=self.model.w_matrix, phi=self.model.phi_matrix, loss=cfg.loss, rho=cfg.rho,
+                               sigma2=cfg.sigma2, every=1, top=cfg.top, theory=cfg.overlay, warn=False)
         self.start_epoch = 0
         self.train_time = 0.0
         self.train_images = 0
@@ -164,14 +169,15 @@ class Trainer:
 
     # -- measurements ---------------------------------------------------------------------
     def measure(self) -> dict:
+        r"""The record of the current state: :meth:`sims.monitor.Monitor.measure` on the model's
+        :math:`W`, :math:`\Phi` and its outputs on the fixed evaluation batch (for resnet18 with
+        the effective :math:`\sigma^2` of two augmented views, ``sigma2_eff``)."""
         torch, _, _ = _torch()
-        from ..measure import collapse_diagnostics, matrix_metrics
+        from ..measure import effective_sigma2
 
         m = self.model
-        W = m.w_matrix().detach().double().cpu().numpy()
-        Phi = m.phi_matrix().detach().double().cpu().numpy()
-        rec = matrix_metrics(W, Phi, self.cfg.top)
         sigma2 = self.cfg.sigma2
+        was_training = m.training
         m.eval()
         with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             if self.cfg.mode == "linear":
@@ -181,18 +187,12 @@ class Trainer:
                 Z = m.embed(normalise(x))
                 f1 = m.features(augment(x, self.eval_r[0])).double()
                 f2 = m.features(augment(x, self.eval_r[1])).double()
-                f1, f2 = f1 - f1.mean(0), f2 - f2.mean(0)
-                cross = float((f1 * f2).sum())
-                both = 0.5 * float((f1 * f1).sum() + (f2 * f2).sum())
-                # effective sigma^2 of the augmentations in feature space: E|x1|^2 / E<x2, x1> - 1
-                sigma2 = both / cross - 1.0 if cross > 0 and math.isfinite(both / cross) else None
-                rec["sigma2_eff"] = sigma2
-        rec.update(collapse_diagnostics(Z.double().cpu().numpy()))
-        if self.cfg.overlay and rec["finite"] and sigma2 is not None:
-            from ..overlay import overlay
-
-            rec["theory"] = overlay(self.cfg.loss, self.cfg.rho, max(sigma2, 0.0), rec["n_phi"],
-                                    rec["n_psi"], rec["trace"], rec["p_top"])
+                sigma2 = effective_sigma2(f1, f2)
+        m.train(was_training)
+        # without a positive correlation of the views there is no sigma^2, and no theory
+        rec = self.monitor.measure(outputs=Z, sigma2=sigma2, theory=None if sigma2 is not None else False)
+        if self.cfg.mode != "linear":
+            rec["sigma2_eff"] = sigma2
         return rec
 
     # -- checkpoints ----------------------------------------------------------------------

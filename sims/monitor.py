@@ -1,0 +1,428 @@
+r"""Where a training run stands against the theory, measured inside the user's own loop.
+
+:class:`Monitor` is a hook for a plain PyTorch loop. Every ``every`` optimiser steps it measures
+the linear head :math:`W` (:math:`h\times h`) and the linear map :math:`\Phi` into it
+(:math:`h\times d`; the last layer of an encoder, as ``validate resnet18`` reads it):
+
+* the eigenvalues :math:`p_j` of :math:`(W+W^\top)/2` and :math:`s_j=u_j^\top\Phi\Phi^\top u_j`,
+  :math:`N_\Phi=\|\Phi\|_F`, :math:`N_\Psi=\|W\Phi\|_F`, :math:`T=\mathrm{tr}(W\Phi\Phi^\top)`
+  (:func:`sims.measure.matrix_metrics`);
+* RankMe and the std of the l2-normalised outputs (:func:`sims.diagnostics.collapse_diagnostics`);
+* the regime at the measured norms (Bao 2023 eq. 7 for the cosine loss, Tian et al. 2021 eq. 16
+  for L2) and the predicted fate of the top modes (:func:`sims.overlay.overlay`),
+
+through :func:`sims.measure.state_record`, the function behind ``validate``'s own records
+(:meth:`sims.train.Trainer.measure` measures through a :class:`Monitor`), and logs each record as
+one line of strict JSON (appended and flushed) and, when given a log folder or a writer, to
+TensorBoard. It warns once (:class:`CollapseWarning`, and a ``warning`` entry in the record) when
+the run is heading to collapse: for ``patience`` measurements in a row the theory at the measured
+norms predicts collapse (the Collapse regime, :math:`\rho>\rho_c`, or no top mode in the converge
+basin) while the critical decay :math:`\rho_c` is not rising. The cosine loss's :math:`\rho_c`
+rises as weight decay shrinks the norms, which *lifts* a run that starts in Collapse into the
+Acute regime (docs: collapse); a rising :math:`\rho_c` is that lift and is not warned about. The
+L2 loss's :math:`\eta_c=1/(4(1+\sigma^2))` does not depend on the norms: above it every reading
+is Collapse and the warning comes at the ``patience``-th measurement.
+
+Cost: at the default ``every`` = :data:`DEFAULT_EVERY` = 100 steps a measurement costs 1.9 % of
+the step time of ``validate linear``'s default model (d = h = 512, batch 512, CPU) and 0.5 % at
+d = h = 64 (``benchmarks/bench_monitor.py``, results in ``benchmarks/results/monitor.json``).
+
+With ``lightning`` (or ``pytorch_lightning``) installed, :class:`MonitorCallback` (defined on first
+access) runs the same monitor as a Lightning callback. torch is imported only when a measurement
+runs: ``import sims.monitor`` works without it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+from symbolic.errors import ParameterError, check_choice, check_int, check_range
+
+from .measure import state_record
+
+#: measure every this many optimiser steps by default (cost: see the module docstring)
+DEFAULT_EVERY = 100
+#: relative rise of the critical decay between two measurements that counts as a lift
+LIFT_RTOL = 1e-9
+#: the scalars sent to TensorBoard, by record key (``p_top``/``s_top`` go per mode)
+SCALARS = ("n_phi", "n_psi", "trace", "norm_w", "asymmetry", "commutator", "rankme", "std_l2",
+           "effective_rank", "stable_rank")
+
+
+class CollapseWarning(UserWarning):
+    """The monitored run is heading to collapse (see :mod:`sims.monitor`); issued once per monitor."""
+
+
+def collapse_reading(theory: dict | None) -> bool | None:
+    """True when the theory at the measured norms predicts collapse: the Collapse regime, or no
+    top mode in the converge basin; ``None`` without a valid theory reading."""
+    if not theory or not theory.get("ok"):
+        return None
+    return theory["regime"] == "Collapse" or not any(theory["in_basin_top"])
+
+
+def _matrix(obj, model, what: str):
+    """A torch tensor or array from ``obj``: a tensor or array, a module with ``.weight``, a
+    zero-argument callable, or a dotted attribute name on ``model``."""
+    if isinstance(obj, str):
+        if model is None:
+            raise ParameterError(f"{what} is the attribute name {obj!r}; pass the model: mon.step(step, model)")
+        target = model
+        for part in obj.split("."):
+            if not hasattr(target, part):
+                raise ParameterError(f"{what} must name an attribute of the model; {type(model).__name__} "
+                                     f"has no {obj!r}")
+            target = getattr(target, part)
+        return _matrix(target, None, what)
+    if hasattr(obj, "weight") and hasattr(obj.weight, "shape"):
+        return obj.weight
+    if callable(obj) and not hasattr(obj, "shape"):
+        return obj()
+    return obj
+
+
+def _numpy(t):
+    import numpy as np
+
+    if hasattr(t, "detach"):
+        return t.detach().double().cpu().numpy()
+    return np.asarray(t, dtype=np.float64)
+
+
+class Monitor:
+    r"""Measure a run against the theory every ``every`` steps, log it and warn once of collapse.
+
+    Call :meth:`step` (or the monitor itself) with the number of optimiser steps done: 0 before
+    training, ``i + 1`` after the ``i``-th step. It measures when ``step % every == 0`` (once per
+    step value) and returns the record, else ``None``.
+
+    Parameters
+    ----------
+    head : tensor, module, callable or str
+        The predictor :math:`W` (h x h): a tensor, a bias-free ``nn.Linear`` (its ``weight``), a
+        zero-argument callable returning one, or a dotted attribute name on the model given to
+        :meth:`step`.
+    phi : tensor, module, callable or str
+        The linear map :math:`\Phi` (h x d) whose outputs the head reads, in the same forms.
+    loss : {'cosine', 'l2'}
+        The training loss, which selects the theory (Bao eq. 7 or Tian eq. 16).
+    rho : float
+        The weight decay (the optimiser's ``weight_decay``), in ``[0, inf)``.
+    sigma2 : float or None
+        The augmentation variance :math:`\sigma^2` in ``[0, inf)``; ``None`` skips the theory
+        unless :meth:`step` is given one (:func:`sims.measure.effective_sigma2` estimates it from
+        two views' features).
+    every : int, optional
+        Measure every this many steps, >= 1 (default :data:`DEFAULT_EVERY`).
+    log : str or os.PathLike, optional
+        A JSONL file: one strict-JSON record per measurement, appended and flushed. Must be a
+        regular file or a new path in an existing folder; emptied first unless ``append``.
+    embed : callable or str, optional
+        Maps ``inputs`` to the outputs :math:`Z` of the collapse diagnostics (e.g. the encoder
+        followed by :math:`\Phi`), run under ``torch.no_grad`` in eval mode; a name is looked up
+        on the model.
+    inputs : tensor, optional
+        A fixed evaluation batch for ``embed``.
+    tensorboard : str, os.PathLike or writer, optional
+        A log folder for ``torch.utils.tensorboard.SummaryWriter`` (needs the ``tensorboard``
+        package) or an object with ``add_scalar`` (and ``add_text``).
+    top : int, optional
+        How many leading eigenvalues to follow (default 8).
+    theory : bool, optional
+        Evaluate the theory at the measured norms (default True; without it, no warning).
+    warn : bool, optional
+        Warn once when the run is heading to collapse (default True).
+    patience : int, optional
+        Collapse readings in a row, without a rising critical decay, before the warning (default 2).
+    append : bool, optional
+        Append to an existing ``log`` instead of emptying it.
+
+    Raises
+    ------
+    ParameterError
+        For a bad value, naming the parameter: ``every`` below 1, a ``log`` that is a directory,
+        a device or a link, a ``log`` folder that does not exist, an unknown ``loss``, ...
+
+    Examples
+    --------
+    A plain loop on a linear SimSiam (d = h = 4) with the L2 loss above the critical decay
+    :math:`\eta_c=1/(4(1+\sigma^2))=1/6`:
+
+    >>> import warnings
+    >>> import torch
+    >>> from sims.monitor import Monitor, CollapseWarning
+    >>> g = torch.Generator().manual_seed(0)
+    >>> phi = torch.nn.Parameter(torch.randn(4, 4, generator=g) / 2)
+    >>> w = torch.nn.Parameter(torch.eye(4))
+    >>> x_eval = torch.randn(64, 4, generator=g)
+    >>> mon = Monitor(head=w, phi=phi, loss="l2", rho=0.3, sigma2=0.5, every=5, top=2,
+    ...               embed=lambda x: x @ phi.T, inputs=x_eval)
+    >>> opt = torch.optim.SGD([phi, w], lr=0.05, weight_decay=0.3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     rec = mon.step(0)
+    ...     for i in range(10):
+    ...         x = torch.randn(32, 4, generator=g)
+    ...         x1, x2 = x + 0.7 * torch.randn_like(x), x + 0.7 * torch.randn_like(x)
+    ...         z1, z2 = x1 @ phi.T, x2 @ phi.T
+    ...         loss = 0.25 * (((z1 @ w.T - z2.detach()) ** 2).sum(1).mean()
+    ...                        + ((z2 @ w.T - z1.detach()) ** 2).sum(1).mean())
+    ...         opt.zero_grad(); loss.backward(); opt.step()
+    ...         rec = mon.step(i + 1) or rec
+    >>> rec["step"], rec["theory"]["regime"], round(rec["theory"]["critical_value"], 6)
+    (10, 'Collapse', 0.166667)
+    >>> [issubclass(c.category, CollapseWarning) for c in caught], mon.warned_at
+    ([True], 5)
+    """
+
+    def __init__(self, head, phi, *, loss: str, rho: float, sigma2: float | None, every: int = DEFAULT_EVERY,
+                 log=None, embed=None, inputs=None, tensorboard=None, top: int = 8, theory: bool = True,
+                 warn: bool = True, patience: int = 2, append: bool = False):
+        self.every = check_int("every", every, 1)
+        self.loss = check_choice("loss", loss, ("cosine", "l2"))
+        self.rho = check_range("rho", rho, 0.0)
+        self.sigma2 = None if sigma2 is None else check_range("sigma2", sigma2, 0.0)
+        self.top = check_int("top", top, 1)
+        self.patience = check_int("patience", patience, 1)
+        for name, obj in (("head", head), ("phi", phi)):
+            if obj is None:
+                raise ParameterError(f"{name} must be a tensor, a module with .weight, a callable or an "
+                                     f"attribute name; got None")
+        if inputs is not None and embed is None:
+            raise ParameterError("embed must be given with inputs (the outputs Z = embed(inputs)); got None")
+        self.head, self.phi, self.embed, self.inputs = head, phi, embed, inputs
+        self.theory, self.warn = bool(theory), bool(warn)
+        self.log_path = None if log is None else _check_log(log)
+        self._append = bool(append)
+        self._fh = None
+        self.writer, self._own_writer = _writer(tensorboard)
+        self.records_written = 0
+        self.warned_at = None          # the step of the warning, once given
+        self.warning = None            # its message
+        self._streak = 0
+        self._prev_critical = None
+        self._last_step = None
+
+    # -- measuring ------------------------------------------------------------------------
+    def due(self, step: int) -> bool:
+        """Whether :meth:`step` measures at ``step`` (a multiple of ``every`` not measured yet)."""
+        return step % self.every == 0 and step != self._last_step
+
+    def measure(self, model=None, outputs=None, sigma2: float | None = None, theory: bool | None = None) -> dict:
+        r"""Measure now (no schedule, no log, no warning): :func:`sims.measure.state_record` of
+        the current :math:`W`, :math:`\Phi` and outputs.
+
+        ``outputs`` (a tensor or array, or a zero-argument callable returning one) replaces
+        ``embed(inputs)``; ``sigma2`` and ``theory``, when given, replace the monitor's
+        :math:`\sigma^2` and theory switch for this measurement.
+        """
+        W = _numpy(_matrix(self.head, model, "head"))
+        Phi = _numpy(_matrix(self.phi, model, "phi"))
+        Z = self._outputs(model, outputs)
+        s2 = self.sigma2 if sigma2 is None else sigma2
+        return state_record(W, Phi, Z, loss=self.loss, rho=self.rho, sigma2=s2, top=self.top,
+                            theory=self.theory if theory is None else theory)
+
+    def _outputs(self, model, outputs):
+        if outputs is not None:
+            return outputs() if callable(outputs) and not hasattr(outputs, "shape") else outputs
+        if self.embed is None or self.inputs is None:
+            return None
+        import torch
+
+        fn = getattr(model, self.embed) if isinstance(self.embed, str) else self.embed
+        mod = model if model is not None and hasattr(model, "train") else None
+        was = mod.training if mod is not None else None
+        if mod is not None:
+            mod.eval()
+        try:
+            with torch.no_grad():
+                return fn(self.inputs)
+        finally:
+            if mod is not None:
+                mod.train(was)
+
+    def step(self, step: int, model=None, outputs=None, sigma2: float | None = None, **extra):
+        """Measure, log and check for collapse when :meth:`due`; return the record or ``None``.
+
+        ``extra`` (e.g. ``loss=loss.item()``, ``epoch=e``) is stored in the record after ``step``.
+        """
+        step = check_int("step", step, 0)
+        if not self.due(step):
+            return None
+        self._last_step = step
+        rec = {"step": step, **extra, **self.measure(model, outputs, sigma2)}
+        self._check_collapse(step, rec)
+        self._log(rec)
+        return rec
+
+    __call__ = step
+
+    def _check_collapse(self, step: int, rec: dict) -> None:
+        th = rec.get("theory")
+        reading = collapse_reading(th)
+        if reading is None:
+            return
+        crit = th["critical_value"]
+        lifting = self._prev_critical is not None and crit > self._prev_critical * (1 + LIFT_RTOL)
+        self._prev_critical = crit
+        self._streak = self._streak + 1 if reading and not lifting else 0
+        rec["heading_to_collapse"] = self._streak >= self.patience
+        if rec["heading_to_collapse"] and self.warn and self.warned_at is None:
+            self.warned_at, self.warning = step, _message(step, self.loss, self.rho, th)
+            rec["warning"] = self.warning
+            warnings.warn(self.warning, CollapseWarning, stacklevel=3)
+
+    # -- logging --------------------------------------------------------------------------
+    def _log(self, rec: dict) -> None:
+        from symbolic.results import plain
+
+        if self.log_path is not None:
+            if self._fh is None:
+                self._fh = _open_log(self.log_path, self._append)
+            self._fh.write(json.dumps(plain(rec), allow_nan=False) + "\n")
+            self._fh.flush()
+            self.records_written += 1
+        if self.writer is not None:
+            _to_tensorboard(self.writer, rec)
+
+    def close(self) -> None:
+        """Close the log file and a TensorBoard writer the monitor opened."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        if self.writer is not None and self._own_writer:
+            self.writer.close()
+            self.writer = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _check_log(log) -> Path:
+    from symbolic.files import check_target
+
+    path = check_target(log, name="log")
+    if not path.parent.is_dir():
+        raise ParameterError(f"log must be in an existing folder; got {str(path)!r}")
+    return path
+
+
+def _open_log(path: Path, append: bool):
+    from symbolic.files import check_target, write_text
+
+    if not append or not path.exists():
+        write_text(path, "", name="log")       # atomic create/empty; refuses what is not a regular file
+    check_target(path, name="log")
+    return open(path, "a")
+
+
+def _writer(tensorboard):
+    if tensorboard is None:
+        return None, False
+    if hasattr(tensorboard, "add_scalar"):
+        return tensorboard, False
+    if not isinstance(tensorboard, (str, os.PathLike)):
+        raise ParameterError(f"tensorboard must be a log folder or a writer with add_scalar; got {tensorboard!r}")
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ParameterError("tensorboard needs the tensorboard package (pip install tensorboard); "
+                             f"got {os.fspath(tensorboard)!r}") from None
+    return SummaryWriter(log_dir=os.fspath(tensorboard)), True
+
+
+def _to_tensorboard(writer, rec: dict) -> None:
+    import math
+
+    from dynamics.critical_decay import REGIMES
+
+    step = rec["step"]
+
+    def put(tag, v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            writer.add_scalar(f"ssldyn/{tag}", v, step)
+
+    for k in SCALARS:
+        put(k, rec.get(k))
+    for k in ("p_top", "s_top"):
+        for j, v in enumerate(rec.get(k) or []):
+            put(f"{k}/{j}", v)
+    th = rec.get("theory") or {}
+    if th.get("ok"):
+        put("critical_value", th["critical_value"])
+        put("p4", th["p4"])
+        put("regime", REGIMES.index(th["regime"]))
+        put("basin_fraction_top", sum(th["in_basin_top"]) / max(1, len(th["in_basin_top"])))
+    if "warning" in rec and hasattr(writer, "add_text"):
+        writer.add_text("ssldyn/warning", rec["warning"], step)
+
+
+def _message(step: int, loss: str, rho: float, th: dict) -> str:
+    name, crit = th["critical_name"], th["critical_value"]
+    if th["regime"] == "Collapse":
+        why = f"weight decay {rho:g} is above the critical decay {name} = {crit:.4g} at the measured norms"
+    else:
+        why = f"none of the top {len(th['fates_top'])} modes is in the converge basin"
+    return (f"the run is heading to collapse at step {step} ({loss} loss): {why}, and the critical "
+            f"decay is not rising; predicted fates of the top modes: {', '.join(th['fates_top'])}")
+
+
+# -- Lightning --------------------------------------------------------------------------------
+class _CallbackHooks:
+    """The Lightning hooks of :class:`MonitorCallback`, free of Lightning (tested with a fake trainer).
+
+    Measures at ``trainer.global_step`` (optimiser steps done) on rank 0: before the first step
+    (``on_train_start``) and after each batch; sends to the trainer's logger's TensorBoard
+    writer when the monitor has none and the logger has one.
+    """
+
+    def __init__(self, monitor: Monitor | None = None, **kwargs):
+        if monitor is not None and kwargs:
+            raise ParameterError(f"give a Monitor or its arguments, not both; got monitor and {sorted(kwargs)}")
+        self.monitor = monitor if monitor is not None else Monitor(**kwargs)
+
+    def on_train_start(self, trainer, pl_module):
+        exp = getattr(getattr(trainer, "logger", None), "experiment", None)
+        if self.monitor.writer is None and hasattr(exp, "add_scalar"):
+            self.monitor.writer = exp
+        self._step(trainer, pl_module)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self._step(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module):
+        self.monitor.close()
+
+    def _step(self, trainer, pl_module):
+        if getattr(trainer, "is_global_zero", True):
+            self.monitor.step(int(trainer.global_step), pl_module)
+
+
+def _lightning_callback():
+    import importlib
+
+    for name in ("lightning.pytorch", "pytorch_lightning"):
+        try:
+            base = importlib.import_module(name).Callback
+        except ImportError:
+            continue
+        return type("MonitorCallback", (_CallbackHooks, base), {
+            "__doc__": "A :class:`Monitor` as a Lightning callback: ``Trainer(callbacks=[MonitorCallback("
+                       "head='head', phi='projector', loss='cosine', rho=..., sigma2=...)])``; names are "
+                       "looked up on the LightningModule.", "__module__": __name__})
+    raise ImportError("MonitorCallback needs lightning (pip install 'ssldyn[lightning]') or pytorch_lightning; "
+                      "in a plain PyTorch loop use sims.monitor.Monitor")
+
+
+def __getattr__(name):
+    if name == "MonitorCallback":
+        cls = _lightning_callback()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
