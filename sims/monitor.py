@@ -15,13 +15,20 @@ through :func:`sims.measure.state_record`, the function behind ``validate``'s ow
 (:meth:`sims.train.Trainer.measure` measures through a :class:`Monitor`), and logs each record as
 one line of strict JSON (appended and flushed) and, when given a log folder or a writer, to
 TensorBoard. It warns once (:class:`CollapseWarning`, and a ``warning`` entry in the record) when
-the run is heading to collapse: for ``patience`` measurements in a row the theory at the measured
-norms predicts collapse (the Collapse regime, :math:`\rho>\rho_c`, or no top mode in the converge
-basin) while the critical decay :math:`\rho_c` is not rising. The cosine loss's :math:`\rho_c`
-rises as weight decay shrinks the norms, which *lifts* a run that starts in Collapse into the
-Acute regime (docs: collapse); a rising :math:`\rho_c` is that lift and is not warned about. The
-L2 loss's :math:`\eta_c=1/(4(1+\sigma^2))` does not depend on the norms: above it every reading
-is Collapse and the warning comes at the ``patience``-th measurement.
+the run is heading to collapse: at ``patience`` measurements in a row (each compared with the one
+before it)
+
+* the theory at the measured norms predicts collapse: the Collapse regime, :math:`\rho>\rho_c`, or
+  no top mode in the converge basin;
+* the largest measured eigenvalue :math:`p_j` fell since the previous measurement;
+* and the critical decay :math:`\rho_c` did not rise.
+
+The cosine loss's :math:`\rho_c` rises as weight decay shrinks the norms, which *lifts* a run that
+starts in Collapse into the Acute regime (:doc:`/collapse`); a rising :math:`\rho_c` is that lift,
+and a growing :math:`p_j` contradicts the reading (a narrow network's norms grow at first and
+pull :math:`\rho_c` down for a few dozen steps): neither is warned about. The L2 loss's
+:math:`\eta_c=1/(4(1+\sigma^2))` does not depend on the norms: above it every reading is Collapse,
+and the warning comes once the top eigenvalue has fallen ``patience`` times in a row.
 
 Cost: at the default ``every`` = :data:`DEFAULT_EVERY` = 100 steps a measurement costs 1.9 % of
 the step time of ``validate linear``'s default model (d = h = 512, batch 512, CPU) and 0.5 % at
@@ -135,7 +142,9 @@ class Monitor:
     warn : bool, optional
         Warn once when the run is heading to collapse (default True).
     patience : int, optional
-        Collapse readings in a row, without a rising critical decay, before the warning (default 2).
+        Measurements in a row that read collapse, with a falling top eigenvalue and a critical
+        decay that does not rise, before the warning (default 2; the first measurement has no
+        trend and never counts).
     append : bool, optional
         Append to an existing ``log`` instead of emptying it.
 
@@ -174,7 +183,7 @@ class Monitor:
     >>> rec["step"], rec["theory"]["regime"], round(rec["theory"]["critical_value"], 6)
     (10, 'Collapse', 0.166667)
     >>> [issubclass(c.category, CollapseWarning) for c in caught], mon.warned_at
-    ([True], 5)
+    ([True], 10)
     """
 
     def __init__(self, head, phi, *, loss: str, rho: float, sigma2: float | None, every: int = DEFAULT_EVERY,
@@ -202,7 +211,7 @@ class Monitor:
         self.warned_at = None          # the step of the warning, once given
         self.warning = None            # its message
         self._streak = 0
-        self._prev_critical = None
+        self._prev = None              # (critical decay, largest p_j) of the previous theory reading
         self._last_step = None
 
     # -- measuring ------------------------------------------------------------------------
@@ -252,8 +261,8 @@ class Monitor:
         step = check_int("step", step, 0)
         if not self.due(step):
             return None
+        rec = {"step": step, **extra, **self.measure(model, outputs, sigma2), "heading_to_collapse": False}
         self._last_step = step
-        rec = {"step": step, **extra, **self.measure(model, outputs, sigma2)}
         self._check_collapse(step, rec)
         self._log(rec)
         return rec
@@ -265,13 +274,17 @@ class Monitor:
         reading = collapse_reading(th)
         if reading is None:
             return
-        crit = th["critical_value"]
-        lifting = self._prev_critical is not None and crit > self._prev_critical * (1 + LIFT_RTOL)
-        self._prev_critical = crit
-        self._streak = self._streak + 1 if reading and not lifting else 0
+        crit, p_max = th["critical_value"], max(rec["p_top"])
+        prev = self._prev
+        self._prev = (crit, p_max)
+        if prev is None:               # no trend yet: the first reading does not count
+            return
+        lifting = crit > prev[0] * (1 + LIFT_RTOL)
+        falling = p_max < prev[1]
+        self._streak = self._streak + 1 if reading and falling and not lifting else 0
         rec["heading_to_collapse"] = self._streak >= self.patience
         if rec["heading_to_collapse"] and self.warn and self.warned_at is None:
-            self.warned_at, self.warning = step, _message(step, self.loss, self.rho, th)
+            self.warned_at, self.warning = step, _message(step, self.loss, self.rho, rec)
             rec["warning"] = self.warning
             warnings.warn(self.warning, CollapseWarning, stacklevel=3)
 
@@ -363,14 +376,16 @@ def _to_tensorboard(writer, rec: dict) -> None:
         writer.add_text("ssldyn/warning", rec["warning"], step)
 
 
-def _message(step: int, loss: str, rho: float, th: dict) -> str:
+def _message(step: int, loss: str, rho: float, rec: dict) -> str:
+    th = rec["theory"]
     name, crit = th["critical_name"], th["critical_value"]
     if th["regime"] == "Collapse":
         why = f"weight decay {rho:g} is above the critical decay {name} = {crit:.4g} at the measured norms"
     else:
         why = f"none of the top {len(th['fates_top'])} modes is in the converge basin"
-    return (f"the run is heading to collapse at step {step} ({loss} loss): {why}, and the critical "
-            f"decay is not rising; predicted fates of the top modes: {', '.join(th['fates_top'])}")
+    return (f"the run is heading to collapse at step {step} ({loss} loss): {why}; the top eigenvalue is "
+            f"falling (now {max(rec['p_top']):.4g}) and {name} is not rising; predicted fates of the top "
+            f"modes: {', '.join(th['fates_top'])}")
 
 
 # -- Lightning --------------------------------------------------------------------------------
