@@ -233,7 +233,8 @@ class BatchResult(Result):
                    method=text("method"), t=a.get("t"), ys=ys, state=tuple(s for s in state if s),
                    params={k[6:]: np.asarray(v).item() for k, v in meta.items() if k.startswith("param_")},
                    p0=a.get("p0"), model=text("model"), form=text("form"), convention=text("convention"),
-                   options={k: typ(np.asarray(meta[k]).item()) for k, typ in OPTIONS.items() if k in meta},
+                   options={k: typ(np.asarray(meta[k]).item()) if k in meta else None for k, typ in OPTIONS.items()}
+                   if "t_end" in meta else {},
                    defaulted=tuple(defaulted.split(",")) if defaulted else (), version=text("version"),
                    command=text("command"), fingerprint=text("model_fingerprint"))
 

@@ -106,6 +106,16 @@ def command_line(args=None) -> str:
     return shlex.join(["ssldyn", *argv]) if argv is not None else shlex.join(sys.argv)
 
 
+def provenance(args, params: dict, defaulted) -> dict:
+    """The provenance keys a command adds to its NPZ: ``param_NAME`` per fixed parameter (given
+    and defaulted), ``defaulted`` (comma-separated names), ``version`` (``symbolic.__version__``)
+    and ``command`` (:func:`command_line`)."""
+    from symbolic import __version__
+
+    return {**{f"param_{k}": np.asarray(v) for k, v in params.items()}, "defaulted": np.str_(",".join(defaulted)),
+            "version": np.str_(__version__), "command": np.str_(command_line(args))}
+
+
 def need_xarray(flag: str, path) -> None:
     """Raise one line naming ``flag``, the package and the extra unless xarray can be imported."""
     try:

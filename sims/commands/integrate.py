@@ -1,8 +1,12 @@
 r"""Integrate a batch of initial conditions of a model's ODE.
 
-Writes an NPZ with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps,
-3 non-finite, 5 unstable fixed step), t_event (divergence/convergence time, NaN if none), nsteps, the parameters
-(param_<name>) and the package version; with --t-eval also t and ys.
+Writes an NPZ (or NetCDF for an ``.nc`` --out: :meth:`dynamics.results.BatchResult.to_xarray`)
+with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps, 3 non-finite,
+5 unstable fixed step), t_event (divergence/convergence time, NaN if none), nsteps, and with
+--t-eval also t and ys; and the provenance: model, form, convention, method, the parameters
+(param_<name>, given and defaulted; ``defaulted`` names the latter), the options (t0, t_end, dt,
+fixed_step, rtol, atol, max_steps, diverge_bound, converge_tol, h0, device), the ssldyn version
+and the command. ``--from FILE`` reruns the integration a file records, bit for bit.
 
 Time: ``--t-end`` is ODE time; ``--steps N --lr LR [--momentum M]`` gives it from a training
 recipe instead (:mod:`dynamics.time_map`: :math:`t=\sum_k\eta_k(1-\mu^{K-k})/(1-\mu)`, one unit is
