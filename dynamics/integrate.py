@@ -220,13 +220,17 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         from .stepping import check_step_count
         check_step_count(t0, t_end, dt, max_steps)
     _check_memory(y.shape[0], n_state, tout.size, (t_end - t0) / dt if fixed else 0.0)
+    run = dict(params=shared, p0=(y[:, 0] if scalar else y).copy(), model=model, form=form, convention=convention,
+               options=dict(t0=t0, t_end=t_end, dt=dt if fixed else None, fixed_step=fixed, rtol=rtol, atol=atol,
+                            max_steps=max_steps, diverge_bound=bound, converge_tol=ctol if ctol else None, h0=h0,
+                            device=device))          # the provenance BatchResult records
     if device in ("cuda", "torch-cpu"):
         from .gpu import integrate_torch
 
         res = integrate_torch(k, y, TH, per, t0, t_end, method=method, dt=dt, rtol=rtol, atol=atol,
                               tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar,
                               device="cuda" if device == "cuda" else "cpu")
-        return replace(res, params=shared)
+        return replace(res, **run)
     from .kernels import load_glue
 
     g = load_glue(model, form, convention)
@@ -258,8 +262,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     ys = None
     if tout.size:
         ys = YOUT[:, 0, :] if scalar else np.transpose(YOUT, (0, 2, 1))
-    return BatchResult(final, status, tev, nst, method, tout if tout.size else None, ys, tuple(k.STATE),
-                       params=shared)
+    return BatchResult(final, status, tev, nst, method, tout if tout.size else None, ys, tuple(k.STATE), **run)
 
 
 def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:

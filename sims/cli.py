@@ -136,7 +136,7 @@ OUT_KINDS = {"integrate": "file", "bifurcation": "file", "regime-map": "file", "
 
 
 #: subcommand -> the suffixes its --out file may have (the suffix decides the format)
-OUT_SUFFIXES = {"integrate": ("npz",), "bifurcation": ("npz",), "regime-map": ("npz",), "sweep": ("npz", "nc"),
+OUT_SUFFIXES = {"integrate": ("npz", "nc"), "bifurcation": ("npz",), "regime-map": ("npz",), "sweep": ("npz", "nc"),
                 "outcome-map": ("npz",)}
 
 
@@ -196,6 +196,7 @@ def check_options(parser, args, argv) -> None:
                                  "give one")
         if args.merge is not None and given:
             raise ParameterError(f"{given[0]} does not apply to --merge (nothing is computed); drop it")
+    return seen
 
 
 def check_inputs(args) -> None:
@@ -334,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         command = f"ssldyn {args.command}"
-        check_options(parser, args, argv)
+        args._given, args._argv = check_options(parser, args, argv), tuple(argv)   # what an output records
         check_inputs(args)
         check_outputs(args)
         code = _run_warning_lines(args)

@@ -8,16 +8,23 @@ are SHA-256 of the exact bytes written, so ``sha256_file(path) == sha256(data)``
 
 It also holds the two environment facts every command records or needs: :func:`versions` (what
 produced a result) and :func:`require_cuda` (the project's one CUDA check, from :mod:`dynamics.gpu`).
-Neither imports torch at module import: the core runs without it.
+Neither imports torch at module import: the core runs without it. And the provenance helpers:
+:func:`command_line` (the command an output records) and :func:`load_result` (an ``integrate``
+output or a merged sweep, NPZ or NetCDF, re-loaded with its model, parameters, initial states or
+axes, method and version; nothing in a file is executed).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from symbolic.errors import ParameterError
 from symbolic.files import check_not_input, npz_bytes, write_bytes, write_npz  # noqa: F401  (re-exported)
 from symbolic.results import plain  # noqa: F401  (re-exported: the one JSON converter)
 from dynamics.gpu import require_cuda  # noqa: F401  (re-exported: the one CUDA check)
@@ -40,6 +47,14 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: :func:`symbolic.files.write_bytes` (refuses a target
     that is not a regular file; temporary ``NAME.XXXX.tmp``, fsync, rename, umask mode)."""
     return write_bytes(path, data)
+
+
+def write_netcdf(path, dataset, name: str = "out") -> Path:
+    """Write the ``xarray.Dataset`` ``dataset`` as NetCDF atomically (the library writes the
+    temporary file by its path: :func:`symbolic.files.write_file` with ``by_path``)."""
+    from symbolic.files import write_file
+
+    return write_file(path, dataset.to_netcdf, name=name, by_path=True)
 
 
 def write_json(path, obj) -> Path:
@@ -82,3 +97,63 @@ def versions(torch: bool = True) -> dict:
     if _torch.cuda.is_available():
         out["gpu"] = _torch.cuda.get_device_name(0)
     return out
+
+
+def command_line(args=None) -> str:
+    """The command an output records: ``ssldyn`` and the arguments :func:`sims.cli.main` parsed
+    (shell-quoted, so it can be pasted back), else ``sys.argv`` joined."""
+    argv = getattr(args, "_argv", None)
+    return shlex.join(["ssldyn", *argv]) if argv is not None else shlex.join(sys.argv)
+
+
+def provenance(args, params: dict, defaulted) -> dict:
+    """The provenance keys a command adds to its NPZ: ``param_NAME`` per fixed parameter (given
+    and defaulted), ``defaulted`` (comma-separated names), ``version`` (``symbolic.__version__``)
+    and ``command`` (:func:`command_line`)."""
+    from symbolic import __version__
+
+    return {**{f"param_{k}": np.asarray(v) for k, v in params.items()}, "defaulted": np.str_(",".join(defaulted)),
+            "version": np.str_(__version__), "command": np.str_(command_line(args))}
+
+
+def need_xarray(flag: str, path) -> None:
+    """Raise one line naming ``flag``, the package and the extra unless xarray can be imported."""
+    try:
+        import xarray  # noqa: F401
+    except ImportError:
+        raise ParameterError(f"{flag} {path}: NetCDF output needs the package xarray, which is not installed; "
+                             "pip install ssldyn[sweep] (or give a .npz name)") from None
+
+
+def load_result(path):
+    """Re-load an output of ``ssldyn integrate`` or ``ssldyn sweep --merge`` (.npz or .nc).
+
+    NPZ files are read with ``allow_pickle=False`` and NetCDF with xarray: nothing in a file runs.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    dynamics.results.BatchResult or sims.sweep.merge.MergedSweep
+        An integration (its model, parameters, ``p0``, options, method, version, command; rerun
+        it with :meth:`~dynamics.results.BatchResult.rerun`) or a merged sweep (its model, task,
+        fixed parameters, axes, arrays, version, command).
+
+    Raises
+    ------
+    ParameterError
+        For a suffix other than .npz or .nc, or a file that is neither kind of output.
+    """
+    from dynamics.results import BatchResult
+
+    from .sweep.merge import MergedSweep, is_merged
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in (".npz", ".nc"):
+        raise ParameterError(f"path must end in .npz or .nc (an integrate output or a merged sweep); got {str(path)!r}")
+    if is_merged(path):
+        return MergedSweep.load(path)
+    return BatchResult.from_netcdf(path) if suffix == ".nc" else BatchResult.from_npz(path)

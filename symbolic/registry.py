@@ -56,7 +56,7 @@ RESERVED = frozenset({
     "t_eval", "converge_tol", "diverge_bound", "max_steps", "device", "config", "merge", "workers", "dask",
     "resume", "h", "samples", "fast", "list", "name", "help", "version", "mark", "steps", "lr", "momentum",
     "quick", "loss", "epochs", "batch", "data", "mode", "d", "predict", "no_predict", "predict_level", "ema",
-    "ema_momentum", "init_norms", "spread_model",
+    "ema_momentum", "init_norms", "spread_model", "from",
 })
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 

@@ -36,7 +36,7 @@ def test_resume_says_what_it_did(small, tmp_path):
     (out / "chunk_00001.npz").write_bytes(b"garbage")
     r = _cli("sweep", small, "--out", out, "--workers", 1, "--no-progress")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["chunk 0/3: skipped (checksum ok)", "chunk 2/3: skipped (checksum ok)",
+    assert r.stdout.splitlines() == ["resumed: 2 of 3 chunks already done, 1 to run",
                                      "chunk 1/3: computed", "chunks: 1 computed, 2 skipped (checksum ok)",
                                      f"3 of 3 chunks done in {out} (60 points, task rhs)"]
     r = _cli("sweep", small, "--out", out, "--workers", 1, "--no-progress")

@@ -19,4 +19,5 @@ MODULES = (
     "predict",
     "outcome_map",
     "landscape",
+    "models",
 )

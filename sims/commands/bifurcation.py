@@ -8,8 +8,10 @@ that no singular point explains; also printed to stderr), the special points (sp
 special_param_value, special_state) and the branches concatenated (branch_id, branch_values,
 branch_states, branch_eigenvalues, branch_stability). ``--json`` prints
 ``{"model", "param", "special_points": [{"type", "param_value", "state", "eigenvalues"}],
-"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings"}`` instead of the
-lines. Every event lies inside the --param range.
+"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "defaults_used"}``
+instead of the lines. Every event lies inside the --param range. The NPZ also records the fixed
+parameters (``param_NAME``, given and defaulted), ``defaulted``, ``version`` and ``command``; the
+lines end with the parameters that took their defaults (``defaults used: ...``).
 """
 NAME = "bifurcation"
 HELP = "equilibria versus one parameter (branches, stability, folds, branch points, Hopf points)"
@@ -52,7 +54,7 @@ def run(args) -> int:
     from symbolic.registry import field_name, get_model
 
     from ._grid import parse_range
-    from ._params import given_params
+    from ._params import defaults_line, given_params
 
     get_model(args.model).require("eigen", "bifurcation")
     if args.out is None and not args.json:
@@ -68,23 +70,27 @@ def run(args) -> int:
     if field in fixed:
         raise ParameterError(f"--{field.replace('_', '-')} is also the --param axis ({field} varies along it); "
                              f"drop one of them")
-    from .regime_map import _mark
+    from .regime_map import _mark, defaults_used
 
     point = _mark(args, fixed, (field,))                 # checked before the branches are computed
     b = branches_of(args.model, field, np.linspace(lo, hi, n), fixed)
+    used = defaults_used(args.model, fixed, (field,))
     if args.out:
-        b.to_npz(args.out)
+        from sims.io import provenance
+
+        b.to_npz(args.out, **provenance(args, {**fixed, **used}, used))
     if args.json:
         from symbolic.results import plain
 
         out = {"model": args.model, "param": field, "special_points": [s.to_json() for s in b.special_points],
                "branches": [plain({"values": br.values, "states": br.states, "eigenvalues": br.eigenvalues,
                                    "stability": br.stability}) for br in b.branches],
-               "warnings": list(b.warnings)}
+               "warnings": list(b.warnings), "defaults_used": plain(used)}
         print(json.dumps(out, allow_nan=False))
     else:
         for line in _lines(b, field):
             print(line)
+        print(defaults_line(used))
     for w in b.warnings:
         print(f"ssldyn: warning: {w}", file=sys.stderr)
     if args.out and not args.json:

@@ -1,8 +1,12 @@
 r"""Integrate a batch of initial conditions of a model's ODE.
 
-Writes an NPZ with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps,
-3 non-finite, 5 unstable fixed step), t_event (divergence/convergence time, NaN if none), nsteps, the parameters
-(param_<name>) and the package version; with --t-eval also t and ys.
+Writes an NPZ (or NetCDF for an ``.nc`` --out: :meth:`dynamics.results.BatchResult.to_xarray`)
+with p0, final (N,) or (N, dim), status (0 success, 1 diverged, 2 max-steps, 3 non-finite,
+5 unstable fixed step), t_event (divergence/convergence time, NaN if none), nsteps, and with
+--t-eval also t and ys; and the provenance: model, form, convention, method, the parameters
+(param_<name>, given and defaulted; ``defaulted`` names the latter), the options (t0, t_end, dt,
+fixed_step, rtol, atol, max_steps, diverge_bound, converge_tol, h0, device), the ssldyn version
+and the command. ``--from FILE`` reruns the integration a file records, bit for bit.
 
 Time: ``--t-end`` is ODE time; ``--steps N --lr LR [--momentum M]`` gives it from a training
 recipe instead (:mod:`dynamics.time_map`: :math:`t=\sum_k\eta_k(1-\mu^{K-k})/(1-\mu)`, one unit is
@@ -16,13 +20,18 @@ NAME = "integrate"
 HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an NPZ"
 
 
+#: the defaults of the run's options (a flag left unset takes these; with --from the file's values)
+DEFAULTS = {"form": "reduced", "method": "tsit5", "rtol": 1e-8, "atol": 1e-10, "diverge_bound": 1e8,
+            "max_steps": 1_000_000, "device": "cpu", "convention": "frobenius"}
+
+
 def add_arguments(p):
     from ._params import add_model_arguments
 
-    add_model_arguments(p, supports="reduced", convention=True)
-    p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
-    p.add_argument("--p0", required=True, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
-                   "or a .npy file ((N,) or (N, dim) initial states)")
+    add_model_arguments(p, model_required=False, supports="reduced", convention=True)
+    p.add_argument("--form", default=DEFAULTS["form"], help="reduced (default) or eigen")
+    p.add_argument("--p0", default=None, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
+                   "or a .npy file ((N,) or (N, dim) initial states); required unless --from is given")
     p.add_argument("--t-end", type=float, default=None, help="final ODE time (> 0); or give --steps and --lr")
     p.add_argument("--steps", type=float, default=None,
                    help="SGD steps of a training recipe, mapped to ODE time with --lr and --momentum "
@@ -33,16 +42,20 @@ def add_arguments(p):
     p.add_argument("--ema-momentum", type=float, default=None,
                    help="BYOL's target EMA momentum m, (0, 1] (l2-byol, --form eigen, with --lr): sets "
                         "beta = -ln(m) (1 - momentum) / lr")
-    p.add_argument("--method", default="tsit5", help="rk4, tsit5 (default) or dopri5")
+    p.add_argument("--method", default=DEFAULTS["method"], help="rk4, tsit5 (default) or dopri5")
     p.add_argument("--dt", type=float, default=None, help="rk4 step (default t_end/1000)")
-    p.add_argument("--rtol", type=float, default=1e-8, help="relative tolerance (adaptive)")
-    p.add_argument("--atol", type=float, default=1e-10, help="absolute tolerance (adaptive)")
+    p.add_argument("--rtol", type=float, default=DEFAULTS["rtol"], help="relative tolerance (adaptive)")
+    p.add_argument("--atol", type=float, default=DEFAULTS["atol"], help="absolute tolerance (adaptive)")
     p.add_argument("--t-eval", default=None, help="output grid START:STOP:N (stored as t, ys)")
     p.add_argument("--converge-tol", type=float, default=None, help="stop a trajectory once max|rhs| < tol")
-    p.add_argument("--diverge-bound", type=float, default=1e8, help="|state| above this is divergence")
-    p.add_argument("--max-steps", type=float, default=1_000_000)
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda (torch backend)")
-    p.add_argument("--out", required=True, help="output NPZ")
+    p.add_argument("--diverge-bound", type=float, default=DEFAULTS["diverge_bound"],
+                   help="|state| above this is divergence")
+    p.add_argument("--max-steps", type=float, default=DEFAULTS["max_steps"])
+    p.add_argument("--device", default=DEFAULTS["device"], help="cpu (default) or cuda (torch backend)")
+    p.add_argument("--from", dest="from_file", default=None, metavar="RUN.npz",
+                   help="rerun the integration stored in an integrate output (.npz or .nc: its model, "
+                        "parameters, p0, output grid, method and tolerances), bit for bit; only --out goes with it")
+    p.add_argument("--out", required=True, help="output file: .npz, or .nc (NetCDF, needs xarray)")
 
 
 #: a bound of the up-front checks: times and steps far beyond any run, below float overflow
@@ -137,16 +150,24 @@ def _check_times(args):
 
 def run(args) -> int:
     import time
+    from dataclasses import replace
 
     import numpy as np
 
     from dynamics.integrate import integrate
+    from sims.io import command_line
     from symbolic.errors import ParameterError
 
     from ._grid import is_list, parse_list
     from ._params import defaults_line, defaults_used, params_from_args
     from ._paths import check_memory, check_not_same, load_npy, read_npy_header
 
+    _check_out(args.out)
+    if args.from_file is not None:
+        return _rerun(args)
+    for flag, v in (("--model", args.model), ("--p0", args.p0)):
+        if v is None:
+            raise ParameterError(f"{flag} is required (or --from RUN.npz to rerun a stored integration)")
     t_end, max_steps = _check_times(args)
     if args.device == "cuda":
         from sims.io import require_cuda
@@ -183,20 +204,91 @@ def run(args) -> int:
                     diverge_bound=args.diverge_bound, max_steps=max_steps,
                     device=args.device, progress=args.device == "cpu" and len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
     dt = time.perf_counter() - t0
-    from importlib.metadata import version
-
-    extra = {f"param_{k}": v for k, v in params.to_dict().items()}
-    res.to_npz(args.out, p0=p0, model=args.model, form=args.form, t_end=t_end, version=version("ssldyn"), **extra)
+    used = defaults_used(params, args, **ema)
+    res = replace(res, defaulted=tuple(used), command=command_line(args))
+    _write(res, args.out)
     print(f"{res.message} in {dt:.2f} s; wrote {args.out}")
     if args.steps is not None:
         print(f"ODE time t_end = {t_end:.10g} ({args.steps:g} steps at lr {args.lr:g}, momentum {_momentum(args)!r}; "
               f"one unit of t = {(1 - _momentum(args)) / args.lr:.6g} steps)")
     if ema:
         print(f"beta = {ema['beta']:.10g} (EMA momentum {args.ema_momentum:g} per step)")
-    print(defaults_line(defaults_used(params, args, **ema)))
+    print(defaults_line(used))
     for line in summary(p0, res):
         print(line)
     _warn_short(args.model, params, t_end, args.form, args.convention)   # after the work: never before an error
+    return 0
+
+
+def _check_out(path) -> None:
+    """An .nc --out needs xarray: refused before any work when it is missing."""
+    if _is_nc(path):
+        from sims.io import need_xarray
+
+        need_xarray("--out", path)
+
+
+def _write(res, path) -> None:
+    """``res`` to ``path``: NetCDF for a .nc name, else NPZ (both atomic, both with the provenance)."""
+    if _is_nc(path):
+        res.to_netcdf(path)
+    else:
+        res.to_npz(path)
+
+
+def _is_nc(path) -> bool:
+    import os
+
+    return os.path.splitext(path)[1].lower() == ".nc"
+
+
+def _given(args) -> set:
+    """The options set on the command line (as argparse dests): recorded by :func:`sims.cli.main`;
+    for a namespace parsed otherwise, those whose value is not their default."""
+    given = getattr(args, "_given", None)
+    if given is not None:
+        return set(given)
+    return {k for k, v in vars(args).items()
+            if not k.startswith("_") and k not in ("command", "models") and v is not None and v != DEFAULTS.get(k)}
+
+
+def _flag(dest: str) -> str:
+    return {"from_file": "--from"}.get(dest, "--" + dest.removeprefix("param_").replace("_", "-"))
+
+
+def _rerun(args) -> int:
+    """``--from FILE``: integrate again what FILE records (:meth:`dynamics.results.BatchResult.rerun`)."""
+    import time
+    from dataclasses import replace
+
+    from dynamics.results import BatchResult
+    from sims.io import command_line
+    from symbolic.errors import ParameterError
+
+    from ._params import defaults_line
+    from ._paths import check_input_file, check_not_same, check_suffix
+
+    conflicts = sorted(_given(args) - {"from_file", "out"}, key=_flag)
+    if conflicts:
+        flags = " ".join(_flag(d) for d in conflicts)
+        raise ParameterError(f"--from reruns the integration stored in {args.from_file!r} with its own model, "
+                             f"parameters, p0, grid, method and tolerances: {flags} would change it; drop {flags} "
+                             "(or run without --from)")
+    path = check_input_file("--from", args.from_file)
+    nc = check_suffix("--from", path, ("npz", "nc")) == "nc"
+    check_not_same("--out", args.out, "--from", path)
+    old = BatchResult.from_netcdf(path) if nc else BatchResult.from_npz(path)
+    t0 = time.perf_counter()
+    res = replace(old.rerun(progress=old.options.get("device") == "cpu" and old.final.shape[0] > (1 << 18)),
+                  command=command_line(args))
+    dt = time.perf_counter() - t0
+    _write(res, args.out)
+    print(f"{res.message} in {dt:.2f} s; wrote {args.out}")
+    print(f"rerun of {path} (ssldyn {old.version}): {res.model}, form {res.form}, method {res.method}, "
+          f"t_end = {res.options['t_end']:.10g}, at " + ", ".join(f"{k}={v:g}" for k, v in res.params.items()))
+    print(defaults_line({k: res.params[k] for k in old._defaulted()}) + f" (as recorded in {path})")
+    for line in summary(res.p0, res):
+        print(line)
     return 0
 
 

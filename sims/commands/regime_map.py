@@ -1,7 +1,9 @@
 """Regime of every point of a parameter grid, without time stepping.
 
 Writes an NPZ with keys x, y, regime (int codes 0 Collapse, 1 Acute, 2 Stable, 3 Boundary;
-regime[i, j] at (x[j], y[i])), critical (rho_c or eta_c per point) and the axis names.
+regime[i, j] at (x[j], y[i])), critical (rho_c or eta_c per point), the axis names and the
+provenance: the fixed parameters (param_NAME, given and defaulted), defaulted, version and command.
+Prints the parameters that took their defaults (``defaults used: ...``).
 """
 NAME = "regime-map"
 HELP = "classify a grid of parameter points into Collapse/Acute/Stable/Boundary"
@@ -34,8 +36,10 @@ def run(args) -> int:
 
     from symbolic.registry import field_name, get_model
 
+    from sims.io import provenance
+
     from ._grid import parse_axis
-    from ._params import given_params
+    from ._params import defaults_line, given_params
 
     get_model(args.model).require("regimes", "regime-map")
     xn, xv = parse_axis("--x", args.x)
@@ -55,9 +59,11 @@ def run(args) -> int:
     t0 = time.perf_counter()
     m = regime_map(args.model, xf, xv, yf, yv, fixed)
     dt = time.perf_counter() - t0
-    m.to_npz(args.out)
+    used = defaults_used(args.model, fixed, (xf, yf))
+    m.to_npz(args.out, **provenance(args, {**fixed, **used}, used))
     counts = {name: int((m.regime == code).sum()) for code, name in enumerate(REGIMES)}
     print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    print(defaults_line(used))
     print(f"wrote {args.out}")
     if args.check:
         _check(args, m, p0_range)
@@ -77,6 +83,13 @@ def run(args) -> int:
         for path in save_plot(draw_regime_map(m, folds=folds, point=point), args.plot):   # the suffix's format only
             print(f"wrote {path}")
     return 0
+
+
+def defaults_used(model: str, fixed: dict, axes) -> dict:
+    """The parameters of ``model`` that took their defaults: neither given (``fixed``) nor an axis."""
+    from symbolic.registry import get_model
+
+    return {k: v for k, v in get_model(model).defaults.items() if k not in fixed and k not in axes}
 
 
 def _check_p0(text):

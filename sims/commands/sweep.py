@@ -4,8 +4,9 @@
     ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc needs xarray: pip install ssldyn[sweep])
 
 Re-running the same command resumes: finished chunks (checksum, index and length verified) are
-skipped, missing, partial or corrupted ones are recomputed; each chunk gets a line on stdout
-(``chunk 3/10: computed`` or ``chunk 3/10: skipped (checksum ok)``), then the counts. One sweep at a time per --out folder
+skipped, missing, partial or corrupted ones are recomputed; a resume says so in one line
+(``resumed: 6 of 10 chunks already done, 4 to run``), each chunk computed gets a line on stdout
+(``chunk 3/10: computed``), then the counts. One sweep at a time per --out folder
 (a lock file, OUT/.lock); size limits and free disk space are checked before anything is
 written. See docs/sweep_config.md for the config format.
 """
@@ -30,7 +31,9 @@ def run(args) -> int:
     from symbolic.errors import ParameterError, check_int
 
     if args.merge:
-        path = merge(args.merge, args.out)
+        from sims.io import command_line
+
+        path = merge(args.merge, args.out, command=command_line(args))
         print(f"wrote {path}")
         return 0
     if not args.config:

@@ -128,9 +128,10 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
     r"""Run (or resume) a sweep; returns the manifest. All checks (config, sizes, free disk space,
     worker count) come before anything is written; the folder is locked for the run.
 
-    ``report``, if given, is called with one line per chunk, ``chunk 3/10: skipped (checksum ok)``
-    or ``chunk 3/10: computed`` (chunks numbered from 0, as their files), then a count
-    ``chunks: 4 computed, 6 skipped (checksum ok)``.
+    ``report``, if given, is called with one line on a resume, ``resumed: 6 of 10 chunks already
+    done, 4 to run`` (their checksums verified), one line per chunk computed, ``chunk 3/10:
+    computed`` (chunks numbered from 0, as their files), then a count ``chunks: 4 computed, 6
+    skipped (checksum ok)``.
 
     Parameters
     ----------
@@ -189,7 +190,7 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
     ...     files = sorted(p.name for p in (Path(tmp) / "out").iterdir())
     chunk 0/1: computed
     chunks: 1 computed, 0 skipped (checksum ok)
-    chunk 0/1: skipped (checksum ok)
+    resumed: 1 of 1 chunks already done, 0 to run
     chunks: 0 computed, 1 skipped (checksum ok)
     >>> manifest["shape"], manifest["n_points"], manifest["n_chunks"], again["chunks"] == manifest["chunks"]
     ([3, 2], 6, 1, True)
@@ -216,8 +217,8 @@ def run_sweep(config_path: str | os.PathLike, out_dir: str | os.PathLike, *, wor
         todo = [i for i in range(cfg.n_chunks) if read_chunk(out, cfg, manifest, i)[1] is not None]
         for i in todo:
             manifest["chunks"].pop(str(i), None)
-        for i in sorted(set(range(cfg.n_chunks)) - set(todo)):
-            say(f"chunk {i}/{cfg.n_chunks}: skipped (checksum ok)")
+        if len(todo) < cfg.n_chunks:                            # one line for the chunks found done
+            say(f"resumed: {cfg.n_chunks - len(todo)} of {cfg.n_chunks} chunks already done, {len(todo)} to run")
         _write_manifest(out, manifest)                          # the table folded in; the journal restarts
         journal = _open_journal(out)
 
