@@ -17,7 +17,7 @@ import numpy as np
 
 from .phase import draw_rhs_curve, fate_legend, rhs_curve
 from .registry import registered
-from .style import PALETTE, REGIME_COLORS, axes_for, styled
+from .style import PALETTE, REGIME_COLORS, axes_for, caption, free_legend, mark_equilibrium, number, params_caption, styled
 
 FIG2_CASES = {   # (label, rho): N_Phi = 2, N_Psi = 1.5, T = 0.5, sigma2 = 0.5 (theory notes' example)
     "Collapse": 0.15, "Acute": 0.01, "Stable": 0.0,
@@ -55,9 +55,10 @@ def draw_fig2(result: Fig2, ax=None):
     for ax, (label, c) in zip(axes, result.panels.items()):
         draw_rhs_curve(c, ax=ax)
         eq = c.equilibria
-        ax.set_title(rf"{eq.regime}: $\rho$={c.params.rho:g} ($\rho_c$={eq.critical_value:.4f})")
+        ax.set_title(rf"{eq.regime}: $\rho$={number(c.params.rho)} ($\rho_c$={eq.critical_value:.4f})")
     axes[0].set_ylabel(r"$\dot p$ (Bao eq. 7)")
-    fate_legend(axes[-1], loc="lower left", fontsize=7, frameon=False)
+    caption(fig, "Bao Fig. 2, eq. 7 (cosine-simsiam): " + params_caption(c.params, skip=("rho",)))
+    fate_legend(axes[-1], fates=np.concatenate([c.fates for c in result.panels.values()]), fontsize=7, frameon=False)
     return fig
 
 
@@ -71,6 +72,7 @@ class Fig3:
 
     base: object
     branches: object        # dynamics.continuation.Branches
+    SWEPT = ("rho",)        # the field swept along the axis (not stated at one value)
     K: np.ndarray
     K_c: float
     p_c: float
@@ -110,17 +112,18 @@ def draw_fig3(result: Fig3, ax=None):
     ax.axvspan(0, Kc, color=REGIME_COLORS["Acute"], alpha=0.35, lw=0, label="Acute")
     ax.axvspan(Kc, K[-1], color=REGIME_COLORS["Collapse"], alpha=0.25, lw=0, label="Collapse")
     ax.axvline(0, color=REGIME_COLORS["Stable"], lw=3, label="Stable (K = 0)")
+    labels = {0: "stable", 1: "unstable"}
     for j in range(b.p.shape[1]):
         for code, ls, col in ((0, "-", PALETTE[0]), (1, "--", PALETTE[3])):
             y = np.where(b.stability[:, j] == code, b.p[:, j], np.nan)
-            ax.plot(K, y, ls=ls, color=col, lw=1.6 if code == 0 else 1.1)
-    ax.plot([Kc], [result.p_c], "ko", ms=5, label=rf"fold $K_c$={Kc:.3f}")
-    ax.plot([], [], "-", color=PALETTE[0], label="stable")
-    ax.plot([], [], "--", color=PALETTE[3], label="unstable")
+            if np.isfinite(y).any():     # a legend entry for a branch only where one is drawn
+                ax.plot(K, y, ls=ls, color=col, lw=1.6 if code == 0 else 1.1, label=labels.pop(code, None),
+                        zorder=3 if code == 0 else 2)
+    ax.plot([Kc], [result.p_c], "ko", ms=5, label=rf"fold $K_c$={Kc:.3f}", zorder=4)
     ax.set_xlabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_ylabel(r"equilibria $p$")
-    ax.set_title(rf"Bao Fig. 3: $N_\Psi$={result.base.n_psi:g}, $T$={result.base.trace:g}", fontsize=8)
-    ax.legend(fontsize=7, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.18), framealpha=0.9)
+    ax.set_title("Bao Fig. 3: " + params_caption(result.base, skip=result.SWEPT) + r", $\rho$ swept", fontsize=8)
+    free_legend(ax, fontsize=7, ncol=2, framealpha=0.9, order=("lower right", "upper right", "lower left"))
     return fig
 
 
@@ -181,13 +184,14 @@ def draw_fig4(result: Fig4, ax=None):
     fig, axes = axes_for(ax, 2 * n, nrows=2, ncols=n, figsize=(10.5, 5.6))
     for col, (c, ys) in enumerate(zip(result.curves, result.ys)):
         draw_rhs_curve(c, ax=axes[col])
-        axes[col].set_title(rf"$\eta$={c.params.eta:.4g} ({c.equilibria.regime})")
+        axes[col].set_title(rf"$\eta$={number(c.params.eta)} ({c.equilibria.regime})")
         for i in range(ys.shape[1]):
             axes[n + col].plot(result.t, ys[:, i], color=PALETTE[i % 4], lw=1)
         axes[n + col].set_xlabel("time t")
     axes[0].set_ylabel(r"$\dot p=p^2(1-(1+\sigma^2)p)-\eta p$")
     axes[n].set_ylabel(r"$p(t)$")
-    fate_legend(axes[n - 1], loc="lower left", fontsize=7, frameon=False)
+    caption(fig, "Bao Fig. 4, eq. 8 (l2-byol): " + params_caption(result.curves[0].params, skip=("eta",)))
+    fate_legend(axes[n - 1], fates=np.concatenate([c.fates for c in result.curves]), fontsize=7, frameon=False)
     return fig
 
 
@@ -264,6 +268,7 @@ class Fig7:
     base: object
     p: np.ndarray
     f: np.ndarray
+    SWEPT = ("rho",)        # the lines K are values of rho (K = rho (1 + sigma^2) N_Phi N_Psi^3)
     K_c: float
     lines: dict             # K -> (params, equilibria p)
 
@@ -308,12 +313,13 @@ def draw_fig7(result: Fig7, ax=None):
         at_c = K == result.K_c
         ax.axhline(K, color=col, lw=1, ls=":" if at_c else "--", label=rf"$K$={K:.3f}" + (" = $K_c$" if at_c else ""))
         nz = roots[roots != 0]
-        ax.plot(nz, np.full(nz.shape, K), "o", color=col, ms=5, mfc="w")
+        ax.plot(nz, np.full(nz.shape, K), "o", color=col, ms=5, mfc="w", zorder=4)
     ax.set_ylim(-1.5, 2.0)
     ax.set_xlabel(r"$p$")
     ax.set_ylabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
-    ax.set_title("Bao App. C: non-zero equilibria solve Q(p) = 0", fontsize=8)
-    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(0.86, 0.02), framealpha=0.9)
+    ax.set_title("Bao App. C: non-zero equilibria solve $Q(p) = K$\n" + params_caption(result.base, skip=result.SWEPT),
+                 fontsize=8)
+    free_legend(ax, fontsize=7, framealpha=0.9, order=("lower right", "lower left", "upper left", "upper right"))
     return fig
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .phase import draw_rhs_curve, fate_legend, rhs_curve
-from .style import save, styled
+from .style import params_caption, save, styled
 
 if TYPE_CHECKING:
     from dynamics.equilibria import Equilibria
@@ -20,8 +20,8 @@ def draw_demo(curve, ax=None):
     ax = fig.axes[0] if ax is None else ax
     ax.set_xlabel(r"eigenvalue $p$ of $W$")
     ax.set_ylabel(r"$\dot p$ (Bao eq. 7)")
-    ax.set_title(f"{curve.params.MODEL}: regime {curve.equilibria.regime}")
-    fate_legend(ax, loc="lower left", frameon=False)
+    ax.set_title(f"{curve.params.MODEL}: regime {curve.equilibria.regime}\n{params_caption(curve.params)}", fontsize=8)
+    fate_legend(ax, fates=curve.fates, frameon=False)
     return fig
 
 

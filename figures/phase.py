@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .registry import registered
-from .style import FATE_COLORS, PALETTE, axes_for, styled
+from .style import FATE_COLORS, PALETTE, axes_for, caption, free_legend, mark_equilibrium, number, params_caption, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,17 +76,23 @@ def shade_fates(ax, ps, fates, alpha):
         ax.axvspan(ps[s] - dx / 2, ps[e - 1] + dx / 2, color=FATE_COLORS[fates[s]], alpha=alpha, lw=0)
 
 
-def fate_legend(ax, alpha=0.3, **kw):
+def fate_legend(ax, alpha=0.3, fates=None, **kw):
+    """The legend of the fate colours (those in ``fates``, default all): at ``bbox_to_anchor``
+    when given, else in a corner free of plotted points (:func:`figures.style.free_legend`)."""
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=FATE_COLORS[f], alpha=alpha, label=f) for f in FATE_COLORS], **kw)
+    shown = [f for f in FATE_COLORS if fates is None or f in set(np.asarray(fates).ravel())]
+    handles = [Patch(color=FATE_COLORS[f], alpha=alpha, label=f) for f in shown]
+    if "bbox_to_anchor" in kw:
+        return ax.legend(handles=handles, **kw)
+    kw.pop("loc", None)
+    return free_legend(ax, handles, **kw)
 
 
 def _mark_equilibria(ax, eq, span, ms):
     for x, st in zip(eq.p, eq.stability):
         if span[0] <= x <= span[1]:
-            ax.plot([x], [0], "o", ms=ms, mfc="k" if st == "stable" else ("0.6" if st == "semi-stable" else "w"),
-                    mec="k", zorder=5)
+            mark_equilibrium(ax, x, 0.0, st, ms=ms)
 
 
 # --- pdot(p) with equilibria and fates (Bao Figs. 2, 4; the demo) --------------------------------
@@ -429,9 +435,11 @@ def draw_phase_lines(result: PhaseLines, ax: Axes | None = None) -> Figure:
     >>> import matplotlib.pyplot as plt
     >>> from figures import compute_phase_lines, draw_phase_lines
     >>> fig = draw_phase_lines(compute_phase_lines(fast=True))
-    >>> [ax.get_title(loc="left") for ax in fig.axes]  # doctest: +NORMALIZE_WHITESPACE
+    >>> [ax.get_title(loc="left").split("   (")[0] for ax in fig.axes]  # doctest: +NORMALIZE_WHITESPACE
     ['cosine-simsiam, Bao eq. 7: regime Acute', 'cosine-simsiam, Collapse: regime Collapse',
      'l2-byol, Bao eq. 8: regime Acute', 'l2-byol, Collapse: regime Collapse']
+    >>> fig.axes[2].get_title(loc="left").split("   ")[1]     # the parameters, defaults included
+    '($\\eta$=0.05, $\\sigma^2$=0.5, $\\tau$=1, $\\alpha_p$=1, $\\beta$=0)'
     >>> plt.close(fig)
     """
     n = len(result.rows)
@@ -449,12 +457,12 @@ def draw_phase_lines(result: PhaseLines, ax: Axes | None = None) -> Figure:
         ax.set_ylim(-1, 1)
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-        ax.set_title(f"{row.title}: regime {row.equilibria.regime}", fontsize=8, loc="left")
+        ax.set_title(f"{row.title}: regime {row.equilibria.regime}   ({params_caption(row.params)})", fontsize=8, loc="left")
     axes[-1].set_xlabel(r"initial eigenvalue $p(0)$")
     from matplotlib.transforms import offset_copy
 
     below = offset_copy(axes[-1].transAxes, fig=fig, y=-26, units="points")   # under the x label: never on a title
-    fate_legend(axes[-1], alpha=0.4, loc="upper center", ncol=3, fontsize=7, frameon=False,
+    fate_legend(axes[-1], alpha=0.4, fates=np.concatenate([row.fates for row in result.rows]), loc="upper center", ncol=3, fontsize=7, frameon=False,
                 bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
     return fig
 
@@ -625,7 +633,7 @@ def draw_ps_plane(result: PsPlane, ax: Axes | None = None) -> Figure:
         ax.plot(*result.starts[i], "o", color=PALETTE[2], ms=3)
     eq = result.equilibria
     for p, s, st in zip(eq.p, eq.s, eq.stability):
-        ax.plot([p], [s], "o", ms=6, mec="k", mfc="k" if st == "stable" else "w", zorder=6)
+        mark_equilibrium(ax, p, s, st)
     ax.plot([], [], color=PALETTE[0], label=r"$\dot p=0$")
     ax.plot([], [], color=PALETTE[1], label=r"$\dot s=0$")
     ax.plot([], [], color=PALETTE[2], label="trajectories")
@@ -637,7 +645,7 @@ def draw_ps_plane(result: PsPlane, ax: Axes | None = None) -> Figure:
     q = result.params
     ax.set_title(rf"Bao eq. 5, one mode ($\rho$={q.rho:g}, $\sigma^2$={q.sigma2:g}, $N_\Phi$={q.n_phi:g}, "
                  rf"$N_\Psi$={q.n_psi:g}, $T$={q.trace:g})", fontsize=8)
-    ax.legend(loc="upper left", frameon=True, framealpha=0.9, fontsize=7)
+    free_legend(ax, frameon=True, framealpha=0.9, fontsize=7)
     return fig
 
 
@@ -648,9 +656,11 @@ cosine_ps_plane = registered("phase-ps", compute_ps_plane, draw_ps_plane, "phase
 # --- the (sigma_1, sigma_2) plane of the two-layer flow ------------------------------------------
 @dataclass(frozen=True, eq=False)
 class TwoLayerPlane:
-    """The aligned two-layer field ``V`` on ``A, B`` and trajectories ``ys`` from ``starts``."""
+    """The aligned two-layer field ``V`` on ``A, B`` and trajectories ``ys`` from ``starts``, inside
+    ``window = ((sigma_1 lo, hi), (sigma_2 lo, hi))``."""
 
     params: object
+    window: tuple
     A: np.ndarray
     B: np.ndarray
     V: np.ndarray
@@ -659,11 +669,12 @@ class TwoLayerPlane:
     ys: np.ndarray
 
 
-def compute_two_layer_plane(params: Any = None, fast: bool = False) -> TwoLayerPlane:
+def compute_two_layer_plane(params: Any = None, fast: bool = False, window: Any = None,
+                            starts: Any = None) -> TwoLayerPlane:
     r"""(sigma_1, sigma_2) plane of Jing Theorem 3 (default ``TwoLayerParams(lam=-0.5)``).
 
     One aligned mode of the two-layer linear network: the field of the generated ``eigen`` kernel on
-    a grid of :math:`[0.02, 2]^2`, and five trajectories to t = 8 from
+    a grid of the window (default :math:`[0, 2]^2`), and trajectories to t = 8 from
     :func:`dynamics.integrate.integrate`. The flow conserves :math:`\sigma_1^2-\sigma_2^2`.
 
     Parameters
@@ -672,6 +683,12 @@ def compute_two_layer_plane(params: Any = None, fast: bool = False) -> TwoLayerP
         A point of the two-layer model; None (default): ``TwoLayerParams(lam=-0.5)``.
     fast : bool, optional
         A 20 x 20 grid instead of 30 x 30 (the trajectories are the same).
+    window : sequence of 4 floats, optional
+        ``(sigma_1 lo, sigma_1 hi, sigma_2 lo, sigma_2 hi)`` with ``0 <= lo < hi`` (singular
+        values); default ``(0, 2, 0, 2)`` (``ssldyn figure phase-two-layer --window``).
+    starts : array_like (n, 2), optional
+        Initial points :math:`(\sigma_1, \sigma_2)` inside the window, 1 to 50 of them; default
+        five points spread over the window (``--starts``).
 
     Returns
     -------
@@ -682,7 +699,8 @@ def compute_two_layer_plane(params: Any = None, fast: bool = False) -> TwoLayerP
     Raises
     ------
     ParameterError
-        If ``params`` is not a point of the two-layer model.
+        If ``params`` is not a point of the two-layer model, or ``window`` / ``starts`` are not
+        as described (the message names which, the allowed range and the value).
 
     See Also
     --------
@@ -706,14 +724,26 @@ def compute_two_layer_plane(params: Any = None, fast: bool = False) -> TwoLayerP
     from dynamics.params import TwoLayerParams
     from symbolic.codegen import load_kernels
 
+    from symbolic.errors import ParameterError
+
+    from .windows import check_starts, check_window, spread_starts
+
     params = TwoLayerParams(lam=-0.5) if params is None else params
+    if params.MODEL != "two-layer":
+        raise ParameterError(f"model must be two-layer for the (sigma_1, sigma_2) plane; got {params.MODEL!r}")
+    names = ("sigma_1", "sigma_2")
+    window = check_window((0, 2, 0, 2) if window is None else window, names, floors=(0.0, 0.0))
+    starts = spread_starts(window, TWO_LAYER_STARTS) if starts is None else check_starts(starts, window, names)
     k = load_kernels("two-layer", "eigen")
     n = 20 if fast else 30
-    A, B = np.meshgrid(np.linspace(0.02, 2, n), np.linspace(0.02, 2, n))
-    starts = np.array([[1.8, 1.2], [1.2, 1.8], [1.5, 0.6], [0.6, 1.5], [1.9, 1.7]])
+    A, B = np.meshgrid(np.linspace(*window[0], n), np.linspace(*window[1], n))
     t = np.linspace(0, 8, 300)
     r = integrate("two-layer", params, starts, t[-1], form="eigen", t_eval=t)
-    return TwoLayerPlane(params, A, B, rhs_grid(k, params.as_array(k.PARAMS), A, B), starts, t, r.ys)
+    return TwoLayerPlane(params, window, A, B, rhs_grid(k, params.as_array(k.PARAMS), A, B), starts, t, r.ys)
+
+
+#: the default starts, as fractions of the window (at the default window: (1.8, 1.2), (1.2, 1.8), ...)
+TWO_LAYER_STARTS = ((0.9, 0.6), (0.6, 0.9), (0.75, 0.3), (0.3, 0.75), (0.95, 0.85))
 
 
 @styled
@@ -748,27 +778,29 @@ def draw_two_layer_plane(result: TwoLayerPlane, ax: Axes | None = None) -> Figur
     >>> from figures import compute_two_layer_plane, draw_two_layer_plane
     >>> fig = draw_two_layer_plane(compute_two_layer_plane(fast=True))
     >>> fig.axes[0].get_title()
-    'Jing Thm. 3, aligned mode, $\\lambda$=-0.5'
+    'Jing Thm. 3, aligned mode, $\\lambda$=-0.5, to $t$ = 8'
     >>> plt.close(fig)
     """
     fig, (ax,) = axes_for(ax, figsize=(4.8, 4.4))
     V = result.V
+    (x_lo, x_hi), (y_lo, y_hi) = result.window
     ax.streamplot(result.A, result.B, V[0], V[1], color="0.75", density=0.8, linewidth=0.6, arrowsize=0.7)
-    s = np.linspace(0, 2, 300)
-    for C in (-1.5, -0.75, -0.25, 0.0, 0.25, 0.75, 1.5):
+    s = np.linspace(x_lo, x_hi, 400)
+    for i, (a, b) in enumerate(result.starts):      # the conserved hyperbola through each start
+        C = a * a - b * b
         ok = s**2 - C >= 0
-        ax.plot(s[ok], np.sqrt(s[ok] ** 2 - C), color=PALETTE[4], lw=0.8, alpha=0.8)
+        ax.plot(s[ok], np.sqrt(s[ok] ** 2 - C), color=PALETTE[4], lw=0.8, ls=":",
+                label=r"$\sigma_1^2-\sigma_2^2=C$ (conserved)" if i == 0 else None)
     for i in range(len(result.starts)):
-        ax.plot(result.ys[:, i, 0], result.ys[:, i, 1], color=PALETTE[2], lw=1.3)
+        ax.plot(result.ys[:, i, 0], result.ys[:, i, 1], color=PALETTE[2], lw=1.3, label="trajectories" if i == 0 else None)
         ax.plot(*result.starts[i], "o", color=PALETTE[2], ms=3)
-    ax.plot([], [], color=PALETTE[4], label=r"$\sigma_1^2-\sigma_2^2=C$ (conserved)")
-    ax.plot([], [], color=PALETTE[2], label="trajectories")
-    ax.set_xlim(0, 2)
-    ax.set_ylim(0, 2)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel(r"$\sigma_1$ (layer 1)")
     ax.set_ylabel(r"$\sigma_2$ (layer 2)")
-    ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={result.params.lam:g}", fontsize=8)
-    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    ax.set_title(rf"Jing Thm. 3, aligned mode, $\lambda$={number(result.params.lam)}, to $t$ = {result.t[-1]:g}",
+                 fontsize=8)
+    free_legend(ax, fontsize=7, framealpha=0.9, order=("lower right", "upper left", "lower left", "upper right"))
     return fig
 
 

@@ -25,6 +25,8 @@ FIGURES = {
     "phase-lines": ("figures.phase", "phase_lines", "1-D phase lines of Bao eqs. 7 and 8 with equilibria and basins"),
     "phase-ps": ("figures.phase", "cosine_ps_plane", "(p, s) plane of Bao eq. 5: field, nullclines, parabola"),
     "phase-two-layer": ("figures.phase", "two_layer_plane", "(sigma_1, sigma_2) plane of the two-layer flow"),
+    "phase-l2": ("figures.l2_plane", "l2_plane",
+                 "(p, s) plane of L2 BYOL (Tian eqs. 11-14): basins by fate, invariant parabola, trajectories"),
     "regime-map": ("figures.regime_map", "regime_map_figure",
                    "cosine regimes in the (rho, N_Psi) plane with the continued fold curve"),
     "bifurcation": ("figures.bifurcation", "bifurcation_figure",
@@ -63,10 +65,15 @@ def parametric() -> dict:
         "phase-ps": (("cosine-simsiam",), False),
         "phase-lines": (with_equilibria, False),
         "phase-two-layer": (("two-layer",), False),
+        "phase-l2": (("l2-byol",), False),
         "bifurcation": (with_equilibria, True),
         "regime-map": (tuple(m for m in model_names("regimes") if m in PLANES), True),
     }
 
+
+#: the phase planes that take a window and starts (``--window``, ``--starts``): name -> the names
+#: of their two coordinates, as the messages write them
+WINDOWED = {"phase-two-layer": ("sigma_1", "sigma_2"), "phase-l2": ("p", "s")}
 
 #: the parts of each theory figure: name -> (compute function, draw function), both in the
 #: figure's module: ``draw(compute(fast=...), ax=None) -> matplotlib Figure``
@@ -76,6 +83,7 @@ PARTS = {
     "bao-fig7": ("compute_fig7", "draw_fig7"), "jing-fig3": ("compute_fig3", "draw_fig3"),
     "jing-fig6": ("compute_fig6", "draw_fig6"), "phase-lines": ("compute_phase_lines", "draw_phase_lines"),
     "phase-ps": ("compute_ps_plane", "draw_ps_plane"), "phase-two-layer": ("compute_two_layer_plane", "draw_two_layer_plane"),
+    "phase-l2": ("compute_l2_plane", "draw_l2_plane"),
     "regime-map": ("compute_regime_map", "draw_regime_figure"), "bifurcation": ("compute_bifurcation", "draw_bifurcation"),
 }
 

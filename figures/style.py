@@ -67,6 +67,7 @@ def figure(*args, **kwargs) -> tuple:
     ((2,), False)
     >>> plt.close(fig)
     """
+    kwargs.setdefault("layout", "constrained")     # nothing clipped, also by a plain fig.savefig
     with plt.rc_context(RC):
         return plt.subplots(*args, **kwargs)
 
@@ -107,7 +108,9 @@ def save(fig: Figure, out_dir: str | Path, name: str | None = None,
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The figure to write (laid out with ``tight_layout`` under the project style, then closed).
+        The figure to write, then closed. A figure without a layout engine (not made by
+        :func:`figure`) is laid out with ``tight_layout``; every format is written with
+        ``bbox_inches="tight"``, so no text outside the axes (an outside legend, a caption) is cut.
     out_dir : str or pathlib.Path
         The folder to write into, created with its parents if missing; with ``name`` None, the path
         of the file instead, whose suffix is replaced by each format's.
@@ -146,11 +149,12 @@ def save(fig: Figure, out_dir: str | Path, name: str | None = None,
         out, name = out.parent, out.stem
     paths = []
     with plt.rc_context(RC):
-        fig.tight_layout()
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt)
+            fig.savefig(buf, format=fmt, bbox_inches="tight", pad_inches=0.04)
             write_bytes(path, buf.getvalue(), name="figure")
             paths.append(path)
     plt.close(fig)
@@ -166,3 +170,84 @@ def target(compute, draw, stem: str):
         return save(draw(compute(fast=fast, **kw)), out_dir, stem)
     fn.__name__ = fn.__qualname__ = stem
     return fn
+
+
+#: how a parameter's name is written in a caption (a name not here is written as it is)
+SYMBOLS = {"rho": r"$\rho$", "sigma2": r"$\sigma^2$", "n_phi": r"$N_\Phi$", "n_psi": r"$N_\Psi$", "trace": "$T$",
+           "eta": r"$\eta$", "tau": r"$\tau$", "alpha_p": r"$\alpha_p$", "beta": r"$\beta$", "lam": r"$\lambda$",
+           "K": "$K$"}
+
+
+def number(v) -> str:
+    """A parameter value as the captions write it: four significant digits (``{:.4g}``)."""
+    return f"{float(v):.4g}"
+
+
+def params_caption(params, skip=(), names: dict | None = None) -> str:
+    r"""The fields of a parameter dataclass as a caption, ``$\rho$=0.01, $\sigma^2$=0.5, ...``.
+
+    Every field is stated, defaults included, except those in ``skip`` (a field the figure states
+    elsewhere, e.g. the swept axis); values through :func:`number`. ``names`` overrides
+    :data:`SYMBOLS` for a field."""
+    table = {**SYMBOLS, **(names or {})}
+    items = [(k, v) for k, v in params.to_dict().items() if k not in skip]
+    return ", ".join(f"{table.get(k, k.replace('_', ' '))}={number(v)}" for k, v in items)
+
+
+def caption(fig, text: str, size: float = 7.5):
+    """State ``text`` (the parameters a figure used) under the figure's title line: as the
+    suptitle of a figure with a layout engine (constrained layout keeps it inside), else as a
+    figure text at the top; returns the Text."""
+    return fig.suptitle(text, fontsize=size)
+
+
+def mark_equilibrium(ax, x, y, stability: str, ms: float = 6, **kw):
+    """One equilibrium marker: filled (stable), grey (semi-stable) or open (unstable), tagged with
+    ``gid=stability``; stable points are drawn above the others (zorder 7 against 6), so an
+    unstable point never hides a stable one it overlaps."""
+    face = {"stable": "k", "semi-stable": "0.6"}.get(stability, "w")
+    z = {"stable": 7.0, "semi-stable": 6.5}.get(stability, 6.0)
+    opts = dict(marker="o", ms=ms, mfc=face, mec="k", ls="none", zorder=z, gid=stability)
+    opts.update(kw)
+    return ax.plot(np.atleast_1d(x), np.atleast_1d(y), **opts)[0]
+
+
+CORNERS = ("upper left", "upper right", "lower left", "lower right", "center left", "center right",
+           "upper center", "lower center")
+
+
+def free_legend(ax, handles=None, order=CORNERS, **kw):
+    """``ax.legend`` in the first of ``order``'s locations whose box covers no plotted marker and
+    no line vertex, judged on the drawn figure in pixels; outside the Axes, on its right (inside
+    the figure under constrained layout), when every corner is taken. ``loc="best"`` only weighs line vertices and scans slowly."""
+    fig = ax.figure
+    fig.canvas.draw()
+    marks, verts = _display_points(ax)
+    leg = None
+    for loc in order:
+        leg = ax.legend(handles=handles, loc=loc, **kw) if handles is not None else ax.legend(loc=loc, **kw)
+        fig.canvas.draw()
+        box = leg.get_window_extent()
+        if not _inside(box, marks).any() and _inside(box, verts).sum() == 0:
+            return leg
+    args = dict(kw, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
+    return ax.legend(handles=handles, **args) if handles is not None else ax.legend(**args)
+
+
+def _inside(box, pts, pad=1.0):
+    return (pts[:, 0] > box.x0 - pad) & (pts[:, 0] < box.x1 + pad) & (pts[:, 1] > box.y0 - pad) & (pts[:, 1] < box.y1 + pad)
+
+
+def _display_points(ax):
+    """Pixels of the markers / scatter points and of the marker-less line vertices on ``ax``."""
+    from matplotlib.collections import PathCollection
+
+    marks, verts = [np.empty((0, 2))], [np.empty((0, 2))]
+    for art in ax.lines:
+        if art.get_visible() and len(art.get_xdata()):
+            xy = art.get_transform().transform(np.column_stack([np.asarray(a, float) for a in art.get_data()]))
+            (verts if art.get_marker() in (None, "None", "", " ") else marks).append(xy)
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_visible() and len(c.get_offsets()):
+            marks.append(c.get_offset_transform().transform(np.asarray(c.get_offsets(), float)))
+    return tuple(np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in ps]) for ps in (marks, verts))

@@ -7,7 +7,8 @@ also write their measured numbers to ``<name>.json``. Any single name works too.
 The phase planes, phase lines, bifurcation diagram and regime map take the model flags of
 ``ssldyn equilibria`` (``--model``, ``--rho``, ...; unset flags take the dataclass defaults, as
 there); without them each figure keeps its own worked example. ``--mark rho=0.02,n_psi=1.5``
-draws that operating point on the bifurcation diagram and the regime map.
+draws that operating point on the bifurcation diagram and the regime map. The phase planes
+``phase-two-layer`` and ``phase-l2`` take ``--window XLO,XHI,YLO,YHI`` and ``--starts X,Y;X,Y``.
 """
 NAME = "figure"
 HELP = "draw a figure by name, 'all' (theory) or 'trained' (torch reproductions); --list shows them"
@@ -25,6 +26,12 @@ def add_arguments(p):
                    help="torch device of the training reproductions: cpu (default, bit-reproducible) or cuda")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
                    help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5")
+    p.add_argument("--window", default=None, metavar="XLO,XHI,YLO,YHI",
+                   help="the plane drawn by phase-two-layer (sigma_1, sigma_2 ranges; 0 <= lo < hi) or phase-l2 "
+                        "(p range, then s range with 0 < lo < hi), e.g. 0,3,0,3 (default: fitted to the figure)")
+    p.add_argument("--starts", action="append", default=None, metavar="X,Y[;X,Y...]",
+                   help="initial points of the trajectories drawn by phase-two-layer or phase-l2, inside the window, "
+                        "1 to 50 of them, e.g. '1.8,1.2;0.6,1.5' (repeatable; default: spread over the window)")
     add_model_arguments(p, model_required=False)
 
 
@@ -49,6 +56,43 @@ def parse_mark(texts, model: str) -> dict:
     return out
 
 
+def parse_numbers(flag: str, text: str, n: int | None = None) -> list:
+    """``"0,3,0,3"`` -> [0.0, 3.0, 0.0, 3.0] (``n`` of them when given); else a ParameterError naming ``flag``."""
+    from symbolic.errors import ParameterError
+
+    items = [x.strip() for x in text.split(",")]
+    try:
+        values = [float(x) for x in items]
+    except ValueError:
+        values = None
+    if values is None or (n is not None and len(values) != n):
+        want = f"{n} numbers" if n else "numbers"
+        raise ParameterError(f"{flag} must be {want} separated by commas; got {text!r}")
+    return values
+
+
+def window_kwargs(name: str, args) -> dict:
+    """``window=`` and ``starts=`` of a phase plane from ``--window`` / ``--starts`` ({} when neither
+    is given); their ranges are checked by the figure (:mod:`figures.windows`)."""
+    from figures.registry import WINDOWED
+    from symbolic.errors import ParameterError
+
+    window, starts = getattr(args, "window", None), getattr(args, "starts", None)
+    if window is None and not starts:
+        return {}
+    if name not in WINDOWED:
+        raise ParameterError(f"--window and --starts apply to {', '.join(WINDOWED)}; got figure {name}")
+    kw = {}
+    if window is not None:
+        kw["window"] = parse_numbers("--window", window, 4)
+    if starts:
+        points = [x for text in starts for x in text.replace(" ", ";").split(";") if x.strip()]
+        kw["starts"] = [parse_numbers("--starts", x, 2) for x in points] or None
+        if kw["starts"] is None:
+            raise ParameterError(f"--starts must be points X,Y separated by ';'; got {starts!r}")
+    return kw
+
+
 def figure_kwargs(name: str, args) -> dict:
     """``params=`` and ``mark=`` for figure ``name`` from the model flags and ``--mark`` ({} when none given)."""
     from figures.registry import parametric
@@ -57,8 +101,9 @@ def figure_kwargs(name: str, args) -> dict:
     from ._params import given_params, params_from_args
 
     model, marks = getattr(args, "model", None), getattr(args, "mark", None)
+    plane = window_kwargs(name, args)
     if model is None and not given_params(args) and not marks:
-        return {}
+        return plane
     table = parametric()
     if name not in table:
         raise ParameterError(f"figure {name} takes no model parameters or --mark (it draws fixed worked examples); "
@@ -74,7 +119,7 @@ def figure_kwargs(name: str, args) -> dict:
     kw = {"params": params_from_args(model, args) if given else None}
     if marks:
         kw["mark"] = parse_mark(marks, model)
-    return kw
+    return {**kw, **plane}
 
 
 def select_backend() -> None:
@@ -116,8 +161,10 @@ def run(args) -> int:
         raise ParameterError(f"figure must be one of all, trained, {', '.join(registry)}; got {args.name!r}")
     names = {"all": list(FIGURES), "trained": list(TRAINED)}.get(args.name, [args.name])
     device = getattr(args, "device", "cpu")
-    if len(names) > 1 and (getattr(args, "model", None) or getattr(args, "mark", None) or given_params(args)):
-        raise ParameterError(f"model parameters and --mark apply to one figure by name; got {args.name!r}")
+    if len(names) > 1 and (getattr(args, "model", None) or getattr(args, "mark", None) or given_params(args)
+                           or getattr(args, "window", None) or getattr(args, "starts", None)):
+        raise ParameterError(f"model parameters, --mark, --window and --starts apply to one figure by name; "
+                             f"got {args.name!r}")
     extra = figure_kwargs(names[0], args)
     if any(n in TRAINED for n in names):
         try:

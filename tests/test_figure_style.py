@@ -1,0 +1,288 @@
+"""The house style of the figures, checked on the drawn artists of every registered figure.
+
+After ``fig.canvas.draw()`` everything is compared in display coordinates (pixels), so the
+checks see what a reader sees: a legend box that covers a plotted point or a marked operating
+point, text outside the saved area, a title without the parameter values the figure was drawn
+at, a log axis with data at or below zero (matplotlib clamps or drops it silently), an unstable
+marker drawn over a stable one, a legend entry for an artist that is not drawn, a bare
+identifier as a title. The parameters a figure used are read from its result object (every
+parameter dataclass inside it), not from the drawing.
+"""
+import dataclasses
+import importlib
+import io
+import re
+
+import numpy as np
+import pytest
+
+from figures.registry import FIGURES, PARTS
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    """Each theory figure (fast) computed and drawn once: name -> (result, Figure)."""
+    import matplotlib.pyplot as plt
+
+    done = {}
+
+    def _get(name):
+        if name not in done:
+            compute, draw = PARTS[name]
+            mod = importlib.import_module(FIGURES[name][0])
+            result = getattr(mod, compute)(fast=True)
+            fig = getattr(mod, draw)(result)
+            fig.canvas.draw()
+            done[name] = (result, fig)
+        return done[name]
+    yield _get
+    plt.close("all")
+
+
+# --- what is drawn, in pixels -----------------------------------------------------------------
+def data_points(ax):
+    """Display coordinates (n, 2) of every plotted vertex and marker of ``ax``: Line2D data
+    (markers and line vertices) and PathCollection offsets (scatter); invisible and empty artists
+    left out."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+
+    pts = []
+    for art in ax.get_children():
+        if not art.get_visible():
+            continue
+        if isinstance(art, Line2D):
+            xy = np.column_stack([np.asarray(a, float) for a in art.get_data()]) if len(art.get_xdata()) else None
+            if xy is not None and art.get_marker() not in (None, "None", "", " "):
+                pts.append(art.get_transform().transform(xy))
+        elif isinstance(art, PathCollection) and len(art.get_offsets()):
+            pts.append(art.get_offset_transform().transform(np.asarray(art.get_offsets(), float)))
+    pts = [p[np.all(np.isfinite(p), axis=1)] for p in pts]
+    return np.concatenate(pts) if pts else np.empty((0, 2))
+
+
+def line_vertices(ax):
+    """Display coordinates of the vertices of the visible plotted lines without markers."""
+    from matplotlib.lines import Line2D
+
+    pts = []
+    for art in ax.lines:
+        if art.get_visible() and len(art.get_xdata()) and art.get_marker() in (None, "None", "", " "):
+            xy = np.column_stack([np.asarray(a, float) for a in art.get_data()])
+            pts.append(art.get_transform().transform(xy))
+    pts = [p[np.all(np.isfinite(p), axis=1)] for p in pts]
+    return np.concatenate(pts) if pts else np.empty((0, 2))
+
+
+def inside(bbox, pts, pad=0.0):
+    return (pts[:, 0] > bbox.x0 - pad) & (pts[:, 0] < bbox.x1 + pad) & (pts[:, 1] > bbox.y0 - pad) & (pts[:, 1] < bbox.y1 + pad)
+
+
+def legends(fig):
+    out = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return out + list(fig.legends)
+
+
+def texts(fig):
+    """Every drawn, non-empty Text of the figure: suptitle and figure texts, and per Axes the
+    titles, axis labels, the tick labels of the ticks inside the view (matplotlib keeps label
+    objects for ticks beyond it, never drawn), annotations and legend texts."""
+    out = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label] + list(ax.texts)
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis._update_ticks():
+                out += [tick.label1, tick.label2]
+    for leg in legends(fig):
+        out += list(leg.get_texts()) + [leg.get_title()]
+    return [t for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def params_in(result, seen=None):
+    """Every parameter dataclass (an object with ``to_dict`` and ``MODEL``) inside ``result``."""
+    seen = set() if seen is None else seen
+    if id(result) in seen:
+        return []
+    seen.add(id(result))
+    if hasattr(result, "to_dict") and hasattr(result, "MODEL"):
+        return [result]
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return [q for f in dataclasses.fields(result) for q in params_in(getattr(result, f.name), seen)]
+    if isinstance(result, (tuple, list)):
+        return [q for x in result for q in params_in(x, seen)]
+    if isinstance(result, dict):
+        return [q for x in result.values() for q in params_in(x, seen)]
+    return []
+
+
+def caption_text(fig):
+    """The text that states a figure's parameters: titles, suptitle and figure-level texts."""
+    parts = [ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    parts += [t.get_text() for t in fig.texts]
+    if fig._suptitle is not None:
+        parts.append(fig._suptitle.get_text())
+    return "\n".join(parts)
+
+
+# --- the checks ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_legends_cover_no_plotted_point(name, drawn):
+    """No legend box holds a plotted point or marked point of any Axes (markers, scatter) nor a
+    vertex of a plotted line (pixels, 1 px inside the box: a point on its edge is not covered)."""
+    _, fig = drawn(name)
+    boxes = [leg.get_window_extent() for leg in legends(fig)]
+    for ax in fig.axes:
+        marks, verts = data_points(ax), line_vertices(ax)
+        for box in boxes:
+            covered = marks[inside(box, marks, pad=-1.0)]
+            assert not len(covered), f"{name}: legend covers {len(covered)} marker(s), e.g. {covered[:3]}"
+            hidden = verts[inside(box, verts, pad=-1.0)]
+            assert len(hidden) <= 0.01 * max(len(verts), 1), f"{name}: legend covers {len(hidden)} line vertices"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_nothing_is_clipped_when_saved(name, drawn, tmp_path):
+    """The figure as :func:`figures.save` writes it holds every text: the saved PNG has the size of
+    the tight bounding box, and that box contains every text's extent; saved plainly
+    (``fig.savefig``, the user's way) every text lies inside the canvas too."""
+    from PIL import Image
+
+    from figures import save
+
+    _, fig = drawn(name)
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox
+    for t in texts(fig):
+        box = t.get_window_extent(renderer)
+        assert box.x0 >= canvas.x0 - 1 and box.x1 <= canvas.x1 + 1 and box.y0 >= canvas.y0 - 1 and box.y1 <= canvas.y1 + 1, \
+            f"{name}: {t.get_text()[:40]!r} outside the canvas {canvas.bounds}: {box.bounds}"
+    tight = fig.get_tightbbox(renderer)                    # inches
+    for t in texts(fig):
+        box = t.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+        assert box.x0 >= tight.x0 - 0.02 and box.x1 <= tight.x1 + 0.02 and box.y0 >= tight.y0 - 0.02 \
+            and box.y1 <= tight.y1 + 0.02, f"{name}: {t.get_text()[:40]!r} outside the tight box"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0)
+    w, h = Image.open(io.BytesIO(buf.getvalue())).size
+    assert abs(w - tight.width * 100) <= 2 and abs(h - tight.height * 100) <= 2
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_titles_state_the_parameters(name, drawn):
+    """Every value of every parameter dataclass in the figure's result appears in its titles,
+    suptitle or caption (defaults included), to four significant digits; a field the result
+    declares swept (``SWEPT``: it varies along an axis) is exempt."""
+    result, fig = drawn(name)
+    text = caption_text(fig)
+    swept = getattr(result, "SWEPT", ())            # a field swept along an axis has no one value
+    for q in params_in(result):
+        for field, value in q.to_dict().items():
+            if field in swept:
+                continue
+            assert f"{value:.4g}" in text, f"{name}: {type(q).__name__}.{field}={value:g} not in the caption {text!r}"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_log_axes_hold_no_data_at_or_below_zero(name, drawn):
+    """A log axis shows no clamped zero: every finite plotted value on it is positive."""
+    from matplotlib.collections import PathCollection
+
+    _, fig = drawn(name)
+    for ax in fig.axes:
+        for axis, i in (("x", 0), ("y", 1)):
+            if getattr(ax, f"get_{axis}scale")() != "log":
+                continue
+            for line in ax.lines:
+                v = np.asarray(line.get_data()[i], float)
+                v = v[np.isfinite(v)]
+                assert np.all(v > 0), f"{name}: {axis} <= 0 on a log axis ({line.get_label()!r}: {v[v <= 0][:3]})"
+            for c in ax.collections:
+                if isinstance(c, PathCollection) and len(c.get_offsets()):
+                    v = np.asarray(c.get_offsets(), float)[:, i]
+                    v = v[np.isfinite(v)]
+                    assert np.all(v > 0), f"{name}: scatter at {axis} <= 0 on a log axis"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_stable_points_are_drawn_above_unstable_ones(name, drawn):
+    """Equilibrium markers carry gid 'stable' / 'unstable' / 'semi-stable'; on each Axes every
+    stable one has a higher zorder than every unstable one (an unstable marker never hides a
+    stable point it overlaps)."""
+    from matplotlib.lines import Line2D
+
+    _, fig = drawn(name)
+    for ax in fig.axes:
+        z = {}
+        for art in ax.findobj(Line2D):
+            z.setdefault(art.get_gid(), []).append(art.get_zorder())
+        if z.get("stable") and z.get("unstable"):
+            assert min(z["stable"]) > max(z["unstable"]), f"{name}: stable zorder {z['stable']} vs unstable {z['unstable']}"
+
+
+def _colour(c):
+    from matplotlib.colors import to_rgb
+
+    try:
+        return tuple(np.round(to_rgb(c), 3))
+    except (ValueError, TypeError):
+        arr = np.asarray(c, float).reshape(-1, 4) if np.size(c) else np.zeros((0, 4))
+        return tuple(np.round(arr[0, :3], 3)) if len(arr) else None
+
+
+def drawn_colours(ax):
+    """The colours of the artists drawn with data on ``ax`` (lines, markers, collections, patches)."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    out = set()
+    for art in ax.findobj(lambda a: a.get_visible()):
+        if isinstance(art, Line2D) and len(art.get_xdata()):
+            out |= {_colour(art.get_color()), _colour(art.get_markerfacecolor()), _colour(art.get_markeredgecolor())}
+        elif isinstance(art, Collection) and len(art.get_paths()):
+            for c in (art.get_facecolor(), art.get_edgecolor()):
+                out |= {_colour(x) for x in np.asarray(c).reshape(-1, 4)} if np.size(c) else set()
+            if hasattr(art, "get_array") and art.get_array() is not None and art.get_cmap() is not None:
+                a = np.asarray(art.get_array(), float).ravel()
+                a = a[np.isfinite(a)]
+                out |= {_colour(x) for x in art.get_cmap()(art.norm(np.unique(a)))}
+        elif isinstance(art, Patch) and art is not ax.patch and art.get_figure() is not None:
+            out |= {_colour(art.get_facecolor()), _colour(art.get_edgecolor())}
+    out.discard(None)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_legends_list_only_drawn_artists(name, drawn):
+    """Each legend entry stands for an artist that is drawn: its colour is the colour of a
+    plotted artist with data on the legend's Axes (for a figure legend, on any Axes)."""
+    from matplotlib.legend import Legend
+
+    _, fig = drawn(name)
+    for leg in legends(fig):
+        axes = [leg.axes] if leg.axes is not None else fig.axes
+        colours = set().union(*(drawn_colours(a) for a in axes))
+        for handle, label in zip(leg.legend_handles, leg.get_texts()):
+            cs = set()
+            for getter in ("get_color", "get_markerfacecolor", "get_facecolor", "get_edgecolor"):
+                if hasattr(handle, getter):
+                    c = getter and getattr(handle, getter)()
+                    cs |= {_colour(x) for x in (np.asarray(c).reshape(-1, 4) if not isinstance(c, str) and np.size(c) > 4
+                                                else [c])} if c is not None and np.size(c) else set()
+            cs.discard(None)
+            cs -= {(1.0, 1.0, 1.0)}
+            assert cs & colours, f"{name}: legend entry {label.get_text()!r} ({cs}) matches no drawn artist"
+    assert all(isinstance(x, Legend) for x in legends(fig))
+
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_no_plain_identifier_as_title(name, drawn):
+    """A title is prose or mathematics, never a bare identifier (``phase_lines``, ``l2-byol``)."""
+    _, fig = drawn(name)
+    titles = [ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    titles += [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    bad = [t for t in titles if t.strip() and IDENTIFIER.match(t.strip())]
+    assert not bad, f"{name}: plain identifiers as titles: {bad}"
