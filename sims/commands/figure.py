@@ -24,7 +24,8 @@ def add_arguments(p):
     p.add_argument("--device", default="cpu",
                    help="torch device of the training reproductions: cpu (default, bit-reproducible) or cuda")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
-                   help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5")
+                   help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5 "
+                   "(may be given more than once) (default: none)")
     add_model_arguments(p, model_required=False)
 
 
