@@ -44,6 +44,10 @@ try:
 except ImportError:
     pass
 
+# "--t-end" stays two hyphens (smartquotes would print an en-dash that a shell does not accept), and
+# "'" stays straight in code-like prose
+smartquotes = False
+
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "examples", "sg_execution_times.rst", "phase_agreement.rst"]  # included by collapse.rst

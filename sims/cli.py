@@ -17,17 +17,7 @@ from symbolic.errors import ParameterError
 from symbolic.files import Terminated
 
 from .commands import MODULES
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's help ends with its default, except options without one (None, a flag that is
-    off) and helps that already state it (the model parameters state theirs per model)."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
-            return text
-        return super()._get_help_string(action)
+from .helptext import HelpFormatter
 
 
 class Parser(argparse.ArgumentParser):

@@ -39,7 +39,11 @@ def subcommands(parser: argparse.ArgumentParser):
 
 
 def options(parser: argparse.ArgumentParser):
-    """``[(flags, metavar, help, default), ...]`` of ``parser``'s arguments (help suppressed: skipped)."""
+    """``[(flags, metavar, help, default), ...]`` of ``parser``'s arguments (help suppressed: skipped):
+    the help in plain text as ``--help`` shows it, without the default clause ``--help`` appends; the
+    default None where the option has none to show (an on/off flag, a None, a required option)."""
+    from sims.helptext import default_text, plain_text
+
     rows = []
     for a in parser._actions:
         if a.help == argparse.SUPPRESS or isinstance(a, argparse._SubParsersAction):
@@ -49,10 +53,33 @@ def options(parser: argparse.ArgumentParser):
         if a.nargs != 0:
             metavar = a.metavar if isinstance(a.metavar, str) else (
                 "{" + ",".join(map(str, a.choices)) + "}" if a.choices else (a.dest.upper() if a.option_strings else ""))
-        default = None if a.default in (None, argparse.SUPPRESS, False) or a.nargs == 0 else a.default
-        helptext = (a.help or "") % {"default": a.default, "prog": parser.prog} if a.help and "%(" in a.help else (a.help or "")
+        helptext = plain_text(a.help or "").replace(" (default: %(default)s)", "")
+        helptext = helptext % {"default": a.default, "prog": parser.prog} if "%(" in helptext else helptext.replace("%%", "%")
+        if isinstance(a, argparse.BooleanOptionalAction):
+            default = default_text(a)
+        else:
+            default = None if a.default in (None, argparse.SUPPRESS, False) or a.nargs == 0 or a.required else a.default
         rows.append((flags, metavar, helptext, default))
     return rows
+
+
+FLAG = re.compile(r"(?<![\w`-])(--[A-Za-z][\w-]*\w|-[A-Za-z](?![\w(]))")
+
+
+def flag_nodes(text: str) -> list:
+    """Plain text as docutils nodes, each command-line flag (``--t-end``, ``-h``) a literal, so that
+    it renders as typed."""
+    out = []
+    for i, part in enumerate(FLAG.split(text)):
+        if part:
+            out.append(nodes.literal(text=part) if i % 2 else nodes.Text(part))
+    return out
+
+
+def literal_flags(rst: str) -> str:
+    """reStructuredText with each bare flag outside literals and roles as an inline literal
+    (``--out`` -> ````--out````)."""
+    return "".join(part if CODE.fullmatch(part) else FLAG.sub(r"``\1``", part) for part in CODE.split(rst))
 
 
 def docstring_objects(package: str):
@@ -149,14 +176,17 @@ class CliDirective(SphinxDirective):
         out = [nodes.literal_block(text=parser.format_usage().strip(), language="none")]
         for name, sub in subcommands(parser):
             sec = _section(self.state.document, f"ssldyn {name}", f"cli-{name}")
-            if sub.description:
-                for para in re.split(r"\n\s*\n", inspect.cleandoc(sub.description)):
-                    sec += nodes.paragraph(text=" ".join(para.split()))
+            if sub.description:              # the module docstring: reStructuredText, as in the API pages
+                text = literal_flags(escape_bars(inspect.cleandoc(sub.description)))
+                self.state.nested_parse(StringList(text.splitlines(), source=f"sims.commands ({name})"),
+                                        self.content_offset, sec)
             sec += nodes.literal_block(text=sub.format_usage().strip(), language="none")
             rows = []
             for flags, metavar, helptext, default in options(sub):
-                rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())), helptext,
-                             "" if default is None else nodes.paragraph("", "", nodes.literal(text=repr(default)))])
+                shown = default if isinstance(default, str) and default.startswith("--") else repr(default)
+                rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())),
+                             nodes.paragraph("", "", *flag_nodes(helptext)),
+                             "" if default is None else nodes.paragraph("", "", nodes.literal(text=shown))])
             if rows:
                 sec += _table(["argument", "meaning", "default"], rows, [3, 6, 2])
             out.append(sec)

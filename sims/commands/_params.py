@@ -49,7 +49,8 @@ def check_magnitude(flag: str, v: float) -> float:
 
 def add_model_arguments(p, model_required: bool = True, supports: str | None = None,
                         convention: bool = False) -> None:
-    p.add_argument("--model", required=model_required, help=model_help(supports))
+    p.add_argument("--model", required=model_required,
+                   help=model_help(supports) + ("" if model_required else " (default: none, each figure's own model)"))
     if convention:
         p.add_argument("--convention", default="frobenius",
                        help="cosine normalisers: frobenius (N = ||.||_F) or feature-norm (N = sqrt(1+sigma2) ||.||_F)")

@@ -23,12 +23,13 @@ def add_arguments(p):
     add_model_arguments(p, supports='eigen')
     p.add_argument("--param", required=True, help="NAME:LO:HI, e.g. rho:0:0.2 (any parameter of the model)")
     p.add_argument("--n", type=float, default=801, help="grid points (default 801)")
-    p.add_argument("--out", default=None, help="output NPZ (required without --json)")
+    p.add_argument("--out", default=None, help="output NPZ (required without --json) (default: none)")
     p.add_argument("--json", action="store_true", help="print the special points and branches as JSON")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
-                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
+                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags; "
+                   "may be given more than once) (default: none)")
     p.add_argument("--plot", default=None, help="also draw the diagram into this file; its suffix picks the "
-                   "format (.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp)")
+                   "format (.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp) (default: none, no plot)")
 
 
 def _lines(b, field):

@@ -14,12 +14,12 @@ def add_arguments(p):
     p.add_argument("--h", type=float, default=256, help="number of modes (hidden size), 2..8192")
     p.add_argument("--d", type=float, default=None, help="input dimension, h..1e6 (default h)")
     p.add_argument("--samples", type=float, default=1_000_000, help="Monte-Carlo samples (>= 100)")
-    p.add_argument("--seed", type=float, default=0)
+    p.add_argument("--seed", type=float, default=0, help="seed of the Monte-Carlo draw, >= 0")
     p.add_argument("--sigma2", type=float, default=0.5, help="augmentation variance, [0, inf)")
     p.add_argument("--spectrum", default="init", help="init (as at initialisation) or low-rank "
                    "(a few dominant modes: where the paper form breaks down)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown by default on a terminal)")
 
 
 def run(args) -> int:

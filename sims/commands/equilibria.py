@@ -16,7 +16,8 @@ def add_arguments(p):
     add_model_arguments(p, supports='equilibria', convention=True)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--p0", default=None, help="initial values V1,V2,... or START:STOP:N: print each one's fate "
-                   "under the reduced flow (diverge / collapse / converge) and the equilibrium it ends at")
+                   "under the reduced flow (diverge / collapse / converge) and the equilibrium it ends at "
+                   "(default: none, no fates)")
     p.add_argument("--eigen", action="store_true",
                    help="also the equilibria of the eigen system: (p, s) of one cosine mode, or (p, s, tau) of L2 "
                         "(needs --beta > 0); stability from the Jacobian eigenvalues")

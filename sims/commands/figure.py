@@ -25,7 +25,8 @@ def add_arguments(p):
     p.add_argument("--device", default="cpu",
                    help="torch device of the training reproductions: cpu (default, bit-reproducible) or cuda")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
-                   help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5")
+                   help="operating point drawn on the bifurcation diagram and the regime map, e.g. rho=0.02,n-psi=1.5 "
+                   "(may be given more than once) (default: none)")
     p.add_argument("--window", default=None, metavar="XLO,XHI,YLO,YHI",
                    help="the plane drawn by phase-two-layer (sigma_1, sigma_2 ranges; 0 <= lo < hi) or phase-l2 "
                         "(p range, then s range with 0 < lo < hi), e.g. 0,3,0,3 (default: fitted to the figure)")

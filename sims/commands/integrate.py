@@ -32,29 +32,34 @@ def add_arguments(p):
     p.add_argument("--form", default=DEFAULTS["form"], help="reduced (default) or eigen")
     p.add_argument("--p0", default=None, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
                    "or a .npy file ((N,) or (N, dim) initial states); required unless --from is given")
-    p.add_argument("--t-end", type=float, default=None, help="final ODE time (> 0); or give --steps and --lr")
+    p.add_argument("--t-end", type=float, default=None,
+                   help="final ODE time (> 0); or give --steps and --lr (default: none, one of the two is needed)")
     p.add_argument("--steps", type=float, default=None,
                    help="SGD steps of a training recipe, mapped to ODE time with --lr and --momentum "
-                        "(instead of --t-end; dynamics.time_map)")
-    p.add_argument("--lr", type=float, default=None, help="the recipe's (constant) learning rate, > 0")
+                        "(instead of --t-end; dynamics.time_map) (default: none)")
+    p.add_argument("--lr", type=float, default=None, help="the recipe's (constant) learning rate, > 0 (default: none)")
     p.add_argument("--momentum", type=float, default=None,
                    help="the recipe's SGD momentum, [0, 1) (default: 0.9 when --lr is given)")
     p.add_argument("--ema-momentum", type=float, default=None,
                    help="BYOL's target EMA momentum m, (0, 1] (l2-byol, --form eigen, with --lr): sets "
-                        "beta = -ln(m) (1 - momentum) / lr")
+                        "beta = -ln(m) (1 - momentum) / lr (default: none, --beta or its default)")
     p.add_argument("--method", default=DEFAULTS["method"], help="rk4, tsit5 (default) or dopri5")
     p.add_argument("--dt", type=float, default=None, help="rk4 step (default t_end/1000)")
     p.add_argument("--rtol", type=float, default=DEFAULTS["rtol"], help="relative tolerance (adaptive)")
     p.add_argument("--atol", type=float, default=DEFAULTS["atol"], help="absolute tolerance (adaptive)")
-    p.add_argument("--t-eval", default=None, help="output grid START:STOP:N (stored as t, ys)")
-    p.add_argument("--converge-tol", type=float, default=None, help="stop a trajectory once max|rhs| < tol")
+    p.add_argument("--t-eval", default=None,
+                   help="output grid START:STOP:N (stored as t, ys) (default: none, finals only)")
+    p.add_argument("--converge-tol", type=float, default=None,
+                   help="stop a trajectory once max|rhs| < tol (default: none, run to t_end)")
     p.add_argument("--diverge-bound", type=float, default=DEFAULTS["diverge_bound"],
                    help="|state| above this is divergence")
-    p.add_argument("--max-steps", type=float, default=DEFAULTS["max_steps"])
+    p.add_argument("--max-steps", type=float, default=DEFAULTS["max_steps"],
+                   help="step budget per trajectory; one that runs out ends with status 2 (max-steps)")
     p.add_argument("--device", default=DEFAULTS["device"], help="cpu (default) or cuda (torch backend)")
     p.add_argument("--from", dest="from_file", default=None, metavar="RUN.npz",
                    help="rerun the integration stored in an integrate output (.npz or .nc: its model, "
-                        "parameters, p0, output grid, method and tolerances), bit for bit; only --out goes with it")
+                        "parameters, p0, output grid, method and tolerances), bit for bit; only --out goes "
+                        "with it (default: none)")
     p.add_argument("--out", required=True, help="output file: .npz, or .nc (NetCDF, needs xarray)")
 
 

@@ -19,7 +19,7 @@ def add_arguments(p):
     p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. lr:0.01:0.4:40:log")
     p.add_argument("--out", required=True, help="output NPZ")
     p.add_argument("--plot", default=None, help="also draw the map into this file; its suffix picks the format "
-                   "(.png, .pdf, .svg, ...)")
+                   "(.png, .pdf, .svg, ...) (default: none, no plot)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

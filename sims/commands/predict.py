@@ -38,7 +38,7 @@ def add_arguments(p):
     p.add_argument("mode", choices=("linear", "resnet18"), help="model (the theory applies to linear only)")
     add_recipe_arguments(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p.add_argument("--out", default=None, help="also write prediction.json into this folder")
+    p.add_argument("--out", default=None, help="also write prediction.json into this folder (default: none, print only)")
 
 
 def recipe_from_args(args, **override):

@@ -17,9 +17,10 @@ def add_arguments(p):
     p.add_argument("--y", required=True, help="NAME:LO:HI:N[:log], e.g. n-psi:0.1:20:200:log")
     p.add_argument("--out", required=True, help="output NPZ")
     p.add_argument("--mark", action="append", default=None, metavar="NAME=VALUE,...",
-                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags)")
+                   help="with --plot: an operating point to mark, e.g. rho=0.02,n-psi=1.5 (other parameters: the flags; "
+                   "may be given more than once) (default: none)")
     p.add_argument("--plot", default=None, help="also draw the map into this file; its suffix picks the format "
-                   "(.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp)")
+                   "(.png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp) (default: none, no plot)")
     p.add_argument("--no-folds", action="store_true", help="do not overlay continued fold curves on the plot")
     p.add_argument("--check", type=float, default=0, help="integrate N random (grid point, initial condition) "
                    "pairs and confirm every predicted fate (initial conditions uniform in --check-p0)")

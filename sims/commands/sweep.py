@@ -1,4 +1,4 @@
-"""Run (or resume) a sweep from a TOML config, or merge a finished one.
+"""Run (or resume) a sweep from a TOML config, or merge a finished one::
 
     ssldyn sweep CONFIG.toml --out DIR [--workers N | --dask-local N | --scheduler ADDRESS]
     ssldyn sweep --merge DIR --out FILE.npz        (FILE.nc needs xarray: pip install ssldyn[sweep])
@@ -15,13 +15,15 @@ HELP = "resumable parameter sweeps (process pool or Dask), and --merge of their 
 
 
 def add_arguments(p):
-    p.add_argument("config", nargs="?", default=None, help="sweep config (TOML)")
+    p.add_argument("config", nargs="?", default=None, help="sweep config (TOML); omitted with --merge")
     p.add_argument("--out", required=True, help="output folder (sweep) or file (with --merge)")
-    p.add_argument("--merge", default=None, metavar="DIR", help="gather the chunks of DIR into --out")
+    p.add_argument("--merge", default=None, metavar="DIR", help="gather the chunks of DIR into --out (default: none, run the config)")
     p.add_argument("--workers", type=float, default=None, help="local worker processes, at most 4 per core (default: cores)")
-    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers (at most 4 per core)")
-    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--dask-local", type=float, default=None, help="run on a Dask LocalCluster of N workers (at most 4 per core) "
+                   "(default: none, local processes as --workers)")
+    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler "
+                   "(default: none, local processes as --workers)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown by default on a terminal)")
 
 
 def run(args) -> int:

@@ -13,7 +13,7 @@ HELP = "train SimSiam (linear / resnet18) and overlay the predicted regimes on m
 
 def add_arguments(p):
     p.add_argument("mode", choices=("linear", "resnet18"), help="model")
-    p.add_argument("--loss", choices=("cosine", "l2"), default="cosine")
+    p.add_argument("--loss", choices=("cosine", "l2"), default="cosine", help="SimSiam's loss: cosine or l2")
     p.add_argument("--rho", type=float, default=0.01, help="weight decay (default 0.01)")
     p.add_argument("--sigma2", type=float, default=0.5, help="Gaussian augmentation variance (linear; default 0.5)")
     p.add_argument("--epochs", type=int, default=None, help="epochs (default: linear 60, resnet18 100)")
@@ -21,31 +21,31 @@ def add_arguments(p):
                    help="steps per epoch (linear: default 100; resnet18: default one pass over the data, else a cap)")
     p.add_argument("--batch", type=int, default=512, help="global batch (default 512)")
     p.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.05 x batch/256)")
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD (heavy-ball) momentum, in [0, 1)")
     p.add_argument("--d", "--input-dim", dest="d", type=int, default=512,
                    help="input dimension (linear; default 512); --input-dim under torchrun, whose own "
                    "parser takes --d as an abbreviation")
     p.add_argument("--h", "--rep-dim", dest="h", type=int, default=512,
                    help="representation dimension (default 512); --rep-dim under torchrun")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="torch device")
     p.add_argument("--data-dir", default=None,
                    help="CIFAR-10 root (resnet18); default: scikit-learn's digits, shipped with it")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and augmentations, >= 0")
     p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N epochs (0: never)")
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
-    p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this epoch")
+    p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this epoch (default: none, run every epoch)")
     p.add_argument("--early-every", type=int, default=0, help="also measure every k steps in epoch 1")
     p.add_argument("--eval-size", type=int, default=1024, help="outputs used for collapse diagnostics")
     p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA)")
     p.add_argument("--no-overlay", action="store_true", help="skip the theory overlay")
     p.add_argument("--predict", dest="predict", action="store_true", default=None,
-                   help="predict the run's trajectory from its W0, Phi0 and recipe (default for linear)")
+                   help="predict the run's trajectory from its W0, Phi0 and recipe (linear only; default: on for linear)")
     p.add_argument("--no-predict", dest="predict", action="store_false", help="skip the trajectory prediction")
     p.add_argument("--spread-model", choices=("linear", "langevin", "none"), default="linear",
                    help="spread model of the predicted top eigenvalues (dynamics.spread_prediction; default linear)")
     p.add_argument("--predict-level", choices=("eigen", "matrix", "lift"), default="eigen",
                    help="mean-field map on aligned modes (fast, default) or on the full W, Phi")
-    p.add_argument("--no-figures", action="store_true")
+    p.add_argument("--no-figures", action="store_true", help="skip the validation_*.png/pdf figures")
     p.add_argument("--out", required=True, help="output directory")
 
 
