@@ -263,7 +263,8 @@ def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool
     convention : {'frobenius', 'feature-norm'}, optional
         The cosine models' normalisers ('feature-norm' only for the models that have it).
     use_cache : bool, optional
-        Read and write the on-disk cache (the in-memory cache is always used).
+        Read and write the on-disk cache and use the shipped derivations (:mod:`symbolic.shipped`);
+        False derives now (the in-memory cache is always used).
 
     Returns
     -------
@@ -308,9 +309,14 @@ def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -
             return _read_entry(path)
         except Exception:  # a corrupt or edited entry is re-derived, never trusted
             pass
-    d = spec.forms[form]()
-    if convention == "feature-norm":
-        d = cosine_simsiam.feature_norm_convention(d)
+    from . import shipped                # lazy: the built-in derivations shipped as data (cold start)
+    shipped_payload = shipped.payload(model, form, convention) if use_cache else None
+    if shipped_payload is not None:
+        d = _from_disk(shipped_payload)
+    else:
+        d = spec.forms[form]()
+        if convention == "feature-norm":
+            d = cosine_simsiam.feature_norm_convention(d)
     if use_cache:
         payload = _to_disk(d)
         write_text(path, json.dumps({"hmac": _payload_hash(payload, path.name), "payload": payload}),

@@ -39,14 +39,14 @@ def test_unknown_parameter_names_are_parameter_errors(model, name):
         field_name(model, name)
 
 
-def test_capability_errors_name_the_models_that_have_it(capsys):
+def test_capability_errors_name_the_models_that_have_it(capsys, tmp_path):
     from dynamics.equilibria import find_equilibria
     from dynamics.params import TwoLayerParams
 
     with pytest.raises(ParameterError, match=", ".join(model_names("equilibria")) + " for equilibria"):
         find_equilibria(TwoLayerParams())
     assert main(["regime-map", "--model", "two-layer", "--x", "lam:0:1:3", "--y", "lam:0:1:3",
-                 "--out", "/tmp/never.npz"]) == 2
+                 "--out", str(tmp_path / "never.npz")]) == 2
     err = capsys.readouterr().err
     assert "for regime-map" in err and err.count("\n") == 1
 
