@@ -119,7 +119,7 @@ def test_stated_defaults_are_the_parsers(name, parser):
         assert stated == pytest.approx(float(action.default), rel=1e-12), (name, action.option_strings, stated)
         checked += 1
     assert checked or name in ("ssldyn", "ssldyn demo", "ssldyn derive", "ssldyn cache", "ssldyn figure",
-                               "ssldyn sweep", "ssldyn equilibria"), name
+                               "ssldyn sweep", "ssldyn equilibria", "ssldyn models"), name
 
 
 def test_on_off_flags_do_not_claim_true():

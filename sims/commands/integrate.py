@@ -31,7 +31,7 @@ def add_arguments(p):
     add_model_arguments(p, model_required=False, supports="reduced", convention=True)
     p.add_argument("--form", default=DEFAULTS["form"], help="reduced (default) or eigen")
     p.add_argument("--p0", default=None, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
-                   "or a .npy file ((N,) or (N, dim) initial states); required unless --from is given")
+                   "or a .npy file ((N,) or (N, dim) initial states); required unless --from is given (default: none)")
     p.add_argument("--t-end", type=float, default=None,
                    help="final ODE time (> 0); or give --steps and --lr (default: none, one of the two is needed)")
     p.add_argument("--steps", type=float, default=None,
