@@ -272,3 +272,38 @@ def test_demo_writes_into_a_new_temporary_folder_or_the_stated_one(tmp_path, cap
     out = _run(capsys, "demo", "--out", stated)
     assert "temporary" not in out and (stated / "mine.txt").read_text() == "keep"
     assert sorted(p.name for p in stated.iterdir()) == ["demo_phase_line.pdf", "demo_phase_line.png", "mine.txt"]
+
+
+USER = '''
+import sympy as sp
+from symbolic import register_model
+p, a, rho = sp.symbols("p a rho")
+register_model("test-prov", state=[p], rhs=[a*p**3 - p**5 - rho*p], params={"a": 1.0, "rho": 0.1}, decay="rho")
+'''
+
+
+@pytest.mark.slow
+def test_user_model_run_reruns_only_with_its_file(tmp_path, capsys):
+    """A user model's run records its fingerprint: --from needs the same file loaded again (its
+    kernels are cached under that fingerprint, in the cache the other tests use)."""
+    from symbolic import registry
+
+    f = tmp_path / "mine.py"
+    f.write_text(USER)
+    try:
+        _run(capsys, "--models", f, "integrate", "--model", "test-prov", "--a", "1.5", "--p0", "0.2,1.2",
+             "--t-end", "200", "--out", tmp_path / "u.npz")
+        res = load_result(tmp_path / "u.npz")
+        assert res.fingerprint == registry.get_model("test-prov").fingerprint != ""
+        assert res.params == {"a": 1.5, "rho": 0.1} and res.defaulted == ("rho",)
+        # p^4 - a p^2 + rho = 0: the stable root p^2 = (a + sqrt(a^2 - 4 rho)) / 2
+        np.testing.assert_allclose(res.final[1], math.sqrt((1.5 + math.sqrt(1.5**2 - 0.4)) / 2), rtol=1e-6)
+        registry._REGISTRY.pop("test-prov")
+        registry._USER_ARGS.pop("test-prov", None)
+        err = _fails(capsys, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
+        assert "--models" in err and "test-prov" in err
+        _run(capsys, "--models", f, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
+        _same_arrays(res, load_result(tmp_path / "v.npz"))
+    finally:
+        registry._REGISTRY.pop("test-prov", None)
+        registry._USER_ARGS.pop("test-prov", None)
