@@ -248,7 +248,8 @@ def test_regime_map_and_bifurcation_name_their_defaults(tmp_path, capsys):
 
     doc = json.loads(_run(capsys, "bifurcation", "--model", "l2-byol", "--param", "eta:0:0.3", "--n", "61",
                           "--tau", "0.8", "--json"))
-    assert doc["defaults_used"] == {"sigma2": 0.5, "alpha_p": 1.0, "beta": 0.0}
+    assert doc["defaults_used"] == ["sigma2", "alpha_p", "beta"]          # as equilibria --json
+    assert doc["params"] == {"tau": 0.8, **{k: L2_DEFAULTS[k] for k in doc["defaults_used"]}}
 
 
 def test_demo_writes_into_a_new_temporary_folder_or_the_stated_one(tmp_path, capsys, monkeypatch):
