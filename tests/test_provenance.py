@@ -308,3 +308,12 @@ def test_user_model_run_reruns_only_with_its_file(tmp_path, capsys):
     finally:
         registry._REGISTRY.pop("test-prov", None)
         registry._USER_ARGS.pop("test-prov", None)
+
+
+def test_netcdf_out_without_xarray_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xarray", None)          # import xarray raises ImportError
+    err = _fails(capsys, "integrate", "--model", "l2-byol", "--p0", "0.5", "--t-end", "5", "--out", tmp_path / "r.nc")
+    assert "xarray" in err and "pip install ssldyn[sweep]" in err and "r.nc" in err
+    assert list(tmp_path.iterdir()) == []
