@@ -151,8 +151,11 @@ def test_from_refuses_conflicting_flags_and_missing_inputs(tmp_path, capsys):
 
 def test_loading_executes_nothing(tmp_path):
     np.savez(tmp_path / "evil.npz", final=np.array([object()], dtype=object), status=np.zeros(1, np.int8))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    with pytest.raises(ParameterError, match="evil.npz.*cannot be read as an NPZ file.*allow_pickle"):
         BatchResult.from_npz(tmp_path / "evil.npz")
+    (tmp_path / "junk.nc").write_text("junk")
+    with pytest.raises(ParameterError, match="junk.nc.*cannot be read as a NetCDF file"):
+        load_result(tmp_path / "junk.nc")
     np.savez(tmp_path / "other.npz", x=np.zeros(2))
     with pytest.raises(ParameterError, match="not an integrate result.*final"):
         load_result(tmp_path / "other.npz")
