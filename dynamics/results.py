@@ -231,8 +231,9 @@ class BatchResult(Result):
         state = meta.get("state", ())
         state = tuple(text("state").split(",")) if isinstance(state, str) else tuple(str(s) for s in state)
         defaulted = text("defaulted")
-        return cls(final=a["final"], status=a["status"].astype(np.int8), t_event=a["t_event"], nsteps=a["nsteps"].astype(np.int64),
-                   method=text("method"), t=a.get("t"), ys=ys, state=tuple(s for s in state if s),
+        return cls(final=a["final"], status=a["status"].astype(np.int8), t_event=a["t_event"],
+                   nsteps=a["nsteps"].astype(np.int64), method=text("method"), t=a.get("t"), ys=ys,
+                   state=tuple(s for s in state if s),
                    params={k[6:]: np.asarray(v).item() for k, v in meta.items() if k.startswith("param_")},
                    p0=a.get("p0"), model=text("model"), form=text("form"), convention=text("convention"),
                    options={k: typ(np.asarray(meta[k]).item()) if k in meta else None for k, typ in OPTIONS.items()}
@@ -243,6 +244,16 @@ class BatchResult(Result):
     def rerun(self, progress: bool = False) -> "BatchResult":
         """Integrate again from the recorded model, parameters, ``p0``, grid and options: the
         same arrays bit for bit on the same machine and versions (the kernels are deterministic).
+
+        Parameters
+        ----------
+        progress : bool, optional
+            A progress bar on stderr for large batches (as :func:`dynamics.integrate.integrate`).
+
+        Returns
+        -------
+        BatchResult
+            The new run, with this one's ``defaulted``; its ``command`` is ``'python API'``.
 
         Raises
         ------
@@ -268,8 +279,9 @@ class BatchResult(Result):
         opts = {k: v for k, v in self.options.items() if k not in ("t_end", "dt") and v is not None}
         if self.options.get("fixed_step"):
             opts["dt"] = self.options["dt"]
-        res = integrate(self.model, spec.params_class(**self.params), self.p0, self.options["t_end"], form=self.form,
-                        method=self.method.split("@")[0], t_eval=self.t, convention=self.convention, progress=progress, **opts)
+        res = integrate(self.model, spec.params_class(**self.params), self.p0, self.options["t_end"],
+                        form=self.form, method=self.method.split("@")[0], t_eval=self.t, convention=self.convention,
+                        progress=progress, **opts)
         return replace(res, defaulted=self.defaulted)
 
 

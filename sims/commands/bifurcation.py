@@ -8,11 +8,12 @@ that no singular point explains; also printed to stderr), the special points (sp
 special_param_value, special_state) and the branches concatenated (branch_id, branch_values,
 branch_states, branch_eigenvalues, branch_stability). ``--json`` prints
 ``{"model", "param", "special_points": [{"type", "param_value", "state", "eigenvalues"}],
-"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "params", "defaults_used"}``
-(``params``: the fixed parameters; ``defaults_used``: the names of those that took their defaults,
-as ``equilibria --json``) instead of the lines. Every event lies inside the --param range. The NPZ also records the fixed
-parameters (``param_NAME``, given and defaulted), ``defaulted``, ``version`` and ``command``; the
-lines end with the parameters that took their defaults (``defaults used: ...``).
+"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "params",
+"defaults_used"}`` (``params``: the fixed parameters; ``defaults_used``: the names of those that
+took their defaults, as ``equilibria --json``) instead of the lines. Every event lies inside the
+--param range. The NPZ also records the fixed parameters (``param_NAME``, given and defaulted),
+``defaulted``, ``version`` and ``command``; the lines end with the parameters that took their
+defaults (``defaults used: ...``).
 """
 NAME = "bifurcation"
 HELP = "equilibria versus one parameter (branches, stability, folds, branch points, Hopf points)"
