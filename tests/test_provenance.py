@@ -253,6 +253,7 @@ def test_regime_map_and_bifurcation_name_their_defaults(tmp_path, capsys):
                           "--tau", "0.8", "--json"))
     assert doc["defaults_used"] == ["sigma2", "alpha_p", "beta"]          # as equilibria --json
     assert doc["params"] == {"tau": 0.8, **{k: L2_DEFAULTS[k] for k in doc["defaults_used"]}}
+    assert doc["version"] == symbolic.__version__ and doc["command"].endswith("--tau 0.8 --json")
 
 
 def test_demo_writes_into_a_new_temporary_folder_or_the_stated_one(tmp_path, capsys, monkeypatch):

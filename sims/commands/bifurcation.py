@@ -9,8 +9,8 @@ special_param_value, special_state) and the branches concatenated (branch_id, br
 branch_states, branch_eigenvalues, branch_stability). ``--json`` prints
 ``{"model", "param", "special_points": [{"type", "param_value", "state", "eigenvalues"}],
 "branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "params",
-"defaults_used"}`` (``params``: the fixed parameters; ``defaults_used``: the names of those that
-took their defaults, as ``equilibria --json``) instead of the lines. Every event lies inside the
+"defaults_used", "version", "command"}`` (``params``: the fixed parameters; ``defaults_used``: the
+names of those that took their defaults, as ``equilibria --json``) instead of the lines. Every event lies inside the
 --param range. The NPZ also records the fixed parameters (``param_NAME``, given and defaulted),
 ``defaulted``, ``version`` and ``command``; the lines end with the parameters that took their
 defaults (``defaults used: ...``).
@@ -82,12 +82,15 @@ def run(args) -> int:
 
         b.to_npz(args.out, **provenance(args, {**fixed, **used}, used))
     if args.json:
+        import symbolic
+        from sims.io import command_line
         from symbolic.results import plain
 
         out = {"model": args.model, "param": field, "special_points": [s.to_json() for s in b.special_points],
                "branches": [plain({"values": br.values, "states": br.states, "eigenvalues": br.eigenvalues,
                                    "stability": br.stability}) for br in b.branches],
-               "warnings": list(b.warnings), "params": plain({**fixed, **used}), "defaults_used": list(used)}
+               "warnings": list(b.warnings), "params": plain({**fixed, **used}), "defaults_used": list(used),
+               "version": symbolic.__version__, "command": command_line(args)}
         print(json.dumps(out, allow_nan=False))
     else:
         for line in _lines(b, field):
