@@ -4,6 +4,7 @@ ssldyn version, command), which its files carry and re-load with (:meth:`BatchRe
 :meth:`BatchResult.from_netcdf`) and from which :meth:`BatchResult.rerun` repeats it bit for bit."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -208,14 +209,15 @@ class BatchResult(Result):
     @classmethod
     def from_npz(cls, path) -> "BatchResult":
         """Re-load a :meth:`to_npz` file (``allow_pickle=False``: nothing in it is executed)."""
-        with np.load(path, allow_pickle=False) as z:
+        with reading(path, "an NPZ file"), np.load(path, allow_pickle=False) as z:
             a = {k: z[k] for k in z.files}
         return cls._from_fields(path, a, a, a.get("ys"))
 
     @classmethod
     def from_netcdf(cls, path) -> "BatchResult":
         """Re-load a :meth:`to_netcdf` file (needs xarray)."""
-        with _xarray().load_dataset(path) as ds:
+        xr = _xarray()
+        with reading(path, "a NetCDF file"), xr.load_dataset(path) as ds:
             a = {k: ds[k].values for k in ds.variables}
             attrs = dict(ds.attrs)
         return cls._from_fields(path, a, attrs, a.get("y"))
@@ -229,8 +231,9 @@ class BatchResult(Result):
         state = meta.get("state", ())
         state = tuple(text("state").split(",")) if isinstance(state, str) else tuple(str(s) for s in state)
         defaulted = text("defaulted")
-        return cls(final=a["final"], status=a["status"].astype(np.int8), t_event=a["t_event"], nsteps=a["nsteps"].astype(np.int64),
-                   method=text("method"), t=a.get("t"), ys=ys, state=tuple(s for s in state if s),
+        return cls(final=a["final"], status=a["status"].astype(np.int8), t_event=a["t_event"],
+                   nsteps=a["nsteps"].astype(np.int64), method=text("method"), t=a.get("t"), ys=ys,
+                   state=tuple(s for s in state if s),
                    params={k[6:]: np.asarray(v).item() for k, v in meta.items() if k.startswith("param_")},
                    p0=a.get("p0"), model=text("model"), form=text("form"), convention=text("convention"),
                    options={k: typ(np.asarray(meta[k]).item()) if k in meta else None for k, typ in OPTIONS.items()}
@@ -241,6 +244,16 @@ class BatchResult(Result):
     def rerun(self, progress: bool = False) -> "BatchResult":
         """Integrate again from the recorded model, parameters, ``p0``, grid and options: the
         same arrays bit for bit on the same machine and versions (the kernels are deterministic).
+
+        Parameters
+        ----------
+        progress : bool, optional
+            A progress bar on stderr for large batches (as :func:`dynamics.integrate.integrate`).
+
+        Returns
+        -------
+        BatchResult
+            The new run, with this one's ``defaulted``; its ``command`` is ``'python API'``.
 
         Raises
         ------
@@ -266,9 +279,26 @@ class BatchResult(Result):
         opts = {k: v for k, v in self.options.items() if k not in ("t_end", "dt") and v is not None}
         if self.options.get("fixed_step"):
             opts["dt"] = self.options["dt"]
-        res = integrate(self.model, spec.params_class(**self.params), self.p0, self.options["t_end"], form=self.form,
-                        method=self.method.split("@")[0], t_eval=self.t, convention=self.convention, progress=progress, **opts)
+        res = integrate(self.model, spec.params_class(**self.params), self.p0, self.options["t_end"],
+                        form=self.form, method=self.method.split("@")[0], t_eval=self.t, convention=self.convention,
+                        progress=progress, **opts)
         return replace(res, defaulted=self.defaulted)
+
+
+@contextlib.contextmanager
+def reading(path, what: str):
+    """Turn what a damaged or foreign file raises while it is read into one ParameterError naming
+    ``path`` (an object array refused by ``allow_pickle=False``, a truncated archive, a file no
+    NetCDF engine recognises)."""
+    import zipfile
+
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ParameterError(f"{str(path)!r} cannot be read as {what}: {type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:200]}") from None
 
 
 def _fingerprint(model: str) -> str:

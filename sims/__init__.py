@@ -32,6 +32,8 @@ EXPORTS = {
     "parse_sweep_config": "sims.sweep:parse_config",
     "run_sweep": "sims.sweep:run_sweep",
     "merge_sweep": "sims.sweep:merge",
+    # outputs re-loaded with their provenance
+    "load_result": "sims.io:load_result",
 }
 
 __all__ = sorted(EXPORTS)

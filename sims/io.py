@@ -21,6 +21,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,11 @@ from symbolic.errors import ParameterError
 from symbolic.files import check_not_input, npz_bytes, write_bytes, write_npz  # noqa: F401  (re-exported)
 from symbolic.results import plain  # noqa: F401  (re-exported: the one JSON converter)
 from dynamics.gpu import require_cuda  # noqa: F401  (re-exported: the one CUDA check)
+
+if TYPE_CHECKING:
+    from dynamics.results import BatchResult
+
+    from .sweep.merge import MergedSweep
 
 
 def sha256(data: bytes) -> str:
@@ -125,7 +131,7 @@ def need_xarray(flag: str, path) -> None:
                              "pip install ssldyn[sweep] (or give a .npz name)") from None
 
 
-def load_result(path):
+def load_result(path: str | os.PathLike) -> "BatchResult | MergedSweep":
     """Re-load an output of ``ssldyn integrate`` or ``ssldyn sweep --merge`` (.npz or .nc).
 
     NPZ files are read with ``allow_pickle=False`` and NetCDF with xarray: nothing in a file runs.
@@ -146,6 +152,22 @@ def load_result(path):
     ------
     ParameterError
         For a suffix other than .npz or .nc, or a file that is neither kind of output.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from dynamics import L2Params, integrate
+    >>> from sims import load_result
+    >>> res = integrate("l2-byol", L2Params(eta=0.1), [0.05, 0.6], 100.0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     res.to_npz(os.path.join(tmp, "run.npz"))
+    ...     back = load_result(os.path.join(tmp, "run.npz"))
+    >>> back.model, back.params["eta"], back.p0.tolist(), back.method, back.options["rtol"]
+    ('l2-byol', 0.1, [0.05, 0.6], 'tsit5', 1e-08)
+    >>> np.array_equal(back.rerun().final, res.final)
+    True
     """
     from dynamics.results import BatchResult
 

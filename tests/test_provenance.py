@@ -151,8 +151,11 @@ def test_from_refuses_conflicting_flags_and_missing_inputs(tmp_path, capsys):
 
 def test_loading_executes_nothing(tmp_path):
     np.savez(tmp_path / "evil.npz", final=np.array([object()], dtype=object), status=np.zeros(1, np.int8))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    with pytest.raises(ParameterError, match="evil.npz.*cannot be read as an NPZ file.*allow_pickle"):
         BatchResult.from_npz(tmp_path / "evil.npz")
+    (tmp_path / "junk.nc").write_text("junk")
+    with pytest.raises(ParameterError, match="junk.nc.*cannot be read as a NetCDF file"):
+        load_result(tmp_path / "junk.nc")
     np.savez(tmp_path / "other.npz", x=np.zeros(2))
     with pytest.raises(ParameterError, match="not an integrate result.*final"):
         load_result(tmp_path / "other.npz")
@@ -248,7 +251,9 @@ def test_regime_map_and_bifurcation_name_their_defaults(tmp_path, capsys):
 
     doc = json.loads(_run(capsys, "bifurcation", "--model", "l2-byol", "--param", "eta:0:0.3", "--n", "61",
                           "--tau", "0.8", "--json"))
-    assert doc["defaults_used"] == {"sigma2": 0.5, "alpha_p": 1.0, "beta": 0.0}
+    assert doc["defaults_used"] == ["sigma2", "alpha_p", "beta"]          # as equilibria --json
+    assert doc["params"] == {"tau": 0.8, **{k: L2_DEFAULTS[k] for k in doc["defaults_used"]}}
+    assert doc["version"] == symbolic.__version__ and doc["command"].endswith("--tau 0.8 --json")
 
 
 def test_demo_writes_into_a_new_temporary_folder_or_the_stated_one(tmp_path, capsys, monkeypatch):
@@ -272,3 +277,47 @@ def test_demo_writes_into_a_new_temporary_folder_or_the_stated_one(tmp_path, cap
     out = _run(capsys, "demo", "--out", stated)
     assert "temporary" not in out and (stated / "mine.txt").read_text() == "keep"
     assert sorted(p.name for p in stated.iterdir()) == ["demo_phase_line.pdf", "demo_phase_line.png", "mine.txt"]
+
+
+USER = '''
+import sympy as sp
+from symbolic import register_model
+p, a, rho = sp.symbols("p a rho")
+register_model("test-prov", state=[p], rhs=[a*p**3 - p**5 - rho*p], params={"a": 1.0, "rho": 0.1}, decay="rho")
+'''
+
+
+@pytest.mark.slow
+def test_user_model_run_reruns_only_with_its_file(tmp_path, capsys):
+    """A user model's run records its fingerprint: --from needs the same file loaded again (its
+    kernels are cached under that fingerprint, in the cache the other tests use)."""
+    from symbolic import registry
+
+    f = tmp_path / "mine.py"
+    f.write_text(USER)
+    try:
+        _run(capsys, "--models", f, "integrate", "--model", "test-prov", "--a", "1.5", "--p0", "0.2,1.2",
+             "--t-end", "200", "--out", tmp_path / "u.npz")
+        res = load_result(tmp_path / "u.npz")
+        assert res.fingerprint == registry.get_model("test-prov").fingerprint != ""
+        assert res.params == {"a": 1.5, "rho": 0.1} and res.defaulted == ("rho",)
+        # p^4 - a p^2 + rho = 0: the stable root p^2 = (a + sqrt(a^2 - 4 rho)) / 2
+        np.testing.assert_allclose(res.final[1], math.sqrt((1.5 + math.sqrt(1.5**2 - 0.4)) / 2), rtol=1e-6)
+        registry._REGISTRY.pop("test-prov")
+        registry._USER_ARGS.pop("test-prov", None)
+        err = _fails(capsys, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
+        assert "--models" in err and "test-prov" in err
+        _run(capsys, "--models", f, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
+        _same_arrays(res, load_result(tmp_path / "v.npz"))
+    finally:
+        registry._REGISTRY.pop("test-prov", None)
+        registry._USER_ARGS.pop("test-prov", None)
+
+
+def test_netcdf_out_without_xarray_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xarray", None)          # import xarray raises ImportError
+    err = _fails(capsys, "integrate", "--model", "l2-byol", "--p0", "0.5", "--t-end", "5", "--out", tmp_path / "r.nc")
+    assert "xarray" in err and "pip install ssldyn[sweep]" in err and "r.nc" in err
+    assert list(tmp_path.iterdir()) == []

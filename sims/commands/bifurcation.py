@@ -8,10 +8,12 @@ that no singular point explains; also printed to stderr), the special points (sp
 special_param_value, special_state) and the branches concatenated (branch_id, branch_values,
 branch_states, branch_eigenvalues, branch_stability). ``--json`` prints
 ``{"model", "param", "special_points": [{"type", "param_value", "state", "eigenvalues"}],
-"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "defaults_used"}``
-instead of the lines. Every event lies inside the --param range. The NPZ also records the fixed
-parameters (``param_NAME``, given and defaulted), ``defaulted``, ``version`` and ``command``; the
-lines end with the parameters that took their defaults (``defaults used: ...``).
+"branches": [{"values", "states", "eigenvalues", "stability"}], "warnings", "params",
+"defaults_used", "version", "command"}`` (``params``: the fixed parameters; ``defaults_used``: the
+names of those that took their defaults, as ``equilibria --json``) instead of the lines. Every event lies inside the
+--param range. The NPZ also records the fixed parameters (``param_NAME``, given and defaulted),
+``defaulted``, ``version`` and ``command``; the lines end with the parameters that took their
+defaults (``defaults used: ...``).
 """
 NAME = "bifurcation"
 HELP = "equilibria versus one parameter (branches, stability, folds, branch points, Hopf points)"
@@ -81,12 +83,15 @@ def run(args) -> int:
 
         b.to_npz(args.out, **provenance(args, {**fixed, **used}, used))
     if args.json:
+        import symbolic
+        from sims.io import command_line
         from symbolic.results import plain
 
         out = {"model": args.model, "param": field, "special_points": [s.to_json() for s in b.special_points],
                "branches": [plain({"values": br.values, "states": br.states, "eigenvalues": br.eigenvalues,
                                    "stability": br.stability}) for br in b.branches],
-               "warnings": list(b.warnings), "defaults_used": plain(used)}
+               "warnings": list(b.warnings), "params": plain({**fixed, **used}), "defaults_used": list(used),
+               "version": symbolic.__version__, "command": command_line(args)}
         print(json.dumps(out, allow_nan=False))
     else:
         for line in _lines(b, field):

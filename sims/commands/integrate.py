@@ -17,7 +17,7 @@ slowest rate of the flow (t_end * decay < 3, or the slowest |d rhs/dp| at the eq
 warning on stderr.
 """
 NAME = "integrate"
-HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an NPZ"
+HELP = "integrate many initial conditions (RK4 or adaptive Tsit5/DP5), write an NPZ or NetCDF; --from reruns one"
 
 
 #: the defaults of the run's options (a flag left unset takes these; with --from the file's values)

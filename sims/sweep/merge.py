@@ -17,6 +17,7 @@ import numpy as np
 
 from symbolic.errors import ParameterError
 
+from dynamics.results import reading
 from symbolic.files import check_memory
 
 from ..io import need_xarray, write_netcdf, write_npz
@@ -224,13 +225,13 @@ class MergedSweep:
         if str(path).lower().endswith(".nc"):
             import xarray as xr
 
-            with xr.load_dataset(path) as ds:
+            with reading(path, "a NetCDF file"), xr.load_dataset(path) as ds:
                 arrays = {k: ds[k].values for k in ds.variables}
                 meta = dict(ds.attrs)
             names = [n for n in str(meta.get("axes", "")).split(",") if n]
             axes = {n: arrays.pop(n) for n in names}
         else:
-            with np.load(path, allow_pickle=False) as z:
+            with reading(path, "an NPZ file"), np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
             meta = {k: arrays.pop(k) for k in list(arrays) if k in _META or k.startswith(("param_", "integrate_"))}
             axes = {k[5:]: arrays.pop(k) for k in list(arrays) if k.startswith("axis_")}
@@ -252,7 +253,7 @@ def is_merged(path) -> bool:
     if str(path).lower().endswith(".nc"):
         import xarray as xr
 
-        with xr.open_dataset(path) as ds:
+        with reading(path, "a NetCDF file"), xr.open_dataset(path) as ds:
             return "config_hash" in ds.attrs
-    with np.load(path, allow_pickle=False) as z:
+    with reading(path, "an NPZ file"), np.load(path, allow_pickle=False) as z:
         return "config_hash" in z.files
