@@ -314,12 +314,12 @@ def draw_fig7(result: Fig7, ax=None):
         ax.axhline(K, color=col, lw=1, ls=":" if at_c else "--", label=rf"$K$={K:.3f}" + (" = $K_c$" if at_c else ""))
         nz = roots[roots != 0]
         ax.plot(nz, np.full(nz.shape, K), "o", color=col, ms=5, mfc="w", zorder=4)
-    ax.set_ylim(-1.5, 2.0)
+    ax.set_ylim(-1.5, 2.8)          # room above the lines K for the legend
     ax.set_xlabel(r"$p$")
     ax.set_ylabel(r"$K=\rho(1+\sigma^2)N_\Phi N_\Psi^3$")
     ax.set_title("Bao App. C: non-zero equilibria solve $Q(p) = K$\n" + params_caption(result.base, skip=result.SWEPT),
                  fontsize=8)
-    free_legend(ax, fontsize=7, framealpha=0.9, order=("lower right", "lower left", "upper left", "upper right"))
+    free_legend(ax, fontsize=7, framealpha=0.9, order=("upper right", "upper left", "lower right", "lower left"))
     return fig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from .operating_point import OperatingPoint, draw_on_branches, operating_point, widen
 from .regime_map import LABELS
 from .registry import registered
-from .style import PALETTE, axes_for, save, styled
+from .style import PALETTE, axes_for, params_caption, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,6 +84,11 @@ class Bifurcation:
 
     branches: object            # dynamics.continuation.Branches
     point: OperatingPoint | None = None
+
+    @property
+    def SWEPT(self) -> tuple:
+        """The continued field: it varies along the axis (the mark's value is in its legend entry)."""
+        return (self.branches.param,)
 
 
 def compute_bifurcation(params: object | None = None, fast: bool = False, mark: dict | None = None,
@@ -235,8 +240,9 @@ def draw_branches(b: Branches, ax: Axes | None = None, point: OperatingPoint | N
     ax.axhline(0, color="0.7", lw=0.6, zorder=0)
     ax.set_xlabel(LABELS.get(b.param, b.param))
     ax.set_ylabel(f"equilibrium ${getattr(b, 'state', ('p',))[0]}$")
-    fixed = ", ".join(f"{k}={v:g}" for k, v in b.fixed.items())
-    ax.set_title(f"{b.model}" + (f" ({fixed})" if fixed else ""), fontsize=8)
+    fixed = params_caption(dict(b.fixed))
+    ax.set_title(f"Equilibria of {b.model} along {LABELS.get(b.param, b.param)}" + (f"\n({fixed})" if fixed else ""),
+                 fontsize=8)
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: never on a branch
     return fig
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_map, operating_point, widen
 from .registry import registered
-from .style import REGIME_COLORS, axes_for, save, styled
+from .style import REGIME_COLORS, axes_for, free_legend, params_caption, save, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,6 +60,11 @@ class RegimeFigure:
     map: object                 # dynamics.regimes.RegimeMap
     folds: object | None = None  # dynamics.continuation.FoldCurve
     point: OperatingPoint | None = None
+
+    @property
+    def SWEPT(self) -> tuple:
+        """The plane's two fields: they vary along the axes (the mark's values are in its legend entry)."""
+        return (self.map.x_name, self.map.y_name)
 
 
 def compute_regime_map(params: object | None = None, fast: bool = False, mark: dict | None = None) -> RegimeFigure:
@@ -217,11 +222,12 @@ def draw_regime_map(m: RegimeMap, ax: Axes | None = None, folds: FoldCurve | Non
             ax.plot([cx], [cy], "k*", ms=9)
     if point is not None:
         handles.append(draw_on_map(ax, point, m.x_name, m.y_name))
-    ax.legend(handles=handles, loc="lower left", frameon=True, framealpha=0.85)   # "best" scans every quad: slow
     ax.set_xlabel(LABELS.get(m.x_name, m.x_name))
     ax.set_ylabel(LABELS.get(m.y_name, m.y_name))
-    fixed = ", ".join(f"{k}={v:g}" for k, v in m.fixed.items())
-    ax.set_title(f"{m.model} regimes" + (f" ({fixed})" if fixed else ""), fontsize=8)
+    fixed = params_caption(dict(m.fixed))
+    ax.set_title(f"Regimes of {m.model}" + (f" ({fixed})" if fixed else ""), fontsize=8)
+    free_legend(ax, handles, frameon=True, framealpha=0.85, order=("lower left", "upper right", "upper left",
+                                                                     "lower right"))   # clear of the mark and fold
     return fig
 
 

@@ -184,13 +184,14 @@ def number(v) -> str:
 
 
 def params_caption(params, skip=(), names: dict | None = None) -> str:
-    r"""The fields of a parameter dataclass as a caption, ``$\rho$=0.01, $\sigma^2$=0.5, ...``.
+    r"""The fields of a parameter dataclass (or a dict of them) as a caption, ``$\rho$=0.01, $\sigma^2$=0.5, ...``.
 
     Every field is stated, defaults included, except those in ``skip`` (a field the figure states
     elsewhere, e.g. the swept axis); values through :func:`number`. ``names`` overrides
     :data:`SYMBOLS` for a field."""
     table = {**SYMBOLS, **(names or {})}
-    items = [(k, v) for k, v in params.to_dict().items() if k not in skip]
+    fields = params if isinstance(params, dict) else params.to_dict()
+    items = [(k, v) for k, v in fields.items() if k not in skip]
     return ", ".join(f"{table.get(k, k.replace('_', ' '))}={number(v)}" for k, v in items)
 
 
@@ -246,8 +247,24 @@ def _display_points(ax):
     for art in ax.lines:
         if art.get_visible() and len(art.get_xdata()):
             xy = art.get_transform().transform(np.column_stack([np.asarray(a, float) for a in art.get_data()]))
-            (verts if art.get_marker() in (None, "None", "", " ") else marks).append(xy)
+            if art.get_marker() not in (None, "None", "", " "):
+                marks.append(xy)
+            if art.get_linestyle() not in ("None", "", " "):
+                verts.append(densify(xy))
     for c in ax.collections:
         if isinstance(c, PathCollection) and c.get_visible() and len(c.get_offsets()):
             marks.append(c.get_offset_transform().transform(np.asarray(c.get_offsets(), float)))
     return tuple(np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in ps]) for ps in (marks, verts))
+
+
+def densify(xy: np.ndarray, step: float = 2.0) -> np.ndarray:
+    """Points along the polyline ``xy`` (pixels) at most ``step`` pixels apart: a legend over the
+    middle of a long segment (an ``axhline`` has two vertices) covers some of them."""
+    xy = xy[np.all(np.isfinite(xy), axis=1)] if len(xy) else xy
+    if len(xy) < 2:
+        return xy
+    out = [xy[:1]]
+    for a, b in zip(xy[:-1], xy[1:]):
+        k = max(1, min(int(np.hypot(*(b - a)) / step), 5000))
+        out.append(a + (b - a) * (np.arange(1, k + 1)[:, None] / k))
+    return np.concatenate(out)

@@ -171,7 +171,7 @@ def draw_norms(records, ax=None):
     for key, lab in (("n_phi", r"$N_\Phi=\|\Phi\|_F$"), ("n_psi", r"$N_\Psi=\|W\Phi\|_F$"), ("trace", r"$|T|$")):
         y = np.abs(_col(records, key))
         if np.any(y > 0):
-            ax.semilogy(e, y, label=lab)
+            ax.semilogy(e, _positive(y), label=lab)
     seen = []
     for i, r in enumerate(records):
         reg = (r.get("theory") or {}).get("regime")
@@ -187,11 +187,17 @@ def draw_norms(records, ax=None):
     for key, lab in (("asymmetry", r"$\|W-W^\top\|/\|W\|$"), ("commutator", r"$\|[W,\Phi\Phi^\top]\|/(\|W\|\|\Phi\Phi^\top\|)$")):
         y = _col(records, key)
         if np.any(y > 0):
-            ax.semilogy(e, y, label=lab)
+            ax.semilogy(e, _positive(y), label=lab + (" (zeros not drawn)" if np.any(y <= 0) else ""))
     ax.set_xlabel("epoch")
     ax.set_title("assumption checks (0: exact)", fontsize=9)
     ax.legend(fontsize=7)
     return fig
+
+
+def _positive(y):
+    """``y`` with its values at or below 0 as NaN: a log axis would clamp them to its bottom."""
+    y = np.asarray(y, float)
+    return np.where(y > 0, y, np.nan)
 
 
 def norms_figure(records, out_dir, name="validation_norms"):
@@ -227,7 +233,7 @@ def draw_collapse(records, ax=None, h=None):
         axs[2].axhline(1 / math.sqrt(h), color="k", ls=":", lw=1.0,
                        label=rf"$1/\sqrt{{h}}$ = {1 / math.sqrt(h):.4g}: no collapse (h = {h})")
         axs[2].legend(fontsize=7, loc="best")
-    axs[2].set_title("std of l2-normalised outputs (0: complete collapse)", fontsize=9)
+    axs[2].set_title("std of l2-normalised outputs\n(0: complete collapse)", fontsize=9)
     for a in axs:
         a.set_xlabel("epoch")
     return fig

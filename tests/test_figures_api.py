@@ -166,7 +166,7 @@ def test_mark_on_the_regime_map_and_user_parameters(tmp_path, capsys, captured):
     star = _star(ax)
     assert (star.get_xdata()[0], star.get_ydata()[0]) == (0.3, 2.0)
     assert ax.get_xlim()[1] >= 0.6                              # the window grew to hold the point (x2 margin)
-    assert "sigma2=1" in ax.get_title() and "n_phi=5" in ax.get_title()
+    assert r"$\sigma^2$=1" in ax.get_title() and r"$N_\Phi$=5" in ax.get_title()
     # rho_c at T = 0 in closed form (Bao eq. 7): 0.8 * 10^(-1/4) / ((1 + sigma2) N_Phi sqrt(N_Psi)) = 0.0636 < 0.3
     assert "Collapse" in star.get_label()
 

@@ -153,3 +153,28 @@ def test_validation_draws_on_given_axes(draw, n):
     host, axes = plt.subplots(1, n, squeeze=False)
     assert draw(_records(), ax=axes[0, 0] if n == 1 else axes[0]) is host
     assert all(a.has_data() for a in axes[0])
+
+
+def test_log_axes_hold_no_zero_and_legends_clear_the_points():
+    """An exactly symmetric W at the first record (asymmetry 0) is not drawn on the log axis
+    (matplotlib would clamp it to the bottom), the legend says so, and no legend box covers a
+    plotted marker or more than 1% of the lines (checks of tests/test_figure_style.py)."""
+    import test_figure_style as S
+
+    recs = _records()
+    recs[0]["asymmetry"] = 0.0
+    for fig in (V.draw_eigen(recs), V.draw_norms(recs), V.draw_collapse(recs, h=H), V.draw_trajectory(recs)):
+        _render(fig)
+        for ax in fig.axes:
+            for axis, i in (("x", 0), ("y", 1)):
+                if getattr(ax, f"get_{axis}scale")() == "log":
+                    for line in ax.lines:
+                        v = np.asarray(line.get_data()[i], float)
+                        assert np.all(v[np.isfinite(v)] > 0), (line.get_label(), axis)
+            marks, verts = S.data_points(ax), S.line_vertices(ax)
+            for leg in S.legends(fig):
+                box = leg.get_window_extent()
+                assert not S.inside(box, marks, pad=-1.0).any()
+                assert S.inside(box, verts, pad=-1.0).sum() <= 0.01 * max(len(verts), 1)
+    labels = [t.get_text() for t in V.draw_norms(recs).axes[1].get_legend().get_texts()]
+    assert any("zeros not drawn" in lab for lab in labels)
