@@ -1,8 +1,8 @@
 r"""``--help`` for the terminal: the subcommands' descriptions are their module docstrings, written in
 reStructuredText for the documentation; argparse prints them raw. :func:`plain_text` turns the
-markup into what a terminal should show (``:math:`\eta_c``` -> ``eta_c``, ````--out```` ->
-``--out``), and :class:`HelpFormatter` uses it for descriptions and option help, keeps paragraphs
-and indented blocks, and ends each option's help with its default.
+markup into what a terminal should show (a ``:math:`` role becomes its formula in ASCII, an inline
+literal loses its backquotes), and :class:`HelpFormatter` uses it for descriptions and option help,
+keeps paragraphs and indented blocks, and ends each option's help with its default.
 """
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 * ``.. ssldyn-cli::`` the CLI reference, by walking ``sims.cli.build_parser()`` and its
   subparsers (no hand-written copy);
-* ``.. ssldyn-exports:: PACKAGE`` the API reference of ``PACKAGE.EXPORTS`` (autodoc per name);
 * ``.. ssldyn-discrepancies::`` every docstring paragraph that documents a discrepancy with a
   paper, with the object it belongs to;
 * ``.. ssldyn-trajectory-table::`` the table of ``sims/results/trajectory/*/summary.json``.
@@ -15,6 +14,7 @@ import inspect
 import json
 import pkgutil
 import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -77,9 +77,14 @@ def flag_nodes(text: str) -> list:
 
 
 def literal_flags(rst: str) -> str:
-    """reStructuredText with each bare flag outside literals and roles as an inline literal
-    (``--out`` -> ````--out````)."""
-    return "".join(part if CODE.fullmatch(part) else FLAG.sub(r"``\1``", part) for part in CODE.split(rst))
+    """reStructuredText with each bare flag outside literals, roles and indented (literal) blocks as
+    an inline literal: ``--out`` as an inline literal, as typed."""
+    def line(text):
+        if text.startswith((" ", "\t")):
+            return text
+        return "".join(part if CODE.fullmatch(part) else FLAG.sub(r"``\1``", part) for part in CODE.split(text))
+
+    return "\n".join(line(t) for t in rst.split("\n"))
 
 
 def docstring_objects(package: str):
@@ -193,40 +198,21 @@ class CliDirective(SphinxDirective):
         return out
 
 
-class ExportsDirective(SphinxDirective):
-    """autodoc entries for every name in ``PACKAGE.EXPORTS``, grouped as the dict groups them."""
-
-    required_arguments = 1
-
-    def run(self):
-        package = importlib.import_module(self.arguments[0])
-        lines = []
-        for name in package.EXPORTS:
-            modname, _, attr = package.EXPORTS[name].partition(":")
-            obj = getattr(package, name)
-            kind = ("autoclass" if inspect.isclass(obj) else
-                    "autofunction" if callable(obj) else "autodata")
-            lines += [f".. {kind}:: {modname}.{attr}", ""]
-            if kind == "autodata":
-                lines += ["   :annotation:", ""]
-            if attr != name:
-                lines += [f"   Exported as ``{package.__name__}.{name}``.", ""]
-        node = nodes.section()
-        node.document = self.state.document
-        nested_parse_with_titles(self.state, StringList(lines, source=f"<{package.__name__}.EXPORTS>"), node)
-        return node.children
-
-
 class DiscrepanciesDirective(SphinxDirective):
     """Every docstring paragraph that documents a discrepancy with a paper."""
 
     def run(self):
         items = nodes.bullet_list()
+        context = self.env.ref_context
+        before = context.get("py:module")
         for qual, para in discrepancy_paragraphs():
             item = nodes.list_item()
             item += nodes.paragraph("", "", nodes.literal(text=qual))
+            # the paragraph's references are relative to the module it was written in
+            context["py:module"] = qual if qual in sys.modules else qual.rsplit(".", 1)[0]
             self.state.nested_parse(StringList(escape_bars(para).splitlines(), source=qual), self.content_offset, item)
             items += item
+        context.pop("py:module", None) if before is None else context.update({"py:module": before})
         return [items]
 
 
@@ -241,7 +227,6 @@ class TrajectoryTableDirective(SphinxDirective):
 
 def setup(app):
     app.add_directive("ssldyn-cli", CliDirective)
-    app.add_directive("ssldyn-exports", ExportsDirective)
     app.add_directive("ssldyn-discrepancies", DiscrepanciesDirective)
     app.add_directive("ssldyn-trajectory-table", TrajectoryTableDirective)
     app.connect("autodoc-process-docstring", _escape_docstring_bars)
