@@ -58,7 +58,8 @@ def options(parser: argparse.ArgumentParser):
         if isinstance(a, argparse.BooleanOptionalAction):
             default = default_text(a)
         else:
-            default = None if a.default in (None, argparse.SUPPRESS, False) or a.nargs == 0 or a.required else a.default
+            default = (None if a.default in (None, argparse.SUPPRESS, False, [], ()) or a.nargs == 0 or a.required
+                       else a.default)
         rows.append((flags, metavar, helptext, default))
     return rows
 
@@ -171,6 +172,18 @@ def _section(document, title: str, ident: str):
     return sec
 
 
+def _options_table(parser) -> list:
+    """``[table]`` of ``parser``'s arguments (flag and metavar, help with each flag a literal,
+    default), or ``[]`` where it has none."""
+    rows = []
+    for flags, metavar, helptext, default in options(parser):
+        shown = default if isinstance(default, str) and default.startswith("--") else repr(default)
+        rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())),
+                     nodes.paragraph("", "", *flag_nodes(helptext)),
+                     "" if default is None else nodes.paragraph("", "", nodes.literal(text=shown))])
+    return [_table(["argument", "meaning", "default"], rows, [3, 6, 2])] if rows else []
+
+
 class CliDirective(SphinxDirective):
     """The CLI reference generated from the argparse parser."""
 
@@ -178,7 +191,7 @@ class CliDirective(SphinxDirective):
         from sims.cli import build_parser
 
         parser = build_parser()
-        out = [nodes.literal_block(text=parser.format_usage().strip(), language="none")]
+        out = [nodes.literal_block(text=parser.format_usage().strip(), language="none")] + _options_table(parser)
         for name, sub in subcommands(parser):
             sec = _section(self.state.document, f"ssldyn {name}", f"cli-{name}")
             if sub.description:              # the module docstring: reStructuredText, as in the API pages
@@ -186,14 +199,7 @@ class CliDirective(SphinxDirective):
                 self.state.nested_parse(StringList(text.splitlines(), source=f"sims.commands ({name})"),
                                         self.content_offset, sec)
             sec += nodes.literal_block(text=sub.format_usage().strip(), language="none")
-            rows = []
-            for flags, metavar, helptext, default in options(sub):
-                shown = default if isinstance(default, str) and default.startswith("--") else repr(default)
-                rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())),
-                             nodes.paragraph("", "", *flag_nodes(helptext)),
-                             "" if default is None else nodes.paragraph("", "", nodes.literal(text=shown))])
-            if rows:
-                sec += _table(["argument", "meaning", "default"], rows, [3, 6, 2])
+            sec += _options_table(sub)
             out.append(sec)
         return out
 
