@@ -31,8 +31,10 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
+    "sphinx.ext.intersphinx",
     "sphinx_gallery.gen_gallery",
     "ssldyn_docs",
+    "ssldyn_api",
 ]
 # MathJax from the docs extra's local copy, so the pages render their equations offline (a
 # laptop on a plane, a cluster without internet); without that package, from the CDN
@@ -50,7 +52,7 @@ smartquotes = False
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "sg_execution_times.rst", "phase_agreement.rst"]  # included by collapse.rst
+exclude_patterns = ["_build", "examples", "_intersphinx", "gen_modules", "sg_execution_times.rst", "phase_agreement.rst"]  # included by collapse.rst
 # the sweep config reference: docs/sweep_config.md when its author has written it, else the
 # docstring of sims.sweep (docs/sweep_config_docstring.rst)
 if (DOCS / "sweep_config.md").exists():
@@ -58,6 +60,18 @@ if (DOCS / "sweep_config.md").exists():
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
+
+# every cross-reference must resolve (``-n``): ours through the API pages (docs/_ext/ssldyn_api.py),
+# numpy's, scipy's, matplotlib's, torch's and Python's through the inventories shipped in
+# docs/_intersphinx/ (written by make_inventories.py: the build never touches the network)
+nitpicky = True
+intersphinx_mapping = {
+    name: (url, str(DOCS / "_intersphinx" / f"{name}.inv"))
+    for name, url in [("python", "https://docs.python.org/3/"), ("numpy", "https://numpy.org/doc/stable/"),
+                      ("scipy", "https://docs.scipy.org/doc/scipy/"), ("matplotlib", "https://matplotlib.org/stable/"),
+                      ("torch", "https://docs.pytorch.org/docs/stable/")]
+}
+intersphinx_timeout = 1
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"            # numpydoc lists the types; signatures keep their hints
@@ -82,4 +96,7 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "matplotlib_animations": False,
     "reference_url": {},
+    # "Examples using X" on the API pages: which example uses which public name
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("symbolic", "dynamics", "sims", "figures"),
 }

@@ -64,7 +64,7 @@ def build_parser() -> Parser:
     parser.add_argument("--models", action="append", default=[], metavar="FILE.py",
                         help="a Python file that registers models with symbolic.register_model(name, state=[p], "
                              "rhs=[expr], params={...}, decay=...); they then work with every command "
-                             "(may be given more than once; the file runs as your own code)")
+                             "(may be given more than once; the file runs as your own code) (default: none)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in MODULES:

@@ -1,8 +1,8 @@
 r"""``--help`` for the terminal: the subcommands' descriptions are their module docstrings, written in
 reStructuredText for the documentation; argparse prints them raw. :func:`plain_text` turns the
-markup into what a terminal should show (``:math:`\eta_c``` -> ``eta_c``, ````--out```` ->
-``--out``), and :class:`HelpFormatter` uses it for descriptions and option help, keeps paragraphs
-and indented blocks, and ends each option's help with its default.
+markup into what a terminal should show (a ``:math:`` role becomes its formula in ASCII, an inline
+literal loses its backquotes), and :class:`HelpFormatter` uses it for descriptions and option help,
+keeps paragraphs and indented blocks, and ends each option's help with its default.
 """
 from __future__ import annotations
 
@@ -131,14 +131,14 @@ def plain_text(rst: str) -> str:
 def default_text(action: argparse.Action) -> str | None:
     """The default an option's help states, or None where it states none: an on/off flag (store_true,
     store_false; a ``--x/--no-x`` pair names the one that is the default), a positional, a value of None
-    or a help that already says it."""
+    or an empty list (an option given any number of times) or a help that already says it."""
     if isinstance(action, argparse.BooleanOptionalAction):
         if action.default is None or action.default is argparse.SUPPRESS:
             return None
         on, off = (s for s in action.option_strings if not s.startswith("--no-")), \
             (s for s in action.option_strings if s.startswith("--no-"))
         return next(on if action.default else off, None)
-    if (action.nargs == 0 or not action.option_strings or action.default in (None, argparse.SUPPRESS)
+    if (action.nargs == 0 or not action.option_strings or action.default in (None, argparse.SUPPRESS, [], ())
             or "default" in (action.help or "")):
         return None
     return "%(default)s"

@@ -26,7 +26,7 @@ The paper's printed formulas were lost from our copy of the text (``shared/theor
 the forms above agree with the theory notes exactly (tests). Two caveats found while deriving:
 the :math:`p^6` term comes from the self-pairing :math:`\mathbb E[y_{1j}^3y_{2j}]=3a`, an
 :math:`O(1/h)` effect of the same order as the neglected norm fluctuations; the consistent
-second-order (delta-method) model, :func:`delta_eigen`, keeps both and matches the Monte-Carlo
+second-order (delta-method) model, :func:`delta_eigen_form`, keeps both and matches the Monte-Carlo
 gradient of the real loss to noise (``ssldyn check-gradient``).
 """
 from __future__ import annotations

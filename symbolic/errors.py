@@ -11,13 +11,34 @@ from typing import Iterable
 
 
 class ParameterError(ValueError):
-    """A parameter outside its allowed range (message names parameter, range and value)."""
+    """A parameter outside its allowed range (message names parameter, range and value).
+
+    Examples
+    --------
+    >>> import dynamics as dy
+    >>> try:
+    ...     dy.L2Params(eta=-1.0)
+    ... except dy.ParameterError as e:
+    ...     print(e)
+    eta must be in [0, inf); got -1.0
+    """
 
 
 class IgnoredOptionWarning(UserWarning):
     """An option given that the chosen method does not use (as ``scipy.integrate.solve_ivp`` warns
     of arguments that have no effect for the chosen solver); the CLI prints it as one line
-    ``ssldyn: warning: ...``."""
+    ``ssldyn: warning: ...``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import dynamics as dy
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = dy.integrate("l2-byol", dy.L2Params(), [0.5], 10.0, method="rk4", rtol=1e-3)
+    >>> [(w.category.__name__, str(w.message)) for w in caught]
+    [('IgnoredOptionWarning', 'integrate: rtol has no effect with fixed steps (method rk4, dt 0.01); ignored')]
+    """
 
 
 def warn_ignored(function, given: dict, why: str) -> None:

@@ -87,15 +87,86 @@ def test_trajectory_table_is_the_summaries():
         assert float(row[2]) == pytest.approx(tr["max_rel_err_top8"], abs=5e-4)
 
 
+ssldyn_api = pytest.importorskip("ssldyn_api")
+
+
 def test_exports_directive_covers_every_public_name():
-    """Every exported name of the three packages gets an autodoc entry at its defining path."""
-    for pkg in ("dynamics", "figures", "sims"):
+    """Every exported function or class of the four packages gets one page, documented at a path
+    that leads back to the object; every public name and EXPORTS path is an alias of that path."""
+    import inspect
+
+    pages = {public: (obj, documented) for public, obj, _, documented in ssldyn_api.public_objects()}
+    aliases = ssldyn_api.aliases()
+    seen = {id(obj) for obj, _ in pages.values()}
+    for pkg in ("dynamics", "symbolic", "figures", "sims"):
         mod = importlib.import_module(pkg)
         assert set(mod.EXPORTS) == set(mod.__all__)
+        assert f"ssldyn-exports:: {pkg}" in (DOCS / "api.rst").read_text()
         for name, path in mod.EXPORTS.items():
             module, _, attr = path.partition(":")
-            assert getattr(importlib.import_module(module), attr) is getattr(mod, name)
-    assert "ssldyn-exports:: dynamics" in (DOCS / "api.rst").read_text()
+            obj = getattr(importlib.import_module(module), attr)
+            assert obj is getattr(mod, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                assert id(obj) in seen, f"{pkg}.{name} has no page"
+                target = aliases[f"{pkg}.{name}"]
+                assert aliases[f"{module}.{attr}"] == target
+                home, qual, found = ssldyn_api.locate(target)
+                assert found is obj and target == (f"{home}.{qual}" if qual else home), (pkg, name, target)
+    for public, (obj, documented) in pages.items():
+        text = ssldyn_api.page_text(public, obj, [], documented, [public])
+        assert text.startswith(f"{public}\n{'=' * len(public)}\n")
+        assert f":: {documented}\n" in text and f".. minigallery:: {public}" in text
+
+
+def test_locate_names_where_objects_are_defined():
+    from dynamics.equilibria import find_equilibria
+    from dynamics.sgd_mean_field import Recipe
+
+    assert ssldyn_api.locate("dynamics.find_equilibria") == ("dynamics.equilibria", "find_equilibria", find_equilibria)
+    assert ssldyn_api.locate("dynamics.sgd_mean_field.Recipe.lrs")[:2] == ("dynamics.sgd_mean_field", "Recipe")
+    assert ssldyn_api.locate("figures.style.save")[:2] == ("figures.style", "save")
+    assert ssldyn_api.locate("dynamics.equilibria")[:2] == ("dynamics.equilibria", "")
+    assert ssldyn_api.locate("dynamics.no_such_name") is None
+    assert ssldyn_api.locate("numpy.ndarray") is None                  # not ours: intersphinx's
+    text = ssldyn_api.absolute_roles("see :func:`dynamics.find_equilibria`, :class:`~Recipe` and :func:`nothing`",
+                                     "dynamics.sgd_mean_field")
+    assert text == ("see :func:`~dynamics.equilibria.find_equilibria`, :class:`~dynamics.sgd_mean_field.Recipe` "
+                    "and :func:`nothing`")
+
+
+def test_flags_become_literals_outside_code():
+    text = "use --t-end, -h or ``--out``; beta = -ln(m), non-finite\n\n    ssldyn sweep --merge DIR"
+    assert ssldyn_docs.literal_flags(text) == ("use ``--t-end``, ``-h`` or ``--out``; beta = -ln(m), non-finite\n\n"
+                                              "    ssldyn sweep --merge DIR")
+    parts = ssldyn_docs.flag_nodes("gather DIR into --out (default: none)")
+    assert [p.astext() for p in parts] == ["gather DIR into ", "--out", " (default: none)"]
+    assert parts[1].tagname == "literal"
+
+
+def test_intersphinx_inventories_are_local_and_current(tmp_path):
+    """conf.py reads every inventory from docs/_intersphinx (no network); each file is what
+    make_inventories.py writes, and each entry is an address under its project's base URL."""
+    from sphinx.util.inventory import InventoryFile
+
+    ns = {"__file__": str(DOCS / "conf.py")}
+    exec(compile((DOCS / "conf.py").read_text(), str(DOCS / "conf.py"), "exec"), ns)  # noqa: S102 - our own config
+    assert set(ns["intersphinx_mapping"]) == {"python", "numpy", "scipy", "matplotlib", "torch"}
+    sys.path.insert(0, str(DOCS / "_intersphinx"))
+    make = importlib.import_module("make_inventories")
+    make.main(tmp_path)
+    for name, (url, inv) in ns["intersphinx_mapping"].items():
+        assert url.startswith("https://") and Path(inv).is_file() and Path(inv).parent == DOCS / "_intersphinx"
+        assert Path(inv).read_bytes() == (tmp_path / f"{name}.inv").read_bytes(), f"run make_inventories.py ({name})"
+        with open(inv, "rb") as f:
+            loaded = InventoryFile.load(f, url, lambda base, uri: base + uri)
+        entries = [(kind, key, item) for kind, items in loaded.items() for key, item in items.items()]
+        assert len(entries) == len(make.INVENTORIES[name][2])
+        for kind, key, item in entries:
+            uri = item.uri if hasattr(item, "uri") else item[2]
+            assert uri.startswith(url) and " " not in uri, (kind, key, uri)
+            if kind.startswith("py:"):
+                assert uri.endswith("#" + key), (key, uri)
+    assert "python" in make.INVENTORIES and ns["nitpicky"] is True
 
 
 EXAMPLES = sorted((DOCS / "examples").glob("plot_*.py"))
@@ -158,7 +229,7 @@ def test_theory_pages_are_the_current_notes(name):
 
 
 def test_generated_pages_build_without_warnings(tmp_path):
-    """The four directives in a small Sphinx project, warnings as errors (the full site with its
+    """The directives in a small Sphinx project, warnings as errors and nitpicky (the full site with its
     gallery is built by CI); the discrepancy paragraphs' :math: roles become math nodes."""
     from sphinx.cmd.build import build_main
 
@@ -166,15 +237,18 @@ def test_generated_pages_build_without_warnings(tmp_path):
     src.mkdir()
     (src / "conf.py").write_text(
         f"import sys\nsys.path[:0] = [{str(ROOT)!r}, {str(DOCS / '_ext')!r}]\n"
-        "extensions = ['sphinx.ext.autodoc', 'sphinx.ext.mathjax', 'numpydoc', 'myst_parser', 'ssldyn_docs']\n"
+        "extensions = ['sphinx.ext.autodoc', 'sphinx.ext.mathjax', 'numpydoc', 'myst_parser', 'ssldyn_docs',"
+        " 'ssldyn_api']\nsmartquotes = False\nssldyn_api_packages = ['sims']\n"
         "numpydoc_show_class_members = False\nautodoc_typehints = 'none'\n")
     (src / "index.rst").write_text("Test\n====\n\n.. toctree::\n\n   cli\n   md\n\n.. ssldyn-trajectory-table::\n\n"
                                    ".. ssldyn-exports:: sims\n")
     (src / "cli.rst").write_text("CLI\n===\n\n.. ssldyn-cli::\n")
     (src / "md.md").write_text("# Discrepancies\n\n```{eval-rst}\n.. ssldyn-discrepancies::\n```\n")
     out = tmp_path / "html"
-    assert build_main(["-W", "-q", "-b", "html", str(src), str(out)]) == 0
+    assert build_main(["-W", "-n", "-q", "-b", "html", str(src), str(out)]) == 0
     cli = (out / "cli.html").read_text()
-    assert "ssldyn integrate" in cli and "--t-end" in cli
+    assert "ssldyn integrate" in cli and '<span class="pre">--t-end</span>' in cli
+    assert ":math:`" not in cli and "``" not in cli and "\u2013" not in cli     # no raw markup, no en-dash
+    assert (out / "generated" / "sims.main.html").is_file()               # one page per public object
     md = (out / "md.html").read_text()
     assert ":math:" not in md and "math notranslate" in md

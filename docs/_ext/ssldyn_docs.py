@@ -2,7 +2,6 @@
 
 * ``.. ssldyn-cli::`` the CLI reference, by walking ``sims.cli.build_parser()`` and its
   subparsers (no hand-written copy);
-* ``.. ssldyn-exports:: PACKAGE`` the API reference of ``PACKAGE.EXPORTS`` (autodoc per name);
 * ``.. ssldyn-discrepancies::`` every docstring paragraph that documents a discrepancy with a
   paper, with the object it belongs to;
 * ``.. ssldyn-trajectory-table::`` the table of ``sims/results/trajectory/*/summary.json``.
@@ -15,6 +14,7 @@ import inspect
 import json
 import pkgutil
 import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -58,7 +58,8 @@ def options(parser: argparse.ArgumentParser):
         if isinstance(a, argparse.BooleanOptionalAction):
             default = default_text(a)
         else:
-            default = None if a.default in (None, argparse.SUPPRESS, False) or a.nargs == 0 or a.required else a.default
+            default = (None if a.default in (None, argparse.SUPPRESS, False, [], ()) or a.nargs == 0 or a.required
+                       else a.default)
         rows.append((flags, metavar, helptext, default))
     return rows
 
@@ -77,9 +78,14 @@ def flag_nodes(text: str) -> list:
 
 
 def literal_flags(rst: str) -> str:
-    """reStructuredText with each bare flag outside literals and roles as an inline literal
-    (``--out`` -> ````--out````)."""
-    return "".join(part if CODE.fullmatch(part) else FLAG.sub(r"``\1``", part) for part in CODE.split(rst))
+    """reStructuredText with each bare flag outside literals, roles and indented (literal) blocks as
+    an inline literal: ``--out`` as an inline literal, as typed."""
+    def line(text):
+        if text.startswith((" ", "\t")):
+            return text
+        return "".join(part if CODE.fullmatch(part) else FLAG.sub(r"``\1``", part) for part in CODE.split(text))
+
+    return "\n".join(line(t) for t in rst.split("\n"))
 
 
 def docstring_objects(package: str):
@@ -166,6 +172,18 @@ def _section(document, title: str, ident: str):
     return sec
 
 
+def _options_table(parser) -> list:
+    """``[table]`` of ``parser``'s arguments (flag and metavar, help with each flag a literal,
+    default), or ``[]`` where it has none."""
+    rows = []
+    for flags, metavar, helptext, default in options(parser):
+        shown = default if isinstance(default, str) and default.startswith("--") else repr(default)
+        rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())),
+                     nodes.paragraph("", "", *flag_nodes(helptext)),
+                     "" if default is None else nodes.paragraph("", "", nodes.literal(text=shown))])
+    return [_table(["argument", "meaning", "default"], rows, [3, 6, 2])] if rows else []
+
+
 class CliDirective(SphinxDirective):
     """The CLI reference generated from the argparse parser."""
 
@@ -173,7 +191,7 @@ class CliDirective(SphinxDirective):
         from sims.cli import build_parser
 
         parser = build_parser()
-        out = [nodes.literal_block(text=parser.format_usage().strip(), language="none")]
+        out = [nodes.literal_block(text=parser.format_usage().strip(), language="none")] + _options_table(parser)
         for name, sub in subcommands(parser):
             sec = _section(self.state.document, f"ssldyn {name}", f"cli-{name}")
             if sub.description:              # the module docstring: reStructuredText, as in the API pages
@@ -181,40 +199,9 @@ class CliDirective(SphinxDirective):
                 self.state.nested_parse(StringList(text.splitlines(), source=f"sims.commands ({name})"),
                                         self.content_offset, sec)
             sec += nodes.literal_block(text=sub.format_usage().strip(), language="none")
-            rows = []
-            for flags, metavar, helptext, default in options(sub):
-                shown = default if isinstance(default, str) and default.startswith("--") else repr(default)
-                rows.append([nodes.paragraph("", "", nodes.literal(text=f"{flags} {metavar}".strip())),
-                             nodes.paragraph("", "", *flag_nodes(helptext)),
-                             "" if default is None else nodes.paragraph("", "", nodes.literal(text=shown))])
-            if rows:
-                sec += _table(["argument", "meaning", "default"], rows, [3, 6, 2])
+            sec += _options_table(sub)
             out.append(sec)
         return out
-
-
-class ExportsDirective(SphinxDirective):
-    """autodoc entries for every name in ``PACKAGE.EXPORTS``, grouped as the dict groups them."""
-
-    required_arguments = 1
-
-    def run(self):
-        package = importlib.import_module(self.arguments[0])
-        lines = []
-        for name in package.EXPORTS:
-            modname, _, attr = package.EXPORTS[name].partition(":")
-            obj = getattr(package, name)
-            kind = ("autoclass" if inspect.isclass(obj) else
-                    "autofunction" if callable(obj) else "autodata")
-            lines += [f".. {kind}:: {modname}.{attr}", ""]
-            if kind == "autodata":
-                lines += ["   :annotation:", ""]
-            if attr != name:
-                lines += [f"   Exported as ``{package.__name__}.{name}``.", ""]
-        node = nodes.section()
-        node.document = self.state.document
-        nested_parse_with_titles(self.state, StringList(lines, source=f"<{package.__name__}.EXPORTS>"), node)
-        return node.children
 
 
 class DiscrepanciesDirective(SphinxDirective):
@@ -222,11 +209,16 @@ class DiscrepanciesDirective(SphinxDirective):
 
     def run(self):
         items = nodes.bullet_list()
+        context = self.env.ref_context
+        before = context.get("py:module")
         for qual, para in discrepancy_paragraphs():
             item = nodes.list_item()
             item += nodes.paragraph("", "", nodes.literal(text=qual))
+            # the paragraph's references are relative to the module it was written in
+            context["py:module"] = qual if qual in sys.modules else qual.rsplit(".", 1)[0]
             self.state.nested_parse(StringList(escape_bars(para).splitlines(), source=qual), self.content_offset, item)
             items += item
+        context.pop("py:module", None) if before is None else context.update({"py:module": before})
         return [items]
 
 
@@ -241,7 +233,6 @@ class TrajectoryTableDirective(SphinxDirective):
 
 def setup(app):
     app.add_directive("ssldyn-cli", CliDirective)
-    app.add_directive("ssldyn-exports", ExportsDirective)
     app.add_directive("ssldyn-discrepancies", DiscrepanciesDirective)
     app.add_directive("ssldyn-trajectory-table", TrajectoryTableDirective)
     app.connect("autodoc-process-docstring", _escape_docstring_bars)
