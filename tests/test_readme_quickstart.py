@@ -1,6 +1,7 @@
 """The README's Python quick start runs as written, and its numbers are checked against
 independent sources (SymPy roots of the derived right-hand side, scipy's integrator, and the
-critical decay as the maximum of g(p)/p found by a scalar optimiser)."""
+critical decay as the maximum of g(p)/p found by a scalar optimiser). The README stays an entry
+(at most 180 lines); its copies in the docs stay equal to it."""
 import re
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from scipy.optimize import minimize_scalar
 
 matplotlib.use("Agg")
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 def quick_start() -> str:
@@ -45,6 +47,22 @@ def test_top_of_readme_keeps_the_two_setup_commands():
     head = README.read_text().split("## ", 1)[0]
     assert "pip install -e . && ssldyn demo" in head
     assert "python -m pytest -q" in head
+
+
+def test_readme_is_an_entry_and_the_docs_copies_match_it():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 180
+    rst = (ROOT / "docs" / "getting_started.rst").read_text().split(".. code-block:: python\n\n", 1)[1]
+    copy = []
+    for line in rst.splitlines():
+        if line and not line.startswith("   "):
+            break
+        copy.append(line[3:])
+    assert "\n".join(copy).strip("\n") == quick_start().strip("\n"), "docs/getting_started.rst's copy of the quick start"
+    start, end = "<!-- integrators-table:start -->", "<!-- integrators-table:end -->"
+    table = text.split(start, 1)[1].split(end, 1)[0]
+    assert table == (ROOT / "docs" / "engineering.md").read_text().split(start, 1)[1].split(end, 1)[0], (
+        "regenerate both: python benchmarks/readme_table.py; python benchmarks/readme_table.py --readme docs/engineering.md")
 
 
 def test_equilibria_are_the_roots_of_the_paper_equation(ns):
