@@ -336,7 +336,7 @@ def test_attribute_names_need_the_model():
     model = types.SimpleNamespace(w=torch.eye(3), phi=torch.nn.Linear(3, 3, bias=False))
     rec = mon.step(0, model)
     assert rec["p"] == [1.0, 1.0, 1.0]
-    assert rec["n_phi"] == pytest.approx(float(torch.linalg.norm(model.phi.weight)), rel=1e-7)
+    assert rec["n_phi"] == pytest.approx(float(torch.linalg.norm(model.phi.weight.detach())), rel=1e-7)
     with pytest.raises(ParameterError, match=r"^head must name an attribute"):
         Monitor(**_args(head="missing")).step(0, model)
 

@@ -1,43 +1,5 @@
-r"""Where a training run stands against the theory, measured inside the user's own loop.
-
-:class:`Monitor` is a hook for a plain PyTorch loop. Every ``every`` optimiser steps it measures
-the linear head :math:`W` (:math:`h\times h`) and the linear map :math:`\Phi` into it
-(:math:`h\times d`; the last layer of an encoder, as ``validate resnet18`` reads it):
-
-* the eigenvalues :math:`p_j` of :math:`(W+W^\top)/2` and :math:`s_j=u_j^\top\Phi\Phi^\top u_j`,
-  :math:`N_\Phi=\|\Phi\|_F`, :math:`N_\Psi=\|W\Phi\|_F`, :math:`T=\mathrm{tr}(W\Phi\Phi^\top)`
-  (:func:`sims.measure.matrix_metrics`);
-* RankMe and the std of the l2-normalised outputs (:func:`sims.diagnostics.collapse_diagnostics`);
-* the regime at the measured norms (Bao 2023 eq. 7 for the cosine loss, Tian et al. 2021 eq. 16
-  for L2) and the predicted fate of the top modes (:func:`sims.overlay.overlay`),
-
-through :func:`sims.measure.state_record`, the function behind ``validate``'s own records
-(:meth:`sims.train.Trainer.measure` measures through a :class:`Monitor`), and logs each record as
-one line of strict JSON (appended and flushed) and, when given a log folder or a writer, to
-TensorBoard. It warns once (:class:`CollapseWarning`, and a ``warning`` entry in the record) when
-the run is heading to collapse: at ``patience`` measurements in a row (each compared with the one
-before it)
-
-* the theory at the measured norms predicts collapse: the Collapse regime, :math:`\rho>\rho_c`, or
-  no top mode in the converge basin;
-* the largest measured eigenvalue :math:`p_j` fell since the previous measurement;
-* and the critical decay :math:`\rho_c` did not rise.
-
-The cosine loss's :math:`\rho_c` rises as weight decay shrinks the norms, which *lifts* a run that
-starts in Collapse into the Acute regime (:doc:`/collapse`); a rising :math:`\rho_c` is that lift,
-and a growing :math:`p_j` contradicts the reading (a narrow network's norms grow at first and
-pull :math:`\rho_c` down for a few dozen steps): neither is warned about. The L2 loss's
-:math:`\eta_c=1/(4(1+\sigma^2))` does not depend on the norms: above it every reading is Collapse,
-and the warning comes once the top eigenvalue has fallen ``patience`` times in a row.
-
-Cost: at the default ``every`` = :data:`DEFAULT_EVERY` = 100 steps a measurement costs 1.9 % of
-the step time of ``validate linear``'s default model (d = h = 512, batch 512, CPU) and 0.5 % at
-d = h = 64 (``benchmarks/bench_monitor.py``, results in ``benchmarks/results/monitor.json``).
-
-With ``lightning`` (or ``pytorch_lightning``) installed, :class:`MonitorCallback` (defined on first
-access) runs the same monitor as a Lightning callback. torch is imported only when a measurement
-runs: ``import sims.monitor`` works without it.
-"""
+r"""The monitor itself: :class:`Monitor` (measure, log, warn), its JSONL and TensorBoard sinks and
+the collapse rule (see :mod:`sims.monitor`)."""
 from __future__ import annotations
 
 import json
@@ -47,7 +9,7 @@ from pathlib import Path
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
-from .measure import state_record
+from ..measure import state_record
 
 #: measure every this many optimiser steps by default (cost: see the module docstring)
 DEFAULT_EVERY = 100
@@ -386,58 +348,3 @@ def _message(step: int, loss: str, rho: float, rec: dict) -> str:
     return (f"the run is heading to collapse at step {step} ({loss} loss): {why}; the top eigenvalue is "
             f"falling (now {max(rec['p_top']):.4g}) and {name} is not rising; predicted fates of the top "
             f"modes: {', '.join(th['fates_top'])}")
-
-
-# -- Lightning --------------------------------------------------------------------------------
-class _CallbackHooks:
-    """The Lightning hooks of :class:`MonitorCallback`, free of Lightning (tested with a fake trainer).
-
-    Measures at ``trainer.global_step`` (optimiser steps done) on rank 0: before the first step
-    (``on_train_start``) and after each batch; sends to the trainer's logger's TensorBoard
-    writer when the monitor has none and the logger has one.
-    """
-
-    def __init__(self, monitor: Monitor | None = None, **kwargs):
-        if monitor is not None and kwargs:
-            raise ParameterError(f"give a Monitor or its arguments, not both; got monitor and {sorted(kwargs)}")
-        self.monitor = monitor if monitor is not None else Monitor(**kwargs)
-
-    def on_train_start(self, trainer, pl_module):
-        exp = getattr(getattr(trainer, "logger", None), "experiment", None)
-        if self.monitor.writer is None and hasattr(exp, "add_scalar"):
-            self.monitor.writer = exp
-        self._step(trainer, pl_module)
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self._step(trainer, pl_module)
-
-    def on_train_end(self, trainer, pl_module):
-        self.monitor.close()
-
-    def _step(self, trainer, pl_module):
-        if getattr(trainer, "is_global_zero", True):
-            self.monitor.step(int(trainer.global_step), pl_module)
-
-
-def _lightning_callback():
-    import importlib
-
-    for name in ("lightning.pytorch", "pytorch_lightning"):
-        try:
-            base = importlib.import_module(name).Callback
-        except ImportError:
-            continue
-        return type("MonitorCallback", (_CallbackHooks, base), {
-            "__doc__": "A :class:`Monitor` as a Lightning callback: ``Trainer(callbacks=[MonitorCallback("
-                       "head='head', phi='projector', loss='cosine', rho=..., sigma2=...)])``; names are "
-                       "looked up on the LightningModule.", "__module__": __name__})
-    raise ImportError("MonitorCallback needs lightning (pip install 'ssldyn[lightning]') or pytorch_lightning; "
-                      "in a plain PyTorch loop use sims.monitor.Monitor")
-
-
-def __getattr__(name):
-    if name == "MonitorCallback":
-        cls = _lightning_callback()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
