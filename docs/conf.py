@@ -52,7 +52,8 @@ smartquotes = False
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "_intersphinx", "gen_modules", "sg_execution_times.rst", "phase_agreement.rst"]  # included by collapse.rst
+exclude_patterns = ["_build", "examples", "_intersphinx", "gen_modules", "sg_execution_times.rst",
+                    "phase_agreement.rst"]  # phase_agreement: included by collapse.rst
 # the sweep config reference: docs/sweep_config.md when its author has written it, else the
 # docstring of sims.sweep (docs/sweep_config_docstring.rst)
 if (DOCS / "sweep_config.md").exists():
