@@ -23,8 +23,7 @@ def add_arguments(p):
     p.add_argument("--form", default="reduced", help="reduced (default) or eigen")
     p.add_argument("--p0", required=True, help="V1,V2,... (a comma list), START:STOP:N (evenly spaced) "
                    "or a .npy file ((N,) or (N, dim) initial states)")
-    p.add_argument("--t-end", type=float, default=None,
-                   help="final ODE time (> 0); or give --steps and --lr (default: none, one of the two is needed)")
+    p.add_argument("--t-end", type=float, default=None, help="final ODE time (> 0); or give --steps and --lr (default: none, one of the two is needed)")
     p.add_argument("--steps", type=float, default=None,
                    help="SGD steps of a training recipe, mapped to ODE time with --lr and --momentum "
                         "(instead of --t-end; dynamics.time_map) (default: none)")
