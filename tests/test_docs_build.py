@@ -126,8 +126,7 @@ def test_every_internal_link_and_anchor_exists(site):
                 continue
             path, _, anchor = href.partition("#")
             target = (page.parent / urllib.parse.unquote(path.split("?")[0])).resolve() if path else page.resolve()
-            if not target.exists():
-                broken.append((str(page.relative_to(site)), href))
-            elif anchor and target.suffix == ".html" and urllib.parse.unquote(anchor) not in ids[target]:
+            missing_anchor = anchor and target.suffix == ".html" and urllib.parse.unquote(anchor) not in ids.get(target, ())
+            if not target.exists() or missing_anchor:
                 broken.append((str(page.relative_to(site)), href))
     assert not broken, (len(broken), broken[:10])
