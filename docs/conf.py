@@ -52,7 +52,8 @@ smartquotes = False
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "_intersphinx", "gen_modules", "sg_execution_times.rst", "phase_agreement.rst"]  # included by collapse.rst
+exclude_patterns = ["_build", "examples", "_intersphinx", "gen_modules", "sg_execution_times.rst",
+                    "phase_agreement.rst"]  # phase_agreement: included by collapse.rst
 # the sweep config reference: docs/sweep_config.md when its author has written it, else the
 # docstring of sims.sweep (docs/sweep_config_docstring.rst)
 if (DOCS / "sweep_config.md").exists():
@@ -78,6 +79,16 @@ autodoc_typehints = "none"            # numpydoc lists the types; signatures kee
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks: set = set()
+# the types in Parameters / Returns link where they name an object (ours or, through intersphinx,
+# numpy's, matplotlib's, Python's); free words ("optional", "of", "(N,)") stay text
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray", "numpy.ndarray": "numpy.ndarray", "np.ndarray": "numpy.ndarray",
+    "Axes": "matplotlib.axes.Axes", "matplotlib.axes.Axes": "matplotlib.axes.Axes",
+    "Figure": "matplotlib.figure.Figure", "matplotlib.figure.Figure": "matplotlib.figure.Figure",
+    "Path": "pathlib.Path", "pathlib.Path": "pathlib.Path",
+}
 
 html_theme = "alabaster"
 html_title = f"ssldyn {release}"

@@ -120,8 +120,6 @@ def test_exports_directive_covers_every_public_name():
 
 def test_locate_names_where_objects_are_defined():
     from dynamics.equilibria import find_equilibria
-    from dynamics.sgd_mean_field import Recipe
-
     assert ssldyn_api.locate("dynamics.find_equilibria") == ("dynamics.equilibria", "find_equilibria", find_equilibria)
     assert ssldyn_api.locate("dynamics.sgd_mean_field.Recipe.lrs")[:2] == ("dynamics.sgd_mean_field", "Recipe")
     assert ssldyn_api.locate("figures.style.save")[:2] == ("figures.style", "save")

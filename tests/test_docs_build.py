@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,25 @@ def test_gallery_code_links_to_the_api_and_outside_docs(site):
         linked.update(re.findall(r'href="(https://[^"#]+)', text))
     assert any(u.startswith("https://numpy.org/doc/stable/") for u in linked), linked
     assert any(u.startswith("https://matplotlib.org/stable/") for u in linked), linked
+
+
+@pytest.mark.slow
+def test_every_internal_link_and_anchor_exists(site):
+    """Each link between the built pages (the highlighted sources included) leads to a page that
+    exists and, where it names an anchor, to an element with that id."""
+    ids, broken = {}, []
+    files = list(site.rglob("*.html"))
+    for page in files:
+        text = page.read_text()
+        ids[page.resolve()] = set(re.findall(r'\bid="([^"]+)"', text))
+    for page in files:
+        for href in re.findall(r'href="([^"]+)"', page.read_text()):
+            href = html.unescape(href)
+            if re.match(r"^[a-z]+:|^//", href):
+                continue
+            path, _, anchor = href.partition("#")
+            target = (page.parent / urllib.parse.unquote(path.split("?")[0])).resolve() if path else page.resolve()
+            missing_anchor = anchor and target.suffix == ".html" and urllib.parse.unquote(anchor) not in ids.get(target, ())
+            if not target.exists() or missing_anchor:
+                broken.append((str(page.relative_to(site)), href))
+    assert not broken, (len(broken), broken[:10])

@@ -296,6 +296,19 @@ def summary_line(obj) -> str:
     return m.group(1) if m else para
 
 
+BACKLINK = re.compile(r'<a class="viewcode-back" href="[^"#]*#([^"]+)">[^<]*</a>\n?')
+
+
+def drop_dead_backlinks(app, pagename, templatename, context, doctree) -> None:
+    """In a highlighted source page, the "[docs]" link of an object that has no documentation of its
+    own (a helper tagged by :func:`tag_sources` so that references can point at its source) is
+    dropped: it would lead to an anchor that does not exist."""
+    if not pagename.startswith("_modules/") or "body" not in context:
+        return
+    documented = app.env.get_domain("py").objects
+    context["body"] = BACKLINK.sub(lambda m: m.group(0) if m.group(1) in documented else "", context["body"])
+
+
 class ExportsDirective(SphinxDirective):
     """A table of ``PACKAGE.EXPORTS``: each function or class linking to its page, with the first
     sentence of its docstring; then the exported constants in place."""
@@ -361,4 +374,5 @@ def setup(app):
     app.connect("builder-inited", write_pages, priority=900)       # after sphinx-gallery's backreferences
     app.connect("doctree-read", tag_sources, priority=600)        # after viewcode's own tags
     app.connect("missing-reference", resolve_reference)
+    app.connect("html-page-context", drop_dead_backlinks)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,10 +1,11 @@
 """Equilibria of a model's reduced flow, their stability, the regime and the critical decay.
 
 --json prints {"model", "params", "regime", "equilibria": [{"p", "stability"}] ascending,
-"critical": {"name": "rho_c"|"eta_c", "value"} (value "inf" when the critical decay is unbounded), "defaults_used": [names of the model parameters
-that took their default]}, with --p0 also "fates": [{"p0", "fate", "end"}] (fate one of
-dynamics.regimes.FATES; end the equilibrium it goes to, or "inf" / "-inf"): strict JSON (no NaN or Infinity; results whose
-derived quantities overflow float64 are an error naming the parameter, exit 2).
+"critical": {"name": "rho_c"|"eta_c", "value"} (value "inf" when the critical decay is unbounded),
+"defaults_used": [names of the model parameters that took their default]}, with --p0 also
+"fates": [{"p0", "fate", "end"}] (fate one of dynamics.regimes.FATES; end the equilibrium it goes
+to, or "inf" / "-inf"): strict JSON (no NaN or Infinity; results whose derived quantities overflow
+float64 are an error naming the parameter, exit 2).
 """
 NAME = "equilibria"
 HELP = "equilibria, stability, regime (Collapse/Acute/Stable/Boundary) and critical weight decay"

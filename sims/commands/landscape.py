@@ -19,7 +19,8 @@ def add_arguments(p):
     p.add_argument("--a", required=True, help="data-covariance eigenvalues A1,A2,... (> 0)")
     p.add_argument("--c", required=True, help="augmentation-covariance eigenvalues C1,C2,... (>= 0)")
     p.add_argument("--alpha", type=float, default=0.0, help="weighted InfoNCE alpha, [0, 1]")
-    p.add_argument("--n", type=float, default=None, help="dataset size N (weighted InfoNCE; needed there and by --quartic derived) (default: none)")
+    p.add_argument("--n", type=float, default=None, help="dataset size N (weighted InfoNCE; needed there and by --quartic derived) "
+                   "(default: none)")
     p.add_argument("--gamma", type=float, default=0.0, help="weight decay gamma, [0, inf)")
     p.add_argument("--d-star", type=float, default=None, help="representation dimension d* (rank limit) (default: none, no limit)")
     p.add_argument("--normalize", type=float, default=None, metavar="C",

@@ -33,7 +33,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and augmentations, >= 0")
     p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N epochs (0: never)")
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
-    p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this epoch (default: none, run every epoch)")
+    p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) after this epoch "
+                   "(default: none, run every epoch)")
     p.add_argument("--early-every", type=int, default=0, help="also measure every k steps in epoch 1")
     p.add_argument("--eval-size", type=int, default=1024, help="outputs used for collapse diagnostics")
     p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA)")
