@@ -51,8 +51,10 @@ def draw_barlow(res: dict, out_dir) -> list:
                   label=rf"{name} ($\rho$ = {c['rho']:.3g})")
     lim = ax.get_xlim()
     ax.plot(lim, lim, "k-", lw=0.6)
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())     # minor labels overlap on a short log axis
-    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    for axis in (ax.xaxis, ax.yaxis):          # a short log axis: plain labels at 1-2-5, no overlapping minor ones
+        axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(r"predicted step time $\ln(c^*/c_0-1)/(8\gamma c^*)$")
     ax.set_ylabel("measured step time")
     ax.legend(fontsize=7)
@@ -71,8 +73,9 @@ def draw_directset(res: dict, out_dir) -> list:
             ax.plot(c["t"], c["flow"][:, j], color="k", ls="--", lw=0.7)
         ax.set_xlabel(r"$t$ = lr $\times$ step")
         ax.set_ylabel(r"eigenvalue of $WW^\top$")
-        ax.set_title(f"{k}: median rel. error {100 * c['median_rel_error']:.2f}% "
-                     f"(transient {100 * c['median_rel_error_transient']:.2f}%)", fontsize=8)
+        ax.set_title(k.replace("alpha=", r"$\alpha$=").replace("/", ", ") + f":\nmedian rel. error "
+                     f"{100 * c['median_rel_error']:.2f}% (transient {100 * c['median_rel_error_transient']:.2f}%)",
+                     fontsize=8)
     return save(fig, out_dir, "directset_toy", formats=("png",))
 
 
