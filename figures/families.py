@@ -9,6 +9,7 @@ and the reduced forms' phase lines. Training in :mod:`sims.reproductions.simon` 
 from __future__ import annotations
 
 
+import matplotlib.ticker
 import numpy as np
 import sympy as sp
 
@@ -24,10 +25,10 @@ def draw_barlow(res: dict, out_dir) -> list:
     for j in range(c["measured"].shape[1]):
         ax.semilogy(c["t"], np.maximum(c["measured"][:, j], 1e-16), color=PALETTE[j % 8], lw=1.2)
     ax.axhline(1e-3 * c["measured"][-1, 0], color="k", ls=":", lw=0.8)
-    ax.set_xlabel("t = lr x step (decay switched on at t = 0)")
-    ax.set_ylabel("eigenvalue of C")
-    ax.set_title(f"C: rho = {c['rho']:.3g} after training: modes {[int(j) + 1 for j in c['switched_off']]} off, "
-                 f"max/largest {c['switched_off_max_over_largest']:.1e}", fontsize=8)
+    ax.set_xlabel(r"$t$ = lr $\times$ step (decay switched on at $t$ = 0)")
+    ax.set_ylabel("eigenvalue of $C$")
+    ax.set_title(rf"C: $\rho$ = {c['rho']:.3g} after training: modes {[int(j) + 1 for j in c['switched_off']]} off,"
+                 f"\nmax/largest {c['switched_off_max_over_largest']:.1e}", fontsize=8)
     for ax, name in zip(axes[:2], ("no-decay", "decay")):
         c = res[name]
         for j in range(len(c["gamma"])):
@@ -36,23 +37,28 @@ def draw_barlow(res: dict, out_dir) -> list:
             ax.plot(c["t"], c["theory"][:, j], color="k", ls="--", lw=0.7)
             if j in c["learned"]:
                 ax.axvline(c["predicted_step_time"][j], color=col, ls=":", lw=0.8)
-        ax.set_xlabel("t = lr x step")
-        ax.set_ylabel("eigenvalue of C")
+        ax.set_xlabel(r"$t$ = lr $\times$ step")
+        ax.set_ylabel("eigenvalue of $C$")
         ax.set_ylim(-0.03, 1.08)
-        ax.set_title(f"{'A' if name == 'no-decay' else 'B'}: rho = {c['rho']:.3g}: step-time error "
-                     f"{100 * c['median_step_time_rel_error']:.2f}% (median), plateau "
+        ax.set_title(rf"{'A' if name == 'no-decay' else 'B'}: $\rho$ = {c['rho']:.3g}: step-time error "
+                     f"{100 * c['median_step_time_rel_error']:.2f}% (median),\nplateau "
                      f"{100 * c['median_plateau_rel_error']:.1e}%", fontsize=8)
     ax = axes[2]
     for name, mk in (("no-decay", "o"), ("decay", "s")):
         c = res[name]
         L = c["learned"]
-        ax.loglog(c["predicted_step_time"][L], c["measured_step_time"][L], mk, ms=4, label=f"{name} (rho = {c['rho']:.3g})")
+        ax.loglog(c["predicted_step_time"][L], c["measured_step_time"][L], mk, ms=4,
+                  label=rf"{name} ($\rho$ = {c['rho']:.3g})")
     lim = ax.get_xlim()
     ax.plot(lim, lim, "k-", lw=0.6)
-    ax.set_xlabel("predicted step time ln(c*/c0 - 1)/(8 gamma c*)")
+    for axis in (ax.xaxis, ax.yaxis):          # a short log axis: plain labels at 1-2-5, no overlapping minor ones
+        axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel(r"predicted step time $\ln(c^*/c_0-1)/(8\gamma c^*)$")
     ax.set_ylabel("measured step time")
     ax.legend(fontsize=7)
-    ax.set_title("linear Barlow Twins on digits (Simon et al. 2023, Fig. 1)", fontsize=8)
+    ax.set_title("linear Barlow Twins on digits\n(Simon et al. 2023, Fig. 1)", fontsize=8)
     return save(fig, out_dir, "barlow_stepwise", formats=("png",))
 
 
@@ -65,10 +71,11 @@ def draw_directset(res: dict, out_dir) -> list:
         for j in range(c["measured"].shape[1]):
             ax.plot(c["t"], c["measured"][:, j], color=PALETTE[j % 8], lw=1.2)
             ax.plot(c["t"], c["flow"][:, j], color="k", ls="--", lw=0.7)
-        ax.set_xlabel("t = lr x step")
-        ax.set_ylabel("eigenvalue of W W^T")
-        ax.set_title(f"{k}: median rel. error {100 * c['median_rel_error']:.2f}% "
-                     f"(transient {100 * c['median_rel_error_transient']:.2f}%)", fontsize=8)
+        ax.set_xlabel(r"$t$ = lr $\times$ step")
+        ax.set_ylabel(r"eigenvalue of $WW^\top$")
+        ax.set_title(k.replace("alpha=", r"$\alpha$=").replace("/", ", ") + f":\nmedian rel. error "
+                     f"{100 * c['median_rel_error']:.2f}% (transient {100 * c['median_rel_error_transient']:.2f}%)",
+                     fontsize=8)
     return save(fig, out_dir, "directset_toy", formats=("png",))
 
 

@@ -21,10 +21,12 @@ def draw(result, ax=None):
     axes = np.array(flat, dtype=object).reshape(2, n + 1)
     for j, r in enumerate(align):
         im = axes[0, j].imshow(r["A"], vmin=0, vmax=1, cmap="viridis")
-        act = (f"min |A_kk| {np.min(r['diag'][r['active']]):.3f}, min max_j |A_jk| {np.min(r['best'][r['active']]):.3f}"
-               if r["active"].any() else "none")
-        axes[0, j].set_title(f"|V2^T U1| ({r['kernel']} kernel); {int(r['active'].sum())} modes with "
-                             f"sigma^2 > imbalance {r['imbalance'][1]:.2f}:\n{act}", fontsize=7)
+        act = (rf"min $|A_{{kk}}|$ {np.min(r['diag'][r['active']]):.3f}, min $\max_j|A_{{jk}}|$ "
+               f"{np.min(r['best'][r['active']]):.3f}" if r["active"].any() else "none")
+        axes[0, j].set_title(rf"$|V_2^\top U_1|$ ({r['kernel']} kernel); {int(r['active'].sum())} modes with "
+                             rf"$\sigma^2$ > imbalance {r['imbalance'][1]:.2f}:" + f"\n{act}", fontsize=7)
+        axes[0, j].set_xlabel(r"mode $k$ of $U_1$")
+        axes[0, j].set_ylabel(r"mode $j$ of $V_2$")
         fig.colorbar(im, ax=axes[0, j], fraction=0.046)
         for k in range(r["sv1"].shape[1]):
             axes[1, j].semilogy(r["steps"], r["sv1"][:, k], color=PALETTE[k % 8], lw=1)
@@ -36,9 +38,9 @@ def draw(result, ax=None):
     for k in range(ode["sv1_ode"].shape[1]):
         ax.plot(t, ode["sv1_ode"][:, k], "-", color=PALETTE[k % 8], lw=1)
     ax.plot(t, ode["sv1_run"], "k.", ms=2)
-    ax.set_xlabel("time t")
+    ax.set_xlabel("time $t$")
     ax.set_ylabel(r"$\sigma_1$ per mode")
-    ax.set_title(f"aligned ODE (lines) vs two-layer flow (dots): max rel. err {ode['max_rel_err_ode']:.1e}",
+    ax.set_title(f"aligned ODE (lines) vs two-layer flow (dots):\nmax rel. err {ode['max_rel_err_ode']:.1e}",
                  fontsize=7)
     axes[1, n].axis("off")
     return fig

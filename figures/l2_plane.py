@@ -160,7 +160,7 @@ def compute_l2_plane(params: Any = None, fast: bool = False, window: Any = None,
     coarse = np.linspace(0.0, t_end, 41)
     g = integrate("l2-byol", params, grid0, t_end, form="eigen", t_eval=coarse)
     codes = end_fates(params, g.ys, g.status).reshape(P.shape)
-    t = np.r_[0.0, np.geomspace(1e-3 * t_end, t_end, 399)]      # dense early, where the flow is fast
+    t = np.r_[0.0, np.geomspace(1e-5 * t_end, t_end, 399)]      # dense early, where the flow is fast
     y0 = np.column_stack([starts, np.full(len(starts), params.tau)])
     r = integrate("l2-byol", params, y0, t_end, form="eigen", t_eval=t)
     return L2Plane(params, eq, window, P, S, codes, starts, t, r.ys, t_end)

@@ -32,5 +32,6 @@ for lo, hi, fate in dy.basins(params):
 fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 draw_phase_line(ax, params, eq)
 ax.set_ylabel(r"$\dot p$")
-ax.set_title(rf"Bao eq. 7, $\rho={params.rho}$: {eq.regime}")
+ax.set_title(rf"Bao eq. 7: {eq.regime} at $\rho$={params.rho:g}, $\sigma^2$={params.sigma2:g}, "
+             rf"$N_\Phi$={params.n_phi:g}, $N_\Psi$={params.n_psi:g}, $T$={params.trace:g}", fontsize=9)
 plt.show()

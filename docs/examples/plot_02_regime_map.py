@@ -26,7 +26,8 @@ ax.pcolormesh(m.x, m.y, m.regime, cmap=cmap, vmin=-0.5, vmax=len(dy.REGIMES) - 0
 ax.plot(fold.x, fold.y, "k-", lw=2, label="fold (continuation)")
 ax.set_xlabel(r"weight decay $\rho$")
 ax.set_ylabel(r"$N_\Psi=\|W\Phi\|_F$")
-ax.set_title("cosine SimSiam: Collapse (red), Acute (yellow)")
+ax.set_title(r"cosine SimSiam: Collapse (red), Acute (yellow) at "
+             rf"$\sigma^2$={fixed['sigma2']:g}, $N_\Phi$={fixed['n_phi']:g}, $T$={fixed['trace']:g}", fontsize=9)
 ax.legend(loc="lower right")
 print(f"{(m.regime == 0).mean():.0%} of the grid collapses; fold from N_Psi = {fold.y.min():.2f} to {fold.y.max():.2f}")
 plt.show()

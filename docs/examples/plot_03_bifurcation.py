@@ -23,7 +23,8 @@ ax.plot(b.folds[:, 0], b.folds[:, 1], "o", color="C3", ms=7, label="fold (saddle
 ax.axvline(dy.critical_value(params), color="C3", lw=0.8, ls=":")
 ax.set_xlabel(r"weight decay $\rho$")
 ax.set_ylabel("equilibrium eigenvalue $p$")
-ax.set_title("stable solid, unstable dashed")
+ax.set_title(rf"Bao eq. 7 along $\rho$ (stable solid, unstable dashed) at $\sigma^2$={params.sigma2:g}, "
+             rf"$N_\Phi$={params.n_phi:g}, $N_\Psi$={params.n_psi:g}, $T$={params.trace:g}", fontsize=9)
 ax.legend()
 print("folds (rho, p):", b.folds.round(6).tolist(), " rho_c =", round(dy.critical_value(params), 6))
 plt.show()

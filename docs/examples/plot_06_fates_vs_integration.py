@@ -36,5 +36,6 @@ for ax, codes, title in zip(axes, (predicted, integrated), ("predicted (no time 
     ax.set_xlabel("$p_0$")
     ax.set_title(title)
 axes[0].set_ylabel(r"$\rho$")
-fig.suptitle("fates: diverge (red), collapse (grey), converge (blue)")
+fig.suptitle("fates: diverge (red), collapse (grey), converge (blue); "
+             rf"$\sigma^2$={base.sigma2:g}, $N_\Phi$={base.n_phi:g}, $N_\Psi$={base.n_psi:g}, $T$={base.trace:g}")
 plt.show()

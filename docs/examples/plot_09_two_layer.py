@@ -28,5 +28,6 @@ for i, l in enumerate(lam):
 ax.set_ylim(0, 5)
 ax.set_xlabel("$t$")
 ax.set_ylabel(r"singular values ($\sigma_2$ dashed)")
+ax.set_title(r"aligned two-layer flow (Jing Thm. 3) from $(\sigma_1, \sigma_2)=(0.6, 0.5)$", fontsize=9)
 ax.legend(fontsize=8)
 plt.show()
