@@ -116,6 +116,7 @@ def polynomials(draw):
     return np.concatenate([c, np.zeros(draw(st.integers(0, 2)))])
 
 
+@pytest.mark.slow
 @settings(max_examples=600, **PROFILE)
 @given(polynomials())
 def test_real_roots_against_exact_sturm_count(c):
