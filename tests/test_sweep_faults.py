@@ -264,6 +264,7 @@ def _folder(tmp_path):
     return p
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make,words", [
     (_not_utf8, "UTF-8"),
     (_folder, "is a folder"),
@@ -368,6 +369,7 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["--dask-local", "--workers"])
 def test_ctrl_c_is_one_line_and_keeps_finished_chunks(tmp_path, how):
     if how == "--dask-local":
