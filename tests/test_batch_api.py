@@ -31,6 +31,7 @@ def _fold_p(n_psi=1.5, T=0.5):
 
 
 # --- 1. the batch API ---------------------------------------------------------------------
+@pytest.mark.slow
 def test_worked_example_through_the_batch_api():
     roots, n = equilibria_batch("cosine-simsiam", EX)
     np.testing.assert_allclose(roots[0, :n[0]], ROOTS, atol=1e-10)

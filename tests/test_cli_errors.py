@@ -226,6 +226,7 @@ def test_bug_is_one_internal_error_line_or_traceback(capsys, monkeypatch):
 
 
 # --- stdout closed early or full (the process matters: a real pipe, a real device) ---------------
+@pytest.mark.slow
 def test_stdout_closed_early_exits_quietly():
     p = subprocess.Popen(f"{sys.executable} -m sims.cli figure --list | head -c1 >/dev/null; "
                          "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", stderr=subprocess.PIPE)
@@ -233,6 +234,7 @@ def test_stdout_closed_early_exits_quietly():
     assert p.returncode == 0 and err == b""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_stdout_full_is_one_line():
     with open("/dev/full", "w") as full:

@@ -45,6 +45,7 @@ def _cli(*args, env):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_sweep(tmp_path):
     from distributed import Client
 

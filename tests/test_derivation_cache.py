@@ -117,6 +117,7 @@ _EXPRS = st.recursive(
     max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(_EXPRS)
 def test_parse_srepr_round_trip_is_exact(e):
@@ -146,6 +147,7 @@ def test_cache_key_covers_every_source_of_a_derivation():
     assert closure <= set(models.DERIVATION_SOURCES), closure - set(models.DERIVATION_SOURCES)
 
 
+@pytest.mark.slow
 def test_editing_a_model_changes_the_key(tmp_path):
     def key(root):
         r = subprocess.run([sys.executable, "-c", "from symbolic.models import source_hash; print(source_hash())"],
@@ -196,6 +198,7 @@ def _probe(cache):
     return Path(path), float(value)
 
 
+@pytest.mark.slow
 def test_corrupted_kernel_file_is_regenerated(tmp_path):
     from oracles import l2_reduced
 

@@ -31,6 +31,7 @@ def derive_out(capsys, *argv):
     return capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, form", CASES)
 def test_latex_renders_with_mathtext(model, form, capsys):
     from matplotlib import mathtext
@@ -76,6 +77,7 @@ def _import(path, name):
     return mod
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, form", SCALAR)
 def test_python_module_matches_numba_kernel(model, form, tmp_path, capsys):
     from symbolic.codegen import load_kernels
@@ -97,6 +99,7 @@ def test_python_module_matches_numba_kernel(model, form, tmp_path, capsys):
             assert getattr(mod, f"rhs_{name}")(*x) == v
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["cosine-simsiam", "l2-byol", "two-layer"])
 def test_python_module_matrix_form(model, tmp_path, capsys):
     path = tmp_path / "derived_matrix.py"

@@ -50,6 +50,7 @@ def _matrix_numeric(alpha, eta, iso):
     return lambda W: f(W, _pred(W, alpha), S2, eta, iso)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha, eta, iso", [(0.5, 0.0, 0), (1.0, 0.1, 0), (0.5, 0.05, 1), (1.0, 0.0, 1)])
 def test_matrix_form_equals_autograd(alpha, eta, iso):
     rng = np.random.default_rng(0)
@@ -134,6 +135,7 @@ def test_params_reject_bad_input(kw, msg):
         DirectSetParams(**kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha, iso", [(0.5, 0), (1.0, 1)])
 def test_training_follows_the_derived_flow(alpha, iso):
     # reduced run of sims.reproductions.directset (the committed full run: sims/results/families)
@@ -171,6 +173,7 @@ def test_cli_derive(form, capsys):
     assert rc == 0 and d["state"] == {"matrix": ["W"], "eigen": ["lam"], "reduced": ["p"]}[form]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("iso", (0, 1))
 def test_cli_equilibria_json(iso, capsys):
     import json
@@ -188,6 +191,7 @@ def test_cli_equilibria_json(iso, capsys):
     np.testing.assert_allclose(ps, want, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.slow
 def test_cli_regime_map_bifurcation_integrate_sweep(tmp_path, capsys):
     rc, _ = _cli(["regime-map", "--model", "directset", "--x", "eta:0:0.5:6", "--y", "sigma2:0:1:3",
                   "--out", str(tmp_path / "rm.npz")], capsys)

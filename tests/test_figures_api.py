@@ -33,6 +33,7 @@ def test_every_figure_has_parts():
     assert set(PARTS) == set(FIGURES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_draw_returns_a_figure_and_draws_on_given_axes(name, results, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
@@ -106,6 +107,7 @@ def _eigen_equilibria(rho, capsys):
     return json.loads(out)["eigen"]
 
 
+@pytest.mark.slow
 def test_phase_ps_at_the_users_rho_holds_the_equilibria(tmp_path, capsys, captured):
     rc, out, err = _cli(["figure", "phase-ps", "--rho", "0.02", "--fast", "--out", str(tmp_path)], capsys)
     assert rc == 0 and err == ""

@@ -116,6 +116,7 @@ def polynomials(draw):
     return np.concatenate([c, np.zeros(draw(st.integers(0, 2)))])
 
 
+@pytest.mark.slow
 @settings(max_examples=600, **PROFILE)
 @given(polynomials())
 def test_real_roots_against_exact_sturm_count(c):
@@ -199,6 +200,7 @@ def exact_rho_c(par):
         return Kc / ((1 + mpmath.mpf(par.sigma2)) * mpmath.mpf(par.n_phi) * N**3)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, **PROFILE)
 @given(cosine_points())
 def test_cosine_against_exact_quintic(par):
@@ -249,6 +251,7 @@ def _sup_g(a, b, c):
     return c
 
 
+@pytest.mark.slow
 def test_w2_unbounded_critical_decay(cubic):
     # p' = a p^3 + p^2 - rho p at a = 1, 0, 1e-9: main printed "Collapse; rho_c = -0" next to the
     # positive equilibrium 0.0916; G = a p^2 + p is unbounded, so rho_c = inf and the regime Acute
@@ -263,6 +266,7 @@ def test_w2_unbounded_critical_decay(cubic):
 coef = st.one_of(st.just(0.0), st.tuples(st.floats(-6, 1), st.sampled_from([-1.0, 1.0])).map(lambda t: t[1] * 10**t[0]))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, **PROFILE)
 @given(a=coef, b=coef, c=coef, rho=st.one_of(st.just(0.0), st.floats(0, 10)))
 def test_critical_decay_of_cubics_against_closed_form(cubic, a, b, c, rho):
@@ -288,6 +292,7 @@ def test_critical_decay_of_cubics_against_closed_form(cubic, a, b, c, rho):
 
 
 # --- the L2 model against its closed forms ------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=300, **PROFILE)
 @given(eta=cosine_value(False), sigma2=cosine_value(False), tau=cosine_value(False))
 def test_l2_against_closed_forms(eta, sigma2, tau):
@@ -342,6 +347,7 @@ def test_time_map_against_the_sum(k, lr, one_minus):
 
 
 # --- fixed-step instability -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_w5_unstable_fixed_step_has_its_own_status():
     par = CosineParams(rho=0.1207, sigma2=0.84, n_phi=0.1808, n_psi=0.1688, trace=0.6134)
     res = integrate("cosine-simsiam", par, [1.0604], 7.63, method="rk4")
@@ -359,6 +365,7 @@ def test_w5_unstable_fixed_step_has_its_own_status():
     assert d.status.tolist() == [Status.DIVERGED] and abs(d.t_event[0] - math.log(2) / 0.75) < 1e-2
 
 
+@pytest.mark.slow
 @settings(max_examples=20, **PROFILE)
 @given(rho=st.floats(0.01, 0.5), sigma2=st.floats(0.0, 2.0).map(lambda x: x if x >= 1e-30 else 0.0),
        n_phi=st.floats(0.1, 0.5), n_psi=st.floats(0.1, 0.5),

@@ -81,6 +81,7 @@ def _arrays(path):
 
 # ---------------------------------------------------------------- D1: NetCDF written atomically
 
+@pytest.mark.slow
 def test_netcdf_merge_failing_midway_keeps_the_old_file(done, tmp_path, monkeypatch):
     xr = pytest.importorskip("xarray")
     good = tmp_path / "good.nc"
@@ -271,6 +272,7 @@ def test_manifest_of_a_2e7_point_sweep_is_small():
     assert size < 20_000, size                          # the config and 80 checksums; it was 500 MB
 
 
+@pytest.mark.slow
 def test_config_hash_is_streamed_and_unchanged():
     """The hash is json.dumps of every field, the axes' values included (as before, so old sweep
     folders still resume), but computed without the whole text in memory."""
@@ -377,6 +379,7 @@ def test_integrate_api_checks_memory_before_allocating(monkeypatch, case):
 
 # ---------------------------------------------------------------- T6: NPZ streamed, not built in memory
 
+@pytest.mark.slow
 def test_write_npz_streams_and_hashes_the_file(tmp_path):
     a = np.arange(5_000_000, dtype=np.float64)          # 40 MB
     tracemalloc.start()
@@ -417,6 +420,7 @@ _WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL", "SIGTERM-cli"])
 def test_killed_writer_keeps_the_old_file_and_leaves_no_temporary(tmp_path, how):
     target = tmp_path / "run.npz"

@@ -140,6 +140,7 @@ def test_outcome_map_refuses_bad_axes_and_oversized_grids():
         outcome_map(base, "rho", [0.1], "lr", [0.1, -1.0])
 
 
+@pytest.mark.slow
 def test_predict_cli_json_and_text(tmp_path):
     r = _cli("predict", "linear", "--loss", "l2", "--d", 16, "--h", 16, "--epochs", 40, "--steps-per-epoch", 5,
              "--rho", 0.3, "--json", "--out", tmp_path / "p")
@@ -153,6 +154,7 @@ def test_predict_cli_json_and_text(tmp_path):
     assert r.returncode == 0 and "outcome:" in r.stdout and "classic fixed-norm map" in r.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,words", [
     (("predict", "linear", "--lr", "0"), "lr must be in (0, inf)"),
     (("predict", "linear", "--lr", "-1"), "lr must be in (0, inf)"),

@@ -130,6 +130,7 @@ def test_edited_manifest_is_refused_by_merge_and_resume(done_sweep, tmp_path, wh
         run_sweep(cfg, out, workers=1, progress=False)
 
 
+@pytest.mark.slow
 def test_edited_manifest_merge_cli_is_one_line(done_sweep, tmp_path):
     _, out, _ = _copy(done_sweep, tmp_path)
     _edit_manifest(out, _set("shape", [2, 6, 5]))
@@ -176,6 +177,7 @@ def test_short_chunk_with_a_matching_checksum(done_sweep, tmp_path):
 
 
 # --- the folder lock and temporary files -------------------------------------------------------
+@pytest.mark.slow
 def test_locked_folder_is_refused_and_foreign_temp_files_survive(done_sweep, tmp_path):
     cfg, out, _ = _copy(done_sweep, tmp_path)
     own = out / "chunk_00001.npz.k2j3.tmp"                    # a kill during our write leaves this
@@ -262,6 +264,7 @@ def _folder(tmp_path):
     return p
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make,words", [
     (_not_utf8, "UTF-8"),
     (_folder, "is a folder"),
@@ -285,6 +288,7 @@ def test_unreadable_file(tmp_path):
         load_config(cfg)
 
 
+@pytest.mark.slow
 def test_workers_capped(tmp_path):
     cfg = _write(tmp_path, SMALL.replace("chunk_size = 20", "chunk_size = 100"))   # one chunk
     cap = 4 * os.cpu_count()
@@ -331,6 +335,7 @@ def _wait_chunks(out, n, proc, timeout=90):
     raise AssertionError(f"fewer than {n} chunks after {timeout} s")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_sigkill_of_the_parent_ends_the_pool_workers(tmp_path):
     cfg = _write(tmp_path, LONG)
@@ -364,6 +369,7 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["--dask-local", "--workers"])
 def test_ctrl_c_is_one_line_and_keeps_finished_chunks(tmp_path, how):
     if how == "--dask-local":
