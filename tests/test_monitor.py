@@ -339,6 +339,12 @@ def test_attribute_names_need_the_model():
     assert rec["n_phi"] == pytest.approx(float(torch.linalg.norm(model.phi.weight.detach())), rel=1e-7)
     with pytest.raises(ParameterError, match=r"^head must name an attribute"):
         Monitor(**_args(head="missing")).step(0, model)
+    with pytest.raises(ParameterError, match=r"^embed must name a method"):
+        Monitor(**_args(embed="embed", inputs=torch.zeros(4, 2))).step(0)
+    with pytest.raises(ParameterError, match=r"^head must be a square \(h, h\) matrix; got shape \(2, 3\)"):
+        Monitor(**_args(head=lambda: np.zeros((2, 3)))).step(0)
+    with pytest.raises(ParameterError, match=r"^phi must be an \(h, d\) matrix .* h = 2 rows; got shape \(3, 2\)"):
+        Monitor(**_args(phi=lambda: np.zeros((3, 2)))).step(0)
 
 
 # --- optional pieces -------------------------------------------------------------------------------------

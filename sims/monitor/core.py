@@ -191,6 +191,11 @@ class Monitor:
         """
         W = _numpy(_matrix(self.head, model, "head"))
         Phi = _numpy(_matrix(self.phi, model, "phi"))
+        if W.ndim != 2 or W.shape[0] != W.shape[1]:
+            raise ParameterError(f"head must be a square (h, h) matrix; got shape {W.shape}")
+        if Phi.ndim != 2 or Phi.shape[0] != W.shape[0]:
+            raise ParameterError(f"phi must be an (h, d) matrix with the head's h = {W.shape[0]} rows; "
+                                 f"got shape {Phi.shape}")
         Z = self._outputs(model, outputs)
         s2 = self.sigma2 if sigma2 is None else sigma2
         return state_record(W, Phi, Z, loss=self.loss, rho=self.rho, sigma2=s2, top=self.top,
@@ -203,6 +208,9 @@ class Monitor:
             return None
         import torch
 
+        if isinstance(self.embed, str) and not hasattr(model, self.embed):
+            raise ParameterError(f"embed must name a method of the model passed to mon.step(step, model); "
+                                 f"got {self.embed!r} and {type(model).__name__}")
         fn = getattr(model, self.embed) if isinstance(self.embed, str) else self.embed
         mod = model if model is not None and hasattr(model, "train") else None
         was = mod.training if mod is not None else None
