@@ -244,6 +244,17 @@ def test_jsonl_is_strict_one_line_per_measurement(tmp_path):
     assert len(path.read_text().splitlines()) == 5
 
 
+def test_torch_keeps_its_thread_count():
+    """numba's OpenMP layer, started by the theory's kernels, must not change the user's torch threads."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        Monitor(**_args()).step(0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_same_step_is_measured_once():
     mon = Monitor(head=lambda: np.eye(2), phi=lambda: np.eye(2), loss="l2", rho=0.0, sigma2=0.5, every=2)
     assert mon.due(0) and mon.step(0) is not None
