@@ -21,12 +21,24 @@ instead of raising from LAPACK.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
 from .diagnostics import (RANKME_EPS, collapse_diagnostics, covariance_spectrum, effective_rank,  # noqa: F401
                           rankme, stable_rank, std_l2_normalized)
+
+def _one_blas_thread():
+    """One BLAS thread for the small decompositions of a measurement (as
+    :mod:`sims.diagnostics` does for its SVD): on a machine busy training, a multi-threaded
+    LAPACK call on a 512 x 512 matrix spins for up to a second instead of taking a tenth."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
 
 def _finite(*arrays) -> bool:
     return all(np.all(np.isfinite(a)) for a in arrays)
@@ -161,7 +173,8 @@ def state_record(W, Phi, Z=None, *, loss: str = "cosine", rho: float = 0.0, sigm
     >>> r["theory"]["fates_top"]
     ['converge', 'converge']
     """
-    rec = matrix_metrics(W, Phi, top)
+    with _one_blas_thread():
+        rec = matrix_metrics(W, Phi, top)
     if Z is not None:
         rec.update(collapse_diagnostics(Z))
     if theory and rec["finite"] and sigma2 is not None:

@@ -244,6 +244,17 @@ def test_jsonl_is_strict_one_line_per_measurement(tmp_path):
     assert len(path.read_text().splitlines()) == 5
 
 
+def test_torch_keeps_its_thread_count():
+    """numba's OpenMP layer, started by the theory's kernels, must not change the user's torch threads."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        Monitor(**_args()).step(0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_same_step_is_measured_once():
     mon = Monitor(head=lambda: np.eye(2), phi=lambda: np.eye(2), loss="l2", rho=0.0, sigma2=0.5, every=2)
     assert mon.due(0) and mon.step(0) is not None
@@ -339,6 +350,12 @@ def test_attribute_names_need_the_model():
     assert rec["n_phi"] == pytest.approx(float(torch.linalg.norm(model.phi.weight.detach())), rel=1e-7)
     with pytest.raises(ParameterError, match=r"^head must name an attribute"):
         Monitor(**_args(head="missing")).step(0, model)
+    with pytest.raises(ParameterError, match=r"^embed must name a method"):
+        Monitor(**_args(embed="embed", inputs=torch.zeros(4, 2))).step(0)
+    with pytest.raises(ParameterError, match=r"^head must be a square \(h, h\) matrix; got shape \(2, 3\)"):
+        Monitor(**_args(head=lambda: np.zeros((2, 3)))).step(0)
+    with pytest.raises(ParameterError, match=r"^phi must be an \(h, d\) matrix .* h = 2 rows; got shape \(3, 2\)"):
+        Monitor(**_args(phi=lambda: np.zeros((3, 2)))).step(0)
 
 
 # --- optional pieces -------------------------------------------------------------------------------------

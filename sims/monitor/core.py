@@ -2,8 +2,10 @@ r"""The monitor itself: :class:`Monitor` (measure, log, warn), its JSONL and Ten
 the collapse rule (see :mod:`sims.monitor`)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -50,6 +52,20 @@ def _matrix(obj, model, what: str):
     if callable(obj) and not hasattr(obj, "shape"):
         return obj()
     return obj
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """Give torch back its intra-op thread count: loading the theory's numba kernels starts
+    numba's OpenMP layer, which resets the OpenMP thread count torch shares (a loop set to one
+    thread ran on two after its first measurement)."""
+    torch = sys.modules.get("torch")
+    n = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if n is not None and torch.get_num_threads() != n:
+            torch.set_num_threads(n)
 
 
 def _numpy(t):
@@ -191,10 +207,16 @@ class Monitor:
         """
         W = _numpy(_matrix(self.head, model, "head"))
         Phi = _numpy(_matrix(self.phi, model, "phi"))
+        if W.ndim != 2 or W.shape[0] != W.shape[1]:
+            raise ParameterError(f"head must be a square (h, h) matrix; got shape {W.shape}")
+        if Phi.ndim != 2 or Phi.shape[0] != W.shape[0]:
+            raise ParameterError(f"phi must be an (h, d) matrix with the head's h = {W.shape[0]} rows; "
+                                 f"got shape {Phi.shape}")
         Z = self._outputs(model, outputs)
         s2 = self.sigma2 if sigma2 is None else sigma2
-        return state_record(W, Phi, Z, loss=self.loss, rho=self.rho, sigma2=s2, top=self.top,
-                            theory=self.theory if theory is None else theory)
+        with _torch_threads_kept():
+            return state_record(W, Phi, Z, loss=self.loss, rho=self.rho, sigma2=s2, top=self.top,
+                                theory=self.theory if theory is None else theory)
 
     def _outputs(self, model, outputs):
         if outputs is not None:
@@ -203,6 +225,9 @@ class Monitor:
             return None
         import torch
 
+        if isinstance(self.embed, str) and not hasattr(model, self.embed):
+            raise ParameterError(f"embed must name a method of the model passed to mon.step(step, model); "
+                                 f"got {self.embed!r} and {type(model).__name__}")
         fn = getattr(model, self.embed) if isinstance(self.embed, str) else self.embed
         mod = model if model is not None and hasattr(model, "train") else None
         was = mod.training if mod is not None else None
