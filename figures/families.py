@@ -95,8 +95,8 @@ def draw_barlow_phase_line(out_dir) -> list:
     f = sp.lambdify([bl.c, bl.gamma, bl.rho], bl.reduced_form().rhs["c"])
     c = np.linspace(0, 1.2, 300)
     fig, ax = figure(1, 1, figsize=(4.4, 3.4))
-    _phase_axes(ax, c, [(f"rho = {r:g}", f(c, 1.0, r)) for r in (0.0, 1.0, 3.0, 4.0, 5.0)],
-                "barlow-linear: dc/dt, gamma = 1, rho_c = 4", "c (eigenvalue of C)")
+    _phase_axes(ax, c, [(rf"$\rho$ = {r:g}", f(c, 1.0, r)) for r in (0.0, 1.0, 3.0, 4.0, 5.0)],
+                r"linear Barlow Twins: $\dot c$ at $\gamma$ = 1, $\rho_c$ = 4", r"$c$ (eigenvalue of $C$)")
     return save(fig, out_dir, "barlow_phase_line", formats=("png",))
 
 
@@ -110,9 +110,9 @@ def draw_directset_phase_lines(out_dir) -> list:
     fig, axes = figure(1, 2, figsize=(8.8, 3.4))
     for ax, i in zip(axes, (0, 1)):
         ec = ds.critical_decay(0.01, i)
-        _phase_axes(ax, pp, [(f"eta = {k:g} eta_c", f(pp, 1.0, 0.01, k * ec, i)) for k in (0.0, 0.5, 0.9, 1.0, 1.2)],
-                    f"directset ({'IsoLoss' if i else 'Euclidean'}): dp/dt, alpha = 1, eta_c = {ec:.4g}",
-                    "p (eigenvalue of W_P)")
+        _phase_axes(ax, pp, [(rf"$\eta$ = {k:g} $\eta_c$", f(pp, 1.0, 0.01, k * ec, i)) for k in (0.0, 0.5, 0.9, 1.0, 1.2)],
+                    rf"DirectSet ({'IsoLoss' if i else 'Euclidean'}): $\dot p$ at $\alpha$ = 1, $\sigma^2$ = 0.01, "
+                    rf"$\eta_c$ = {ec:.4g}", r"$p$ (eigenvalue of $W_P$)")
     return save(fig, out_dir, "directset_phase_lines", formats=("png",))
 
 
