@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import stepping as st
-from .tableaus import TABLEAUS
+from .tableaus import METHOD_NAMES, TABLEAUS
 
 FASTMATH = "{'nsz', 'arcp', 'contract', 'afn', 'reassoc'}"
 BLOCK = 1024
@@ -82,7 +82,7 @@ def _horner(nonzero, x, coef):
     return expr if expr is not None else "0.0"
 
 
-def glue_source(kmod, tableau_names=("rk4", "dopri5", "tsit5")) -> str:
+def glue_source(kmod, tableau_names=METHOD_NAMES) -> str:
     n, m = len(kmod.STATE), len(kmod.PARAMS)
     rhs = [f"rhs_{s}" for s in kmod.STATE]
     poly = getattr(kmod, "RHSPOLY", None)
@@ -157,7 +157,7 @@ def _fixed(tab, n, m, rhs, poly=None):
     L += [f"{I3}done = step + 1",
           f"{I2}for i in range(L):",
           # stopped without the convergence test: diverged (1), unless already marked non-finite (3)
-          f"{I3}code[i] = (1.0 if (ctol <= 0.0 and te[i] == te[i] and code[i] == 0.0) else code[i])",
+          f"{I3}code[i] = ({float(st.DIVERGED)!r} if (ctol <= 0.0 and te[i] == te[i] and code[i] == 0.0) else code[i])",
           f"{I3}ns[i] = np.searchsorted(T, te[i]) - (1.0 if code[i] > 0.0 else 0.0) if te[i] == te[i] else done"]
     L += [f"{I3}Y[{j}, lo + i] = y{j}[i]" for j in range(n)]
     L += [f"{I3}status[lo + i] = np.int8(code[i])", f"{I3}tev[lo + i] = te[i]", f"{I3}nst[lo + i] = np.int64(ns[i])", ""]
@@ -174,21 +174,37 @@ def _step_end(tab, n, by, npoly, I4, conv):
     L += [f"{I4}v = {' + '.join(f'abs(yn{j})' for j in range(n))}",
           f"{I4}lv = live[i]",
           f"{I4}gd = 1.0 if v <= bound else 0.0"]                    # NaN and inf fail this test
+    # a step the flow changes too much across: the status rule (dynamics.stepping); a polynomial
+    # right-hand side has no singularity, and its loop (the fastest path) skips the test
+    sg = "0.0"
+    if not npoly:
+        dk = ", ".join(f"abs(f{k}_{j} - f0_{j})" for k in range(1, tab.stages) for j in range(n))
+        L += [f"{I4}fvar = max({dk})" if tab.stages > 2 else f"{I4}fvar = {dk}",
+              f"{I4}fref = {' + '.join(f'abs(f0_{j})' for j in range(n))}",
+              f"{I4}ysz = {' + '.join(f'abs({by(j)})' for j in range(n))}",
+              f"{I4}sg = lv * (1.0 if {st.coarse_expr('fvar', 'fref', 'dt', 'ysz')} else 0.0)",
+              f"{I4}gr = {' + '.join(f'{by(j)} * f0_{j}' for j in range(n))}"]
+        sg = "sg"
     if conv:
         L += [f"{I4}fm = {' + '.join(f'abs(f0_{j})' for j in range(n))}",
-              f"{I4}cv = lv * (1.0 if fm < ctol else 0.0)",
-              f"{I4}keep = lv * gd * (1.0 - cv)"]
+              f"{I4}cv = lv * (1.0 if fm < ctol else 0.0)"]
+        if npoly:
+            L += [f"{I4}keep = lv * gd * (1.0 - cv)"]
+        else:
+            L += [f"{I4}sg = sg * (1.0 - cv)", f"{I4}keep = lv * gd * (1.0 - cv) * (1.0 - sg)"]
     else:
-        L += [f"{I4}keep = lv * gd"]
+        L += [f"{I4}keep = lv * gd" + ("" if npoly else " * (1.0 - sg)")]
     L += [f"{I4}y{j}[i] = yn{j} if keep > 0.0 else y{j}[i]" for j in range(n)]
     if conv:
-        L += [f"{I4}code[i] += (lv - keep - cv) * 1.0",                 # diverged
+        L += [f"{I4}code[i] += (lv - keep - cv - {sg}) * {float(st.DIVERGED)!r}",      # diverged
               f"{I4}te[i] = (t if cv > 0.0 else tn) if lv - keep > 0.0 else te[i]"]
     else:
         L += [f"{I4}te[i] = tn if lv - keep > 0.0 else te[i]"]
+    if not npoly:                                                     # an unresolved step: the rule
+        L += [f"{I4}code[i] = {st.unresolved_code('gr')} if sg > 0.0 else code[i]"]
     if not npoly:                                                     # a non-finite rhs: status 3
         f0 = " + ".join(f"f0_{j}" for j in range(n))
-        L += [f"{I4}code[i] = 3.0 if (lv - keep > 0.0 and ({f0}) != ({f0})) else code[i]"]
+        L += [f"{I4}code[i] = {float(st.NONFINITE)!r} if (lv - keep > 0.0 and ({f0}) != ({f0})) else code[i]"]
     L += [f"{I4}live[i] = keep"]
     return L
 
@@ -213,13 +229,13 @@ def _adaptive(tab, n, m, rhs):
           f"{I2}o = 0", f"{I2}while o < nout and tout[o] <= t0:"]
     L += [f"{I3}YOUT[o, {j}, i] = y{j}" for j in range(n)]
     L += [f"{I3}o += 1",
-          f"{I2}code = 0", f"{I2}te = np.nan", f"{I2}steps = 0",
+          f"{I2}code = 0", f"{I2}te = np.nan", f"{I2}steps = 0", f"{I2}nacc = 0",
           f"{I2}while t < t_end:",
-          f"{I3}if steps >= max_steps:", f"{I4}code = 2", f"{I4}break"]
+          f"{I3}if steps >= max_steps:", f"{I4}code = {st.MAX_STEPS}", f"{I4}break"]
     fmax = " + ".join(f"abs(f0_{j})" for j in range(n))
     L += [f"{I3}fm = {fmax}",
           f"{I3}if not (fm < math.inf):",                     # the rhs itself is non-finite here
-          f"{I4}code = 3", f"{I4}te = t", f"{I4}break",
+          f"{I4}code = {st.NONFINITE}", f"{I4}te = t", f"{I4}break",
           f"{I3}if ctol > 0.0 and fm < ctol:", f"{I4}te = t", f"{I4}break",
           f"{I3}target = tout[o] if o < nout else t_end",
           f"{I3}hh = min(h, target - t)",
@@ -234,9 +250,9 @@ def _adaptive(tab, n, m, rhs):
     L += [f"{I3}if err <= 1.0:",
           f"{I4}v = {vmax}",
           f"{I4}if not (v <= bound):",
-          f"{I5}code = 1",
+          f"{I5}code = {st.DIVERGED}",
           f"{I5}te = t + hh", f"{I5}break",
-          f"{I4}t = t + hh"]
+          f"{I4}t = t + hh", f"{I4}nacc += 1"]
     L += [f"{I4}y{j} = yn{j}" for j in range(n)]
     L += [f"{I4}f0_{j} = f{last}_{j}" for j in range(n)] if tab.fsal else \
         [f"{I4}f0_{j} = {rhs[j]}({', '.join(sy(k) for k in range(n))}, {thargs})" for j in range(n)]
@@ -253,12 +269,13 @@ def _adaptive(tab, n, m, rhs):
           # is shorter than 1 (a fast contraction takes legitimately tiny first steps)
           f"{I4}tsc = min(1.0, ({' + '.join(f'abs(y{j})' for j in range(n))} + atol) / fm) if fm > 0.0 else 1.0",
           f"{I4}if {st.CONTROLLER.underflow_expr('h', 't', 'tsc')}:",
-          f"{I5}code = 1", f"{I5}te = t", f"{I5}break"]
+          f"{I5}code = {st.unresolved_code(' + '.join(f'y{j} * f0_{j}' for j in range(n)))}",
+          f"{I5}te = t", f"{I5}break"]
     L += [f"{I2}while o < nout:"]                # NaN after a stop, the equilibrium after convergence
     L += [f"{I3}YOUT[o, {j}, i] = y{j} if (code == 0 and te == te) else np.nan" for j in range(n)]
     L += [f"{I3}o += 1"]
     L += [f"{I2}Y[{j}, i] = y{j}" for j in range(n)]
-    L += [f"{I2}status[i] = code", f"{I2}tev[i] = te", f"{I2}nst[i] = steps", ""]
+    L += [f"{I2}status[i] = code", f"{I2}tev[i] = te", f"{I2}nst[i] = nacc", ""]
     return L
 
 
@@ -292,6 +309,7 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
     L += [f"{I2}th{q} = np.zeros(BS)" for q in range(m)] + [f"{I2}c{q} = np.zeros(BS)" for q in range(npoly)]
     L += [f"{I2}t = np.full(BS, t0)", f"{I2}hs = np.zeros(BS)", f"{I2}live = np.zeros(BS)",
           f"{I2}code = np.zeros(BS)", f"{I2}te = np.full(BS, np.nan)", f"{I2}ns = np.zeros(BS)",
+          f"{I2}na = np.zeros(BS)",
           f"{I2}for i in range(L):", f"{I3}live[i] = 1.0"]
     L += [f"{I3}y{j}[i] = Y[{j}, lo + i]" for j in range(n)]
     L += [f"{I3}th{q}[i] = TH[{q}, (lo + i) * per]" for q in range(m)]
@@ -342,16 +360,17 @@ def _adaptive_block(tab, n, m, rhs, poly=None):
           f"{I3}und = go * (1.0 - acc) * (1.0 if {st.CONTROLLER.underflow_expr('hn', 'ti', 'tsc')} else 0.0)",
           f"{I3}hs[i] = hn if go > 0.0 else hs[i]",
           f"{I3}done = ok * (1.0 if tn >= t_end else 0.0)",
-          f"{I3}ns[i] += go",
-          f"{I3}code[i] = 2.0 if lv * ms > 0.0 else code[i]",
-          f"{I3}code[i] = 3.0 if lv * nf > 0.0 else code[i]",
-          f"{I3}code[i] = 1.0 if (dv + und) > 0.0 else code[i]",
+          f"{I3}ns[i] += go", f"{I3}na[i] += ok",
+          f"{I3}code[i] = {float(st.MAX_STEPS)!r} if lv * ms > 0.0 else code[i]",
+          f"{I3}code[i] = {float(st.NONFINITE)!r} if lv * nf > 0.0 else code[i]",
+          f"{I3}code[i] = {float(st.DIVERGED)!r} if dv > 0.0 else code[i]",
+          f"{I3}code[i] = {st.unresolved_code(' + '.join(f'y{j}[i] * f0_{j}' for j in range(n)))} if und > 0.0 else code[i]",
           f"{I3}te[i] = ti if lv * (nf + cv) + und > 0.0 else te[i]",
           f"{I3}te[i] = ti + hh if dv > 0.0 else te[i]",
           f"{I3}live[i] = lv * (1.0 - ms) * (1.0 - nf) * (1.0 - cv) * (1.0 - dv) * (1.0 - und) * (1.0 - done)"]
     L += [f"{I2}for i in range(L):"]
     L += [f"{J}Y[{j}, lo + i] = y{j}[i]" for j in range(n)]
-    L += [f"{J}status[lo + i] = np.int8(code[i])", f"{J}tev[lo + i] = te[i]", f"{J}nst[lo + i] = np.int64(ns[i])", ""]
+    L += [f"{J}status[lo + i] = np.int8(code[i])", f"{J}tev[lo + i] = te[i]", f"{J}nst[lo + i] = np.int64(na[i])", ""]
     return L
 
 

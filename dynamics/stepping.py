@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symbolic.errors import ParameterError
+from symbolic.results import Status
 
 SNAP = 1e-9          # an output time within SNAP * h of a grid node moves that node onto it
 
@@ -139,6 +140,49 @@ class Controller:
 CONTROLLER = Controller()
 
 
+# --- the status rule ----------------------------------------------------------------------------
+#: a fixed step across which the right-hand side changes by more than this many times its size at
+#: the step's start (any stage against the first) does not resolve the flow (found stepping the
+#: cosine flow across its singularity at W -> 0, where fixed steps went on to a finite, meaningless
+#: state reported as success). Smooth growth or decay at rate k changes it by e^{k h} - 1: 1.7 at
+#: k h = 1, where RK4 is still 1% a step.
+COARSE = 2.0
+#: ... unless that change moves the state by less than this fraction of its size in the step
+#: (rounding noise of a right-hand side near an equilibrium, where its size is ~1e-17)
+COARSE_FLOOR = 1e-8
+#: the stop codes of the generated loops (numbers in the generated code; :class:`Status` values)
+DIVERGED, MAX_STEPS, NONFINITE = int(Status.DIVERGED), int(Status.MAX_STEPS), int(Status.NONFINITE)
+
+
+def unresolved_code(growth: str) -> str:
+    r"""Source text of the one status rule for a step the method cannot take: a step size that
+    underflows (adaptive) or a fixed step the right-hand side changes too much across
+    (:func:`coarse_expr`). ``growth`` is the text of :math:`\sum_j y_jf_j` at the step's start,
+    the rate of change of :math:`|y|^2/2`: a state moving away from the origin blows up
+    (``DIVERGED``); one moving toward it (or not at all, or NaN) meets a singular right-hand side
+    (``NONFINITE``; e.g. every mode of the cosine flow collapsing to 0, where :math:`N_\Psi\to0`
+    divides)."""
+    return f"({DIVERGED} if {growth} > 0.0 else {NONFINITE})"
+
+
+def coarse_expr(fvar: str, fref: str, h: str, ysize: str) -> str:
+    """Source text, true when a fixed step ``h`` does not resolve the flow: the stages' right-hand
+    sides differ from the first by ``fvar`` (max-norm) > :data:`COARSE` times its size ``fref``,
+    and that difference moves the state (size ``ysize``) by more than :data:`COARSE_FLOOR` of its
+    size. NaN in ``fvar`` (a non-finite stage) counts as unresolved."""
+    return f"(not ({fvar} <= {COARSE!r} * {fref} or {h} * {fvar} <= {COARSE_FLOOR!r} * {ysize}))"
+
+
+def coarse_mask(fvar, fref, h, ysize):
+    """:func:`coarse_expr` on arrays (numpy or torch): the same test, elementwise."""
+    return ~((fvar <= COARSE * fref) | (h * fvar <= COARSE_FLOOR * ysize))
+
+
+def unresolved_values(growth, xp=np):
+    """:func:`unresolved_code` on arrays (numpy or torch): DIVERGED where ``growth > 0``, else NONFINITE."""
+    return xp.where(growth > 0, DIVERGED, NONFINITE)
+
+
 def initial_step_lines(ind: str, out: str, ys: list[str], fs: list[str], rtol: str = "rtol",
                        atol: str = "atol") -> list[str]:
     """Source lines assigning the initial step (before clamping to the span) to ``out``, for the
@@ -207,3 +251,25 @@ def combination_values(weights, ys, h, K):
 def error_values(tab, j: int, h, K):
     r""":math:`h\sum_l e_lK_{l,j}` on arrays: the same sum as :func:`error_term`."""
     return h * sum(float(w) * K[l][j] for l, w in enumerate(tab.e) if w != 0.0)
+
+
+def mark_unstable(status, tev, h: float, t_end: float, rerun) -> None:
+    r"""Status UNSTABLE, in place, for the fixed-step runs that stopped where the flow does not.
+
+    Each run stopped by the rule (``status`` DIVERGED, or NONFINITE from a step the flow changes
+    too much across: :func:`coarse_expr`, which a stiff flow's unstable step trips as well as a
+    singularity does) with a finite ``tev`` is integrated again by a reference
+    that resolves the flow (the adaptive ``tsit5`` pair on every path that has one) to two steps
+    ``h`` past its divergence time: ``rerun(idx, t_stop) -> (status, t_event)`` for the runs
+    ``idx``. If that run neither diverges nor turns non-finite by then (nor runs out of steps),
+    the blow-up was the fixed step's instability (a stiff flow: RK4 is unstable for
+    :math:`h|\partial f/\partial y|>2.79`), not the ODE's. One rule for every path.
+    """
+    idx = np.flatnonzero(((status == DIVERGED) | (status == NONFINITE)) & np.isfinite(tev))
+    if idx.size == 0:
+        return
+    t_stop = min(t_end, float(tev[idx].max()) + 2.0 * h)
+    st, te = rerun(idx, t_stop)
+    st, te = np.asarray(st), np.asarray(te)
+    ok = (st == Status.SUCCESS) | (((st == DIVERGED) | (st == NONFINITE)) & (te > tev[idx] + 2.0 * h))
+    status[idx[ok]] = Status.UNSTABLE
