@@ -81,9 +81,11 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         The step budget per trajectory; a trajectory that runs out ends with ``Status.MAX_STEPS``.
     diverge_bound : float, optional
         A trajectory whose state exceeds this bound ends with ``Status.DIVERGED`` (at ``t0`` for
-        an initial state beyond it). A fixed-step trajectory that exceeds it where an adaptive
-        ``tsit5`` run does not (two steps later) ends with ``Status.UNSTABLE``: the step is beyond
-        the method's stability limit for a stiff flow, which is not a divergence of the ODE.
+        an initial state beyond it). A fixed-step trajectory that exceeds it, or stops at a step
+        the flow changes too much across, where an adaptive ``tsit5`` run does not (two steps
+        later) ends with ``Status.UNSTABLE``: the step is beyond the method's stability limit for
+        a stiff flow, which is not a divergence of the ODE. The status rule is the same on every
+        path (:mod:`dynamics.stepping`); ``nsteps`` counts accepted steps on every path.
     converge_tol : float, optional
         If set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     h0 : float, optional
