@@ -55,12 +55,14 @@ def _stage_fn(k):
 CHUNK = 16     # fixed steps fused into one compiled function (one kernel on the GPU)
 
 
-def _fixed_chunk(f, tab, bound, ctol, K, torch):
+def _fixed_chunk(f, tab, bound, ctol, K, torch, coarse=True):
     """``K`` fixed steps of size ``dt`` with the divergence/convergence masks, as one function of tensors.
 
     Under ``torch.compile`` the K steps fuse into one elementwise kernel: the state stays in
     registers between steps. ``tstart`` and ``dt`` are 0-d tensors so that no new graph is traced
     per chunk. Stages and combination: :mod:`dynamics.stepping` (the same sums as the CPU loops).
+    ``coarse``: the status rule's unresolved-step test (off for a polynomial right-hand side, which
+    has no singularity, as in the CPU loop of one).
     """
     S = tab.stages
 
@@ -74,12 +76,20 @@ def _fixed_chunk(f, tab, bound, ctol, K, torch):
             v = sum(x.abs() for x in new)
             fm = sum(x.abs() for x in Ks[0])
             conv = live & (fm < ctol) if ctol > 0 else torch.zeros_like(live)
-            keep = live & (v <= bound) & ~conv            # NaN and inf fail v <= bound
-            dead = live & ~(v <= bound) & ~conv
+            # the status rule (dynamics.stepping): a step the flow changes too much across
+            if coarse:
+                fvar = torch.stack([(Ks[k][j] - Ks[0][j]).abs() for k in range(1, S) for j in range(len(ys))]).amax(0)
+                sg = live & ~conv & st.coarse_mask(fvar, fm, dt, sum(x.abs() for x in ys))     # NaN: unresolved
+            else:
+                sg = torch.zeros_like(live)
+            growth = sum(a * b for a, b in zip(ys, Ks[0]))
+            keep = live & (v <= bound) & ~conv & ~sg      # NaN and inf fail v <= bound
+            dead = live & ~(v <= bound) & ~conv & ~sg
             ys = [torch.where(keep, a, c) for a, c in zip(new, ys)]
-            status = torch.where(dead, torch.where(torch.isnan(fm), 3, 1).to(torch.int8), status)
-            tev = torch.where(dead, t + dt, torch.where(conv, t, tev))
-            nst = nst + (live & ~conv).to(torch.int64)
+            status = torch.where(dead, torch.where(torch.isnan(fm), st.NONFINITE, st.DIVERGED).to(torch.int8), status)
+            status = torch.where(sg, st.unresolved_values(growth, torch).to(torch.int8), status)
+            tev = torch.where(dead | sg, t + dt, torch.where(conv, t, tev))
+            nst = nst + keep.to(torch.int64)
             live = keep
         return ys, live, status, tev, nst
     return chunk
@@ -92,16 +102,16 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
     S = tab.stages
     ctl = st.CONTROLLER
 
-    def chunk(ys, f0, th, t, h, live, status, tev, nst):
+    def chunk(ys, f0, th, t, h, live, status, tev, nst, nacc):
         for _ in range(K):
             live = live & (t < t_end)
             ms = live & (nst >= max_steps)                             # the step budget is spent
-            status = torch.where(ms, torch.full_like(status, 2), status)
+            status = torch.where(ms, torch.full_like(status, st.MAX_STEPS), status)
             live = live & ~ms
             fm = sum(x.abs() for x in f0)
             nf = live & ~(fm < math.inf)                               # NaN or inf right-hand side
             conv = live & (fm < ctol) & ~nf if ctol > 0 else torch.zeros_like(live)
-            status = torch.where(nf, torch.full_like(status, 3), status)
+            status = torch.where(nf, torch.full_like(status, st.NONFINITE), status)
             tev = torch.where(nf | conv, t, tev)
             live = live & ~nf & ~conv
             hh = torch.minimum(h, t_end - t)
@@ -124,12 +134,16 @@ def _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, K, tor
             # underflow relative to the time, or to the flow's time scale |y| / |rhs| when shorter than 1
             tsc = torch.where(fm > 0, ((sum(x.abs() for x in ys) + atol) / fm).clamp_max(1.0), torch.ones_like(fm))
             under = live & ~acc & (h < ctl.underflow * torch.maximum(t.abs(), tsc))
+            status = torch.where(dead, torch.full_like(status, st.DIVERGED), status)
+            # an underflow: the status rule (a growing state diverged, else a singular rhs)
+            growth = sum(a * b for a, b in zip(ys, f0))
+            status = torch.where(under, st.unresolved_values(growth, torch).to(torch.int8), status)
             dead = dead | under
-            status = torch.where(dead, torch.ones_like(status), status)
             tev = torch.where(dead, t + torch.where(under, 0.0, hh), tev)
-            nst = nst + live.to(torch.int64)
+            nst = nst + live.to(torch.int64)                           # attempts: the step budget
+            nacc = nacc + ok.to(torch.int64)                           # accepted: BatchResult.nsteps
             live = live & ~dead
-        return ys, f0, t, h, live, status, tev, nst
+        return ys, f0, t, h, live, status, tev, nst, nacc
     return chunk
 
 
@@ -159,8 +173,9 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
         T, H, out_idx = st.fixed_grid(t0, t_end, dt, tout, max_steps)
         nsteps = H.size
         YOUT = torch.empty((len(tout), n, N), dtype=dtype, device=device)
-        chunk_k = _fixed_chunk(f, tab, bound, ctol, CHUNK, torch)
-        chunk_1 = _fixed_chunk(f, tab, bound, ctol, 1, torch)
+        coarse = not getattr(k, "RHSPOLY", None)
+        chunk_k = _fixed_chunk(f, tab, bound, ctol, CHUNK, torch, coarse)
+        chunk_1 = _fixed_chunk(f, tab, bound, ctol, 1, torch, coarse)
         if compile and hasattr(torch, "compile"):
             chunk_k, chunk_1 = torch.compile(chunk_k, dynamic=False), torch.compile(chunk_1, dynamic=False)
         h_uniform = float(np.max(H))
@@ -185,6 +200,7 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
 
             raise ParameterError("t_eval with an adaptive method is CPU-only; on cuda pass dt (fixed step)")
         t = torch.full((N,), t0, dtype=dtype, device=device)
+        nacc = torch.zeros(N, dtype=torch.int64, device=device)
         f0 = f(ys, th)
         h = torch.clamp(st.initial_step(ys, f0, rtol, atol, torch), max=t_end - t0)
         chunk = _adaptive_chunk(f, tab, t_end, rtol, atol, bound, ctol, max_steps, n, CHUNK, torch)
@@ -194,10 +210,11 @@ def integrate_torch(k, y, TH, per, t0, t_end, *, method, dt, rtol, atol, tout, m
         while it <= max_steps:
             if not bool((live & (t < t_end)).any()):      # one device sync per chunk of steps
                 break
-            ys, f0, t, h, live, status, tev, nst = chunk(ys, f0, th, t, h, live, status, tev, nst)
+            ys, f0, t, h, live, status, tev, nst, nacc = chunk(ys, f0, th, t, h, live, status, tev, nst, nacc)
             it += CHUNK
         live = live & (t < t_end)
-        status = torch.where(live, torch.full_like(status, 2), status)
+        status = torch.where(live, torch.full_like(status, st.MAX_STEPS), status)
+        nst = nacc
     final = torch.stack(ys, 1).cpu().numpy()
     out = BatchResult(final[:, 0].copy() if scalar else final, status.cpu().numpy(), tev.cpu().numpy(),
                       nst.cpu().numpy(), method + f"@{device}", np.asarray(tout) if len(tout) else None,

@@ -22,10 +22,10 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from symbolic.results import Status
 
 from .results import BatchResult
-from .stepping import fixed_grid
+from .stepping import fixed_grid, mark_unstable
+from .tableaus import METHOD_NAMES, METHODS
 from .validate import float_array, theta_rows
 
-METHODS = ("rk4", "tsit5", "dopri5")
 FORMS = ("reduced", "eigen")
 
 
@@ -81,9 +81,11 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         The step budget per trajectory; a trajectory that runs out ends with ``Status.MAX_STEPS``.
     diverge_bound : float, optional
         A trajectory whose state exceeds this bound ends with ``Status.DIVERGED`` (at ``t0`` for
-        an initial state beyond it). A fixed-step trajectory that exceeds it where an adaptive
-        ``tsit5`` run does not (two steps later) ends with ``Status.UNSTABLE``: the step is beyond
-        the method's stability limit for a stiff flow, which is not a divergence of the ODE.
+        an initial state beyond it). A fixed-step trajectory that exceeds it, or stops at a step
+        the flow changes too much across, where an adaptive ``tsit5`` run does not (two steps
+        later) ends with ``Status.UNSTABLE``: the step is beyond the method's stability limit for
+        a stiff flow, which is not a divergence of the ODE. The status rule is the same on every
+        path (:mod:`dynamics.stepping`); ``nsteps`` counts accepted steps on every path.
     converge_tol : float, optional
         If set, a trajectory stops (status 0, t_event set) once max|rhs| < tol.
     h0 : float, optional
@@ -167,7 +169,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     from symbolic.codegen import load_kernels
 
     check_choice("form", form, FORMS)
-    check_choice("method", method, METHODS)
+    check_choice("method", method, METHOD_NAMES)
     check_choice("device", device, ("cpu", "cuda", "torch-cpu"))
     k = load_kernels(model, form, convention)
     n_state = len(k.STATE)
@@ -195,12 +197,13 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         raise ParameterError(f"h0 must be a number (0: chosen from the initial state); got {h0!r}")
     h0 = check_range("h0 (0: chosen from the initial state)", h0, 0.0, t_end - t0, hi_open=False)
     if fixed_step is None:
-        fixed = method == "rk4" or dt is not None
+        fixed = not METHODS[method].adaptive or dt is not None
     elif fixed_step:
         fixed = True
     else:
-        if method == "rk4":
-            raise ParameterError("fixed_step=False needs an embedded pair (method tsit5 or dopri5); rk4 has "
+        if not METHODS[method].adaptive:
+            raise ParameterError(f"fixed_step=False needs an embedded pair (method "
+                                 f"{' or '.join(n for n, m in METHODS.items() if m.adaptive)}); {method} has "
                                  "no error estimate")
         if dt is not None:
             raise ParameterError(f"fixed_step=False takes no dt (got {dt!r}); pass h0 for the first step")
@@ -230,6 +233,17 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         res = integrate_torch(k, y, TH, per, t0, t_end, method=method, dt=dt, rtol=rtol, atol=atol,
                               tout=tout, max_steps=max_steps, bound=bound, ctol=ctol, scalar=scalar,
                               device="cuda" if device == "cuda" else "cpu")
+        if fixed:                               # the status rule: the same reference, on the same device
+            res = replace(res, status=res.status.copy())
+            step = float(fixed_grid(t0, t_end, dt, tout, max_steps)[1].max())
+
+            def rerun(idx, t_stop):
+                r = integrate_torch(k, y[idx], TH[:, idx] if per else TH, per, t0, t_stop, method="tsit5", dt=None,
+                                    rtol=rtol, atol=atol, tout=np.empty(0), max_steps=max_steps, bound=bound,
+                                    ctol=0.0, scalar=False, device="cuda" if device == "cuda" else "cpu")
+                return r.status, r.t_event
+
+            mark_unstable(res.status, res.t_event, step, t_end, rerun)
         return replace(res, **run)
     from .kernels import load_glue
 
@@ -277,23 +291,18 @@ def _check_memory(n: int, n_state: int, n_out: int, n_steps: float) -> None:
 
 
 def _mark_unstable(g, y, TH, per, t0, t_end, h, tols, status, tev):
-    r"""Status UNSTABLE for the fixed-step trajectories that diverged where the flow does not: each
-    one is integrated again by the adaptive ``tsit5`` pair to two steps ``h`` past its divergence
-    time; if that run neither diverges nor turns non-finite by then (nor runs out of steps), the
-    blow-up was the fixed step's instability (a stiff flow: RK4 is unstable for
-    :math:`h|\partial f/\partial y|>2.79`), not the ODE's."""
-    idx = np.flatnonzero((status == Status.DIVERGED) & np.isfinite(tev))
-    if idx.size == 0:
-        return
+    """:func:`dynamics.stepping.mark_unstable` with the adaptive ``tsit5`` block loop as the reference."""
     rtol, atol, max_steps, bound = tols
-    Ya = np.array(y[idx].T, dtype=np.float64, order="C")
-    THa = np.ascontiguousarray(TH[:, idx]) if per else TH
-    n = idx.size
-    st, te, ns = np.zeros(n, np.int8), np.full(n, np.nan), np.zeros(n, np.int64)
-    t_stop = min(t_end, float(tev[idx].max()) + 2.0 * h)
-    g.ablock_tsit5(Ya, THa, per, t0, t_stop, rtol, atol, 0.0, max_steps, bound, 0.0, st, te, ns)
-    ok = (st == Status.SUCCESS) | (((st == Status.DIVERGED) | (st == Status.NONFINITE)) & (te > tev[idx] + 2.0 * h))
-    status[idx[ok]] = Status.UNSTABLE
+
+    def rerun(idx, t_stop):
+        Ya = np.array(y[idx].T, dtype=np.float64, order="C")
+        THa = np.ascontiguousarray(TH[:, idx]) if per else TH
+        n = idx.size
+        st, te, ns = np.zeros(n, np.int8), np.full(n, np.nan), np.zeros(n, np.int64)
+        g.ablock_tsit5(Ya, THa, per, t0, t_stop, rtol, atol, 0.0, max_steps, bound, 0.0, st, te, ns)
+        return st, te
+
+    mark_unstable(status, tev, h, t_end, rerun)
 
 
 def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 18):

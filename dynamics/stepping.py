@@ -1,8 +1,8 @@
-r"""The parts of Runge-Kutta stepping that every path shares: one of each, as data and emitters.
+r"""The numeric parts of Runge-Kutta stepping that every path shares, and the status rule.
 
-Every integrator of the project (the generated 1-D and lockstep-block loops of
-:mod:`dynamics.kernels`, the coupled h-mode loops of :mod:`dynamics.systems`, the matrix flow and
-the torch backend of :mod:`dynamics.gpu`) takes from here:
+The loops of the numba paths (1-D, lockstep block, coupled, matrix) are generated as source text
+by :mod:`symbolic.loopgen` from the method table (:data:`dynamics.tableaus.METHODS`); the torch
+backend evaluates the same formulas on tensors with the numeric twins here:
 
 * :func:`fixed_grid`: the step times of a fixed-step run. Steps are equal, the largest equal
   step not above ``dt`` (:math:`h=(t_\mathrm{end}-t_0)/\lceil(t_\mathrm{end}-t_0)/dt\rceil`), so
@@ -14,16 +14,16 @@ the torch backend of :mod:`dynamics.gpu`) takes from here:
   \min(f_\max,\max(f_\min,s\,\mathrm{err}^{-1/q}))` with :math:`q` the order of the pair, a
   rejected non-finite error shrinks by :math:`f_\min`, and a step below
   :math:`10^{-14}\max(|t|,\tau)` underflows (:math:`\tau=\min(1,(\sum|y|+atol)/\sum|f|)`, the
-  flow's own time scale).
-* :func:`initial_step_lines`: the one initial-step rule (Hairer et al. sec. II.4, first two
-  steps of the algorithm on p. 169): :math:`h_0=0.01\,d_0/d_1`, :math:`d_0=\|y_0\|`,
-  :math:`d_1=\|f(y_0)\|` in the weighted RMS norm, :math:`10^{-6}` when either is below
-  :math:`10^{-5}`; clamped to the span.
-* :func:`stage_state`, :func:`combination`, :func:`error_norm_terms`: the one stage emitter (the
-  text of a stage's argument, of the solution update and of the error estimate from the tableau).
-
-The emitters return source text (numba paths) or, with ``ops`` = :data:`TORCH` / :data:`NUMPY`,
-evaluate the same formulas on arrays (torch and matrix paths), so a change here changes them all.
+  flow's own time scale). Its text form: :mod:`symbolic.loopgen.emit`.
+* :func:`initial_step`: the one initial-step rule (Hairer et al. sec. II.4, p. 169):
+  :math:`h_0=0.01\,d_0/d_1`, :math:`d_0=\|y_0\|`, :math:`d_1=\|f(y_0)\|` in the weighted RMS
+  norm, :math:`10^{-6}` when either is below :math:`10^{-5}`.
+* :func:`stage_values`, :func:`combination_values`, :func:`error_values`: stages on arrays.
+* the status rule: DIVERGED beyond the bound; NONFINITE for a non-finite right-hand side; a step
+  the method cannot take (an underflowing adaptive step; a fixed step the right-hand side changes
+  by more than :data:`COARSE` times its size across) by :func:`unresolved_values`;
+  :func:`mark_unstable` for a fixed-step stop an adaptive reference does not share. Its text
+  form, used by every generated loop: :func:`symbolic.loopgen.emit.unresolved_code`.
 """
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from symbolic.errors import ParameterError
+from symbolic.loopgen.emit import COARSE, COARSE_FLOOR, DIVERGED, MAX_STEPS, NONFINITE  # noqa: F401
+from symbolic.results import Status
 
 SNAP = 1e-9          # an output time within SNAP * h of a grid node moves that node onto it
 
@@ -97,36 +99,6 @@ class Controller:
         if not 0.0 < self.fac_min < 1.0 < self.fac_max:
             raise ParameterError(f"need 0 < fac_min < 1 < fac_max; got {self.fac_min!r}, {self.fac_max!r}")
 
-    def factor_expr(self, err: str, order: int) -> str:
-        """Source text of the factor for an accepted step (``err`` finite, <= 1)."""
-        return (f"({self.fac_max!r} if {err} == 0.0 else min({self.fac_max!r}, max({self.fac_min!r}, "
-                f"{self.safety!r} * {err} ** (-1.0 / {order}))))")
-
-    def reject_expr(self, err: str, h: str, order: int) -> str:
-        """Source text of the next step after a rejected step ``h`` (a non-finite error shrinks most)."""
-        return (f"({self.fac_min!r} * {h} if not ({err} < math.inf) else "
-                f"{h} * max({self.fac_min!r}, {self.safety!r} * {err} ** (-1.0 / {order})))")
-
-    def underflow_expr(self, h: str, t: str, tscale: str) -> str:
-        return f"({h} < {self.underflow!r} * max({tscale}, abs({t})))"
-
-    def factor_lines_powfree(self, ind: str, out: str, err: str, order: int) -> list[str]:
-        r"""Source lines assigning the factor (accepted or rejected step, one formula) to ``out``
-        without ``pow`` (numba has no vector ``pow`` without SVML), for a 5(4) pair:
-        :math:`x^{-3/16}` from four square roots, then two Newton steps for :math:`y^5x=1`
-        (relative error below 1e-3 on the range where the factor is not clamped anyway)."""
-        if order != 5:
-            raise ValueError("the pow-free controller is written for 5(4) pairs")
-        lo = 0.5 * (self.safety / self.fac_max) ** order     # below: the factor is fac_max anyway
-        hi = 1.1 * (self.safety / self.fac_min) ** order     # above (or non-finite): fac_min
-        return [f"{ind}x = min({hi!r}, max({lo!r}, {err})) if {err} < math.inf else {hi!r}",
-                f"{ind}r1 = math.sqrt(x)", f"{ind}r2 = math.sqrt(r1)", f"{ind}r3 = math.sqrt(r2)",
-                f"{ind}r4 = math.sqrt(r3)", f"{ind}yq = 1.0 / (r3 * r4)",
-                f"{ind}yq = yq * (6.0 - x * yq * yq * yq * yq * yq) * 0.2",
-                f"{ind}yq = yq * (6.0 - x * yq * yq * yq * yq * yq) * 0.2",
-                f"{ind}{out} = {self.fac_max!r} if {err} == 0.0 else min({self.fac_max!r}, max({self.fac_min!r}, "
-                f"{self.safety!r} * yq))"]
-
     def factor(self, err, order: int, xp=np):
         """The factor on arrays (numpy or torch as ``xp``): finite err -> clamped power, else fac_min."""
         e = xp.clip(err, 1e-10, None) if xp is np else err.clamp_min(1e-10)
@@ -139,20 +111,15 @@ class Controller:
 CONTROLLER = Controller()
 
 
-def initial_step_lines(ind: str, out: str, ys: list[str], fs: list[str], rtol: str = "rtol",
-                       atol: str = "atol") -> list[str]:
-    """Source lines assigning the initial step (before clamping to the span) to ``out``, for the
-    state ``ys`` and its right-hand side ``fs`` (names of scalars)."""
-    n = len(ys)
-    d0 = " + ".join(f"({y} / ({atol} + {rtol} * abs({y}))) ** 2" for y in ys)
-    d1 = " + ".join(f"({f} / ({atol} + {rtol} * abs({y}))) ** 2" for y, f in zip(ys, fs))
-    return [f"{ind}d0 = math.sqrt(({d0}) / {n})", f"{ind}d1 = math.sqrt(({d1}) / {n})",
-            f"{ind}{out} = {initial_step_rule('d0', 'd1')}"]
+# --- the status rule (its text form: symbolic.loopgen.emit) -------------------------------------
+def coarse_mask(fvar, fref, h, ysize):
+    """:func:`symbolic.loopgen.emit.coarse_expr` on arrays (numpy or torch): the same test, elementwise."""
+    return ~((fvar <= COARSE * fref) | (h * fvar <= COARSE_FLOOR * ysize))
 
 
-def initial_step_rule(d0: str, d1: str) -> str:
-    """Source text of the rule from the two RMS norms (paths that sum the norms in a loop use it)."""
-    return f"(0.01 * {d0} / {d1} if ({d0} > 1e-5 and {d1} > 1e-5) else 1e-6)"
+def unresolved_values(growth, xp=np):
+    """:func:`symbolic.loopgen.emit.unresolved_code` on arrays (numpy or torch): DIVERGED where ``growth > 0``, else NONFINITE."""
+    return xp.where(growth > 0, DIVERGED, NONFINITE)
 
 
 def initial_step(y, f, rtol: float, atol: float, xp=np):
@@ -162,35 +129,6 @@ def initial_step(y, f, rtol: float, atol: float, xp=np):
     d1 = xp.sqrt(sum((b / (atol + rtol * abs(a))) ** 2 for a, b in zip(y, f)) / n)
     ok = (d0 > 1e-5) & (d1 > 1e-5)
     return xp.where(ok, 0.01 * d0 / xp.where(ok, d1, xp.ones_like(d1)), xp.full_like(d0, 1e-6))
-
-
-# --- the stage emitter ------------------------------------------------------------------------
-def _weighted(row, f, j) -> str:
-    return " + ".join(f"{float(w)!r} * {f(l, j)}" for l, w in enumerate(row) if w != 0.0)
-
-
-def stage_state(tab, k: int, j: int, y: str, h: str, f) -> str:
-    """Text of component ``j`` of stage ``k``'s argument, :math:`y_j+h\\sum_l a_{kl}f_{l,j}`;
-    ``f(l, j)`` names the stage derivatives."""
-    terms = _weighted(tab.a[k, :k], f, j)
-    return f"{y} + {h} * ({terms})" if terms else y
-
-
-def combination(weights, j: int, y: str, h: str, f) -> str:
-    """Text of :math:`y_j+h\\sum_l w_lf_{l,j}` (the solution update with ``weights = tab.b``)."""
-    return f"{y} + {h} * ({_weighted(weights, f, j)})"
-
-
-def error_term(tab, j: int, h: str, f) -> str:
-    """Text of the local error estimate of component ``j``, :math:`h\\sum_l e_lf_{l,j}`."""
-    return f"{h} * ({_weighted(tab.e, f, j)})"
-
-
-def error_norm_expr(tab, ys: list[str], yns: list[str], h: str, f, rtol="rtol", atol="atol") -> str:
-    """Text of the weighted RMS error norm (Hairer et al. eq. II.4.11) over the components."""
-    terms = [f"({error_term(tab, j, h, f)} / ({atol} + {rtol} * max(abs({y}), abs({yn})))) ** 2"
-             for j, (y, yn) in enumerate(zip(ys, yns))]
-    return f"math.sqrt(({' + '.join(terms)}) / {len(ys)})"
 
 
 def stage_values(tab, k: int, ys, h, K):
@@ -207,3 +145,25 @@ def combination_values(weights, ys, h, K):
 def error_values(tab, j: int, h, K):
     r""":math:`h\sum_l e_lK_{l,j}` on arrays: the same sum as :func:`error_term`."""
     return h * sum(float(w) * K[l][j] for l, w in enumerate(tab.e) if w != 0.0)
+
+
+def mark_unstable(status, tev, h: float, t_end: float, rerun) -> None:
+    r"""Status UNSTABLE, in place, for the fixed-step runs that stopped where the flow does not.
+
+    Each run stopped by the rule (``status`` DIVERGED, or NONFINITE from a step the flow changes
+    too much across: :func:`symbolic.loopgen.emit.coarse_expr`, which a stiff flow's unstable step trips as well as a
+    singularity does) with a finite ``tev`` is integrated again by a reference
+    that resolves the flow (the adaptive ``tsit5`` pair on every path that has one) to two steps
+    ``h`` past its divergence time: ``rerun(idx, t_stop) -> (status, t_event)`` for the runs
+    ``idx``. If that run neither diverges nor turns non-finite by then (nor runs out of steps),
+    the blow-up was the fixed step's instability (a stiff flow: RK4 is unstable for
+    :math:`h|\partial f/\partial y|>2.79`), not the ODE's. One rule for every path.
+    """
+    idx = np.flatnonzero(((status == DIVERGED) | (status == NONFINITE)) & np.isfinite(tev))
+    if idx.size == 0:
+        return
+    t_stop = min(t_end, float(tev[idx].max()) + 2.0 * h)
+    st, te = rerun(idx, t_stop)
+    st, te = np.asarray(st), np.asarray(te)
+    ok = (st == Status.SUCCESS) | (((st == DIVERGED) | (st == NONFINITE)) & (te > tev[idx] + 2.0 * h))
+    status[idx[ok]] = Status.UNSTABLE

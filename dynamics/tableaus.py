@@ -1,7 +1,13 @@
-r"""Butcher tableaus as data: the stepping code is generated from them (dynamics.kernels).
+r"""Butcher tableaus and the one method table: the stepping code is generated from them.
 
 Each tableau checks itself on construction: ``a`` strictly lower triangular, row sums equal
 ``c``, ``sum(b) = 1``, ``sum(e) = 0`` (``e = b - b_hat``, the embedded error weights).
+
+:data:`METHODS` is the one table of the integration methods (name -> :class:`Method`: tableau,
+order, whether it can control its step, the controller); every path (the 1-D and block loops,
+the coupled and matrix systems, the torch backend) and the command line take their method names
+from it (:data:`METHOD_NAMES`), and the loops of every path are generated from its entries
+(:mod:`symbolic.loopgen`).
 """
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction as F
 
 import numpy as np
+
+from .stepping import CONTROLLER, Controller
 
 
 @dataclass(frozen=True)
@@ -81,4 +89,50 @@ _ts_bv = np.array(_ts_b)
 _ts_bv[0] += 1.0 - _ts_bv.sum()
 TSIT5 = Tableau("tsit5", 5, _ts_A, _ts_bv, _ts_c, _ts_bv - np.array(_ts_bh), fsal=True)
 
-TABLEAUS = {"rk4": RK4, "dopri5": DOPRI5, "dp5": DOPRI5, "tsit5": TSIT5}
+
+
+@dataclass(frozen=True)
+class Method:
+    """One integration method: its tableau, order and step control.
+
+    ``adaptive``: the tableau has an embedded error estimate, so the step can be controlled
+    (``controller``); a method without one (``rk4``) takes fixed steps only. ``order`` is the
+    order of the solution (the controller's exponent is ``-1 / order`` for a (p, p-1) pair).
+    """
+
+    tableau: Tableau
+    controller: Controller | None
+
+    @property
+    def name(self) -> str:
+        return self.tableau.name
+
+    def __post_init__(self):
+        if (self.controller is not None) != (self.tableau.e is not None):
+            raise ValueError(f"{self.name}: a controller needs an embedded error estimate, and one has a controller")
+
+    @property
+    def adaptive(self) -> bool:
+        return self.controller is not None
+
+    @property
+    def order(self) -> int:
+        return self.tableau.order
+
+
+#: the one method table: name -> Method (the default method, ``tsit5``, comes first after ``rk4``)
+METHODS = {m.name: m for m in (Method(RK4, None), Method(TSIT5, CONTROLLER), Method(DOPRI5, CONTROLLER))}
+#: the method names, in the table's order
+METHOD_NAMES = tuple(METHODS)
+#: the methods that can control their step (an embedded pair)
+ADAPTIVE_METHODS = tuple(n for n, m in METHODS.items() if m.adaptive)
+#: name -> tableau (``dp5`` is another name of ``dopri5``)
+TABLEAUS = {**{n: m.tableau for n, m in METHODS.items()}, "dp5": DOPRI5}
+
+
+def method(name: str) -> Method:
+    """The :class:`Method` called ``name``; an unknown name is a ``ParameterError`` listing the known ones."""
+    from symbolic.errors import check_choice
+
+    check_choice("method", name, METHOD_NAMES)
+    return METHODS[name]

@@ -59,3 +59,40 @@ def test_controller_factor_on_torch_tensors_matches_numpy():
     got = CONTROLLER.factor(torch.tensor(err), 5, torch).numpy()
     np.testing.assert_allclose(got, CONTROLLER.factor(err, 5), rtol=1e-15)
     assert got[-1] == 0.2                                 # a NaN error shrinks the step, never a NaN step
+
+
+def test_status_rule_text_and_array_forms_agree():
+    # the generated loops evaluate the text form, the torch path the array form: one rule
+    from dynamics.stepping import coarse_mask, unresolved_values
+    from symbolic.loopgen.emit import coarse_expr, unresolved_code
+
+    cases = [  # fvar, fref, h, ysize: resolved, unresolved, noise at an equilibrium, NaN stage
+        (1.0, 1.0, 0.1, 1.0), (3.0, 1.0, 0.1, 1.0), (3e-17, 1e-17, 0.1, 1.0), (math.nan, 1.0, 0.1, 1.0)]
+    want = [False, True, False, True]
+    for (fvar, fref, h, ysz), w in zip(cases, want):
+        assert eval(coarse_expr(repr(fvar), repr(fref), repr(h), repr(ysz)), {"nan": math.nan}) is w
+    got = coarse_mask(*(np.array(c) for c in zip(*cases)))
+    np.testing.assert_array_equal(got, want)
+    growth = [2.0, -1.0, 0.0, math.nan]          # growing: a blow-up; else (or NaN) a singular rhs
+    text = [eval(unresolved_code(repr(g)), {"nan": math.nan}) for g in growth]
+    assert text == [1, 3, 3, 3] == unresolved_values(np.array(growth)).tolist()
+
+
+def test_method_names_are_typed_once():
+    # the method table is the one place that lists the methods: no other literal lists two of them
+    import ast
+    from pathlib import Path
+
+    from dynamics.tableaus import METHOD_NAMES, METHODS
+
+    assert METHOD_NAMES == ("rk4", "tsit5", "dopri5") and [m.adaptive for m in METHODS.values()] == [False, True, True]
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for pkg in ("symbolic", "dynamics", "sims", "figures"):
+        for f in sorted((root / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(f.read_text())):
+                if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                    names = {e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in METHOD_NAMES}
+                    if len(names) >= 2:
+                        found.append(f"{f.relative_to(root)}:{node.lineno}")
+    assert not found, found

@@ -132,10 +132,11 @@ def _check_times(args):
     """The time and tolerance flags, checked before any kernel is loaded or compiled."""
     import math
 
+    from dynamics.tableaus import METHOD_NAMES, METHODS
     from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
     check_choice("--form", args.form, ("reduced", "eigen"))
-    check_choice("--method", args.method, ("rk4", "tsit5", "dopri5"))
+    check_choice("--method", args.method, METHOD_NAMES)
     check_choice("--device", args.device, ("cpu", "cuda"))
     t_end = check_range("t_end (--t-end)", _ode_time(args), 0.0, T_MAX, lo_open=True, hi_open=False)
     max_steps = check_int("--max-steps", args.max_steps, lo=1, hi=MAX_STEPS)
@@ -144,7 +145,7 @@ def _check_times(args):
     check_range("--diverge-bound", args.diverge_bound, 0.0, 1e300, lo_open=True, hi_open=False)
     if args.converge_tol is not None:
         check_range("--converge-tol", args.converge_tol, 0.0, 1e100, lo_open=True, hi_open=False)
-    if args.dt is not None or args.method == "rk4":
+    if args.dt is not None or not METHODS[args.method].adaptive:
         dt = t_end / 1000 if args.dt is None else check_range("dt (--dt)", args.dt, 0.0, t_end, lo_open=True, hi_open=False)
         steps = t_end / dt
         if not steps <= max_steps:

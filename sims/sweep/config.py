@@ -39,7 +39,6 @@ REMOVED_KEYS = {"seed": "removed: it never changed a result; random initial valu
                         'e.g. p0 = {random = "uniform", lo = -1.0, hi = 1.0, n = 100, seed = 0}'}
 INTEGRATE_KEYS = {"t_end": (int, float), "method": str, "rtol": (int, float), "atol": (int, float),
                   "dt": (int, float), "converge_tol": (int, float), "t_eval": list}
-METHODS = ("rk4", "tsit5", "dopri5")
 #: (key, lo, hi, lo_open) of the numbers of [integrate], as dynamics.integrate checks them (hi open)
 INTEGRATE_RANGES = (("t_end", 0.0, math.inf, True), ("rtol", 1e-15, 1.0, False), ("atol", 0.0, math.inf, False),
                     ("dt", 0.0, math.inf, True), ("converge_tol", 0.0, math.inf, True))
@@ -483,8 +482,11 @@ def _integrate(text, path, raw) -> dict:
     t_end = sec["t_end"]
     if not t_end > 0:
         raise key_error(text, path, "t_end", "integrate", f"must be > 0; got {t_end!r}")
-    if sec.get("method", "tsit5") not in METHODS:
-        raise key_error(text, path, "method", "integrate", f"must be rk4, tsit5 or dopri5; got {sec['method']!r}")
+    from dynamics.tableaus import METHOD_NAMES    # the one method table
+
+    if sec.get("method", "tsit5") not in METHOD_NAMES:
+        raise key_error(text, path, "method", "integrate",
+                        f"must be {', '.join(METHOD_NAMES[:-1])} or {METHOD_NAMES[-1]}; got {sec['method']!r}")
     for key, lo, hi, lo_open in INTEGRATE_RANGES:
         if key in sec:
             try:
