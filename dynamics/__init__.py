@@ -10,9 +10,11 @@ the module named in :data:`EXPORTS` (``import dynamics`` stays light and never i
 >>> dy.find_equilibria(params).regime
 'Acute'
 
-The calling convention: a parameter object (``CosineParams``, ``L2Params``, ...) for one point;
-a model name, the axes' field names and values, and ``fixed`` (a dict, e.g.
-``params.to_dict()``) for maps, branches and fold curves.
+The calling convention: a parameter object (``CosineParams``, ``L2Params``, ...) for one point
+(with ``model=`` a :class:`~symbolic.model.Model` for another normalisation convention); a
+model (a name or a Model), the axes' field names and values, and ``fixed`` (a dict, e.g.
+``params.to_dict()``) for maps, branches and fold curves. A name is looked up once, at the
+function called (:func:`~symbolic.model.as_model`), and the object is passed down from there.
 """
 from __future__ import annotations
 
@@ -32,10 +34,12 @@ EXPORTS = {
     "ParameterError": "symbolic.errors:ParameterError",
     "IgnoredOptionWarning": "symbolic.errors:IgnoredOptionWarning",
     # the model registry (user models: register_model, or ssldyn --models FILE.py)
-    "register_model": "symbolic.registry:register_model",
+    "register_model": "symbolic.user_models:register_model",
     "get_model": "symbolic.registry:get_model",
     "model_names": "symbolic.registry:model_names",
     "field_name": "symbolic.registry:field_name",
+    "Model": "symbolic.model:Model",
+    "as_model": "symbolic.model:as_model",
     # integration
     "integrate": "dynamics.integrate:integrate",
     "integrate_coupled": "dynamics.systems:integrate_coupled",

@@ -23,13 +23,12 @@ from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from symbolic.errors import ParameterError
-
-from symbolic.registry import get_model
+from symbolic.model import as_model
 
 from .branches import PolyFamily, branch_arrays, scalar_branches, stability_table
 from .branches import derivs as _derivs
-from .critical_decay import critical_value, decay_index, regimes_grid
-from .equilibria import STABILITY, equilibria_batch_full, kernels
+from .critical_decay import critical_value, regimes_grid
+from .equilibria import STABILITY, equilibria_batch_full
 from .regimes import _axis_index, grid_theta
 from .results import Result, save_npz_atomic
 from .validate import check_field, float_array, grid_values, make_params, normal_fields
@@ -151,7 +150,7 @@ class Branches(Result):
 
 class _Problem:
     def __init__(self, model, x_name, y_name, fixed, logx, logy):
-        self.k = kernels(model)
+        self.k = model.kernels("reduced", "equilibria")
         base = make_params(model, fixed)
         self.theta = base.as_array(self.k.PARAMS)
         self.ix = _axis_index(model, x_name, self.k.PARAMS)
@@ -213,20 +212,19 @@ def _correct(prob, u_pred, t, tol=1e-13, maxit=12):
 
 def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     """Fold on the line X = X0 inside Y in Yr: Brent on rho_c - rho along Y, then Newton in (p, Y)."""
-    cls = get_model(model).params_class
-    decay_field = get_model(model).decay
+    cls, decay_field = model.params_class, model.decay
 
-    def phi(Y):
+    def phi(Y):             # Brent's objective: the model object is passed, never looked up
         vals = {**fixed, x_name: prob.value(X0, prob.logx), y_name: prob.value(Y, prob.logy)}
         par = cls(**vals)
-        return critical_value(par) - getattr(par, decay_field)
+        return critical_value(par, model) - getattr(par, decay_field)
 
     Ys = np.linspace(Yr[0], Yr[1], n_scan)
     # the scan is one vectorised column of the regime grid: phi = critical decay - decay
     k = prob.k
     yv = np.array([prob.value(Y, prob.logy) for Y in Ys])
     _, crits = regimes_grid(model, prob.theta, prob.ix, np.array([prob.value(X0, prob.logx)]), prob.iy, yv)
-    di = decay_index(model, k.PARAMS)
+    di = model.decay_index(k.PARAMS)
     decay = yv if di == prob.iy else np.full(yv.shape, prob.value(X0, prob.logx) if di == prob.ix else prob.theta[di])
     ph = crits[:, 0] - decay
     idx = np.flatnonzero(np.sign(ph[:-1]) * np.sign(ph[1:]) < 0)
@@ -252,7 +250,7 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     return u
 
 
-def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None = None,
+def saddle_node_curve(model, x_name: str, y_name: str, fixed: dict | None = None,
                       x_range: ArrayLike | None = None, y_range: ArrayLike | None = None,
                       *, ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
     r"""Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
@@ -311,7 +309,7 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
     >>> float(curve.x.min()), bool(curve.x.max() > 1.9)
     (0.5, True)
     """
-    get_model(model).require("folds", "fold curves")
+    model = as_model(model).require("folds", "fold curves")
     if x_range is None or y_range is None:
         raise ParameterError("saddle_node_curve needs x_range and y_range as (lo, hi); got None")
     x_name, y_name = check_field(model, x_name), check_field(model, y_name)
@@ -329,7 +327,7 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
         return bool(r[0] > 0 and r[1] / r[0] > 10) if log is None else bool(log)
     logx, logy = auto(x_range), auto(y_range)
     # validate the box through the dataclass; a discrete parameter has no values between its corners
-    cls = get_model(model).params_class
+    cls = model.params_class
     for nm in (x_name, y_name):
         if nm in getattr(cls, "DISCRETE", {}):
             raise ParameterError(f"{nm} takes only {cls.DISCRETE[nm][1]}; it cannot be an axis of a fold curve")
@@ -377,10 +375,10 @@ def saddle_node_curve(model: str, x_name: str, y_name: str, fixed: dict | None =
         cusps.append((prob.value(uc[1], logx), prob.value(uc[2], logy), uc[0]))
     xs = np.exp(U[:, 1]) if logx else U[:, 1]
     ys = np.exp(U[:, 2]) if logy else U[:, 2]
-    return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model, tuple(cusps), fixed)
+    return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model.name, tuple(cusps), fixed)
 
 
-def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
+def equilibrium_branches(model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
     r"""Equilibria, their branches and their special points along ``values`` of one parameter.
 
     The roots of the equilibrium polynomial :math:`P(p;\lambda)` at each grid value, continued
@@ -435,13 +433,13 @@ def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: 
     >>> len(b.branches), [round(float(x), 4) for x in b.branches[2].p[[0, -1]]]   # 0 -> the fold
     (4, [0.0, 0.634])
     """
-    get_model(model).require("equilibria", "equilibrium branches")
+    model = as_model(model).require("equilibria", "equilibrium branches")
     param_name = check_field(model, param_name)
     fixed = {k: v for k, v in normal_fields(model, fixed).items() if k != param_name}
     values = grid_values(param_name, values)
     theta, _ = grid_theta(model, fixed, [(param_name, values)])
     roots, mult, counts = equilibria_batch_full(model, theta)
-    k = kernels(model)
+    k = model.kernels("reduced", "equilibria")
     stab = stability_table(k, theta, roots, mult, counts)
     iv = _axis_index(model, param_name, k.PARAMS)
     order = np.argsort(values, kind="stable")
@@ -452,5 +450,5 @@ def equilibrium_branches(model: str, param_name: str, values: ArrayLike, fixed: 
     branches, points, warns = scalar_branches(fam, values[o], roots[o], mult[o], counts[o], param_name)
     def table(kind):
         return np.array([(s.param_value, s.state[0]) for s in points if s.type == kind]).reshape(-1, 2)
-    return Branches(param_name, values, roots, stab, table("fold"), model, fixed, table("transcritical"),
+    return Branches(param_name, values, roots, stab, table("fold"), model.name, fixed, table("transcritical"),
                     tuple(warns), branches, points)

@@ -19,25 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from symbolic.errors import ParameterError
-from symbolic.registry import get_model
+from symbolic.model import as_model, model_of
 from symbolic.results import Result
 
-from .critical_decay import OVERFLOW, REGIMES, raw_critical, regime_code
+from .critical_core import REGIMES, raw_critical, regime_code
 # where callers have always found them (the regime logic itself lives in dynamics.critical_decay)
 from .critical_decay import critical_value, regimes_batch, regimes_grid  # noqa: F401
-from .roots import RESOLVED_RTOL, _abs_scale, horner, real_roots, rounding_radius, unresolved
+from .overflow import ill_conditioned_error, overflow_error, params_from_row, raise_row, roots_rows
+from .roots import horner
 from .validate import theta_rows
-
-
-def kernels(model: str, convention: str = "frobenius"):
-    """The reduced-form kernels of ``model``, which must have equilibria."""
-    from symbolic.codegen import load_kernels
-
-    get_model(model).require("equilibria", "equilibria (two-layer has lines of equilibria, no regimes)")
-    return load_kernels(model, "reduced", convention)
 
 
 @dataclass(frozen=True)
@@ -117,103 +110,7 @@ STABILITY = ("stable", "unstable", "semi-stable")
 
 
 
-@njit(cache=True)
-def poly_overflows(c, roots, count):
-    """True if a coefficient of ``c`` or the rounding scale of ``c`` at one of the ``count`` roots
-    is non-finite or beyond :data:`OVERFLOW`: then roots, multiplicities and stability are noise."""
-    n = c.size - 1
-    for i in range(n + 1):
-        if not abs(c[i]) <= OVERFLOW:
-            return True
-    for j in range(count):
-        if not _abs_scale(c, n, roots[j]) <= OVERFLOW:
-            return True
-    return False
-
-
-def _overflows(params, what: str) -> bool:
-    """Whether the equilibria (``what='equilibria'``) or only the critical decay (``'critical'``)
-    of ``params`` leave the float64 range."""
-    k = kernels(params.MODEL)
-    if _has_regimes(params.MODEL) and math.isnan(raw_critical(params, k)):
-        return True
-    if what == "critical":
-        return False
-    theta = np.ascontiguousarray(params.as_array(k.PARAMS), np.float64).reshape(1, -1)
-    return bool(_roots_rows(k, theta)[3][0])
-
-
-def ill_conditioned_error(params, c, root, mult) -> ParameterError:
-    """The refusal of equilibria that float64 cannot resolve (W3 of round 3: a Wilkinson-like
-    polynomial whose roots rounding moves by more than :data:`~dynamics.roots.RESOLVED_RTOL` of
-    themselves, so that complex pairs would be printed as semi-stable equilibria)."""
-    c = np.ascontiguousarray(c, np.float64)
-    delta = rounding_radius(c, float(root), int(mult))
-    deg = c.size - 1 - int(np.argmax(c != 0.0))
-    return ParameterError(
-        f"{params.MODEL} at {_given(params)}: the equilibrium polynomial (degree {deg}) is ill-conditioned: "
-        f"rounding of its coefficients may move the root near {float(root):.6g} by {delta:.2g}, more than "
-        f"{RESOLVED_RTOL:g} of it, so its equilibria cannot be resolved in float64")
-
-
-def _given(params) -> str:
-    from dataclasses import fields
-
-    changed = [f.name for f in fields(params) if getattr(params, f.name) != f.default]
-    return ", ".join(f"{f}={getattr(params, f)!r}" for f in changed) or "the defaults"
-
-
-def overflow_error(params, what: str = "equilibria") -> ParameterError:
-    """The error for ``params`` whose equilibria or critical decay overflow float64: names the one
-    parameter that causes it and the range of it that does not (with the others as given), found
-    by bisection on its magnitude from its default (or 1); else names every non-default one."""
-    from dataclasses import fields, replace
-
-    cls = type(params)
-    crit_name = get_model(params.MODEL).critical or "the critical decay"
-    quantity = f"the equilibrium polynomial or {crit_name}" if what == "equilibria" else crit_name
-    defaults = {f.name: f.default for f in fields(cls)}
-    changed = [f for f in defaults if getattr(params, f) != defaults[f]]
-    for f in changed:
-        x = float(getattr(params, f))
-        d = float(defaults[f])
-        if not (d != 0.0 and (d > 0) == (x > 0)):
-            d = math.copysign(1.0, x) if x != 0.0 else 1.0
-        if x == 0.0 or _overflows(replace(params, **{f: d}), what):
-            continue
-        # geometric bisection between d (fine) and x (overflows): |v(s)| = |d|^(1-s) |x|^s
-        ld, lx = math.log(abs(d)), math.log(abs(x))
-
-        def at(s):
-            return math.copysign(math.exp(min(ld + s * (lx - ld), 709.0)), x)
-        lo, hi = 0.0, 1.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if _overflows(replace(params, **{f: at(mid)}), what):
-                hi = mid
-            else:
-                lo = mid
-        # three digits, rounded towards d (the side that does not overflow)
-        good = abs(at(lo))
-        unit = 10.0 ** (math.floor(math.log10(good)) - 2)
-        bound = math.copysign((math.floor(good / unit) if abs(x) > abs(d) else math.ceil(good / unit)) * unit, x)
-        bound = float(f"{bound:.3g}")
-        lo_b, lo_open = cls.RANGES[f]
-        left = "(" if lo_open else "["
-        if abs(x) > abs(d):
-            interval = f"[{-abs(bound):g}, {abs(bound):g}]" if lo_b == -math.inf else f"{left}{lo_b:g}, {bound:g}]"
-            why = "larger magnitudes overflow"
-        else:
-            interval = f"[{bound:g}, inf)" if x > 0 else f"(-inf, {bound:g}]"
-            why = "smaller magnitudes underflow"
-        return ParameterError(f"{f} must be in {interval} for {params.MODEL} with the other parameters as given "
-                              f"({why} float64 in {quantity}); got {x!r}")
-    return ParameterError(f"{params.MODEL} at {_given(params)} overflows float64 in {quantity}: "
-                          f"reduce the magnitude of {', '.join(changed) or 'a parameter'}")
-
-
-
-def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
+def find_equilibria(params: Any, convention: str | None = None, *, model=None) -> Equilibria:
     r"""All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending
     (``convention``: the cosine models' normalisers, 'frobenius' or 'feature-norm').
 
@@ -230,7 +127,10 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
         :class:`~symbolic.params.CosineDeltaParams`, :class:`~symbolic.params.L2Params` or a user
         model's class); ``params.MODEL`` names the model.
     convention : {'frobenius', 'feature-norm'}, optional
-        The cosine models' normalisers (the other models have 'frobenius' only).
+        The cosine models' normalisers (the other models have 'frobenius' only); default the
+        model object's, else 'frobenius'.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention); default ``params.MODEL``, looked up once here.
 
     Returns
     -------
@@ -261,66 +161,27 @@ def find_equilibria(params: Any, convention: str = "frobenius") -> Equilibria:
     >>> [round(float(x), 4) for x in l2.p], l2.regime
     ([0.0, 0.0544, 0.6122], 'Acute')
     """
-    model = params.MODEL
-    spec = get_model(model)
-    k = kernels(model, convention)
+    return equilibria_of(model_of(params, model, convention), params)
+
+
+def equilibria_of(m, params) -> Equilibria:
+    """:func:`find_equilibria` for the model object ``m`` (no lookup)."""
+    k = m.kernels("reduced", "equilibria")
     theta = params.as_array(k.PARAMS)
     c = k.eqpoly(theta)
-    r, m, n, over, bad = _roots_rows(k, np.ascontiguousarray(theta, np.float64).reshape(1, -1))
-    roots, mult = r[0, :n[0]], m[0, :n[0]]
-    crit = raw_critical(params, k) if _has_regimes(model) else None
+    r, mu, n, over, bad = roots_rows(k, np.ascontiguousarray(theta, np.float64).reshape(1, -1))
+    roots, mult = r[0, :n[0]], mu[0, :n[0]]
+    crit = raw_critical(m, params, k) if m.has("regimes") else None
     if (crit is not None and math.isnan(crit)) or over[0]:     # the kernel checked the overflow
-        raise overflow_error(params, "equilibria")
+        raise overflow_error(m, params, "equilibria")
     if bad[0] >= 0:
-        raise ill_conditioned_error(params, c, roots[bad[0]], mult[bad[0]])
-    stab = tuple(STABILITY[stability_code(c, r, m)] for r, m in zip(roots, mult))
-    regime = REGIMES[regime_code(getattr(params, spec.decay), crit)] if crit is not None else None
-    return Equilibria(model, params, roots, mult, stab, regime, spec.critical, crit)
+        raise ill_conditioned_error(m, params, c, roots[bad[0]], mult[bad[0]])
+    stab = tuple(STABILITY[stability_code(c, x, j)] for x, j in zip(roots, mult))
+    regime = REGIMES[regime_code(getattr(params, m.decay), crit)] if crit is not None else None
+    return Equilibria(m.name, params, roots, mult, stab, regime, m.critical, crit)
 
 
-def _has_regimes(model: str) -> bool:
-    return "regimes" in get_model(model).supports
-
-
-def params_from_row(model: str, names, row):
-    """The parameter dataclass of ``model`` at one kernel parameter row (other fields: defaults)."""
-    cls = get_model(model).params_class
-    return cls(**{cls.KERNEL_NAMES[n]: float(v) for n, v in zip(names, row) if n in cls.KERNEL_NAMES})
-
-
-def _raise_row(model, names, row, where, what):
-    err = overflow_error(params_from_row(model, names, row), what)
-    raise ParameterError(f"{where}: {err}")
-
-
-def _roots_batch(eqpoly, theta, roots, mult, counts, over, bad):
-    for i in prange(theta.shape[0]):
-        c = eqpoly(theta[i])
-        for j in range(roots.shape[1]):
-            roots[i, j] = np.nan
-            mult[i, j] = 0
-        counts[i] = real_roots(c, roots[i], mult[i])
-        over[i] = poly_overflows(c, roots[i], counts[i])
-        bad[i] = unresolved(c, roots[i], mult[i], counts[i])
-
-
-def _roots_rows(k, theta):
-    """``(roots, mult, counts, over, bad)`` of each row of ``theta`` (n, m; checked) by the batch
-    kernel (``bad``: the index of a root float64 cannot resolve, else -1: :func:`~dynamics.roots.unresolved`).
-    The scalar API calls it on its one row, so scalar and batch run the same machine code and
-    agree bit for bit (a separately compiled ``eqpoly`` may contract multiply-adds differently and
-    move a root by an ulp)."""
-    from .critical_decay import _bound
-
-    n, deg = theta.shape[0], k.NPOLY - 1
-    roots, mult = np.empty((n, deg)), np.zeros((n, deg), dtype=np.int64)
-    counts, over = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
-    bad = np.full(n, -1, dtype=np.int64)
-    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over, bad)
-    return roots, mult, counts, over, bad
-
-
-def equilibria_batch(model: str, theta: np.ndarray):
+def equilibria_batch(model, theta: np.ndarray):
     """Real equilibria for each row of ``theta`` (n, m): ``(roots (n, deg) NaN-padded ascending,
     count (n,))``; multiplicities via :func:`equilibria_batch_full`.
 
@@ -331,18 +192,20 @@ def equilibria_batch(model: str, theta: np.ndarray):
     return r, n
 
 
-def equilibria_batch_full(model: str, theta: np.ndarray):
-    """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)``."""
-    k = kernels(model)
+def equilibria_batch_full(model, theta: np.ndarray):
+    """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)`` (``model``: a
+    name, resolved here, or a :class:`~symbolic.model.Model`)."""
+    model = as_model(model)
+    k = model.kernels("reduced", "equilibria")
     theta = theta_rows(model, theta, k.PARAMS)
-    roots, mult, counts, over, ill = _roots_rows(k, theta)
+    roots, mult, counts, over, ill = roots_rows(k, theta)
     bad = np.flatnonzero(over)
     if bad.size:
-        _raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "equilibria")
+        raise_row(model, k.PARAMS, theta[bad[0]], f"theta row {int(bad[0])}", "equilibria")
     bad = np.flatnonzero(ill >= 0)
     if bad.size:
         i = int(bad[0])
-        err = ill_conditioned_error(params_from_row(model, k.PARAMS, theta[i]), k.eqpoly(theta[i]),
+        err = ill_conditioned_error(model, params_from_row(model, k.PARAMS, theta[i]), k.eqpoly(theta[i]),
                                     roots[i, ill[i]], mult[i, ill[i]])
         raise ParameterError(f"theta row {i}: {err}")
     return roots, mult, counts
@@ -403,7 +266,7 @@ def _jacobian_stability(k, states, theta):
     return np.array(eigs).reshape(len(states), n), tuple(stab)
 
 
-def find_eigen_equilibria(params: Any) -> EigenEquilibria:
+def find_eigen_equilibria(params: Any, convention: str | None = None, *, model=None) -> EigenEquilibria:
     r"""Equilibria of the eigen system and their stability from the Jacobian's eigenvalues.
 
     Cosine (Bao eq. 5, one mode, :math:`N_\Phi,N_\Psi,T` frozen): with :math:`\rho>0`,
@@ -422,6 +285,11 @@ def find_eigen_equilibria(params: Any) -> EigenEquilibria:
         A point of a model with the ``eigen-equilibria`` capability (``cosine-simsiam``,
         ``cosine-simsiam-delta``, ``l2-byol``), with a positive decay (and, for L2, positive
         ``beta``).
+    convention : {'frobenius', 'feature-norm'}, optional
+        The cosine models' normalisers, for the reduced roots and the eigen system alike; default
+        the model object's, else 'frobenius'.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention); default ``params.MODEL``, looked up once here.
 
     Returns
     -------
@@ -447,18 +315,16 @@ def find_eigen_equilibria(params: Any) -> EigenEquilibria:
     """
     from dataclasses import replace as _replace
 
-    from symbolic.codegen import load_kernels
-
-    get_model(params.MODEL).require("eigen-equilibria", "eigen equilibria")
-    if params.MODEL == "l2-byol":
+    m = model_of(params, model, convention).require("eigen-equilibria", "eigen equilibria")
+    if m.name == "l2-byol":
         if params.eta <= 0:
             raise ParameterError(f"eta must be in (0, inf) for eigen equilibria (at eta = 0 they form lines); "
                                  f"got {params.eta!r}")
         if params.beta <= 0:
             raise ParameterError(f"beta must be in (0, inf) for eigen equilibria of the (p, s, tau) system "
                                  f"(at beta = 0 they form a curve); got {params.beta!r}")
-        red = find_equilibria(_replace(params, tau=1.0))
-        k = load_kernels("l2-byol", "eigen")
+        red = equilibria_of(m, _replace(params, tau=1.0))
+        k = m.kernels("eigen")
         states = []
         for pv in red.p:
             if pv == 0.0:
@@ -472,8 +338,8 @@ def find_eigen_equilibria(params: Any) -> EigenEquilibria:
     if params.rho <= 0:
         raise ParameterError(f"rho must be in (0, inf) for eigen equilibria (at rho = 0 the parabola "
                              f"is not attracting); got {params.rho!r}")
-    red = find_equilibria(params)
-    k = load_kernels(params.MODEL, "eigen")
+    red = equilibria_of(m, params)
+    k = m.kernels("eigen")
     Y = np.column_stack([red.p, red.p**2])
     eigs, stab = _jacobian_stability(k, Y, params.as_array(k.PARAMS))
     return EigenEquilibria(red.p.copy(), red.p**2, eigs, stab, params=params)

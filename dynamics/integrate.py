@@ -49,7 +49,7 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
               method: str = "tsit5", dt: float | None = None, rtol: float = 1e-8, atol: float = 1e-10,
               t_eval: ArrayLike | None = None, max_steps: int = 1_000_000, diverge_bound: float = 1e8,
               converge_tol: float | None = None, h0: float = 0.0, device: str = "cpu", progress: bool = False,
-              t0: float = 0.0, convention: str = "frobenius", fixed_step: bool | None = None) -> BatchResult:
+              t0: float = 0.0, convention: str | None = None, fixed_step: bool | None = None) -> BatchResult:
     """Integrate N trajectories of ``model``'s ``form`` from ``y0`` to ``t_end``.
 
     Parameters
@@ -167,7 +167,9 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
     (('p', 's'), (2, 2), [[0.9554, 0.9128], [0.9554, 0.9128]])
     """
     from symbolic.codegen import load_kernels
+    from symbolic.model import as_model
 
+    model = as_model(model, form, convention)      # a name is looked up here, once
     check_choice("form", form, FORMS)
     check_choice("method", method, METHOD_NAMES)
     check_choice("device", device, ("cpu", "cuda", "torch-cpu"))

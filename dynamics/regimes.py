@@ -34,10 +34,11 @@ from numpy.typing import ArrayLike
 from numba import njit, prange
 
 from symbolic.errors import ParameterError
-from symbolic.registry import get_model
+from symbolic.model import as_model, model_of
 
-from .critical_decay import REGIMES, _bound, regimes_grid
-from .equilibria import equilibria_batch_full, find_equilibria, kernels
+from .critical_core import REGIMES, _bound
+from .critical_decay import regimes_grid
+from .equilibria import equilibria_batch_full, equilibria_of
 from .results import Result, Status, save_npz_atomic
 from .roots import horner
 from .validate import check_field, float_array, grid_values, initial_values, make_params, normal_fields, theta_rows
@@ -47,7 +48,7 @@ FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
 FATES = tuple(FATE_CODES)
 
 
-def classify(params: Any) -> str:
+def classify(params: Any, *, model=None) -> str:
     r"""Regime name of ``params`` (see the module table).
 
     The decay against its critical value (Bao 2023 Sec. 5.2; Tian et al. 2021 eq. 16):
@@ -58,6 +59,8 @@ def classify(params: Any) -> str:
     ----------
     params : parameter dataclass
         A point of a model with the ``equilibria`` capability.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention); default ``params.MODEL``, looked up once here.
 
     Returns
     -------
@@ -78,7 +81,7 @@ def classify(params: Any) -> str:
     >>> classify(params), classify(replace(params, rho=0.2)), classify(replace(params, rho=0.0))
     ('Acute', 'Collapse', 'Stable')
     """
-    return find_equilibria(params).regime
+    return equilibria_of(model_of(params, model), params).regime
 
 
 @njit(cache=True)
@@ -109,7 +112,7 @@ def _fates_batch(eqpoly, theta, roots, counts, p0, out):
         out[i] = _fate(c, roots[i], counts[i], p0[i])
 
 
-def predict_fate(params: Any, p0: ArrayLike) -> np.ndarray:
+def predict_fate(params: Any, p0: ArrayLike, *, model=None) -> np.ndarray:
     r"""Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow.
 
     Without time stepping: :math:`p(t)` moves monotonically in the direction of the sign of
@@ -122,6 +125,9 @@ def predict_fate(params: Any, p0: ArrayLike) -> np.ndarray:
         A point of a model with the ``equilibria`` capability.
     p0 : array_like
         Initial conditions, real and finite, any shape.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention: ``as_model("cosine-simsiam", convention="feature-norm")``);
+        default ``params.MODEL`` in the frobenius convention, looked up once here.
 
     Returns
     -------
@@ -142,13 +148,14 @@ def predict_fate(params: Any, p0: ArrayLike) -> np.ndarray:
     >>> [FATES[c] for c in codes]
     ['diverge', 'collapse', 'collapse', 'converge', 'converge']
     """
+    m = model_of(params, model)
     p0 = float_array("p0", p0)
-    k = kernels(params.MODEL)
+    k = m.kernels("reduced", "equilibria")
     theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))          # writable and contiguous for numba
-    return predict_fate_batch(params.MODEL, theta, p0.ravel()).reshape(p0.shape)
+    return predict_fate_batch(m, theta, p0.ravel()).reshape(p0.shape)
 
 
-def basins(params: Any) -> list[tuple[float, float, str]]:
+def basins(params: Any, *, model=None) -> list[tuple[float, float, str]]:
     """Basins on the line: ``[(lo, hi, fate name), ...]`` ascending, split at the equilibria
     (``-inf``/``inf`` at the ends; each open interval has one fate, the flow being monotone there).
 
@@ -159,6 +166,8 @@ def basins(params: Any) -> list[tuple[float, float, str]]:
     ----------
     params : parameter dataclass
         A point of a model with the ``equilibria`` capability.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention); default ``params.MODEL``, looked up once here.
 
     Returns
     -------
@@ -182,27 +191,81 @@ def basins(params: Any) -> list[tuple[float, float, str]]:
       0.0455   0.9554 converge
       0.9554      inf converge
     """
-    from .equilibria import equilibria_batch
-
-    k = kernels(params.MODEL)
+    m = model_of(params, model)
+    k = m.kernels("reduced", "equilibria")
     theta = np.ascontiguousarray(params.as_array(k.PARAMS)[None, :])
-    roots, count = equilibria_batch(params.MODEL, theta)
+    roots, _, count = equilibria_batch_full(m, theta)
     r = roots[0, :count[0]]
     edges = np.concatenate([[-np.inf], r, [np.inf]])
     span = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
     probes = np.array([r[0] - span if r.size else 0.0] + [0.5 * (a + b) for a, b in zip(r[:-1], r[1:])]
                       + ([r[-1] + span] if r.size else []))
-    codes = predict_fate_batch(params.MODEL, np.repeat(theta, probes.size, 0), probes)
+    codes = predict_fate_batch(m, np.repeat(theta, probes.size, 0), probes)
     return [(float(lo), float(hi), FATES[int(c)]) for lo, hi, c in zip(edges[:-1], edges[1:], codes)]
 
 
-def predict_fate_batch(model: str, theta, p0) -> np.ndarray:
+def fate_ends(eq, p0: ArrayLike, *, model=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""The fate of each initial value under ``eq.params`` and where it ends.
+
+    The end is 0 for a collapse, :math:`\pm\infty` for a divergence (past the outermost
+    equilibrium on its side), and for a convergence the non-zero equilibrium next to
+    :math:`p_0` in the direction of the flow (of its two neighbours, the one that is not
+    unstable), or :math:`p_0` itself when it is an equilibrium.
+
+    Parameters
+    ----------
+    eq : Equilibria
+        The equilibria at the point (:func:`dynamics.equilibria.find_equilibria`, in the
+        convention of ``model``).
+    p0 : array_like
+        Initial conditions, real and finite, shape ``(n,)``.
+    model : str or symbolic.model.Model, optional
+        The model (with its convention) ``eq`` was computed in; default ``eq.params.MODEL``.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        int8 fate codes (:data:`FATES`), shape ``(n,)``.
+    ends : numpy.ndarray
+        float64 end points, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> from dynamics import CosineParams, find_equilibria
+    >>> from dynamics.regimes import fate_ends
+    >>> eq = find_equilibria(CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5))
+    >>> codes, ends = fate_ends(eq, [-2.0, 0.02, 0.5])
+    >>> codes.tolist(), [round(float(e), 4) for e in ends]
+    ([0, 1, 2], [-inf, 0.0, 0.9554])
+    """
+    p0 = np.atleast_1d(float_array("p0", p0))
+    codes = predict_fate(eq.params, p0, model=model)
+    roots = np.asarray(eq.p, dtype=np.float64)
+    stab = dict(zip(roots.tolist(), eq.stability))
+    ends = np.empty(p0.size)
+    for i, (x, c) in enumerate(zip(p0.tolist(), codes.tolist())):
+        if c == FATE_CODES["collapse"]:
+            ends[i] = 0.0
+        elif c == FATE_CODES["diverge"]:
+            ends[i] = np.inf if (x > roots.max() if roots.size else x > 0) else -np.inf
+        elif x in stab:
+            ends[i] = x
+        else:
+            near = [r for r in (roots[roots < x].max(initial=-np.inf), roots[roots > x].min(initial=np.inf))
+                    if np.isfinite(r) and r != 0.0]
+            ends[i] = float(([r for r in near if stab[float(r)] != "unstable"] or near)[0])
+    return codes, ends
+
+
+def predict_fate_batch(model, theta, p0) -> np.ndarray:
     """Fates for per-point parameter rows ``theta`` (n, m) and initial conditions ``p0`` (n,).
 
     Both real (float or int) and finite; ``theta``'s columns in the order ``kernel.PARAMS``, each
     inside its parameter's range; exactly one ``p0`` per row. Raises ParameterError otherwise.
+    ``model``: a name (resolved here) or a :class:`~symbolic.model.Model`.
     """
-    k = kernels(model)
+    model = as_model(model)
+    k = model.kernels("reduced", "equilibria")
     theta = theta_rows(model, theta, k.PARAMS)
     p0 = initial_values("p0", p0, theta.shape[0])
     roots, _, counts = equilibria_batch_full(model, theta)
@@ -260,8 +323,8 @@ class RegimeMap(Result):
                         y_name=self.y_name, model=self.model, regime_names=np.array(REGIMES), **extra)
 
 
-def _axis_index(model: str, name: str, kernel_params) -> int:
-    cls = get_model(model).params_class
+def _axis_index(model, name: str, kernel_params) -> int:
+    cls = model.params_class
     field = check_field(model, name)
     inv = {v: k for k, v in cls.KERNEL_NAMES.items()}
     if field not in inv or inv[field] not in kernel_params:
@@ -277,11 +340,12 @@ def _check_axis(base, name: str, values) -> np.ndarray:
     return values
 
 
-def grid_theta(model: str, fixed: dict, axes):
+def grid_theta(model, fixed: dict, axes):
     """Kernel parameter rows for the Cartesian product of ``axes`` = [(name, values), ...]
     (last axis fastest), after validating every axis end point through the dataclass."""
+    model = as_model(model)
     base = make_params(model, fixed)
-    k = kernels(model)
+    k = model.kernels("reduced", "equilibria")
     idx, vals = [], []
     for name, values in axes:
         name = check_field(model, name)
@@ -295,7 +359,7 @@ def grid_theta(model: str, fixed: dict, axes):
     return theta, mesh[0].shape
 
 
-def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_values: ArrayLike,
+def regime_map(model, x_name: str, x_values: ArrayLike, y_name: str, y_values: ArrayLike,
                fixed: dict | None = None) -> RegimeMap:
     r"""Regime of every grid point, classified without time stepping.
 
@@ -308,8 +372,8 @@ def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_valu
 
     Parameters
     ----------
-    model : str
-        A registered model with the ``regimes`` capability.
+    model : str or symbolic.model.Model
+        A registered model with the ``regimes`` capability (a name is looked up once, here).
     x_name, y_name : str
         The axis parameters, in any spelling :func:`symbolic.registry.field_name` accepts
         (``n_psi``, ``n-psi``, ``N_Psi``); different, and both entering the reduced flow.
@@ -341,6 +405,7 @@ def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_valu
     >>> [round(float(c), 4) for c in m.critical[:, 0]]      # rho_c at n_psi = 1.0, 1.5
     [0.1046, 0.1008]
     """
+    model = as_model(model).require("regimes", "regime maps")
     x_name, y_name = check_field(model, x_name), check_field(model, y_name)
     fixed = normal_fields(model, fixed)
     for n in (x_name, y_name):
@@ -348,12 +413,12 @@ def regime_map(model: str, x_name: str, x_values: ArrayLike, y_name: str, y_valu
     if x_name == y_name:
         raise ParameterError(f"x and y must be different parameters; got {x_name!r} twice")
     base = make_params(model, fixed)
-    k = kernels(model)
+    k = model.kernels("reduced", "regimes")
     xs = _check_axis(base, x_name, x_values)
     ys = _check_axis(base, y_name, y_values)
     codes, crits = regimes_grid(model, base.as_array(k.PARAMS), _axis_index(model, x_name, k.PARAMS), xs,
                                 _axis_index(model, y_name, k.PARAMS), ys)
-    return RegimeMap(xs, ys, codes, crits, x_name, y_name, model, fixed)
+    return RegimeMap(xs, ys, codes, crits, x_name, y_name, model.name, fixed)
 
 
 @dataclass(frozen=True)
@@ -400,20 +465,20 @@ class FateCheck(Result):
         return Status.SUCCESS if self.agree == self.n else Status.DISAGREE
 
 
-def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
+def integrated_fate(model, theta, p0, t_end=None) -> np.ndarray:
     """Fate by integration (:func:`dynamics.integrate.integrate`, Tsit5 at rtol 1e-10):
     diverged, else collapsed if |p| < 1e-6 at the end, else converged elsewhere.
 
     The horizon defaults to 60 / (smallest decay) so that a collapse at rate decay has shrunk by
     at least e^-60; trajectories stop early once |rhs| < 1e-14 (settled on an equilibrium).
     """
-    from .critical_decay import decay_index
     from .integrate import integrate
 
-    k = kernels(model)
+    model = as_model(model)
+    k = model.kernels("reduced", "equilibria")
     theta = theta_rows(model, theta, k.PARAMS)
     if t_end is None:
-        decay = theta[:, decay_index(model, k.PARAMS)]
+        decay = theta[:, model.decay_index(k.PARAMS)]
         if np.any(decay <= 0):
             raise ParameterError("decay must be positive for the default horizon; pass t_end")
         t_end = float(min(60.0 / decay.min(), 1e7))
@@ -424,9 +489,10 @@ def integrated_fate(model: str, theta, p0, t_end=None) -> np.ndarray:
     return out
 
 
-def check_fates(model: str, theta, p0, t_end=None) -> FateCheck:
+def check_fates(model, theta, p0, t_end=None) -> FateCheck:
     """Predict fates by interval lookup and confirm them by integration."""
-    theta = theta_rows(model, theta, kernels(model).PARAMS)
+    model = as_model(model)
+    theta = theta_rows(model, theta, model.kernels("reduced", "equilibria").PARAMS)
     p0 = initial_values("p0", p0, theta.shape[0])
     pred = predict_fate_batch(model, theta, p0)
     integ = integrated_fate(model, theta, p0, t_end)

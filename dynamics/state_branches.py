@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
-from symbolic.registry import get_model
+from symbolic.model import as_model
 
 from .branches import Branch, SpecialPoint, branch_arrays, stability_codes
 
@@ -263,14 +263,15 @@ def _hopf(sysm, vs, xs):
     return np.array(out_v), np.array(out_x), sps
 
 
-def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict | None = None) -> SystemBranches:
+def system_branches(model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> SystemBranches:
     r"""Equilibrium branches of the eigen form (any number of states) of ``model`` along one
     parameter, with the Jacobian's eigenvalues, folds and Hopf points (module docstring).
 
     Parameters
     ----------
-    model : str
-        A registered model with an ``eigen`` form (every user model has one).
+    model : str or symbolic.model.Model
+        A registered model with an ``eigen`` form (every user model has one); a name is looked
+        up once, here.
     param_name : str
         The varied parameter, in any spelling :func:`symbolic.registry.field_name` accepts.
     values : array_like
@@ -304,16 +305,14 @@ def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict 
     >>> h.type, abs(h.param_value) < 1e-9, [round(abs(float(z.imag)), 9) for z in h.eigenvalues]
     ('hopf', True, [1.0, 1.0])
     """
-    from symbolic.codegen import load_kernels
-
-    get_model(model).require("eigen", "system branches")
+    model = as_model(model).require("eigen", "system branches")
     param_name = check_field(model, param_name)
     fixed = {k: v for k, v in normal_fields(model, fixed).items() if k != param_name}
     base = make_params(model, fixed)
     vals = np.unique(grid_values(param_name, values))
     for v in (vals[0], vals[-1]):
         replace(base, **{param_name: float(v)})              # the parameter's range, through the dataclass
-    k = load_kernels(model, "eigen")
+    k = model.kernels("eigen")
     iv = _axis_index(model, param_name, k.PARAMS)
     sysm = _System(k, base.as_array(k.PARAMS), iv)
     warns, found = [], []
@@ -341,19 +340,19 @@ def system_branches(model: str, param_name: str, values: ArrayLike, fixed: dict 
                        and np.allclose(q.state, s.state, atol=1e-7) for q in points):
                 points.append(s)
     return SystemBranches(param_name, vals, tuple(b for b, _ in found),
-                          tuple(sorted(points, key=lambda s: s.param_value)), model, fixed, tuple(k.STATE),
+                          tuple(sorted(points, key=lambda s: s.param_value)), model.name, fixed, tuple(k.STATE),
                           tuple(dict.fromkeys(warns)))
 
 
-def branches_of(model: str, param_name: str, values: ArrayLike,
+def branches_of(model, param_name: str, values: ArrayLike,
                 fixed: dict | None = None) -> "Branches | SystemBranches":
     r"""The branches of ``model`` along one parameter: :func:`dynamics.continuation.equilibrium_branches`
     for a scalar polynomial flow (capability ``equilibria``), else :func:`system_branches`.
 
     Parameters
     ----------
-    model : str
-        A registered model.
+    model : str or symbolic.model.Model
+        A registered model (a name is looked up once, here).
     param_name : str
         The varied parameter.
     values : array_like
@@ -381,6 +380,7 @@ def branches_of(model: str, param_name: str, values: ArrayLike,
     """
     from .continuation import equilibrium_branches
 
-    if "equilibria" in get_model(model).supports:
+    model = as_model(model)
+    if model.has("equilibria"):
         return equilibrium_branches(model, param_name, values, fixed)
     return system_branches(model, param_name, values, fixed)

@@ -41,13 +41,7 @@ def float_array(name: str, a, ndim: int | None = None, finite: bool = True) -> n
     return arr
 
 
-def params_class_of(model: str):
-    from symbolic.registry import params_class
-
-    return params_class(model)
-
-
-def check_field(model: str, name) -> str:
+def check_field(model, name) -> str:
     """The field of ``model``'s parameter dataclass that ``name`` means (``n_psi`` for ``n_psi``,
     ``n-psi`` or ``N_Psi``: :func:`symbolic.registry.field_name`), else a ParameterError listing them."""
     from symbolic.registry import field_name
@@ -69,7 +63,9 @@ def normal_fields(model: str, values) -> dict:
 def make_params(model: str, values: dict):
     """``model``'s parameter dataclass from ``values`` (names normalised by :func:`check_field`),
     unknown names refused."""
-    return params_class_of(model)(**normal_fields(model, values))
+    from symbolic.model import as_model
+
+    return as_model(model).params_class(**normal_fields(model, values))
 
 
 def theta_rows(model: str, theta, names, name: str = "theta", magnitude: bool = True) -> np.ndarray:
@@ -100,7 +96,9 @@ def check_columns(model: str, arr: np.ndarray, names, name: str = "theta", magni
     discrete field (DirectSet's ``iso`` in {0, 1}), as ``__post_init__`` does for one point."""
     from symbolic.params import discrete_message, magnitude_message
 
-    cls = params_class_of(model)
+    from symbolic.model import as_model
+
+    cls = as_model(model).params_class
     mag = getattr(cls, "MAGNITUDE", None) if magnitude else None
     discrete = getattr(cls, "DISCRETE", {})
     for j, kname in enumerate(names):

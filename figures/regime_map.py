@@ -47,8 +47,7 @@ def map_axes(model: str):
 def default_map_params(model: str = "cosine-simsiam"):
     """Norms of the order of an initialised d = h = 512 model (theory notes sec. 8) for the cosine
     map (sigma2 = 0.5, N_Phi = 20, T = 0); the dataclass defaults otherwise."""
-    from dynamics.params import CosineParams
-    from symbolic.registry import params_class
+    from dynamics.params import CosineParams, params_class
 
     return CosineParams(n_phi=20.0, trace=0.0) if model == "cosine-simsiam" else params_class(model)()
 

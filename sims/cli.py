@@ -86,7 +86,7 @@ def _version() -> str:
 def load_models(argv) -> None:
     """Run the ``--models FILE`` files named before the subcommand (their models must exist
     before the parser is built: each model parameter becomes a flag)."""
-    from symbolic.registry import load_model_file
+    from symbolic.model_files import load_model_file
 
     from .commands import MODULES
 

@@ -33,13 +33,14 @@ def theory_params(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: flo
 def fates(params, p0) -> np.ndarray:
     """``dynamics.regimes.predict_fate`` with a writable per-point parameter array (numba rejects
     the read-only broadcast view ``predict_fate`` builds when there is a single point)."""
-    from dynamics.equilibria import kernels
     from dynamics.regimes import predict_fate_batch
+    from symbolic.model import as_model
 
     p0 = np.ascontiguousarray(p0, dtype=np.float64).ravel()
-    k = kernels(params.MODEL)
+    m = as_model(params)
+    k = m.kernels("reduced", "equilibria")
     theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))
-    return predict_fate_batch(params.MODEL, theta, p0)
+    return predict_fate_batch(m, theta, p0)
 
 
 def intervals(params, eq_p) -> list:

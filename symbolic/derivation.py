@@ -125,6 +125,9 @@ class Derivation:
         Derived symbol -> its meaning (text), e.g. ``'N_Psi': '||W Phi||_F'``.
     notes : str, optional
         Remarks of the derivation (assumptions, approximations).
+    decay : str or None, optional
+        The model's weight-decay parameter (:attr:`symbolic.registry.ModelSpec.decay`), set by
+        :func:`symbolic.models.derive`: :meth:`latex` splits its term off.
 
     Examples
     --------
@@ -158,6 +161,7 @@ class Derivation:
     equilibrium_polynomial: sp.Expr | None = None    # scalar forms: sign(P) = sign(rhs)
     definitions: dict = field(default_factory=dict)  # derived symbol -> its meaning (text)
     notes: str = ""
+    decay: str | None = None                         # the model's weight-decay parameter
 
     def __post_init__(self):
         if not (isinstance(self.model, str) and _MODEL.fullmatch(self.model)) or self.form not in FORMS:
@@ -175,18 +179,9 @@ class Derivation:
                     return s
         return sp.Symbol(name)
 
-    def _decay(self):
-        try:
-            from .registry import get_model
-
-            return get_model(self.model).decay
-        except Exception:        # a model that is not (or no longer) registered
-            return None
-
     def latex(self) -> dict:
         """State name -> the LaTeX of its right-hand side, simplified where cheap (:func:`readable`)."""
-        decay = self._decay()
-        return {k: latex(readable(v, decay)) for k, v in self.rhs.items()}
+        return {k: latex(readable(v, self.decay)) for k, v in self.rhs.items()}
 
     def latex_equations(self) -> dict:
         r"""State name -> the whole equation, ``\dot{\tau} = ...``."""

@@ -4,7 +4,7 @@
 the SymPy derivation (seconds); the result is stored as ``srepr`` text with its HMAC under the
 cache directory, keyed by a hash of this package's source and the SymPy version, so later
 processes load it in milliseconds and any edit of a derivation invalidates it. A model from a
-user's file (:func:`symbolic.registry.register_model`) carries its expressions already: it is not
+user's file (:func:`symbolic.user_models.register_model`) carries its expressions already: it is not
 stored, and every cache of it in memory or on disk is keyed by its fingerprint as well. Loading parses the
 text into an allowlist of SymPy classes (:func:`parse_srepr`); nothing in the file is evaluated.
 """
@@ -15,19 +15,18 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
 
 from . import cosine_simsiam
-from .derivation import FORMS, Derivation, check_names
-from .errors import ParameterError, check_choice
+from .derivation import Derivation, check_names
+from .errors import ParameterError
 from .files import write_text
-from .registry import get_model, model_names
+from .registry import CONVENTIONS, get_model  # noqa: F401  (CONVENTIONS: where callers find it)
 from .trust import mac, private_dir, verify
-
-CONVENTIONS = ("frobenius", "feature-norm")
 #: files whose edits invalidate cached derivations and kernels: every module of the package (a
 #: superset of what models.py and codegen.py import, directly or not: a test checks it), so a new
 #: model family's module is covered without an edit here
@@ -126,25 +125,40 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def validate(model: str, form: str, convention: str = "frobenius") -> None:
-    spec = get_model(model)
-    check_choice("form", form, FORMS)
-    if form not in spec.forms:
-        raise ParameterError(f"form must be one of {', '.join(spec.forms)} for model {model}; got {form!r}")
-    check_choice("convention", convention, CONVENTIONS)
-    if convention not in spec.conventions:
-        cos = [n for n in model_names() if convention in get_model(n).conventions]
-        raise ParameterError(f"convention must be {' or '.join(spec.conventions)} for model {model} "
-                             f"({convention} applies to {', '.join(cos)}); got {convention!r}")
+def resolve(model, form: str | None = None, convention: str | None = None) -> tuple:
+    """``(spec, form, convention)`` of ``model``, checked: a :class:`~symbolic.model.Model` gives
+    its spec and (as defaults) its form and convention without a lookup; a name is looked up
+    once (defaults 'reduced', 'frobenius')."""
+    spec = getattr(model, "spec", None)
+    if spec is None:
+        spec = get_model(model)
+        form = "reduced" if form is None else form
+        convention = "frobenius" if convention is None else convention
+    else:
+        form = model.form if form is None else form
+        convention = model.convention if convention is None else convention
+    spec.check(form, convention)
+    return spec, form, convention
 
 
-def model_hash(model: str) -> str:
-    """The hash that names ``model``'s cached derivations and kernels: :func:`source_hash`, and for
-    a user model also its fingerprint (an edited model file gets new entries)."""
-    fp = get_model(model).fingerprint
-    if not fp:
+def validate(model, form: str, convention: str = "frobenius") -> None:
+    """ParameterError unless ``model`` (a name or :class:`~symbolic.model.Model`) has ``form`` and
+    ``convention``."""
+    resolve(model, form, convention)
+
+
+def fingerprint_hash(fingerprint: str) -> str:
+    """The hash that names a model's cached derivations and kernels: :func:`source_hash`, and for
+    a user model (a non-empty ``fingerprint``) the fingerprint too (an edited model file gets new
+    entries)."""
+    if not fingerprint:
         return source_hash()
-    return hashlib.sha256((source_hash() + fp).encode()).hexdigest()[:16]
+    return hashlib.sha256((source_hash() + fingerprint).encode()).hexdigest()[:16]
+
+
+def model_hash(model) -> str:
+    """:func:`fingerprint_hash` of ``model`` (a name or :class:`~symbolic.model.Model`)."""
+    return fingerprint_hash(resolve(model)[0].fingerprint)
 
 
 def _srepr(e) -> str:
@@ -241,7 +255,7 @@ def _read_entry(path: Path) -> Derivation:
     return _from_disk(obj["payload"])
 
 
-def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool = True) -> Derivation:
+def derive(model, form: str | None = None, convention: str | None = None, use_cache: bool = True) -> Derivation:
     r"""Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
 
     With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
@@ -256,12 +270,14 @@ def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool
 
     Parameters
     ----------
-    model : str
-        A registered model's name (:func:`symbolic.registry.model_names`).
-    form : {'matrix', 'eigen', 'reduced'}
-        The form, one the model has.
+    model : str or symbolic.model.Model
+        A registered model's name (:func:`symbolic.registry.model_names`), resolved here once, or
+        the model object.
+    form : {'matrix', 'eigen', 'reduced'}, optional
+        The form, one the model has (default: the object's form; for a name, 'reduced').
     convention : {'frobenius', 'feature-norm'}, optional
-        The cosine models' normalisers ('feature-norm' only for the models that have it).
+        The cosine models' normalisers ('feature-norm' only for the models that have it; default:
+        the object's, for a name 'frobenius').
     use_cache : bool, optional
         Read and write the on-disk cache and use the shipped derivations (:mod:`symbolic.shipped`);
         False derives now (the in-memory cache is always used).
@@ -294,19 +310,34 @@ def derive(model: str, form: str, convention: str = "frobenius", use_cache: bool
     ...
     symbolic.errors.ParameterError: convention must be frobenius for model two-layer (...); got 'feature-norm'
     """
-    validate(model, form, convention)
-    return _derive(model, form, convention, use_cache, model_hash(model))
+    return derive_spec(*resolve(model, form, convention), use_cache=use_cache)
 
 
-@lru_cache(maxsize=None)
-def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -> Derivation:
-    spec = get_model(model)
+def derive_spec(spec, form: str, convention: str, use_cache: bool = True) -> Derivation:
+    """:func:`derive` for a looked-up spec and a checked form and convention (no lookup)."""
+    key = (spec.name, form, convention, use_cache, fingerprint_hash(spec.fingerprint))
+    if key not in _DERIVED:
+        _DERIVED[key] = _derive(spec, form, convention, use_cache, key[-1])
+    return _DERIVED[key]
+
+
+#: (model, form, convention, use_cache, hash) -> Derivation, this process's derivations
+_DERIVED: dict = {}
+
+
+def _with_decay(d: Derivation, decay) -> Derivation:
+    """``d`` knowing its model's decay parameter (its LaTeX splits the decay term off)."""
+    return d if d.decay == decay else replace(d, decay=decay)
+
+
+def _derive(spec, form: str, convention: str, use_cache: bool, key: str) -> Derivation:
+    model = spec.name
     if spec.user:                       # given as expressions: nothing to derive or store
-        return spec.forms[form]()
+        return _with_decay(spec.forms[form](), spec.decay)
     path = private_dir(cache_dir() / "derivations") / f"{model}-{form}-{convention}-{key}.json" if use_cache else None
     if use_cache and path.is_file():
         try:
-            return _read_entry(path)
+            return _with_decay(_read_entry(path), spec.decay)
         except Exception:  # a corrupt or edited entry is re-derived, never trusted
             pass
     from . import shipped                # lazy: the built-in derivations shipped as data (cold start)
@@ -321,7 +352,7 @@ def _derive(model: str, form: str, convention: str, use_cache: bool, key: str) -
         payload = _to_disk(d)
         write_text(path, json.dumps({"hmac": _payload_hash(payload, path.name), "payload": payload}),
                    name="derivation cache")
-    return d
+    return _with_decay(d, spec.decay)
 
 
-derive.cache_clear = _derive.cache_clear     # forget the in-memory derivations (tests point the cache elsewhere)
+derive.cache_clear = _DERIVED.clear     # forget the in-memory derivations (tests point the cache elsewhere)

@@ -22,9 +22,9 @@ capability          meaning
 ``gradient-check``  Monte-Carlo check of the eigen form against the loss (``check-gradient``)
 =================== ==============================================================================
 
-A model from a user's own file joins with :func:`register_model` (``ssldyn --models FILE.py``
-runs the file first, :func:`load_model_file`; both in :mod:`symbolic.user_models`, importable
-from here too): its state, right-hand sides and parameters are
+A model from a user's own file joins with :func:`~symbolic.user_models.register_model`
+(``ssldyn --models FILE.py`` runs the file first: :func:`symbolic.model_files.load_model_file`):
+its state, right-hand sides and parameters are
 SymPy symbols and expressions; its capabilities are found from the expressions (a polynomial
 numerator over a denominator free of the state gives ``equilibria``; a decay that enters the
 numerator as :math:`-D\rho p` with :math:`D>0` free of the state and the decay gives ``regimes``
@@ -43,9 +43,11 @@ import re
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
-from .errors import ParameterError
+from .derivation import FORMS
+from .errors import ParameterError, check_choice
 from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams
 
+CONVENTIONS = ("frobenius", "feature-norm")
 CAPABILITIES = ("matrix", "eigen", "reduced", "equilibria", "regimes", "folds", "eigen-equilibria", "coupled",
                 "matrix-flow", "gradient-check")
 #: option names of the subcommands that are not model parameters: a user parameter may not take
@@ -131,6 +133,17 @@ class ModelSpec:
             raise ParameterError(f"model must be one of {', '.join(ok) or '(none)'} for {what or capability}; "
                                  f"got {self.name!r} (it supports {', '.join(sorted(self.supports)) or 'nothing'})")
         return self
+
+    def check(self, form: str, convention: str) -> None:
+        """ParameterError unless the model has ``form`` and ``convention`` (listing the allowed)."""
+        check_choice("form", form, FORMS)
+        if form not in self.forms:
+            raise ParameterError(f"form must be one of {', '.join(self.forms)} for model {self.name}; got {form!r}")
+        check_choice("convention", convention, CONVENTIONS)
+        if convention not in self.conventions:
+            cos = [s.name for s in specs() if convention in s.conventions]
+            raise ParameterError(f"convention must be {' or '.join(self.conventions)} for model {self.name} "
+                                 f"({convention} applies to {', '.join(cos)}); got {convention!r}")
 
 
 _REGISTRY: dict = {}
@@ -251,38 +264,16 @@ def model_names(supports: str | None = None) -> tuple[str, ...]:
     return tuple(n for n, s in _REGISTRY.items() if supports is None or supports in s.supports)
 
 
-def params_class(model: str) -> type:
-    """The parameter dataclass of ``model``.
-
-    Parameters
-    ----------
-    model : str
-        A registered model's name.
-
-    Returns
-    -------
-    type
-        Its frozen parameter dataclass (``get_model(model).params_class``).
-
-    Raises
-    ------
-    ParameterError
-        For an unknown model (listing the registered ones).
-
-    Examples
-    --------
-    >>> from dynamics import params_class
-    >>> params_class("cosine-simsiam")(rho=0.02).rho
-    0.02
-    """
-    return get_model(model).params_class
+def specs() -> tuple:
+    """Every registered :class:`ModelSpec`, built-in first (no lookup by name)."""
+    return tuple(_REGISTRY.values())
 
 
 def _key(s: str) -> str:
     return s.replace("-", "_").lower()
 
 
-def field_name(model: str | None, name: str) -> str:
+def field_name(model, name: str) -> str:
     """The parameter field that ``name`` means for ``model``: the field itself (``n_psi``), its
     dashed flag spelling (``n-psi``) or its kernel symbol (``N_Psi``, ``T``), case-insensitive.
     With ``model`` None any registered model's parameter is accepted.
@@ -291,8 +282,9 @@ def field_name(model: str | None, name: str) -> str:
 
     Parameters
     ----------
-    model : str or None
-        A registered model's name, or None for any model.
+    model : str, symbolic.model.Model or None
+        A registered model's name (looked up), a model object (not looked up), or None for any
+        model.
     name : str
         A parameter: its field name, its flag spelling with dashes, or its kernel symbol.
 
@@ -316,21 +308,34 @@ def field_name(model: str | None, name: str) -> str:
     ...
     symbolic.errors.ParameterError: parameter must be one of eta, sigma2, tau, ... for model l2-byol; got 'rho'
     """
-    specs = [get_model(model)] if model is not None else list(_REGISTRY.values())
-    if isinstance(name, str):
-        for spec in specs:
-            cls = spec.params_class
-            if name in spec.fields:
-                return name
-            if name in cls.KERNEL_NAMES:
-                return cls.KERNEL_NAMES[name]
-            by_key = {_key(f): f for f in spec.fields} | {_key(k): f for k, f in cls.KERNEL_NAMES.items()}
-            if _key(name) in by_key:
-                return by_key[_key(name)]
     if model is not None:
-        raise ParameterError(f"parameter must be one of {', '.join(specs[0].fields)} for model {model}; got {name!r}")
-    known = sorted({f for s in specs for f in s.fields})
+        return spec_field_name(getattr(model, "spec", None) or get_model(model), name)
+    for spec in _REGISTRY.values():
+        found = _field_of(spec, name)
+        if found is not None:
+            return found
+    known = sorted({f for s in _REGISTRY.values() for f in s.fields})
     raise ParameterError(f"parameter must be one of {', '.join(known)}; got {name!r}")
+
+
+def _field_of(spec: ModelSpec, name) -> str | None:
+    if not isinstance(name, str):
+        return None
+    cls = spec.params_class
+    if name in spec.fields:
+        return name
+    if name in cls.KERNEL_NAMES:
+        return cls.KERNEL_NAMES[name]
+    by_key = {_key(f): f for f in spec.fields} | {_key(k): f for k, f in cls.KERNEL_NAMES.items()}
+    return by_key.get(_key(name))
+
+
+def spec_field_name(spec: ModelSpec, name) -> str:
+    """:func:`field_name` for the model ``spec`` (no lookup)."""
+    found = _field_of(spec, name)
+    if found is None:
+        raise ParameterError(f"parameter must be one of {', '.join(spec.fields)} for model {spec.name}; got {name!r}")
+    return found
 
 
 def param_fields() -> dict:
@@ -342,18 +347,3 @@ def param_fields() -> dict:
             out.setdefault(f, {})[spec.name] = text
     return {f: "; ".join(f"{t} ({m})" for m, t in by.items()) if len(set(by.values())) > 1 else
             f"{next(iter(by.values()))} ({', '.join(by)})" for f, by in out.items()}
-
-
-#: the arguments of every user registration, so worker processes can repeat them
-_USER_ARGS: dict = {}
-
-#: defined in :mod:`symbolic.user_models` (models from a user's file), importable from here
-_USER_API = ("register_model", "load_model_file", "user_models_state", "restore_user_models")
-
-
-def __getattr__(name):
-    if name in _USER_API:
-        from . import user_models
-
-        return getattr(user_models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,7 @@
-r"""Models from a user's own file: :func:`register_model`, and ``ssldyn --models FILE`` (:func:`load_model_file`).
+r"""Models given as SymPy expressions: :func:`register_model` checks them and adds them to the registry table.
+
+Running a user's file (``ssldyn --models FILE``) and repeating its registrations in worker
+processes is :mod:`symbolic.model_files`.
 
 Everything a registration accepts is checked there, so that a model either works with every
 command or is refused with one line naming the problem:
@@ -31,9 +34,12 @@ from typing import Any, Sequence
 
 from .errors import ParameterError
 from .params import user_params_class
-from .registry import _NAME, _REGISTRY, _USER_ARGS, BUILTIN, RESERVED, ModelSpec, _key
+from .registry import _NAME, _REGISTRY, BUILTIN, RESERVED, ModelSpec, _key
 from .trust import private_dir, verify
 
+#: the arguments of every user registration, so worker processes can repeat them
+#: (:func:`symbolic.model_files.user_models_state`)
+_USER_ARGS: dict = {}
 #: the most state variables of a model with compiled kernels: the integration loops unroll each
 #: state, and their first compilation grows faster than linearly (8 states: ~35 s, 16: minutes)
 MAX_STATES = 8
@@ -307,100 +313,13 @@ def register_model(name: str, state: Sequence[Any], rhs: Sequence[Any], params: 
     pnames = tuple(defaults)
     table = {s.name: e for s, e in zip(state, rhs)}
     note = f"registered from a user file by symbolic.register_model('{name}')"
-    forms = {"eigen": Derivation(name, "eigen", tuple(names), pnames, table, notes=note)}
+    forms = {"eigen": Derivation(name, "eigen", tuple(names), pnames, table, notes=note, decay=decay)}
     if len(state) == 1:
         forms["reduced"] = Derivation(name, "reduced", tuple(names), pnames, table, equilibrium_polynomial=eqpoly,
-                                      notes=note)
+                                      notes=note, decay=decay)
     spec = ModelSpec(name, MappingProxyType({f: (lambda d=d: d) for f, d in forms.items()}),
                      user_params_class(name, defaults, decay), decay, f"{decay}_c" if decay else None,
                      supports, ("frobenius",), help or f"user model {name}", MappingProxyType({}), fp, True)
     _REGISTRY[name] = spec
     _USER_ARGS[name] = (name, state, rhs, dict(defaults), decay, help)
     return spec
-
-
-def user_models_state() -> tuple:
-    """The user registrations of this process, picklable (SymPy objects pickle), for workers."""
-    return tuple(_USER_ARGS.values())
-
-
-def restore_user_models(state) -> None:
-    """Repeat the registrations of :func:`user_models_state` (in a worker process)."""
-    for name, st, rhs, defaults, decay, help in state or ():
-        if name not in _REGISTRY or _REGISTRY[name].fingerprint != _fingerprint(name, st, rhs, defaults, decay):
-            register_model(name, st, rhs, defaults, decay, help=help)
-
-
-def load_model_file(path: str | os.PathLike) -> tuple[str, ...]:
-    """Run the user's Python file ``path`` (it calls :func:`register_model`); returns the names it
-    registered. This runs the user's own code, as ``python FILE`` would: only files the user names.
-
-    The file is decoded as Python decodes source (a UTF-8 byte-order mark, a ``coding:`` line).
-    Raises ParameterError when the file cannot be read or decoded, or raises while it runs, any
-    exception including ``SystemExit`` (the message names the file, the line and the error).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A regular file of Python source (``ssldyn --models FILE.py``).
-
-    Returns
-    -------
-    tuple of str
-        The names of the models the file registered or replaced, in registration order.
-
-    Raises
-    ------
-    ParameterError
-        If ``path`` is not a regular file or cannot be decoded, or the file raises while it runs
-        (a ParameterError of :func:`register_model`, a ``SystemExit`` included), naming the file
-        and the line.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from symbolic import load_model_file
-    >>> source = ("import sympy as sp\\nfrom symbolic import register_model\\n"
-    ...           "p, k = sp.symbols('p k')\\n"
-    ...           "register_model('example-logistic', [p], [k * p * (1 - p)], {'k': 1.0})\\n")
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "models.py")
-    ...     with open(path, "w") as f:
-    ...         _ = f.write(source)
-    ...     load_model_file(path)
-    ('example-logistic',)
-    >>> load_model_file("no-such-file.py")
-    Traceback (most recent call last):
-    ...
-    symbolic.errors.ParameterError: --models must be a Python file; got 'no-such-file.py', which is not a regular file
-    """
-    import importlib.util
-    import traceback
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ParameterError(f"--models must be a Python file; got {path!r}, which is not a regular file")
-    try:
-        with open(path, "rb") as f:
-            source = importlib.util.decode_source(f.read())
-    except OSError as e:
-        raise ParameterError(f"--models file {path!r} cannot be read ({e.strerror or e})") from None
-    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-        raise ParameterError(f"--models file {path!r} cannot be decoded as Python source "
-                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-    before = dict(_REGISTRY)
-    try:
-        code = compile(source, path, "exec", dont_inherit=True)
-        exec(code, {"__name__": "__ssldyn_models__", "__file__": path})     # the user's own file, by request
-    except ParameterError as e:
-        raise ParameterError(f"--models {path}: {e}") from None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as e:     # SystemExit and the like: one line, exit 2, never a silent exit
-        tb = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
-        where = f" line {tb[-1].lineno}" if tb else (f" line {e.lineno}" if isinstance(e, SyntaxError) else "")
-        text = " ".join(str(e).split())[:300]
-        what = f"{type(e).__name__}({text})" if isinstance(e, SystemExit) else f"{type(e).__name__}: {text}"
-        raise ParameterError(f"--models {path}{where}: {what}" + (" (a models file must not exit)"
-                                                                   if isinstance(e, SystemExit) else "")) from None
-    return tuple(n for n in _REGISTRY if _REGISTRY[n] is not before.get(n))

@@ -22,7 +22,7 @@ import sympy as sp
 
 from dynamics import branches_of, equilibrium_branches, system_branches
 from sims.cli import main
-from symbolic import registry
+from symbolic import model_files, registry, user_models
 from symbolic.errors import ParameterError
 
 NORMAL_FORMS = textwrap.dedent('''
@@ -45,13 +45,13 @@ FOLD_MODELS = ("cosine-simsiam", "cosine-simsiam-delta", "l2-byol", "directset",
 def models(tmp_path_factory):
     f = tmp_path_factory.mktemp("user") / "normal_forms.py"
     f.write_text(NORMAL_FORMS)
-    before, args = dict(registry._REGISTRY), dict(registry._USER_ARGS)
-    registry.load_model_file(f)
+    before, args = dict(registry._REGISTRY), dict(user_models._USER_ARGS)
+    model_files.load_model_file(f)
     yield f
     registry._REGISTRY.clear()
     registry._REGISTRY.update(before)
-    registry._USER_ARGS.clear()
-    registry._USER_ARGS.update(args)
+    user_models._USER_ARGS.clear()
+    user_models._USER_ARGS.update(args)
 
 
 def _discriminant_folds(model):

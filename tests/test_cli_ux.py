@@ -234,7 +234,6 @@ L2 = ["integrate", "--model", "l2-byol", "--p0", "0.5"]
 @pytest.mark.parametrize("argv, words", [
     (["equilibria", "--model", "cosine-simsiam", "--p0", "0.1,,x"], ["--p0", "empty"]),
     (["equilibria", "--model", "cosine-simsiam", "--p0", "0.1,x"], ["--p0", "value 2", "'x', not a number"]),
-    (["equilibria", "--model", "cosine-simsiam", "--p0", "0.1", "--convention", "feature-norm"], ["--p0", "frobenius"]),
     (L2[:-2] + ["--p0", "0.1,nan", "--t-end", "1"], ["--p0 value 2"]),          # L2 without its --p0 (given twice: refused)
     (L2 + ["--steps", "10", "--lr", "0.1", "--momentum", "1"], ["--momentum", "[0, 1)"]),
     (L2 + ["--steps", "10", "--lr", "0", "--momentum", "0.5"], ["--lr", "(0, "]),

@@ -129,15 +129,15 @@ def test_python_module_matrix_form(model, tmp_path, capsys):
 def test_compile_message_once_on_first_use(tmp_path, monkeypatch, capsys):
     """The message on a kernel module's generation (SSLDYN_VERBOSE=1: stderr is not a terminal
     here), none when it is loaded from the cache, none without SSLDYN_VERBOSE off a terminal."""
-    from symbolic import codegen, registry
+    from symbolic import codegen, registry, user_models
 
     p, a, b = sp.symbols("p a b")
     monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path / "cache"))
-    registry.register_model("ux-msg", state=[p], rhs=[-a * p + b], params={"a": 1.0, "b": 0.5})
+    user_models.register_model("ux-msg", state=[p], rhs=[-a * p + b], params={"a": 1.0, "b": 0.5})
     try:
         def load(verbose):
             monkeypatch.setenv("SSLDYN_VERBOSE", verbose)
-            codegen._load_kernels.cache_clear()
+            codegen.load_kernels.cache_clear()
             for name in [n for n in sys.modules if n.startswith("ssldyn_k_ux_msg")]:
                 del sys.modules[name]
             capsys.readouterr()
@@ -153,5 +153,5 @@ def test_compile_message_once_on_first_use(tmp_path, monkeypatch, capsys):
         assert load("")[1] == ""                            # generated again, but not asked for
     finally:
         registry._REGISTRY.pop("ux-msg", None)
-        registry._USER_ARGS.pop("ux-msg", None)
-        codegen._load_kernels.cache_clear()
+        user_models._USER_ARGS.pop("ux-msg", None)
+        codegen.load_kernels.cache_clear()

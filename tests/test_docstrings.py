@@ -99,14 +99,14 @@ def test_numpydoc_sections(name, obj):
 @pytest.fixture
 def restore_registry():
     """Examples may register models (``register_model``): leave the registry as it was."""
-    from symbolic import registry
+    from symbolic import registry, user_models
 
-    before, args = dict(registry._REGISTRY), dict(registry._USER_ARGS)
+    before, args = dict(registry._REGISTRY), dict(user_models._USER_ARGS)
     yield
     registry._REGISTRY.clear()
     registry._REGISTRY.update(before)
-    registry._USER_ARGS.clear()
-    registry._USER_ARGS.update(args)
+    user_models._USER_ARGS.clear()
+    user_models._USER_ARGS.update(args)
 
 
 def _doctests() -> list:

@@ -255,10 +255,11 @@ def _sup_g(a, b, c):
 def test_w2_unbounded_critical_decay(cubic):
     # p' = a p^3 + p^2 - rho p at a = 1, 0, 1e-9: main printed "Collapse; rho_c = -0" next to the
     # positive equilibrium 0.0916; G = a p^2 + p is unbounded, so rho_c = inf and the regime Acute
-    from dynamics.equilibria import params_from_row
+    from dynamics.overflow import params_from_row
+    from symbolic.model import as_model
 
     for a in (1.0, 0.0, 1e-9):
-        eq = find_equilibria(params_from_row(cubic, ("a", "b", "c", "rho"), (a, 1.0, 0.0, 0.1)))
+        eq = find_equilibria(params_from_row(as_model(cubic), ("a", "b", "c", "rho"), (a, 1.0, 0.0, 0.1)))
         assert eq.critical_value == math.inf and eq.regime == "Acute" and eq.to_json()["critical"]["value"] == "inf"
         assert np.any(eq.p > 0)
 

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from sims.cli import main
-from symbolic import registry, user_models
+from symbolic import model_files, registry, user_models
 from symbolic.errors import ParameterError
 
 NAMES = ("test-chk", "test-div", "test-chain", "test-euler", "test-bom", "test-latin")
@@ -20,7 +20,7 @@ def _unregister():
     yield
     for n in NAMES:
         registry._REGISTRY.pop(n, None)
-        registry._USER_ARGS.pop(n, None)
+        user_models._USER_ARGS.pop(n, None)
 
 
 p, q, a = sp.symbols("p q a")
@@ -43,7 +43,7 @@ p, q, a = sp.symbols("p q a")
 ])
 def test_names_and_expressions_the_kernels_cannot_take_are_refused_at_registration(state, rhs, params, why):
     with pytest.raises(ParameterError, match=why):
-        registry.register_model("test-chk", state, rhs, params)
+        user_models.register_model("test-chk", state, rhs, params)
     assert "test-chk" not in registry._REGISTRY
 
 
@@ -60,13 +60,13 @@ def test_names_and_expressions_the_kernels_cannot_take_are_refused_at_registrati
 ])
 def test_wrong_types_are_one_line_errors(args, why):
     with pytest.raises(ParameterError, match=why):
-        registry.register_model("test-chk", *args)
+        user_models.register_model("test-chk", *args)
 
 
 def test_a_string_rhs_binds_the_models_own_symbols():
     # W9: sympify('E*p') is Euler's number times p; with a parameter E the equilibria are +-sqrt(E)
     E = sp.Symbol("E")
-    spec = registry.register_model("test-euler", [p], ["E*p - p**3"], {"E": 5.0})
+    spec = user_models.register_model("test-euler", [p], ["E*p - p**3"], {"E": 5.0})
     rhs = spec.forms["reduced"]().rhs["p"]
     assert rhs.free_symbols == {p, E}
     assert rhs.subs({p: sp.sqrt(5), E: 5}) == 0 and rhs.subs({p: 1, E: 5}) == 4
@@ -79,7 +79,7 @@ def test_division_by_zero_in_a_kernel_is_status_3_for_that_trajectory_only():
 
     rho = sp.Symbol("rho")
     p_pos = sp.Symbol("p", positive=True)
-    registry.register_model("test-div", [p], [1 / p_pos - rho * p], {"rho": 0.5})
+    user_models.register_model("test-div", [p], [1 / p_pos - rho * p], {"rho": 0.5})
     r = integrate("test-div", np.array([0.5]), np.array([-1.5, 0.0, 0.5, 1.5]), 2.0)
     assert list(r.status) == [0, 3, 0, 0]
     # p' = 1/p - rho p: (p^2)' = 2 - 2 rho p^2, p(t)^2 = 1/rho + (p0^2 - 1/rho) e^{-2 rho t}
@@ -97,7 +97,7 @@ def test_a_large_system_gets_one_vectorised_jacobian():
 
     n, k = 6, sp.Symbol("k")
     xs = sp.symbols(f"out theta y x3:{n}")             # names the array arguments once had
-    registry.register_model("test-chain", list(xs), [-k * xs[0]] + [-k * xs[i] + xs[i - 1] for i in range(1, n)],
+    user_models.register_model("test-chain", list(xs), [-k * xs[0]] + [-k * xs[i] + xs[i - 1] for i in range(1, n)],
                             {"k": 0.7})
     assert n > SCALAR_JAC_MAX
     m = load_kernels("test-chain", "eigen")
@@ -116,7 +116,7 @@ def test_the_registration_analysis_is_cached_by_content(tmp_path, monkeypatch):
     monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path / "c"))
     rho = sp.Symbol("rho")
     rhs = sp.Add(*[sp.Rational(j % 7 - 3, j + 1) * a ** (j % 5) * p ** (j % 40 + 1) for j in range(200)]) - rho * p
-    first = registry.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
+    first = user_models.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
     assert {"equilibria", "regimes"} <= first.supports
 
     def boom(*args):
@@ -124,7 +124,7 @@ def test_the_registration_analysis_is_cached_by_content(tmp_path, monkeypatch):
 
     monkeypatch.setattr(user_models, "_equilibrium_polynomial", boom)
     monkeypatch.setattr(user_models, "_check_printable", boom)
-    second = registry.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
+    second = user_models.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
     assert second.supports == first.supports
     assert second.forms["reduced"]().equilibrium_polynomial == first.forms["reduced"]().equilibrium_polynomial
     # an edited entry (its checksum recomputed by whoever edited it) is not trusted
@@ -133,7 +133,7 @@ def test_the_registration_analysis_is_cached_by_content(tmp_path, monkeypatch):
     obj["payload"]["supports"] = ["eigen"]
     entry.write_text(json.dumps(obj))
     with pytest.raises(AssertionError, match="analysed again"):
-        registry.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
+        user_models.register_model("test-chk", [p], [rhs], {"a": 0.5, "rho": 0.1}, "rho")
 
 
 @pytest.mark.parametrize("body, shown", [
@@ -161,10 +161,10 @@ def test_models_files_are_decoded_as_python_source(tmp_path):
     latin = tmp_path / "latin.py"
     latin.write_bytes(b"# -*- coding: latin-1 -*-\n" + _LOGISTIC.format(name="test-latin", help="caf\u00e9")
                       .encode("latin-1"))
-    assert registry.load_model_file(bom) == ("test-bom",)
-    assert registry.load_model_file(latin) == ("test-latin",)
+    assert model_files.load_model_file(bom) == ("test-bom",)
+    assert model_files.load_model_file(latin) == ("test-latin",)
     assert registry.get_model("test-bom").help == registry.get_model("test-latin").help == "caf\u00e9"
     bad = tmp_path / "bad.py"
     bad.write_bytes(b"# -*- coding: no-such-codec -*-\nx = 1\n")
     with pytest.raises(ParameterError, match="cannot be decoded as Python source"):
-        registry.load_model_file(bad)
+        model_files.load_model_file(bad)

@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 from sims.cli import main
-from symbolic import registry
+from symbolic import registry, user_models
 from symbolic.errors import ParameterError
 
 MODEL = textwrap.dedent('''
@@ -37,7 +37,7 @@ def model_file(tmp_path, monkeypatch):
     f.write_text(MODEL)
     yield f
     registry._REGISTRY.pop("test-quartic", None)
-    registry._USER_ARGS.pop("test-quartic", None)
+    user_models._USER_ARGS.pop("test-quartic", None)
 
 
 def _run(capsys, *argv):
@@ -55,22 +55,22 @@ def _positive_roots(a, rho):
 def test_register_model_capabilities_from_the_expressions():
     p, a, rho, b = sp.symbols("p a rho b")
     try:
-        s = registry.register_model("test-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
+        s = user_models.register_model("test-quartic", [p], [a * p**3 - p**5 - rho * p], {"a": 1.0, "rho": 0.1}, "rho")
         assert {"reduced", "eigen", "equilibria", "regimes", "folds"} <= s.supports
         assert s.critical == "rho_c" and s.fields == ("a", "rho") and s.user
         # decay entering nonlinearly: equilibria, but no regimes
-        s = registry.register_model("test-quartic", [p], [a * p**3 - p**5 - rho**2 * p], {"a": 1.0, "rho": 0.1}, "rho")
+        s = user_models.register_model("test-quartic", [p], [a * p**3 - p**5 - rho**2 * p], {"a": 1.0, "rho": 0.1}, "rho")
         assert "equilibria" in s.supports and "regimes" not in s.supports
         # a state-dependent denominator: no equilibrium polynomial, but integrable
-        s = registry.register_model("test-quartic", [p], [a * p / (1 + p**2) - rho * p], {"a": 1.0, "rho": 0.1})
+        s = user_models.register_model("test-quartic", [p], [a * p / (1 + p**2) - rho * p], {"a": 1.0, "rho": 0.1})
         assert "equilibria" not in s.supports and "reduced" in s.supports
         # two states: eigen form only
         q = sp.Symbol("q")
-        s = registry.register_model("test-quartic", [p, q], [q, -a * p], {"a": 1.0})
+        s = user_models.register_model("test-quartic", [p, q], [q, -a * p], {"a": 1.0})
         assert s.supports == {"eigen"}
     finally:
         registry._REGISTRY.pop("test-quartic", None)
-        registry._USER_ARGS.pop("test-quartic", None)
+        user_models._USER_ARGS.pop("test-quartic", None)
 
 
 @pytest.mark.parametrize("args, match", [
@@ -85,7 +85,7 @@ def test_register_model_capabilities_from_the_expressions():
 ])
 def test_register_model_refuses_bad_definitions(args, match):
     with pytest.raises(ParameterError, match=match):
-        registry.register_model(*args)
+        user_models.register_model(*args)
     assert "test-quartic" not in registry._REGISTRY
 
 
@@ -212,7 +212,7 @@ def test_a_one_parameter_user_model_compiles(tmp_path, monkeypatch, capsys):
         assert abs(out["critical"]["value"] - 0.25) < 1e-12
     finally:
         registry._REGISTRY.pop("test-one", None)
-        registry._USER_ARGS.pop("test-one", None)
+        user_models._USER_ARGS.pop("test-one", None)
 
 
 def test_a_missing_model_file_is_one_line(tmp_path, capsys):
@@ -225,7 +225,8 @@ def test_library_calls_work_on_a_user_model(model_file):
     from dynamics.continuation import saddle_node_curve
     from dynamics.equilibria import find_equilibria
     from dynamics.regimes import basins
-    from symbolic.registry import load_model_file, params_class
+    from dynamics.params import params_class
+    from symbolic.model_files import load_model_file
 
     assert load_model_file(model_file) == ("test-quartic",)
     P = params_class("test-quartic")

@@ -23,11 +23,11 @@ def fields() -> dict:
     """Flag name (dashes) -> help, for every registered model's parameters (symbolic.registry),
     ending with the default of each model that has the parameter: ``(default: 0.01 for
     cosine-simsiam, ...)`` (the model is not known at parse time)."""
-    from symbolic.registry import get_model, model_names, param_fields
+    from symbolic.registry import param_fields, specs
 
     out = {}
     for f, text in param_fields().items():
-        per = {m: get_model(m).defaults[f] for m in model_names() if f in get_model(m).fields}
+        per = {s.name: s.defaults[f] for s in specs() if f in s.fields}
         shown = (f"{next(iter(per.values())):g}" if len(set(per.values())) == 1
                  else ", ".join(f"{v:g} for {m}" for m, v in per.items()))
         out[f.replace("_", "-")] = f"{text} (default: {shown})"
@@ -100,11 +100,22 @@ def init_norms(spec: str) -> dict:
     return {"n_phi": p.n_phi, "n_psi": p.n_psi, "trace": p.trace}
 
 
-def params_from_args(model: str, args, **overrides):
-    """Build the model's parameter dataclass from the flags (and ``overrides``)."""
-    from symbolic.registry import params_class
+def model_from_args(args, need: str | None = None, what: str | None = None, form: str | None = None):
+    """The command's :class:`symbolic.model.Model`: ``--model`` looked up (the command's one
+    registry lookup) with ``--convention`` where the command has it, and ``form``; ``need``: a
+    capability it must have (the refusal names ``what``)."""
+    from symbolic.model import as_model
 
-    cls = params_class(model)
+    m = as_model(args.model, form, getattr(args, "convention", None))
+    return m.require(need, what) if need else m
+
+
+def params_from_args(model, args, **overrides):
+    """Build the model's parameter dataclass from the flags (and ``overrides``); ``model``: a
+    :class:`symbolic.model.Model` (or a name, looked up here)."""
+    from symbolic.model import as_model
+
+    cls = as_model(model).params_class
     names = {f.name for f in dataclasses.fields(cls)}
     values = {**given_params(args), **overrides}
     for k in values:

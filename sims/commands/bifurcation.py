@@ -54,18 +54,17 @@ def run(args) -> int:
 
     from dynamics.state_branches import branches_of
     from symbolic.errors import ParameterError, check_int
-    from symbolic.registry import field_name, get_model
 
     from ._grid import parse_range
-    from ._params import defaults_line, given_params
+    from ._params import defaults_line, given_params, model_from_args
 
-    get_model(args.model).require("eigen", "bifurcation")
+    model = model_from_args(args, "eigen", "bifurcation")      # the one lookup: the object is passed down
     if args.out is None and not args.json:
         raise ParameterError("--out is required (an NPZ path) unless --json is given")
     name, lo, hi = parse_range("--param", args.param)
     n = check_int("--n", args.n, lo=2, hi=1_000_000)
-    field = field_name(args.model, name)
-    discrete = getattr(get_model(args.model).params_class, "DISCRETE", {})
+    field = model.field_name(name)
+    discrete = getattr(model.params_class, "DISCRETE", {})
     if field in discrete:
         raise ParameterError(f"--param {field} is discrete (it must be {discrete[field][1]}): it cannot be "
                              f"continued; run bifurcation at each value with --{field.replace('_', '-')}")
@@ -75,9 +74,9 @@ def run(args) -> int:
                              f"drop one of them")
     from .regime_map import _mark, defaults_used
 
-    point = _mark(args, fixed, (field,))                 # checked before the branches are computed
-    b = branches_of(args.model, field, np.linspace(lo, hi, n), fixed)
-    used = defaults_used(args.model, fixed, (field,))
+    point = _mark(args, fixed, (field,), model)                 # checked before the branches are computed
+    b = branches_of(model, field, np.linspace(lo, hi, n), fixed)
+    used = defaults_used(model, fixed, (field,))
     if args.out:
         from sims.io import provenance
 

@@ -29,18 +29,19 @@ def run(args) -> int:
 
     from dynamics.equilibria import find_eigen_equilibria, find_equilibria
 
-    from ._params import defaults_line, defaults_used, params_from_args
+    from ._params import defaults_line, defaults_used, model_from_args, params_from_args
 
-    params = params_from_args(args.model, args)
+    m = model_from_args(args)              # the one lookup: every step below takes the object
+    params = params_from_args(m, args)
     p0 = _initial_values(args.p0)
-    eq = find_equilibria(params, args.convention)
+    eq = find_equilibria(params, model=m)
     out = eq.to_json()
     used = defaults_used(params, args)
     out["defaults_used"] = list(used)
     if p0 is not None:
-        out["fates"] = fates(eq, p0, args.convention)
+        out["fates"] = fates(eq, p0, m)
     if args.eigen:
-        ee = find_eigen_equilibria(params)
+        ee = find_eigen_equilibria(params, model=m)
         out["eigen"] = [{"p": float(a), "s": float(b), "stability": st,
                          "jacobian_eigenvalues": [[float(z.real), float(z.imag)] for z in ev]}
                         for a, b, st, ev in zip(ee.p, ee.s, ee.stability, ee.jacobian_eigenvalues)]
@@ -81,35 +82,14 @@ def _initial_values(text):
     return np.linspace(*_parse_linspace("--p0", text, n_max=10_000))
 
 
-def fates(eq, p0, convention: str = "frobenius") -> list:
-    """[{"p0", "fate", "end"}]: the fate of each initial value (dynamics.regimes.predict_fate) and
-    where it ends: 0 (collapse), the non-zero equilibrium next to it in the direction of the flow
-    (converge; the stable one of its two neighbours), or "inf" / "-inf" (diverge)."""
-    import numpy as np
+def fates(eq, p0, model) -> list:
+    """[{"p0", "fate", "end"}]: the fate of each initial value and where it ends
+    (:func:`dynamics.regimes.fate_ends`, in ``model``'s convention), an infinite end as "inf" / "-inf"."""
+    from dynamics.regimes import FATES, fate_ends
 
-    from dynamics.regimes import FATES, predict_fate
-    from symbolic.errors import ParameterError
-
-    if convention != "frobenius":
-        raise ParameterError(f"--p0 needs --convention frobenius (the fates use the reduced flow's default "
-                             f"normalisers); got {convention!r}")
-    roots = np.asarray(eq.p, dtype=np.float64)
-    out = []
-    for x, code in zip(p0, predict_fate(eq.params, p0)):
-        fate = FATES[int(code)]
-        if fate == "collapse":
-            end = 0.0
-        elif fate == "diverge":          # past the outermost equilibrium on its side
-            end = "inf" if (x > roots.max() if roots.size else x > 0) else "-inf"
-        elif x in roots:
-            end = float(x)
-        else:                            # converge: to a non-zero neighbour, the stable one if two
-            stab = dict(zip(roots.tolist(), eq.stability))
-            near = [r for r in (roots[roots < x].max(initial=-np.inf), roots[roots > x].min(initial=np.inf))
-                    if np.isfinite(r) and r != 0.0]
-            end = float(([r for r in near if stab[float(r)] != "unstable"] or near)[0])
-        out.append({"p0": float(x), "fate": fate, "end": end})
-    return out
+    codes, ends = fate_ends(eq, p0, model=model)
+    return [{"p0": float(x), "fate": FATES[int(c)], "end": float(e) if abs(e) < float("inf") else
+             ("inf" if e > 0 else "-inf")} for x, c, e in zip(p0, codes, ends)]
 
 
 def _finite(obj, path="result"):

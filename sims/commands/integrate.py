@@ -165,7 +165,7 @@ def run(args) -> int:
     from symbolic.errors import ParameterError
 
     from ._grid import is_list, parse_list
-    from ._params import defaults_line, defaults_used, params_from_args
+    from ._params import defaults_line, defaults_used, model_from_args, params_from_args
     from ._paths import check_memory, check_not_same, load_npy, read_npy_header
 
     _check_out(args.out)
@@ -180,7 +180,8 @@ def run(args) -> int:
 
         require_cuda("--device cuda")
     ema = _ema_beta(args)
-    params = params_from_args(args.model, args, **ema)
+    m = model_from_args(args, form=args.form)         # the one lookup: the object is passed down
+    params = params_from_args(m, args, **ema)
     p0_list = parse_list("--p0", args.p0) if is_list(args.p0) else None
     if p0_list is not None:
         n, dim = p0_list.size, 1
@@ -205,7 +206,7 @@ def run(args) -> int:
     if t_eval is not None:
         t_eval = np.linspace(*t_eval)
     t0 = time.perf_counter()
-    res = integrate(args.model, params, p0, t_end, form=args.form, method=args.method, dt=args.dt,
+    res = integrate(m, params, p0, t_end, form=args.form, method=args.method, dt=args.dt,
                     rtol=args.rtol, atol=args.atol, t_eval=t_eval, converge_tol=args.converge_tol,
                     diverge_bound=args.diverge_bound, max_steps=max_steps,
                     device=args.device, progress=args.device == "cpu" and len(np.atleast_1d(p0)) > (1 << 18), convention=args.convention)
@@ -222,7 +223,7 @@ def run(args) -> int:
     print(defaults_line(used))
     for line in summary(p0, res):
         print(line)
-    _warn_short(args.model, params, t_end, args.form, args.convention)   # after the work: never before an error
+    _warn_short(m, params, t_end)   # after the work: never before an error
     return 0
 
 
@@ -323,46 +324,18 @@ def summary(p0, res) -> list:
     return lines
 
 
-def slowest_rate(model: str, params, form: str, convention: str):
-    r"""(rate, what) of the flow's slowest relaxation, or None when none is known. The reduced flow
-    of a model with equilibria: the smallest non-zero :math:`|\partial\dot p/\partial p|` at its
-    stable equilibria (where the trajectories settle); otherwise (the eigen form, whose invariant
-    :math:`s-p^2` relaxes at a rate of order the decay, Bao eq. 6) the decay parameter
-    (``spec.decay``) when it is > 0."""
-    import numpy as np
-
-    from symbolic.registry import get_model
-
-    spec = get_model(model)
-    if form == "reduced" and "equilibria" in spec.supports:
-        from dynamics.equilibria import find_equilibria, kernels
-
-        k = kernels(model, convention)
-        theta = np.ascontiguousarray(params.as_array(k.PARAMS), dtype=np.float64)
-        eq = find_equilibria(params, convention)
-        rates = []
-        for r, st in zip(eq.p, eq.stability):
-            J = np.zeros((1, 1))
-            k.jac(np.array([float(r)]), theta, J)
-            if st == "stable" and np.isfinite(J[0, 0]) and abs(J[0, 0]) > 1e-300:
-                rates.append(abs(float(J[0, 0])))
-        return (min(rates), "|d rhs/dp| at the stable equilibria") if rates else None
-    if spec.decay is not None and getattr(params, spec.decay) > 0:
-        return float(getattr(params, spec.decay)), spec.decay
-    return None
-
-
 #: t_end * slowest rate below this: the slowest mode has relaxed by less than e^-3 (5%)
 SHORT = 3.0
 
 
-def _warn_short(model, params, t_end, form, convention) -> None:
+def _warn_short(model, params, t_end) -> None:
     import sys
 
+    from dynamics.relaxation import slowest_rate
     from symbolic.errors import ParameterError
 
     try:
-        got = slowest_rate(model, params, form, convention)
+        got = slowest_rate(params, model=model)
     except ParameterError:          # equilibria overflow float64: no rate to compare with
         return
     if got is not None and t_end * got[0] < SHORT:

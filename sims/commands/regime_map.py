@@ -35,39 +35,37 @@ def run(args) -> int:
     from dynamics.regimes import regime_map
     from symbolic.errors import ParameterError
 
-    from symbolic.registry import field_name, get_model
-
     from sims.io import provenance
 
     from ._grid import parse_axis
-    from ._params import defaults_line, given_params
+    from ._params import defaults_line, given_params, model_from_args
 
-    get_model(args.model).require("regimes", "regime-map")
+    model = model_from_args(args, "regimes", "regime-map")     # the one lookup: the object is passed down
     xn, xv = parse_axis("--x", args.x)
     yn, yv = parse_axis("--y", args.y)
-    xf, yf = field_name(args.model, xn), field_name(args.model, yn)
+    xf, yf = model.field_name(xn), model.field_name(yn)
     fixed = given_params(args)
     for flag, f in (("--x", xf), ("--y", yf)):
         if f in fixed:
             raise ParameterError(f"--{f.replace('_', '-')} is also the {flag} axis ({f} varies along it); "
                                  f"drop --{f.replace('_', '-')} or choose another axis")
     p0_range = _check_p0(args.check_p0) if args.check else None     # every check before the map
-    point = _mark(args, fixed, (xf, yf))
+    point = _mark(args, fixed, (xf, yf), model)
     from ._paths import check_memory
 
     # parameter rows, critical values, codes and the figure's copies: about 96 bytes a point
     check_memory(f"regime-map of {xv.size} x {yv.size} points", 96.0 * xv.size * yv.size)
     t0 = time.perf_counter()
-    m = regime_map(args.model, xf, xv, yf, yv, fixed)
+    m = regime_map(model, xf, xv, yf, yv, fixed)
     dt = time.perf_counter() - t0
-    used = defaults_used(args.model, fixed, (xf, yf))
+    used = defaults_used(model, fixed, (xf, yf))
     m.to_npz(args.out, **provenance(args, {**fixed, **used}, used))
     counts = {name: int((m.regime == code).sum()) for code, name in enumerate(REGIMES)}
     print(f"{m.regime.size} points in {dt:.3f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     print(defaults_line(used))
     print(f"wrote {args.out}")
     if args.check:
-        _check(args, m, p0_range)
+        _check(args, m, p0_range, model)
     if args.plot:
         from figures.regime_map import draw_regime_map
 
@@ -78,7 +76,7 @@ def run(args) -> int:
             from dynamics.continuation import saddle_node_curve
 
             try:
-                folds = saddle_node_curve(args.model, xf, yf, fixed, (xv.min(), xv.max()), (yv.min(), yv.max()))
+                folds = saddle_node_curve(model, xf, yf, fixed, (xv.min(), xv.max()), (yv.min(), yv.max()))
             except Exception as e:  # a missing fold is reported, the map is still drawn
                 print(f"no fold curve overlaid: {e}")
         for path in save_plot(draw_regime_map(m, folds=folds, point=point), args.plot):   # the suffix's format only
@@ -86,11 +84,10 @@ def run(args) -> int:
     return 0
 
 
-def defaults_used(model: str, fixed: dict, axes) -> dict:
-    """The parameters of ``model`` that took their defaults: neither given (``fixed``) nor an axis."""
-    from symbolic.registry import get_model
-
-    return {k: v for k, v in get_model(model).defaults.items() if k not in fixed and k not in axes}
+def defaults_used(model, fixed: dict, axes) -> dict:
+    """The parameters of ``model`` (a :class:`symbolic.model.Model`) that took their defaults:
+    neither given (``fixed``) nor an axis."""
+    return {k: v for k, v in model.spec.defaults.items() if k not in fixed and k not in axes}
 
 
 def _check_p0(text):
@@ -107,30 +104,27 @@ def _check_p0(text):
     return lo, hi
 
 
-def _check(args, m, p0_range):
+def _check(args, m, p0_range, model):
     import numpy as np
 
-    from dynamics.critical_decay import decay_index
     from dynamics.regimes import check_fates
-    from symbolic.registry import params_class
-    from symbolic.codegen import load_kernels
     from symbolic.errors import check_int
 
     n = check_int("--check", args.check, lo=1, hi=10**7)
     lo, hi = p0_range
     rng = np.random.default_rng(check_int("--seed", args.seed, lo=0))
-    k = load_kernels(m.model, "reduced")
-    cls = params_class(m.model)
+    k = model.kernels("reduced")
+    cls = model.params_class
     ii, jj = rng.integers(0, m.y.size, n), rng.integers(0, m.x.size, n)
     theta = np.array([cls(**{**m.fixed, m.x_name: m.x[j], m.y_name: m.y[i]}).as_array(k.PARAMS) for i, j in zip(ii, jj)])
-    decay = theta[:, decay_index(m.model, k.PARAMS)]
+    decay = theta[:, model.decay_index(k.PARAMS)]
     keep = decay > 0                       # the default horizon needs a positive decay
-    res = check_fates(m.model, theta[keep], rng.uniform(lo, hi, int(keep.sum())))
+    res = check_fates(model, theta[keep], rng.uniform(lo, hi, int(keep.sum())))
     print(f"check: {res.agree} of {res.n} predicted fates confirmed by integration ({res.fraction:.2%})"
           + ("" if keep.all() else f"; {int((~keep).sum())} points with zero decay skipped"))
 
 
-def _mark(args, fixed: dict, axes):
+def _mark(args, fixed: dict, axes, model):
     """The operating point of ``--mark`` (None without it), at the flags' parameters."""
     if not args.mark:
         return None
@@ -142,4 +136,4 @@ def _mark(args, fixed: dict, axes):
 
     from .figure import parse_mark
 
-    return operating_point(args.model, fixed, axes, parse_mark(args.mark, args.model))
+    return operating_point(model.name, fixed, axes, parse_mark(args.mark, model.name))

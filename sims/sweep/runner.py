@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from symbolic.errors import ParameterError, check_int
-from symbolic.registry import user_models_state
+from symbolic.model_files import user_models_state
 
 from ..io import write_json, write_npz
 from .config import SweepConfig, check_disk, check_kernel_axes, load_config
@@ -386,14 +386,14 @@ def _run_dask(cfg, todo, finish, scheduler, dask_local):
 
 def _work(args):
     cfg, i, models = args
-    from symbolic.registry import restore_user_models
+    from symbolic.model_files import restore_user_models
 
     restore_user_models(models)               # a Dask worker: the user's models, as registered here
     return i, run_chunk(cfg, i)
 
 
 def _warm_with_models(cfg: SweepConfig, models):
-    from symbolic.registry import restore_user_models
+    from symbolic.model_files import restore_user_models
 
     restore_user_models(models)
     warm(cfg)
@@ -424,7 +424,7 @@ def _die_with_parent(parent: int):
 def _init_worker(cfg: SweepConfig, parent: int, models=()):
     """Process-pool initializer: die with the parent, leave Ctrl-C to the parent, register the
     user's models (a spawned worker starts without them), compile."""
-    from symbolic.registry import restore_user_models
+    from symbolic.model_files import restore_user_models
 
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
