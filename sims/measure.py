@@ -76,15 +76,16 @@ def matrix_metrics(W, Phi, top: int = 8) -> dict:
         return {"finite": False, **{k: None for k in keys}}
     p, U, s = spectrum(W, Phi)
     M = Phi @ Phi.T
+    WM = W @ M
     nw = float(np.linalg.norm(W))
     nm = float(np.linalg.norm(M))
-    comm = W @ M - M @ W
+    comm = WM - M @ W
     idx = leading(p, s, top)
     return {
         "finite": True,
         "n_phi": float(np.linalg.norm(Phi)),
         "n_psi": float(np.linalg.norm(W @ Phi)),
-        "trace": float(np.trace(W @ M)),
+        "trace": float(np.trace(WM)),
         "norm_w": nw,
         "asymmetry": float(np.linalg.norm(W - W.T) / nw) if nw > 0 else None,
         "commutator": float(np.linalg.norm(comm) / (nw * nm)) if nw > 0 and nm > 0 else None,
