@@ -29,15 +29,28 @@ import numpy as np
 from .diagnostics import (RANKME_EPS, collapse_diagnostics, covariance_spectrum, effective_rank,  # noqa: F401
                           rankme, stable_rank, std_l2_normalized)
 
-def _one_blas_thread():
-    """One BLAS thread for the small decompositions of a measurement (as
-    :mod:`sims.diagnostics` does for its SVD): on a machine busy training, a multi-threaded
-    LAPACK call on a 512 x 512 matrix spins for up to a second instead of taking a tenth."""
+@contextlib.contextmanager
+def _single_threaded():
+    """One BLAS thread and one numba thread for the small decompositions and root searches of a
+    measurement. On a machine busy training, a multi-threaded LAPACK call on a 512 x 512 matrix
+    spun for a second instead of a tenth, and each parallel numba kernel launch of the theory
+    (a handful of rows) waited 25 ms for its threads: a theory reading took 50 ms on two threads,
+    0.25 ms on one. The results do not depend on it (every row is its own problem)."""
+    import numba
+
+    n = numba.get_num_threads()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
+        limit = contextlib.nullcontext()
+    else:
+        limit = threadpool_limits(1)
+    numba.set_num_threads(1)
+    try:
+        with limit:
+            yield
+    finally:
+        numba.set_num_threads(n)
 
 
 def _finite(*arrays) -> bool:
@@ -76,15 +89,16 @@ def matrix_metrics(W, Phi, top: int = 8) -> dict:
         return {"finite": False, **{k: None for k in keys}}
     p, U, s = spectrum(W, Phi)
     M = Phi @ Phi.T
+    WM = W @ M
     nw = float(np.linalg.norm(W))
     nm = float(np.linalg.norm(M))
-    comm = W @ M - M @ W
+    comm = WM - M @ W
     idx = leading(p, s, top)
     return {
         "finite": True,
         "n_phi": float(np.linalg.norm(Phi)),
         "n_psi": float(np.linalg.norm(W @ Phi)),
-        "trace": float(np.trace(W @ M)),
+        "trace": float(np.trace(WM)),
         "norm_w": nw,
         "asymmetry": float(np.linalg.norm(W - W.T) / nw) if nw > 0 else None,
         "commutator": float(np.linalg.norm(comm) / (nw * nm)) if nw > 0 and nm > 0 else None,
@@ -173,13 +187,13 @@ def state_record(W, Phi, Z=None, *, loss: str = "cosine", rho: float = 0.0, sigm
     >>> r["theory"]["fates_top"]
     ['converge', 'converge']
     """
-    with _one_blas_thread():
+    with _single_threaded():
         rec = matrix_metrics(W, Phi, top)
-    if Z is not None:
-        rec.update(collapse_diagnostics(Z))
-    if theory and rec["finite"] and sigma2 is not None:
-        from .overlay import overlay
+        if Z is not None:
+            rec.update(collapse_diagnostics(Z))
+        if theory and rec["finite"] and sigma2 is not None:
+            from .overlay import overlay
 
-        rec["theory"] = overlay(loss, rho, max(sigma2, 0.0), rec["n_phi"], rec["n_psi"], rec["trace"],
-                                rec["p_top"])
+            rec["theory"] = overlay(loss, rho, max(sigma2, 0.0), rec["n_phi"], rec["n_psi"], rec["trace"],
+                                    rec["p_top"])
     return rec

@@ -43,20 +43,26 @@ def fates(params, p0) -> np.ndarray:
     return predict_fate_batch(m, theta, p0)
 
 
-def intervals(params, eq_p) -> list:
-    """Fate intervals ``[lo, hi, fate]`` of the line split at the equilibria (``None`` = infinite)."""
+def _edges_probes(eq_p):
+    """The interval ends (the sorted equilibria between -inf and inf) and one probe inside each."""
     roots = np.sort(np.asarray(eq_p, dtype=np.float64))
     if roots.size == 0:
-        edges = [-math.inf, math.inf]
-        probes = np.array([0.0])
-    else:
-        edges = [-math.inf, *roots.tolist(), math.inf]
-        span = max(1.0, float(np.max(np.abs(roots))))
-        probes = np.array([roots[0] - span] + [0.5 * (a + b) for a, b in zip(roots[:-1], roots[1:])]
-                          + [roots[-1] + span])
-    codes = fates(params, probes)
+        return [-math.inf, math.inf], np.array([0.0])
+    span = max(1.0, float(np.max(np.abs(roots))))
+    probes = np.array([roots[0] - span] + [0.5 * (a + b) for a, b in zip(roots[:-1], roots[1:])]
+                      + [roots[-1] + span])
+    return [-math.inf, *roots.tolist(), math.inf], probes
+
+
+def _intervals(edges, codes) -> list:
     return [[None if not math.isfinite(lo) else lo, None if not math.isfinite(hi) else hi,
              FATES[int(f)]] for lo, hi, f in zip(edges[:-1], edges[1:], codes)]
+
+
+def intervals(params, eq_p) -> list:
+    """Fate intervals ``[lo, hi, fate]`` of the line split at the equilibria (``None`` = infinite)."""
+    edges, probes = _edges_probes(eq_p)
+    return _intervals(edges, fates(params, probes))
 
 
 def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, trace: float,
@@ -126,7 +132,10 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
     p_top = np.atleast_1d(np.asarray(p_top, dtype=np.float64)).ravel()
     pos_stable = [float(x) for x, st in zip(eq.p, eq.stability) if x > 0 and st == "stable"]
     p4 = max(pos_stable) if pos_stable else None
-    codes = fates(params, p_top) if p_top.size else np.zeros(0, dtype=np.int8)
+    # one fate batch for the interval probes and the top modes (each row is its own point)
+    edges, probes = _edges_probes(eq.p)
+    both = fates(params, np.concatenate([probes, p_top]))
+    codes = both[probes.size:]
     in_basin = [bool(f == 2) for f in codes]
     rel = [abs(float(x) - p4) / p4 for x in p_top] if p4 else [None] * p_top.size
     return {
@@ -138,7 +147,7 @@ def overlay(loss: str, rho: float, sigma2: float, n_phi: float, n_psi: float, tr
         "equilibria": [float(x) for x in eq.p],
         "stability": list(eq.stability),
         "p4": p4,
-        "intervals": intervals(params, eq.p),
+        "intervals": _intervals(edges, both[:probes.size]),
         "fates_top": [FATES[int(f)] for f in codes],
         "in_basin_top": in_basin,
         "rel_dist_p4_top": rel,

@@ -30,9 +30,11 @@ pull :math:`\rho_c` down for a few dozen steps): neither is warned about. The L2
 :math:`\eta_c=1/(4(1+\sigma^2))` does not depend on the norms: above it every reading is Collapse,
 and the warning comes once the top eigenvalue has fallen ``patience`` times in a row.
 
-Cost: at the default ``every`` = :data:`DEFAULT_EVERY` = 100 steps a measurement costs 1.9 % of
-the step time of ``validate linear``'s default model (d = h = 512, batch 512, CPU) and 0.5 % at
-d = h = 64 (``benchmarks/bench_monitor.py``, results in ``benchmarks/results/monitor.json``).
+Cost: at the default ``every`` = :data:`DEFAULT_EVERY` = 200 steps a measurement costs 2.1 % of
+the step time of ``validate linear``'s default model (d = h = 512, batch 512, evaluation batch
+1024; one measurement = 4.1 steps) and 2.4 % at d = h = 64, on one torch thread of a busy CPU
+(``benchmarks/bench_monitor.py``, ``benchmarks/results/monitor.json``; the worst of four runs was
+5.9 %, a measurement of 11.7 steps, which at ``every`` = 100 would have exceeded 10 %).
 
 With ``lightning`` (or ``pytorch_lightning``) installed, :class:`MonitorCallback` (defined on first
 access) runs the same monitor as a Lightning callback. torch is imported only when a measurement

@@ -14,7 +14,7 @@ from symbolic.errors import ParameterError, check_choice, check_int, check_range
 from ..measure import state_record
 
 #: measure every this many optimiser steps by default (cost: see the module docstring)
-DEFAULT_EVERY = 100
+DEFAULT_EVERY = 200
 #: relative rise of the critical decay between two measurements that counts as a lift
 LIFT_RTOL = 1e-9
 #: the scalars sent to TensorBoard, by record key (``p_top``/``s_top`` go per mode)
