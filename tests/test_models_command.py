@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from sims.cli import main
-from symbolic import registry
+from symbolic import registry, user_models
 from symbolic.params import CosineParams, L2Params, TwoLayerParams
 
 USER = textwrap.dedent('''
@@ -68,7 +68,7 @@ def user_file(tmp_path, monkeypatch):
     f.write_text(USER)
     yield f
     registry._REGISTRY.pop("test-listed", None)
-    registry._USER_ARGS.pop("test-listed", None)
+    user_models._USER_ARGS.pop("test-listed", None)
 
 
 def test_user_models_from_models_file_are_listed(user_file, capsys):

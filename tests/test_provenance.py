@@ -291,7 +291,7 @@ register_model("test-prov", state=[p], rhs=[a*p**3 - p**5 - rho*p], params={"a":
 def test_user_model_run_reruns_only_with_its_file(tmp_path, capsys):
     """A user model's run records its fingerprint: --from needs the same file loaded again (its
     kernels are cached under that fingerprint, in the cache the other tests use)."""
-    from symbolic import registry
+    from symbolic import registry, user_models
 
     f = tmp_path / "mine.py"
     f.write_text(USER)
@@ -304,14 +304,14 @@ def test_user_model_run_reruns_only_with_its_file(tmp_path, capsys):
         # p^4 - a p^2 + rho = 0: the stable root p^2 = (a + sqrt(a^2 - 4 rho)) / 2
         np.testing.assert_allclose(res.final[1], math.sqrt((1.5 + math.sqrt(1.5**2 - 0.4)) / 2), rtol=1e-6)
         registry._REGISTRY.pop("test-prov")
-        registry._USER_ARGS.pop("test-prov", None)
+        user_models._USER_ARGS.pop("test-prov", None)
         err = _fails(capsys, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
         assert "--models" in err and "test-prov" in err
         _run(capsys, "--models", f, "integrate", "--from", tmp_path / "u.npz", "--out", tmp_path / "v.npz")
         _same_arrays(res, load_result(tmp_path / "v.npz"))
     finally:
         registry._REGISTRY.pop("test-prov", None)
-        registry._USER_ARGS.pop("test-prov", None)
+        user_models._USER_ARGS.pop("test-prov", None)
 
 
 def test_netcdf_out_without_xarray_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
