@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,6 +33,9 @@ from .equilibria import STABILITY, equilibria_batch_full
 from .regimes import _axis_index, grid_theta
 from .results import Result, save_npz_atomic
 from .validate import check_field, float_array, grid_values, make_params, normal_fields
+
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,7 @@ def _fold_on_edge(model, prob, fixed, x_name, y_name, X0, Yr, n_scan=400):
     return u
 
 
-def saddle_node_curve(model, x_name: str, y_name: str, fixed: dict | None = None,
+def saddle_node_curve(model: str | Model, x_name: str, y_name: str, fixed: dict | None = None,
                       x_range: ArrayLike | None = None, y_range: ArrayLike | None = None,
                       *, ds: float = 0.02, max_points: int = 5000, log: bool | None = None) -> FoldCurve:
     r"""Fold curve of ``model`` in the (x, y) plane inside the box ``x_range`` x ``y_range``.
@@ -378,7 +382,7 @@ def saddle_node_curve(model, x_name: str, y_name: str, fixed: dict | None = None
     return FoldCurve(xs, ys, U[:, 0].copy(), x_name, y_name, model.name, tuple(cusps), fixed)
 
 
-def equilibrium_branches(model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
+def equilibrium_branches(model: str | Model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> Branches:
     r"""Equilibria, their branches and their special points along ``values`` of one parameter.
 
     The roots of the equilibrium polynomial :math:`P(p;\lambda)` at each grid value, continued

@@ -12,7 +12,7 @@ Regime codes (:data:`REGIMES`): 0 Collapse (:math:`\rho>\rho_c`), 1 Acute (:math
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,13 +21,15 @@ from symbolic.model import as_model, model_of
 
 # the compiled core, where callers have always found it
 from .critical_core import (BOUNDARY_RTOL, OVERFLOW, REGIMES, _bound, _regimes_batch, critical_decay,  # noqa: F401
-                            critical_decay_memo, critical_decay_ws, raw_critical, regime_code,
-                            regimes_grid_unchecked)
+                            critical_decay_memo, critical_decay_ws, raw_critical, regime_code, regimes_grid_unchecked)
 from .overflow import overflow_error, raise_row
 from .validate import check_columns, float_array, grid_values, theta_rows
 
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
-def critical_value(params: Any, model=None) -> float:
+
+def critical_value(params: Any, model: str | Model | None = None) -> float:
     r"""The critical decay (``rho_c`` or ``eta_c``) with every other parameter fixed.
 
     :math:`\rho_c=\max_{p>0}G(p)`, where the non-zero equilibria solve :math:`G(p)=\rho` (see the
@@ -70,7 +72,7 @@ def critical_value(params: Any, model=None) -> float:
     return crit
 
 
-def regimes_grid(model, base_theta, ix: int, xs, iy: int, ys):
+def regimes_grid(model: str | Model, base_theta, ix: int, xs, iy: int, ys):
     r"""Regime codes and critical decays on the grid ``ys`` x ``xs`` of kernel parameters ``iy``, ``ix``.
 
     The critical decay does not depend on the decay itself (it is :math:`\max_{p>0}G(p)`, see the
@@ -105,7 +107,7 @@ def regimes_grid(model, base_theta, ix: int, xs, iy: int, ys):
     return codes, crits
 
 
-def regimes_batch(model, theta: np.ndarray):
+def regimes_batch(model: str | Model, theta: np.ndarray):
     """Regime codes and critical decays for a batch of kernel parameter rows ``theta`` (n, m).
 
     ``theta``: real (float or int), finite, columns in the order ``kernel.PARAMS``, each inside

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
@@ -26,11 +26,15 @@ from symbolic.model import as_model, model_of
 from symbolic.results import Result
 
 from .critical_core import REGIMES, raw_critical, regime_code
+
 # where callers have always found them (the regime logic itself lives in dynamics.critical_decay)
 from .critical_decay import critical_value, regimes_batch, regimes_grid  # noqa: F401
 from .overflow import ill_conditioned_error, overflow_error, params_from_row, raise_row, roots_rows
 from .roots import horner
 from .validate import theta_rows
+
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ STABILITY = ("stable", "unstable", "semi-stable")
 
 
 
-def find_equilibria(params: Any, convention: str | None = None, *, model=None) -> Equilibria:
+def find_equilibria(params: Any, convention: str | None = None, *, model: str | Model | None = None) -> Equilibria:
     r"""All real equilibria of ``params.MODEL``'s reduced flow at ``params``, ascending
     (``convention``: the cosine models' normalisers, 'frobenius' or 'feature-norm').
 
@@ -164,7 +168,7 @@ def find_equilibria(params: Any, convention: str | None = None, *, model=None) -
     return equilibria_of(model_of(params, model, convention), params)
 
 
-def equilibria_of(m, params) -> Equilibria:
+def equilibria_of(m: Model, params: Any) -> Equilibria:
     """:func:`find_equilibria` for the model object ``m`` (no lookup)."""
     k = m.kernels("reduced", "equilibria")
     theta = params.as_array(k.PARAMS)
@@ -181,7 +185,7 @@ def equilibria_of(m, params) -> Equilibria:
     return Equilibria(m.name, params, roots, mult, stab, regime, m.critical, crit)
 
 
-def equilibria_batch(model, theta: np.ndarray):
+def equilibria_batch(model: str | Model, theta: np.ndarray):
     """Real equilibria for each row of ``theta`` (n, m): ``(roots (n, deg) NaN-padded ascending,
     count (n,))``; multiplicities via :func:`equilibria_batch_full`.
 
@@ -192,7 +196,7 @@ def equilibria_batch(model, theta: np.ndarray):
     return r, n
 
 
-def equilibria_batch_full(model, theta: np.ndarray):
+def equilibria_batch_full(model: str | Model, theta: np.ndarray):
     """:func:`equilibria_batch` plus the multiplicities: ``(roots, mult, counts)`` (``model``: a
     name, resolved here, or a :class:`~symbolic.model.Model`)."""
     model = as_model(model)
@@ -266,7 +270,7 @@ def _jacobian_stability(k, states, theta):
     return np.array(eigs).reshape(len(states), n), tuple(stab)
 
 
-def find_eigen_equilibria(params: Any, convention: str | None = None, *, model=None) -> EigenEquilibria:
+def find_eigen_equilibria(params: Any, convention: str | None = None, *, model: str | Model | None = None) -> EigenEquilibria:
     r"""Equilibria of the eigen system and their stability from the Jacobian's eigenvalues.
 
     Cosine (Bao eq. 5, one mode, :math:`N_\Phi,N_\Psi,T` frozen): with :math:`\rho>0`,

@@ -18,28 +18,24 @@ import math
 import numpy as np
 
 from symbolic.errors import ParameterError, check_choice, check_range
+from symbolic.landscape import LOSSES, b_function
 
-LOSSES = ("infonce", "weighted-infonce-paper", "weighted-infonce-exact", "barlow-twins", "spectral", "vicreg")
 NEEDS_N = ("weighted-infonce-paper", "weighted-infonce-exact")
 
 
 def b_vector(loss: str, a, c, alpha: float = 0.0, n: float | None = None, gamma: float = 0.0) -> np.ndarray:
-    """Per-mode b_i for data eigenvalues ``a`` and augmentation eigenvalues ``c`` (commuting case)."""
+    """Per-mode b_i for data eigenvalues ``a`` and augmentation eigenvalues ``c`` (commuting case):
+    :func:`symbolic.landscape.b_of`, the one definition, evaluated."""
     check_choice("loss", loss, LOSSES)
     a, c = np.asarray(a, float), np.asarray(c, float)
     if loss in NEEDS_N:
         if n is None:
             raise ParameterError(f"n (dataset size) is required for loss {loss}")
         n = check_range("n", n, 0.0, math.inf, lo_open=True)
-    base = {
-        "infonce": lambda: a,
-        "weighted-infonce-paper": lambda: a - (1 - alpha) / n * c,
-        "weighted-infonce-exact": lambda: n / (n - 1 + alpha) * a,
-        "barlow-twins": lambda: 2 * (a + c),
-        "spectral": lambda: 2 * c,
-        "vicreg": lambda: -a,
-    }[loss]()
-    return base - gamma
+    a, c = np.broadcast_arrays(a, c)
+    with np.errstate(divide="ignore", invalid="ignore"):         # n is used only by the losses that need it
+        out = b_function(loss)(a, c, float(alpha), np.nan if n is None else float(n), float(gamma))
+    return np.asarray(out, dtype=float) * np.ones(a.shape)
 
 
 def commuting_lambda(b, s, d_star: int | None = None) -> np.ndarray:

@@ -3,10 +3,17 @@
 They are defined in :mod:`symbolic.params`; which model has which class is recorded once, in
 :mod:`symbolic.registry`, and carried by the model object (:attr:`symbolic.model.Model.params_class`).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from symbolic.params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams  # noqa: F401
 
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
-def params_class(model) -> type:
+
+def params_class(model: str | Model) -> type:
     """The parameter dataclass of ``model``.
 
     Parameters

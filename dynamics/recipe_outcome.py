@@ -48,7 +48,8 @@ from numpy.typing import ArrayLike
 
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
-LOSSES = ("cosine", "l2")
+from .sgd_mean_field import LOSSES
+
 OUTCOMES = ("collapse", "survive", "unsettled")
 COLLAPSE_FRACTION = 1e-3
 SURVIVE_FACTOR = 0.25

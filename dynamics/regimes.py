@@ -27,11 +27,11 @@ functions); the code itself stays under 400 lines (tests/test_module_size.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 from numba import njit, prange
+from numpy.typing import ArrayLike
 
 from symbolic.errors import ParameterError
 from symbolic.model import as_model, model_of
@@ -43,12 +43,15 @@ from .results import Result, Status, save_npz_atomic
 from .roots import horner
 from .validate import check_field, float_array, grid_values, initial_values, make_params, normal_fields, theta_rows
 
+if TYPE_CHECKING:
+    from symbolic.model import Model
+
 REGIME_CODES = {name: i for i, name in enumerate(REGIMES)}
 FATE_CODES = {"diverge": 0, "collapse": 1, "converge": 2}
 FATES = tuple(FATE_CODES)
 
 
-def classify(params: Any, *, model=None) -> str:
+def classify(params: Any, *, model: str | Model | None = None) -> str:
     r"""Regime name of ``params`` (see the module table).
 
     The decay against its critical value (Bao 2023 Sec. 5.2; Tian et al. 2021 eq. 16):
@@ -112,7 +115,7 @@ def _fates_batch(eqpoly, theta, roots, counts, p0, out):
         out[i] = _fate(c, roots[i], counts[i], p0[i])
 
 
-def predict_fate(params: Any, p0: ArrayLike, *, model=None) -> np.ndarray:
+def predict_fate(params: Any, p0: ArrayLike, *, model: str | Model | None = None) -> np.ndarray:
     r"""Fate code (``FATE_CODES``) of each initial condition ``p0`` under ``params``' reduced flow.
 
     Without time stepping: :math:`p(t)` moves monotonically in the direction of the sign of
@@ -155,7 +158,7 @@ def predict_fate(params: Any, p0: ArrayLike, *, model=None) -> np.ndarray:
     return predict_fate_batch(m, theta, p0.ravel()).reshape(p0.shape)
 
 
-def basins(params: Any, *, model=None) -> list[tuple[float, float, str]]:
+def basins(params: Any, *, model: str | Model | None = None) -> list[tuple[float, float, str]]:
     """Basins on the line: ``[(lo, hi, fate name), ...]`` ascending, split at the equilibria
     (``-inf``/``inf`` at the ends; each open interval has one fate, the flow being monotone there).
 
@@ -204,7 +207,7 @@ def basins(params: Any, *, model=None) -> list[tuple[float, float, str]]:
     return [(float(lo), float(hi), FATES[int(c)]) for lo, hi, c in zip(edges[:-1], edges[1:], codes)]
 
 
-def fate_ends(eq, p0: ArrayLike, *, model=None) -> tuple[np.ndarray, np.ndarray]:
+def fate_ends(eq: Any, p0: ArrayLike, *, model: str | Model | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The fate of each initial value under ``eq.params`` and where it ends.
 
     The end is 0 for a collapse, :math:`\pm\infty` for a divergence (past the outermost
@@ -257,7 +260,7 @@ def fate_ends(eq, p0: ArrayLike, *, model=None) -> tuple[np.ndarray, np.ndarray]
     return codes, ends
 
 
-def predict_fate_batch(model, theta, p0) -> np.ndarray:
+def predict_fate_batch(model: str | Model, theta: ArrayLike, p0: ArrayLike) -> np.ndarray:
     """Fates for per-point parameter rows ``theta`` (n, m) and initial conditions ``p0`` (n,).
 
     Both real (float or int) and finite; ``theta``'s columns in the order ``kernel.PARAMS``, each
@@ -359,7 +362,7 @@ def grid_theta(model, fixed: dict, axes):
     return theta, mesh[0].shape
 
 
-def regime_map(model, x_name: str, x_values: ArrayLike, y_name: str, y_values: ArrayLike,
+def regime_map(model: str | Model, x_name: str, x_values: ArrayLike, y_name: str, y_values: ArrayLike,
                fixed: dict | None = None) -> RegimeMap:
     r"""Regime of every grid point, classified without time stepping.
 

@@ -7,7 +7,7 @@ eq. 6) the decay parameter itself when it is positive.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,8 +15,12 @@ from symbolic.model import model_of
 
 from .equilibria import equilibria_of
 
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
-def slowest_rate(params: Any, *, model=None, form: str | None = None):
+
+def slowest_rate(params: Any, *, model: str | Model | None = None,
+                 form: str | None = None) -> tuple[float, str] | None:
     r"""``(rate, what)`` of the flow's slowest relaxation at ``params``, or None when none is known.
 
     Parameters

@@ -30,9 +30,14 @@ from .branches import Branch, SpecialPoint, branch_arrays, stability_codes
 
 if TYPE_CHECKING:
     from .continuation import Branches
+from typing import TYPE_CHECKING
+
 from .regimes import _axis_index
 from .results import Result, save_npz_atomic
 from .validate import check_field, grid_values, make_params, normal_fields
+
+if TYPE_CHECKING:
+    from symbolic.model import Model
 
 
 @dataclass(frozen=True)
@@ -263,7 +268,7 @@ def _hopf(sysm, vs, xs):
     return np.array(out_v), np.array(out_x), sps
 
 
-def system_branches(model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> SystemBranches:
+def system_branches(model: str | Model, param_name: str, values: ArrayLike, fixed: dict | None = None) -> SystemBranches:
     r"""Equilibrium branches of the eigen form (any number of states) of ``model`` along one
     parameter, with the Jacobian's eigenvalues, folds and Hopf points (module docstring).
 
@@ -344,7 +349,7 @@ def system_branches(model, param_name: str, values: ArrayLike, fixed: dict | Non
                           tuple(dict.fromkeys(warns)))
 
 
-def branches_of(model, param_name: str, values: ArrayLike,
+def branches_of(model: str | Model, param_name: str, values: ArrayLike,
                 fixed: dict | None = None) -> "Branches | SystemBranches":
     r"""The branches of ``model`` along one parameter: :func:`dynamics.continuation.equilibrium_branches`
     for a scalar polynomial flow (capability ``equilibria``), else :func:`system_branches`.

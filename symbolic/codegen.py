@@ -38,6 +38,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -50,10 +51,13 @@ from .registry import specs
 from .trust import private_dir, read_signed, signed
 from .user_models import MAX_STATES      # the loops unroll every state: their compile time grows with n
 
+if TYPE_CHECKING:
+    from .model import Model
+
 FASTMATH = "{'nsz', 'arcp', 'contract', 'afn', 'reassoc'}"   # never 'nnan'/'ninf': NaN checks must survive
 
 
-def module_name(model, form: str | None = None, convention: str | None = None) -> str:
+def module_name(model: str | Model, form: str | None = None, convention: str | None = None) -> str:
     spec, form, convention = resolve(model, form, convention)
     return _module_name(spec, form, convention)
 
@@ -71,7 +75,7 @@ SCALAR_JAC_MAX = 4
 _JIT = "cache=True, error_model='numpy'"
 
 
-def kernel_source(model, form: str | None = None, convention: str | None = None) -> str:
+def kernel_source(model: str | Model, form: str | None = None, convention: str | None = None) -> str:
     """Text of the generated module (see the module docstring for what it defines)."""
     return _kernel_source(*resolve(model, form, convention))
 
@@ -213,7 +217,7 @@ def import_source(name: str, make_source):
 _NAME = re.compile(r"ssldyn_[a-z]+_\w+")
 
 
-def load_kernels(model, form: str | None = None, convention: str | None = None) -> ModuleType:
+def load_kernels(model: str | Model, form: str | None = None, convention: str | None = None) -> ModuleType:
     """Import (generating on first use) the kernel module of ``model``/``form``/``convention``
     (kept per model fingerprint: a re-registered user model gets its new kernels).
 

@@ -18,6 +18,8 @@ prints it inverted.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 a, c, alpha, N, gamma = sp.symbols("a c alpha N gamma", real=True)
@@ -37,6 +39,13 @@ def b_of(loss: str) -> sp.Expr:
         "vicreg": -a,
     }[loss]
     return base - gamma
+
+
+@lru_cache(maxsize=None)
+def b_function(loss: str):
+    """:func:`b_of` as a NumPy function ``b(a, c, alpha, N, gamma)`` (``sympy.lambdify``, made once
+    per loss): the one definition :func:`dynamics.landscape.b_vector` evaluates."""
+    return sp.lambdify((a, c, alpha, N, gamma), b_of(loss), "numpy")
 
 
 def mode_landscape() -> sp.Expr:

@@ -117,7 +117,7 @@ class Model:
 
     @property
     def hash(self) -> str:
-        """The hash naming its cached derivations and kernels (:func:`symbolic.models.model_hash`)."""
+        """The hash naming its cached derivations and kernels (:func:`symbolic.models.fingerprint_hash` of its fingerprint)."""
         from .models import fingerprint_hash
 
         return fingerprint_hash(self.fingerprint)
@@ -169,7 +169,7 @@ _NEEDS = {"equilibria": "equilibria (two-layer has lines of equilibria, no regim
           "regimes": "regimes and critical decays"}
 
 
-def as_model(model, form: str | None = None, convention: str | None = None) -> Model:
+def as_model(model: Any, form: str | None = None, convention: str | None = None) -> Model:
     """The :class:`Model` of ``model``: a registered name (looked up here, once), a parameter
     object (its ``MODEL``), or a Model (returned as it is, or :meth:`Model.at` ``form`` and
     ``convention`` when they are given and differ).
@@ -213,7 +213,7 @@ def as_model(model, form: str | None = None, convention: str | None = None) -> M
     return Model(spec.name, form, convention, spec.fingerprint, spec)
 
 
-def model_of(params, model=None, convention: str | None = None) -> Model:
+def model_of(params: Any, model: str | Model | None = None, convention: str | None = None) -> Model:
     """The :class:`Model` of the parameter object ``params``: ``model`` (a name or Model) when
     given, checked to be the one ``params`` belongs to, else ``params.MODEL`` (looked up once);
     ``convention`` as :func:`as_model` takes it."""

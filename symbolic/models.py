@@ -18,6 +18,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -27,6 +28,9 @@ from .errors import ParameterError
 from .files import write_text
 from .registry import CONVENTIONS, get_model  # noqa: F401  (CONVENTIONS: where callers find it)
 from .trust import mac, private_dir, verify
+
+if TYPE_CHECKING:
+    from .model import Model
 #: files whose edits invalidate cached derivations and kernels: every module of the package (a
 #: superset of what models.py and codegen.py import, directly or not: a test checks it), so a new
 #: model family's module is covered without an edit here
@@ -125,7 +129,7 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def resolve(model, form: str | None = None, convention: str | None = None) -> tuple:
+def resolve(model: str | Model, form: str | None = None, convention: str | None = None) -> tuple:
     """``(spec, form, convention)`` of ``model``, checked: a :class:`~symbolic.model.Model` gives
     its spec and (as defaults) its form and convention without a lookup; a name is looked up
     once (defaults 'reduced', 'frobenius')."""
@@ -141,12 +145,6 @@ def resolve(model, form: str | None = None, convention: str | None = None) -> tu
     return spec, form, convention
 
 
-def validate(model, form: str, convention: str = "frobenius") -> None:
-    """ParameterError unless ``model`` (a name or :class:`~symbolic.model.Model`) has ``form`` and
-    ``convention``."""
-    resolve(model, form, convention)
-
-
 def fingerprint_hash(fingerprint: str) -> str:
     """The hash that names a model's cached derivations and kernels: :func:`source_hash`, and for
     a user model (a non-empty ``fingerprint``) the fingerprint too (an edited model file gets new
@@ -154,11 +152,6 @@ def fingerprint_hash(fingerprint: str) -> str:
     if not fingerprint:
         return source_hash()
     return hashlib.sha256((source_hash() + fingerprint).encode()).hexdigest()[:16]
-
-
-def model_hash(model) -> str:
-    """:func:`fingerprint_hash` of ``model`` (a name or :class:`~symbolic.model.Model`)."""
-    return fingerprint_hash(resolve(model)[0].fingerprint)
 
 
 def _srepr(e) -> str:
@@ -255,14 +248,14 @@ def _read_entry(path: Path) -> Derivation:
     return _from_disk(obj["payload"])
 
 
-def derive(model, form: str | None = None, convention: str | None = None, use_cache: bool = True) -> Derivation:
+def derive(model: str | Model, form: str | None = None, convention: str | None = None, use_cache: bool = True) -> Derivation:
     r"""Derivation of ``model`` in ``form`` ('matrix', 'eigen', 'reduced').
 
     With ``use_cache`` the result is read from (or written to) ``derivations/`` in the cache: JSON
     holding the ``srepr`` text and its HMAC-SHA256 under a per-user key kept outside the cache
     (:mod:`symbolic.trust`), keyed by :func:`source_hash`. An entry whose
     HMAC fails or that names anything outside :func:`parse_srepr`'s classes is re-derived.
-    In memory the result is kept per model fingerprint (:func:`model_hash`).
+    In memory the result is kept per model fingerprint (:func:`fingerprint_hash`).
 
     For the cosine model (Bao 2023 eqs. 4-7) the reduced form is
     :math:`\dot p=-pQ(p)/(aN_\Phi N_\Psi^3)`, :math:`Q(p)=2p^5+Tp^2-N_\Psi^2p+\rho aN_\Phi N_\Psi^3`,

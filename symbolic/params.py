@@ -4,7 +4,9 @@ r"""One frozen dataclass of parameters per model, validated on construction.
 (``kernel.PARAMS``); ``KERNEL_NAMES`` maps kernel symbol names to fields. Use
 ``dataclasses.replace`` to vary one parameter in a sweep. Which class belongs to which model is
 recorded once, in :mod:`symbolic.registry`; :func:`user_params_class` builds the class of a model
-registered from a user's file.
+registered from a user's file. A point produces its model object with
+:func:`symbolic.model.as_model` (``as_model(params)``: ``params.MODEL`` looked up once), which
+the functions of :mod:`dynamics` take (``model=``) with its normalisation convention.
 """
 from __future__ import annotations
 

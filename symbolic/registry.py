@@ -42,10 +42,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from .derivation import FORMS
 from .errors import ParameterError, check_choice
 from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams
+
+if TYPE_CHECKING:
+    from .model import Model
 
 CONVENTIONS = ("frobenius", "feature-norm")
 CAPABILITIES = ("matrix", "eigen", "reduced", "equilibria", "regimes", "folds", "eigen-equilibria", "coupled",
@@ -273,7 +277,7 @@ def _key(s: str) -> str:
     return s.replace("-", "_").lower()
 
 
-def field_name(model, name: str) -> str:
+def field_name(model: str | Model | None, name: str) -> str:
     """The parameter field that ``name`` means for ``model``: the field itself (``n_psi``), its
     dashed flag spelling (``n-psi``) or its kernel symbol (``N_Psi``, ``T``), case-insensitive.
     With ``model`` None any registered model's parameter is accepted.

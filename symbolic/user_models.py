@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from types import MappingProxyType
 from typing import Any, Sequence
 
@@ -205,7 +204,7 @@ def _analysis(name, state, rhs, defaults, decay, fp) -> tuple:
     entry = None
     try:
         folder = private_dir(models.cache_dir() / "derivations")
-        key = hashlib.sha256((models.source_hash() + fp).encode()).hexdigest()[:16]
+        key = models.fingerprint_hash(fp)
         entry = folder / f"{name}-reduced-analysis-{key}.json"
         obj = json.loads(entry.read_text())
         payload = obj["payload"]
@@ -287,8 +286,6 @@ def register_model(name: str, state: Sequence[Any], rhs: Sequence[Any], params: 
     >>> [round(float(x), 4) for x in find_equilibria(spec.params_class()).p]   # 0 and p^2 = (1 +- sqrt(0.6)) / 2
     [-0.942, -0.3357, 0.0, 0.3357, 0.942]
     """
-    import sympy as sp
-
     from .derivation import Derivation
 
     if not isinstance(name, str) or not _NAME.fullmatch(name):

@@ -16,13 +16,14 @@ from symbolic import landscape as sl
 def test_symbolic_minimiser_and_n_crit():
     assert sp.simplify(sl.mode_minimiser() - sl.b / (2 * sl.s**2)) == 0
     assert sp.simplify(sl.n_crit() - (1 - sl.alpha) * sl.c / sl.a) == 0
-    # numeric b_i agree with the symbolic B of every loss
-    a, c = np.array([1.0, 0.5]), np.array([0.3, 2.0])
-    for loss in sl.LOSSES:
-        expr = sl.b_of(loss)
-        f = sp.lambdify((sl.a, sl.c, sl.alpha, sl.N, sl.gamma), expr)
-        want = f(a, c, 0.1, 64.0, 0.05) * np.ones(2)
-        np.testing.assert_allclose(b_vector(loss, a, c, 0.1, 64.0, 0.05), want, rtol=1e-15)
+    # b_i of every loss against the theory notes' table, written out by hand (B -> B - gamma I)
+    a, c, alpha, n, gamma = np.array([1.0, 0.5]), np.array([0.3, 2.0]), 0.1, 64.0, 0.05
+    table = {"infonce": a, "weighted-infonce-paper": a - (1 - alpha) / n * c,
+             "weighted-infonce-exact": n / (n - 1 + alpha) * a, "barlow-twins": 2 * (a + c),
+             "spectral": 2 * c, "vicreg": -a}
+    assert set(table) == set(sl.LOSSES)
+    for loss, want in table.items():
+        np.testing.assert_allclose(b_vector(loss, a, c, alpha, n, gamma), want - gamma, rtol=1e-15)
 
 
 def test_commuting_worked_example():

@@ -9,12 +9,12 @@ import math
 import os
 from dataclasses import dataclass
 
+from dynamics.sgd_mean_field import LOSSES  # noqa: F401  (the losses the mean-field theory covers)
 from symbolic.errors import ParameterError, check_choice, check_int, check_range
 
 from ..io import require_cuda
 
 MODES = ("linear", "resnet18")
-LOSSES = ("cosine", "l2")
 
 
 @dataclass(frozen=True)
