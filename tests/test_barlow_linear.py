@@ -163,6 +163,7 @@ def test_cli_derive(form, capsys):
                                                                        "reduced": ["c"]}[form]
 
 
+@pytest.mark.slow
 def test_cli_equilibria_json(capsys):
     import json
 
@@ -175,6 +176,7 @@ def test_cli_equilibria_json(capsys):
     assert [e["stability"] for e in sorted(d["equilibria"], key=lambda e: e["p"])] == ["unstable", "stable"]
 
 
+@pytest.mark.slow
 def test_cli_regime_map_bifurcation_integrate_sweep(tmp_path, capsys):
     rc, _ = _cli(["regime-map", "--model", "barlow-linear", "--x", "rho:0.1:8:9", "--y", "gamma:0.5:2:4",
                   "--out", str(tmp_path / "rm.npz")], capsys)

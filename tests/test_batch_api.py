@@ -75,6 +75,7 @@ def test_non_real_dtypes_are_refused(bad, kind):
         predict_fate_batch("cosine-simsiam", EX, np.array([0.5 + 0j]))
 
 
+@pytest.mark.slow
 def test_integers_are_cast_and_layouts_do_not_matter():
     rows = np.array([[0, 1, 2, 3, 1], [1, 0, 1, 1, -1]])          # ints: rho = 0 and rho = 1
     ref_r, ref_n = equilibria_batch("cosine-simsiam", rows.astype(float))
@@ -143,6 +144,7 @@ def test_regimes_grid_checks_its_arrays():
 
 
 # --- 2. bifurcation events --------------------------------------------------------------------
+@pytest.mark.slow
 def test_fold_along_n_phi_is_found():
     # rho_c ~ 1 / N_Phi: rho_c = rho = 0.01 at N_Phi = 2 RHO_C / 0.01. On main Newton failed on this
     # grid (step 12.5) and the bracketed fold was dropped without a word
@@ -274,6 +276,7 @@ def test_bad_parameter_names_are_parameter_errors(call):
         call()
 
 
+@pytest.mark.slow
 def test_parameter_spellings_are_normalised_at_every_entry_point():
     # the registry issue: 'n-psi', 'n_psi' and the kernel name 'N_Psi' are one parameter everywhere
     # (today's main raised for the first and the last)

@@ -39,6 +39,7 @@ def test_reduced_names():
     assert out["two-layer"] == ["sigma_1", "sigma_2", "lam"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv,word", [
     (["derive", "--model", "no-such-model"], "model"),
     (["derive", "--model", "l2-byol", "--form", "cubic"], "form"),

@@ -106,6 +106,7 @@ def test_equilibria_fate_diverge_end(capsys):
 
 
 # --- integrate: comma lists, summaries against solve_ivp ----------------------------------------
+@pytest.mark.slow
 def test_integrate_list_finals_against_solve_ivp(tmp_path, capsys):
     p0 = [0.02, 0.1, 0.3, 1.0]
     t_end = 400.0
@@ -212,6 +213,7 @@ def test_integrate_steps_prints_ode_time(tmp_path, capsys):
     assert float(z["final"][0]) == pytest.approx(ref, rel=1e-7)
 
 
+@pytest.mark.slow
 def test_integrate_ema_momentum_sets_beta(tmp_path, capsys):
     y0 = tmp_path / "y0.npy"
     np.save(y0, np.array([[0.5, 0.25, 0.3]]))         # (p, s, tau), s = p^2 / alpha_p
@@ -231,6 +233,7 @@ def test_integrate_ema_momentum_sets_beta(tmp_path, capsys):
 L2 = ["integrate", "--model", "l2-byol", "--p0", "0.5"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, words", [
     (["equilibria", "--model", "cosine-simsiam", "--p0", "0.1,,x"], ["--p0", "empty"]),
     (["equilibria", "--model", "cosine-simsiam", "--p0", "0.1,x"], ["--p0", "value 2", "'x', not a number"]),

@@ -226,6 +226,7 @@ def test_cli_bad_input_is_one_line(flag, value, msg, capsys):
     assert rc == 2 and out.err.strip() == f"ssldyn: error: {msg}"
 
 
+@pytest.mark.slow
 def test_python_api_through_the_registry():
     from dynamics.equilibria import find_equilibria
     from symbolic.registry import field_name, get_model, model_names

@@ -105,6 +105,7 @@ def test_bad_parameters(kw, word):
         CosineParams(**kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--rho", "-1"], ["--sigma2", "-0.5"], ["--n-psi", "0"], ["--n-phi", "nan"],
                                   ["--eta", "0.1"]])
 def test_cli_bad_input(argv):
@@ -148,6 +149,7 @@ def _scan_roots(f, lo, hi, n=200001):
     return np.sort(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sums", [(0.0, 0.0, 0.0, 0.0, 0.0), (0.4, 0.1, 0.2, 0.05, 0.1), (2.0, -0.3, 0.5, -0.1, 0.3)])
 def test_delta_model_equilibria_against_scan(sums):
     from dynamics.params import CosineDeltaParams

@@ -29,6 +29,7 @@ def draw(tmp_path_factory):
     return _draw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_figure_files(name, draw):
     paths = draw(name)
@@ -167,6 +168,7 @@ def test_all_is_the_theory_figures_and_trained_needs_torch(tmp_path, monkeypatch
         assert err.count("\n") == 1 and "trains with torch, which is not installed" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TRAINED))
 def test_trained_figure_files_and_numbers(name, tmp_path):
     """Each training reproduction (reduced by ``fast``) draws PNG/PDF and writes strict JSON whose

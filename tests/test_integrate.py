@@ -40,6 +40,7 @@ def _errors(method, dts, model, params, y0, t_end, exact):
     return np.array(errs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,order", [("rk4", 4), ("tsit5", 5), ("dopri5", 5)])
 def test_convergence_order_two_layer(method, order):
     a0, b0, lam, t_end = 1.3, 0.7, 0.5, 0.8          # blow-up at t* = 1.03
@@ -52,6 +53,7 @@ def test_convergence_order_two_layer(method, order):
     assert order - 0.3 < slope < order + 1.5, (slope, errs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,order", [("rk4", 4), ("tsit5", 5), ("dopri5", 5)])
 def test_convergence_order_l2_reduced(method, order):
     params = L2Params(eta=0.05, sigma2=0.5)
@@ -88,6 +90,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model,form,th,y", CASES)
 def test_adaptive_agrees_with_scipy(model, form, th, y):
     rng = np.random.default_rng(0)

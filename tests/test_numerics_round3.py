@@ -396,6 +396,7 @@ def test_fixed_step_status_against_radau(rho, sigma2, n_phi, n_psi, trace, p0, t
     assert st_ == (Status.DIVERGED if diverges else Status.UNSTABLE), (st_, ref.status, ref.y[:, -1])
 
 
+@pytest.mark.slow
 def test_m4_initial_state_beyond_the_bound_diverged_at_t0():
     res = integrate("cosine-simsiam", CosineParams(), [1e308, -1e308, 0.5], 5.0, t_eval=[0.0, 5.0])
     assert res.status.tolist() == [Status.DIVERGED, Status.DIVERGED, Status.SUCCESS]
@@ -431,6 +432,7 @@ def test_w9_spectrum_and_integrate_options():
     assert a.success.all() and b.success.all() and abs(a.final[0] - b.final[0]) < 1e-7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("call", ["regimes_batch", "integrate", "equilibria_batch", "grid"])
 def test_w6_discrete_iso_on_every_row_and_axis(call):
     from dynamics.critical_decay import regimes_batch, regimes_grid

@@ -102,6 +102,7 @@ def test_netcdf_merge_failing_midway_keeps_the_old_file(done, tmp_path, monkeypa
     assert sorted(os.listdir(tmp_path)) == ["good.nc"]     # no temporary file left
 
 
+@pytest.mark.slow
 @root_only
 @pytest.mark.parametrize("suffix", [".nc", ".npz"])
 def test_merge_onto_a_full_disk_keeps_the_old_file(done, tmp_path, suffix):

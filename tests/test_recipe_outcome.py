@@ -175,6 +175,7 @@ def test_bad_input_is_one_line_exit_2(args, words, tmp_path):
     assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+@pytest.mark.slow
 def test_outcome_map_cli_writes_map_and_plot(tmp_path):
     r = _cli("outcome-map", "linear", "--loss", "l2", "--d", 8, "--h", 8, "--epochs", 60, "--steps-per-epoch", 5,
              "--x", "rho:0.04:0.5:2", "--y", "sigma2:0:1:3", "--out", tmp_path / "m.npz", "--plot", tmp_path / "m.png")
@@ -213,6 +214,7 @@ def test_l2_stability_ratio_against_a_numerical_jacobian():
     assert r.outcome == "unsettled"
 
 
+@pytest.mark.slow
 def test_validate_summary_has_measured_and_predicted_outcomes(tmp_path):
     """summary.json of a linear run: the measured outcome by the rule, the prediction beside it, and a
     diverged run (lr 10, L2) unsettled with no surviving modes and no final regime."""

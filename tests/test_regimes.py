@@ -30,6 +30,7 @@ def _random_cosine(rng, n):
                             10 ** rng.uniform(-0.5, 0.5, n), rng.normal(0, 0.5, n)])
 
 
+@pytest.mark.slow
 def test_fates_agree_with_integration_random():
     # the acceptance line: 10^4 random (parameter, initial condition) pairs, 100% agreement with
     # dynamics.integrate (Tsit5, rtol 1e-10; a different code path: time stepping of the generated rhs)

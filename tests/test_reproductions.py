@@ -61,6 +61,7 @@ def test_one_layer_noisy_block_shrinks_with_k_and_is_reproducible():
     np.testing.assert_array_equal(again["sv_noisy"][0], r["sv_noisy"][-1])   # bit-reproducible on CPU
 
 
+@pytest.mark.slow
 def test_two_layer_alignment_and_depth():
     r = jing.two_layer_alignment(steps=1500, n=2000, record_every=1500)
     # alignment is still converging after 1500 of the paper's 10,000 steps (full run: > 0.96); the
@@ -72,12 +73,14 @@ def test_two_layer_alignment_and_depth():
     assert s["nondecreasing"] and s["collapsed"][0] == 0 and s["collapsed"][-1] > 0
 
 
+@pytest.mark.slow
 def test_infonce_eigenvalues_scale_as_sigma_minus_4():
     # reduced: 800 steps at the larger step lr_c = 0.4 (the full figure: 5000 steps, lr_c = 0.1, slopes -3.94)
     r = ziyin.fig2_left(sigmas=(4.0, 8.0), steps=800, fit_from=4.0, lr_c=0.4)
     assert np.all(np.abs(r["slopes"] + 4) < 0.3) and np.all(r["measured"] > 0)
 
 
+@pytest.mark.slow
 def test_weighted_infonce_collapse_needs_the_self_term():
     # reduced (1000 Adam steps, 4 draws; the full run: 5000 steps, 8 draws, 8 of 8 below 1e-4 with the
     # self term, 1 of 8 with the printed eq. 3). Eq. 4 predicts 8 collapsed modes at N = 64, seed 0.
@@ -116,6 +119,7 @@ def test_depth_sweep_diagnostics_follow_the_spectrum():
         np.testing.assert_allclose(d["cov_spectrum"][:16], ev, rtol=1e-6, atol=1e-12 * ev[0])
 
 
+@pytest.mark.slow
 def test_weighted_sgd_lands_on_the_derived_quartic():
     """Plain SGD with moment-matched noise (reduced: 2500 steps at 4x the step) ends where the derived
     quartic puts the minimum, not where Theorem 1 does (full run: 5000 steps, within 7%)."""

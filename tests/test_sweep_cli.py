@@ -27,6 +27,7 @@ def small(tmp_path_factory):
     return cfg
 
 
+@pytest.mark.slow
 def test_resume_says_what_it_did(small, tmp_path):
     out = tmp_path / "s"
     r = _cli("sweep", small, "--out", out, "--workers", 1, "--no-progress")
@@ -137,6 +138,7 @@ t_end = 5.0
     assert [n for n, _ in cfg.initial] == ["p", "s", "tau"] and cfg.shape == (2, 1, 1, 1)
 
 
+@pytest.mark.slow
 def test_grid_axis_the_kernel_does_not_take(tmp_path):
     """beta is a field of L2Params but not a parameter of the reduced form (Tian eq. 16): refused
     with the key and its line before anything is written (it was an internal error)."""

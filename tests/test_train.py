@@ -261,6 +261,7 @@ def test_linear_smoke_records_match_numpy(tmp_path):
     assert res["data"].startswith("Gaussian")
 
 
+@pytest.mark.slow
 def test_resnet18_smoke(tmp_path):
     pytest.importorskip("sklearn")
     cfg = TrainConfig(mode="resnet18", h=8, batch=4, epochs=1, steps_per_epoch=1, eval_size=8,
@@ -274,6 +275,7 @@ def test_resnet18_smoke(tmp_path):
     assert rec["finite_outputs"] and 1.0 <= rec["rankme"] <= 8.0
 
 
+@pytest.mark.slow
 def test_ddp_two_process_gloo_equals_single_process(tmp_path):
     cfg = _tiny(epochs=2)
     spawn_gloo(cfg, tmp_path / "ddp", nprocs=2)

@@ -73,6 +73,7 @@ def test_a_string_rhs_binds_the_models_own_symbols():
     assert "equilibria" in spec.supports
 
 
+@pytest.mark.slow
 def test_division_by_zero_in_a_kernel_is_status_3_for_that_trajectory_only():
     """T2 (and T1 mixed_assume: ``p`` with and without an assumption is one symbol)."""
     from dynamics import integrate
