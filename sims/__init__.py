@@ -32,6 +32,9 @@ EXPORTS = {
     "parse_sweep_config": "sims.sweep:parse_config",
     "run_sweep": "sims.sweep:run_sweep",
     "merge_sweep": "sims.sweep:merge",
+    # watching a user's own training loop against the theory
+    "Monitor": "sims.monitor:Monitor",
+    "CollapseWarning": "sims.monitor:CollapseWarning",
     # outputs re-loaded with their provenance
     "load_result": "sims.io:load_result",
 }

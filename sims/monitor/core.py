@@ -23,7 +23,22 @@ SCALARS = ("n_phi", "n_psi", "trace", "norm_w", "asymmetry", "commutator", "rank
 
 
 class CollapseWarning(UserWarning):
-    """The monitored run is heading to collapse (see :mod:`sims.monitor`); issued once per monitor."""
+    """The monitored run is heading to collapse (see :mod:`sims.monitor`); issued once per monitor.
+
+    Examples
+    --------
+    Turn it into an error to stop a run at the first warning:
+
+    >>> import warnings
+    >>> from sims.monitor import CollapseWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", CollapseWarning)
+    ...     try:
+    ...         warnings.warn("top mode falling", CollapseWarning)
+    ...     except CollapseWarning as w:
+    ...         print("stopped:", w)
+    stopped: top mode falling
+    """
 
 
 def collapse_reading(theory: dict | None) -> bool | None:
