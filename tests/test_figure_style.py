@@ -334,7 +334,9 @@ def test_draw_branches_savefig_keeps_the_outside_legend(tmp_path):
     leg = fig.axes[0].get_legend().get_window_extent()
     assert leg.x0 > fig.axes[0].get_window_extent().x1                      # outside the Axes, on the right
     assert leg.x1 <= fig.bbox.x1 and leg.y0 >= 0 and leg.y1 <= fig.bbox.y1   # inside the canvas
-    assert Image.open(path).size == (round(fig.bbox.width * 100 / fig.dpi), round(fig.bbox.height * 100 / fig.dpi))
+    with Image.open(path) as im:
+        size = im.size
+    assert size == (round(fig.bbox.width * 100 / fig.dpi), round(fig.bbox.height * 100 / fig.dpi))
 
 
 # --- the L2 BYOL (p, s) plane: basins and invariant, against scipy ------------------------------
