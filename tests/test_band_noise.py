@@ -72,6 +72,7 @@ def _projections(W, Phi, U, V, r, dirs, loss, sigma2, n, rng, chunk=5000):
     return np.concatenate(rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss, pb, qb", [("cosine", 0.08, 0.085), ("l2", 0.55, 0.3)])
 def test_band_noise_covariance_matches_monte_carlo(loss, pb, qb):
     """Every entry of the 16 x 16 covariance of 8 W- and 8 Phi-directions within 5 standard errors

@@ -104,6 +104,7 @@ def _random_grids(models, count):
             _check_grid(model, lo, float(rng.uniform(1.01, 3.0)) * rc, int(rng.integers(51, 2002)), folds, P)
 
 
+@pytest.mark.slow
 def test_folds_on_random_grids_match_the_discriminant(models):
     _random_grids(models, 20)
 
@@ -147,6 +148,7 @@ def test_quartic_branches_eigenvalues_and_both_folds(models):
         assert rho.max() == 0.25 and np.all(np.diff(rho) > 0)    # ends at the fold, never crosses it
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [100, 101])
 def test_normal_forms_python_api(models, n):
     c = 0.3
@@ -255,6 +257,7 @@ def test_drawn_lines_never_join_two_branches(models):
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_2(models):
     cases = [["bifurcation", "--model", "nf-pitchfork", "--param", "r:1:1", "--json"],        # no point
              ["bifurcation", "--model", "nf-pitchfork", "--param", "zeta:0:1", "--json"],     # not a parameter

@@ -263,6 +263,7 @@ def _plant(cache, out, marker):
     assert all(planted.values()), planted
 
 
+@pytest.mark.slow
 def test_nothing_planted_in_the_cache_runs_in_any_command(tmp_path):
     """S1, S3 (b, c, e) and sys.path, for equilibria, integrate, regime-map --plot and a sweep
     with two spawned workers, planted afresh before each command."""

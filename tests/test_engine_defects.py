@@ -75,6 +75,7 @@ def test_matrix_flow_divergence_keeps_a_finite_final_state():
     assert len(m.states) == 2 and np.all(np.isfinite(m.states[0]["W"])) and np.all(np.isnan(m.states[1]["W"]))
 
 
+@pytest.mark.slow
 def test_fixed_step_choice_is_explicit():
     with pytest.raises(ParameterError, match="fixed_step"):
         integrate("cosine-simsiam", P, P0, 1.0, method="rk4", fixed_step=False)
@@ -84,6 +85,7 @@ def test_fixed_step_choice_is_explicit():
     assert np.all(a.nsteps == 10)
 
 
+@pytest.mark.slow
 def test_coupled_fixed_step_uses_the_same_grid():
     # dt = 0.3 on [0, 1]: four equal steps of 0.25 (as every fixed-step path), not 0.3, 0.3, 0.3, 0.1;
     # an output at 0.6 (not a multiple of 0.25) is a step time, at the flow's value there
@@ -102,6 +104,7 @@ def test_coupled_fixed_step_uses_the_same_grid():
     assert c.nsteps[0] == 101                      # 100 steps of 0.01, one of them split at 0.605
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rhs", ["closed", "sympy"])
 def test_matrix_flow_stops_at_a_singularity_instead_of_stepping_across(rhs):
     # W's eigenvalues reach 0 at t = 0.409 (the coupled eigen system, adaptive, reports NONFINITE

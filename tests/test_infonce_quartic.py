@@ -25,6 +25,7 @@ def _sample_t4(W, A, C, n, variant, alpha, samples, rng):
     return (m2 - m1**2).mean(-1) / 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant,alpha", [("infonce", 1.0), ("weighted-self", 0.3), ("weighted-printed", 0.3)])
 def test_quartic_matches_monte_carlo(variant, alpha):
     rng = np.random.default_rng(1)

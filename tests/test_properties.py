@@ -184,6 +184,7 @@ def _fates_agree(model, theta_row, p0, crit, decay):
     np.testing.assert_array_equal(pred, integ, err_msg=f"{model} {theta_row} {p0}")
 
 
+@pytest.mark.slow
 @settings(max_examples=250, **PROFILE)
 @given(rho=logu(-2, -0.5), sigma2=real(0, 2), n_phi=logu(-0.5, 0.5), n_psi=logu(-0.5, 0.5),
        T=real(-1, 1), p0=st.lists(st.floats(-2, 2), min_size=6, max_size=6))
@@ -192,6 +193,7 @@ def test_cosine_fates_agree_with_integration(rho, sigma2, n_phi, n_psi, T, p0):
     _fates_agree("cosine-simsiam", row, np.array(p0), _rho_c(sigma2, n_phi, n_psi, T), rho)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, **PROFILE)
 @given(p=st.lists(st.floats(0.05, 1).flatmap(lambda x: st.sampled_from([x, -x])), min_size=3, max_size=3),
        s=st.lists(logu(-1, 0.5), min_size=3, max_size=3), rho=logu(-2, -0.5), sigma2=real(0, 2),
@@ -221,6 +223,7 @@ def test_l2_fates_agree_with_integration(eta, sigma2, tau, p0):
     _fates_agree("l2-byol", row, np.array(p0), tau**2 / (4 * (1 + sigma2)), eta)
 
 
+@pytest.mark.slow
 @settings(max_examples=250, **PROFILE)
 @given(lam=st.one_of(logu(-1, 0.5), logu(-1, 0.5).map(lambda x: -x)), a0=logu(-0.5, 0.3),
        ratio=st.floats(0.1, 0.9))

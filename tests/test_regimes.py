@@ -216,6 +216,7 @@ def test_regime_map_matches_pointwise_classification():
     np.testing.assert_array_equal(m2.regime, np.where(fold, 3, np.where(eta > eta_c, 0, 1)))
 
 
+@pytest.mark.slow
 def test_regime_map_cli(tmp_path):
     out = tmp_path / "m.npz"
     r = subprocess.run([sys.executable, "-m", "sims.cli", "regime-map", "--model", "cosine-simsiam",

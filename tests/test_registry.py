@@ -58,6 +58,7 @@ def test_every_cli_flag_comes_from_the_registry():
             assert f in fields and model in fields[f]
 
 
+@pytest.mark.slow
 def test_feature_norm_convention_reaches_dynamics(capsys):
     # the convention N -> N / sqrt(1 + sigma2) (Bao's feature norms): the same flow as Frobenius
     # at the rescaled norms. Before the registry issue integrate and equilibria ignored it.

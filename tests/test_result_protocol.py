@@ -46,6 +46,7 @@ def _cases():
 CASES = list(_cases())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, make", CASES, ids=[c[0] for c in CASES])
 def test_result_protocol(name, make, tmp_path):
     try:

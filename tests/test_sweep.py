@@ -74,6 +74,7 @@ def test_corrupted_chunk_is_recomputed(tmp_path):
     _same(_arrays(tmp_path / "a.npz"), _arrays(tmp_path / "b.npz"))
 
 
+@pytest.mark.slow
 def test_dask_equals_process_pool(tmp_path):
     pytest.importorskip("dask.distributed")
     text = CFG.replace("n = 40}", "n = 8}")
@@ -93,6 +94,7 @@ def test_dask_equals_process_pool(tmp_path):
     assert one.final[0] == z["final"][i, j] and one.status[0] == z["status"][i, j]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit,key,line", [
     (lambda t: t.replace('task = "integrate"', 'task = "integrate"\ncolour = "blue"'), "colour", 3),
     (lambda t: t.replace("chunk_size = 40", 'chunk_size = "forty"'), "chunk_size", 3),

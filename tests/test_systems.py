@@ -40,6 +40,7 @@ def test_coupled_matches_scipy_and_invariant():
         np.testing.assert_allclose(s - p**2, (s0 - p0**2) * np.exp(-2 * RHO * t), rtol=1e-7, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_coupled_batch_and_singular_status():
     h = 8
     P = np.stack([_init(h, s)[0] for s in range(3)])
@@ -85,6 +86,7 @@ def test_matrix_flow_commuting_start_follows_eigen_system():
     np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(Wf)), np.sort(ref[:h]), rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_two_layer_matrix_flow_aligned_matches_closed_form():
     a = np.array([1.3, 0.9, 0.6])
     b = np.array([0.7, 0.8, 0.5])

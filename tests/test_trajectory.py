@@ -36,7 +36,7 @@ def test_validate_predicts_by_default(tmp_path):
     # recipe, 0.05-0.07 on the reference runs); the predicted outcome is the measured one
     assert tr["median_rel_err_top8"] <= 0.02 and tr["max_rel_err_top8"] <= 0.08
     assert tr["rel_err_n_phi_final"] <= 0.02 and tr["rel_err_n_psi_final"] <= 0.15
-    assert summary["predicted_outcome"] == summary["measured_outcome"]
+    assert summary["predicted_outcome"]["outcome"] == summary["measured_outcome"]
     assert {"median_rel_err_top8", "checkpoints_predicted", "status"} <= set(tr["legacy_eq5"])
     r0 = records[0]
     assert r0["prediction"]["rel_err_top8"] == pytest.approx(0.0, abs=1e-6)   # same W0, Phi0

@@ -108,6 +108,7 @@ def test_reserved_names_cover_every_command_option():
                     assert key in registry.RESERVED, f"{name} {opt} is not in symbolic.registry.RESERVED"
 
 
+@pytest.mark.slow
 def test_every_command_runs_a_user_model_file(model_file, tmp_path, capsys):
     m = str(model_file)
     # derive: the expression as given, with its equilibrium polynomial
@@ -155,6 +156,7 @@ def test_every_command_runs_a_user_model_file(model_file, tmp_path, capsys):
     np.testing.assert_array_equal(z["regime"], [[1, 1], [0, 1]])     # (rho, a): collapse iff rho > a^2/4
 
 
+@pytest.mark.slow
 def test_a_user_model_sweeps_on_the_process_pool_and_an_edit_is_refused_on_resume(model_file, tmp_path, capsys):
     # spawned workers start without the user's registration: the pool's initializer repeats it
     m = str(model_file)
@@ -171,6 +173,7 @@ def test_a_user_model_sweeps_on_the_process_pool_and_an_edit_is_refused_on_resum
     assert "sweep of model test-quartic as it was defined before" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_editing_the_file_changes_the_next_result(model_file, capsys):
     m = str(model_file)
     args = ("--models", m, "equilibria", "--model", "test-quartic", "--json")
@@ -199,6 +202,7 @@ def test_a_broken_model_file_is_one_line(model_file, capsys, text, match):
     assert __import__("re").search(match, err), err
 
 
+@pytest.mark.slow
 def test_a_one_parameter_user_model_compiles(tmp_path, monkeypatch, capsys):
     # the generated parameter unpacking of a single parameter was "a, = theta[0]" (a numba error)
     monkeypatch.setenv("SSLDYN_CACHE_DIR", str(tmp_path / "cache"))
