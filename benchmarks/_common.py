@@ -15,7 +15,8 @@ def machine() -> dict:
     from _peak import cpu_model, simd
 
     return {"cpu": cpu_model(), "simd": simd(), "loadavg_1min": os.getloadavg()[0], "cores": os.cpu_count(),
-            "python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__, "numba": numba.__version__, "platform": platform.platform()}
+            "python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "numba": numba.__version__, "platform": platform.platform()}
 
 
 def median_time(fn, repeats=3):

@@ -291,7 +291,7 @@ def _order_exchange(values, roots, counts):
     if n < 3:
         return out
     R = np.where(np.isnan(roots), np.inf, roots)[:, :max(int(counts.max()), 1)]     # the real roots only
-    for a, b, c, sl in ((0, 1, 2, slice(1, n - 1)), (2, 1, 0, slice(0, n - 2))):
+    for a, b, c in ((0, 1, 2), (2, 1, 0)):
         ra, rb, rc = R[a:n - 2 + a], R[b:n - 2 + b], R[c:n - 2 + c]
         va, vb, vc = values[a:n - 2 + a], values[b:n - 2 + b], values[c:n - 2 + c]
         ok = (counts[a:n - 2 + a] == counts[b:n - 2 + b]) & (counts[b:n - 2 + b] == counts[c:n - 2 + c]) \

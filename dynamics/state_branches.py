@@ -151,7 +151,8 @@ def _starts(sysm, v):
     found = []
     for x0 in pts:
         x = sysm.newton(x0, v)
-        if x is not None and np.linalg.cond(sysm.J(x, v)) < 1e10 and not any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in found):
+        if x is not None and np.linalg.cond(sysm.J(x, v)) < 1e10 \
+                and not any(np.linalg.norm(x - y) <= 1e-7 * (1 + np.linalg.norm(y)) for y in found):
             found.append(x)
     return found
 

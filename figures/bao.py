@@ -17,7 +17,7 @@ import numpy as np
 
 from .phase import draw_rhs_curve, fate_legend, rhs_curve
 from .registry import registered
-from .style import PALETTE, REGIME_COLORS, axes_for, caption, free_legend, mark_equilibrium, number, params_caption, styled
+from .style import PALETTE, REGIME_COLORS, axes_for, caption, free_legend, number, params_caption, styled
 
 FIG2_CASES = {   # (label, rho): N_Phi = 2, N_Psi = 1.5, T = 0.5, sigma2 = 0.5 (theory notes' example)
     "Collapse": 0.15, "Acute": 0.01, "Stable": 0.0,
@@ -52,7 +52,7 @@ def compute_fig2(fast: bool = False) -> Fig2:
 def draw_fig2(result: Fig2, ax=None):
     """Bao Fig. 2: pdot of eq. 7 for the three regimes, equilibria marked, fates shaded."""
     fig, axes = axes_for(ax, len(result.panels), figsize=(10.5, 3.2))
-    for ax, (label, c) in zip(axes, result.panels.items()):
+    for ax, c in zip(axes, result.panels.values()):
         draw_rhs_curve(c, ax=ax)
         eq = c.equilibria
         ax.set_title(rf"{eq.regime}: $\rho$={number(c.params.rho)} ($\rho_c$={eq.critical_value:.4f})")

@@ -204,7 +204,7 @@ def draw_l2_plane(result: L2Plane, ax: Axes | None = None) -> Figure:
     from matplotlib.colors import ListedColormap
 
     fig, (ax,) = axes_for(ax, figsize=(6.8, 4.4))
-    q, (p_lo, p_hi), (s_lo, s_hi) = result.params, *result.window
+    q, (p_lo, p_hi), (_, s_hi) = result.params, *result.window
     cmap = ListedColormap([FATE_COLORS[f] for f in FATES])
     ax.pcolormesh(result.P, result.S, result.codes, cmap=cmap, vmin=-0.5, vmax=len(FATES) - 0.5, alpha=0.3,
                   shading="nearest", lw=0, rasterized=True)

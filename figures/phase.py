@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .registry import registered
-from .style import FATE_COLORS, PALETTE, axes_for, caption, free_legend, mark_equilibrium, number, params_caption, styled
+from .style import FATE_COLORS, PALETTE, axes_for, free_legend, mark_equilibrium, number, params_caption, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -462,7 +462,8 @@ def draw_phase_lines(result: PhaseLines, ax: Axes | None = None) -> Figure:
     from matplotlib.transforms import offset_copy
 
     below = offset_copy(axes[-1].transAxes, fig=fig, y=-26, units="points")   # under the x label: never on a title
-    fate_legend(axes[-1], alpha=0.4, fates=np.concatenate([row.fates for row in result.rows]), loc="upper center", ncol=3, fontsize=7, frameon=False,
+    fate_legend(axes[-1], alpha=0.4, fates=np.concatenate([row.fates for row in result.rows]), loc="upper center", ncol=3,
+                fontsize=7, frameon=False,
                 bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
     return fig
 

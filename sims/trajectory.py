@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time, sgd_mean_field
+from dynamics.sgd_mean_field import Recipe, epoch_lrs, flow_time
 from dynamics.spread_prediction import SPREAD_MODELS, spread_prediction
 from dynamics.trajectory_errors import band_errors, legacy_eq5, trajectory_errors
 from symbolic.errors import ParameterError, check_choice

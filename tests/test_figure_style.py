@@ -158,7 +158,6 @@ def test_nothing_is_clipped_when_saved(name, drawn, tmp_path):
     (``fig.savefig``, the user's way) every text lies inside the canvas too."""
     from PIL import Image
 
-    from figures import save
 
     _, fig = drawn(name)
     renderer = fig.canvas.get_renderer()

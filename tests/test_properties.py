@@ -277,7 +277,7 @@ def test_batch_api_refuses_or_answers_exactly(data, dtype, shape, order):
             theta = np.asarray(vals.astype(dtype), order=order)
     except (ValueError, TypeError, OverflowError):
         return
-    valid = (np.dtype(dtype).kind in "fiu" and (theta.ndim == 2 and theta.shape[1] == 5 or theta.shape == (5,)))
+    valid = (np.dtype(dtype).kind in "fiu" and ((theta.ndim == 2 and theta.shape[1] == 5) or theta.shape == (5,)))
     rows = np.asarray(theta, dtype=np.float64).reshape(-1, 5) if valid else None
     if valid:
         valid = bool(np.all(np.isfinite(rows)) and np.all(rows[:, :2] >= 0) and np.all(rows[:, 2:4] > 0))

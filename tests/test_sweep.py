@@ -33,7 +33,6 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "sims.cli", "sweep", str(cfg), "--out", str(out), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    manifest = out / "manifest.json"
     deadline = time.time() + 120
     done = 0
     while time.time() < deadline:

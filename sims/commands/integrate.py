@@ -130,7 +130,6 @@ def _ema_beta(args):
 
 def _check_times(args):
     """The time and tolerance flags, checked before any kernel is loaded or compiled."""
-    import math
 
     from dynamics.tableaus import METHOD_NAMES, METHODS
     from symbolic.errors import ParameterError, check_choice, check_int, check_range

@@ -36,7 +36,7 @@ def deterministic(seed: int):
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    np.random.seed(seed)
+    np.random.seed(seed)    # noqa: NPY002  (code that draws from the legacy global generator is seeded too)
     torch.manual_seed(seed)
     try:
         yield torch.Generator().manual_seed(seed)

@@ -350,7 +350,8 @@ def fig56_write(result: Fig56Trained, out_dir) -> list:
         nd, act = r["nondegenerate"], r["active"]
         acceptance[r["kernel"]] = {
             "nondegenerate_modes": int(nd.sum()), "min_diag_nondegenerate": float(r["diag"][nd].min()) if nd.any() else None,
-            "imbalance_start_end": r["imbalance"], "active_modes": int(act.sum()), "min_diag_active": float(r["diag"][act].min()) if act.any() else None,
+            "imbalance_start_end": r["imbalance"], "active_modes": int(act.sum()),
+            "min_diag_active": float(r["diag"][act].min()) if act.any() else None,
             "min_best_nondegenerate": float(r["best"][nd].min()) if nd.any() else None,
             "min_best_active": float(r["best"][act].min()) if act.any() else None,
             "diag_above_0.9_on_active": bool(act.any() and r["diag"][act].min() > 0.9)}

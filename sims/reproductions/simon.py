@@ -9,7 +9,8 @@ that the largest eigenvalue of :math:`\Gamma=\tfrac1{2n}\sum_i(x_ix_i'^\top+x_i'
 are fixed (drawn once), so :math:`\Gamma` is exact. Model :math:`z=Wx`, :math:`W\in\mathbb R^{d\times64}`,
 :math:`W(0)` Gaussian of scale ``init``; loss :math:`\|C-I\|_F^2` with :math:`C=\tfrac1{2n}(Z^\top Z'+Z'^\top Z)`;
 plain full-batch gradient descent (the pairs are fixed, so the loss is computed from their
-:math:`\Gamma`, computed once: :math:`C=W\Gamma W^\top` equals the batch cross-correlation exactly) with torch's ``weight_decay`` :math:`\rho` (:math:`\Delta W=-\mathrm{lr}(\nabla\mathcal L+\rho W)`),
+:math:`\Gamma`, computed once: :math:`C=W\Gamma W^\top` equals the batch cross-correlation exactly)
+with torch's ``weight_decay`` :math:`\rho` (:math:`\Delta W=-\mathrm{lr}(\nabla\mathcal L+\rho W)`),
 time :math:`t=\mathrm{lr}\times\mathrm{step}`.
 
 Theory. Mode :math:`j` (eigenvalue :math:`\gamma_j` of :math:`\Gamma`, eigenvector :math:`v_j`) follows the

@@ -59,7 +59,7 @@ class Trainer:
         self.out = Path(out_dir)
         self.log = log or (lambda msg: None)
         if cfg.device == "cuda":
-            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(self.device)
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = False   # measurements need fp32 matmuls (linear)
@@ -316,7 +316,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, rank: int = 0, world: in
         from symbolic.files import write_text
 
         write_text(metrics, "", name="metrics")
-    fh = open(metrics, "a") if rank == 0 else None
+    fh = open(metrics, "a") if rank == 0 else None    # noqa: SIM115  (open for the whole run, closed in finally)
 
     def emit(rec):
         records.append(rec)
