@@ -534,7 +534,7 @@ def sgd_mean_field(W0: ArrayLike, Phi0: ArrayLike, recipe: Recipe, steps: ArrayL
     want = iter(steps.tolist())
     nxt = next(want)
 
-    def measure():
+    def measure() -> tuple[np.ndarray, np.ndarray, float, float, float, float]:
         if mode == "eigen":
             p, q = x
             s = q * q

@@ -111,7 +111,7 @@ def check_columns(model: str, arr: np.ndarray, names, name: str = "theta", magni
                    lambda v: f"must be in {'(' if lo_open else '['}{_fmt(lo)}, inf); got {v!r}")]
         if mag is not None:
             checks.append(((col != 0.0) & ((np.abs(col) < mag[0]) | (np.abs(col) > mag[1])),
-                           lambda v: magnitude_message("", *mag, v).lstrip()))
+                           lambda v: magnitude_message("", mag[0], mag[1], v).lstrip()))
         if field in discrete:
             values, text = discrete[field]
             checks.append((~np.isin(col, values), lambda v: discrete_message("", text, v).lstrip()))

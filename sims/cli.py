@@ -157,7 +157,7 @@ def check_outputs(args) -> None:
         check_distinct({"--out": out, "--plot": plot})
 
 
-def check_options(parser, args, argv) -> None:
+def check_options(parser, args, argv) -> set:
     """Refuse an option given twice that keeps only its last value (``--model a --model b``), and
     options that contradict each other (a sweep config with ``--merge``; more than one of
     ``--workers``, ``--dask-local`` and ``--scheduler``)."""

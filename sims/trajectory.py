@@ -63,7 +63,7 @@ def recipe_of(cfg: Any, steps_per_epoch: int) -> Recipe:
                   rho=cfg.rho, batch=cfg.batch, sigma2=cfg.sigma2, d=cfg.d, loss=cfg.loss)
 
 
-def initial_weights(cfg):
+def initial_weights(cfg) -> tuple[np.ndarray, np.ndarray]:
     """:math:`(W_0,\\Phi_0)` of a linear run, drawn exactly as ``sims.train.Trainer`` draws them
     (same generator, seed and order; torch needed)."""
     import torch

@@ -37,7 +37,7 @@ def install() -> None:
     if getattr(base, "_ssldyn_signed", False):
         return
 
-    class SignedIndexDataCacheFile(base):
+    class SignedIndexDataCacheFile(base):  # type: ignore[valid-type, misc]  # numba's class, found at run time
         _ssldyn_signed = True
 
         def __init__(self, cache_path, filename_base, source_stamp):
@@ -78,4 +78,4 @@ def install() -> None:
             with self._open_for_write(path) as f:
                 f.write(_signed(path, self._dump(data)))
 
-    caching.IndexDataCacheFile = SignedIndexDataCacheFile
+    caching.IndexDataCacheFile = SignedIndexDataCacheFile  # type: ignore[misc]

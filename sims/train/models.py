@@ -30,7 +30,7 @@ def symmetric_head(h: int, gen, device):
 def build_model(cfg: TrainConfig, gen, device):
     torch, nn, F = _torch()
 
-    class LinearSimSiam(nn.Module):
+    class LinearSimSiam(nn.Module):  # type: ignore[name-defined]  # nn: torch.nn, imported lazily
         def __init__(self):
             super().__init__()
             self.phi = nn.Parameter(torch.randn(cfg.h, cfg.d, generator=gen, device=device) / math.sqrt(cfg.d))
@@ -49,7 +49,7 @@ def build_model(cfg: TrainConfig, gen, device):
             z1, z2 = x1 @ self.phi.T, x2 @ self.phi.T
             return simsiam_loss(z1 @ self.w.T, z2, z2 @ self.w.T, z1, cfg.loss)
 
-    class BasicBlock(nn.Module):
+    class BasicBlock(nn.Module):  # type: ignore[name-defined]  # nn: torch.nn, imported lazily
         def __init__(self, cin, cout, stride):
             super().__init__()
             self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
@@ -64,7 +64,7 @@ def build_model(cfg: TrainConfig, gen, device):
             y = F.relu(self.b1(self.c1(x)))
             return F.relu(self.b2(self.c2(y)) + self.short(x))
 
-    class ResNet18Cifar(nn.Module):
+    class ResNet18Cifar(nn.Module):  # type: ignore[name-defined]  # nn: torch.nn, imported lazily
         """He et al. 2016 ResNet-18, CIFAR variant: 3x3 stem, no max-pool; output 512 features."""
 
         def __init__(self):
@@ -79,7 +79,7 @@ def build_model(cfg: TrainConfig, gen, device):
         def forward(self, x):
             return torch.flatten(F.adaptive_avg_pool2d(self.layers(self.stem(x)), 1), 1)
 
-    class ResNetSimSiam(nn.Module):
+    class ResNetSimSiam(nn.Module):  # type: ignore[name-defined]  # nn: torch.nn, imported lazily
         def __init__(self):
             super().__init__()
             self.backbone = ResNet18Cifar()
