@@ -17,6 +17,12 @@ then ``python benchmarks/readme_table.py`` regenerates README's table from the r
 6. the cosine matrix flow (eq. 4) at h = d = 2048: closed-form right-hand side vs the printed one.
 GPU numbers: benchmarks/bench_integrators_gpu.py (needs a CUDA machine).
 Results: benchmarks/results/integrators.json.
+
+    python benchmarks/bench_integrators.py --against OTHER_TREE [--rounds 3] [--quick]
+
+times one call on every path (1-D fixed polynomial and two-state, lockstep block, per-trajectory
+loop, coupled adaptive and fixed, matrix, torch-cpu fixed and adaptive) with OTHER_TREE's code and
+this tree's in alternating fresh processes of the same run: benchmarks/results/integrators_paths.json.
 """
 import argparse
 import resource
@@ -58,11 +64,98 @@ def rk4_numpy(p, dt, n):
     return p
 
 
+def paths_child(quick):
+    """Seconds (median of 3, after a warm-up call) of one call on each integration path, as JSON on
+    stdout: only public entry points, so that the same code times another tree (``--against``)."""
+    import json
+
+    import numba
+
+    from dynamics.systems import integrate_matrix
+
+    rng = np.random.default_rng(0)
+    N, steps = (4_096, 50) if quick else (200_000, 1000)
+    p0 = rng.uniform(0.05, 1.5, N)
+    e0 = np.column_stack([p0[: N // 4], p0[: N // 4] ** 2 + 0.1])
+    h = 64 if quick else 512
+    pp = rng.uniform(0.3, 1.0, h)
+    ss = pp**2 + rng.uniform(0.0, 0.3, h)
+    PB, SB = np.tile(pp, (4 if quick else 16, 1)), np.tile(ss, (4 if quick else 16, 1))
+    hm = 32 if quick else 256
+    Wm, Phim = rng.normal(size=(hm, hm)) / np.sqrt(hm), rng.normal(size=(hm, hm)) / np.sqrt(hm)
+    Nb = 2_000 if quick else 100_000
+    calls = {
+        "rk4_scalar_poly": lambda: integrate("cosine-simsiam", P, p0, steps * 0.01, method="rk4", dt=0.01),
+        "rk4_eigen_2state": lambda: integrate("cosine-simsiam", P, e0, steps * 0.01, method="rk4", dt=0.01,
+                                              form="eigen"),
+        "tsit5_block": lambda: integrate("cosine-simsiam", P, p0[:Nb], 50.0, rtol=1e-8, atol=1e-10),
+        "tsit5_loop": lambda: integrate("cosine-simsiam", P, p0[:Nb // 10], 50.0, rtol=1e-8, atol=1e-10,
+                                        t_eval=[50.0]),
+        "coupled_tsit5": lambda: integrate_coupled("cosine-simsiam", P.rho, P.sigma2, PB, SB, 50.0,
+                                                   rtol=1e-8, atol=1e-10),
+        "coupled_rk4": lambda: integrate_coupled("cosine-simsiam", P.rho, P.sigma2, PB, SB, 50.0,
+                                                 method="rk4", dt=0.05),
+        "matrix_rk4": lambda: integrate_matrix("cosine-simsiam", {"W": Wm, "Phi": Phim},
+                                               {"rho": P.rho, "sigma2": P.sigma2}, 1.0, dt=0.01),
+        "torch_cpu_rk4": lambda: integrate("cosine-simsiam", P, p0[:Nb], 1.0, method="rk4", dt=0.01,
+                                           device="torch-cpu"),
+        "torch_cpu_tsit5": lambda: integrate("cosine-simsiam", P, p0[:Nb], 5.0, device="torch-cpu"),
+    }
+    out = {"threads": numba.get_num_threads()}
+    for name, fn in calls.items():
+        fn()                                         # compile (numba) or warm up (torch)
+        out[name] = median_time(fn)
+    print("PATHS " + json.dumps(out))
+
+
+def against(base: str, rounds: int, quick: bool, folder, caches=(None, None)) -> None:
+    """Time every path (:func:`paths_child`) with the tree ``base`` and with this one in the same
+    run: ``rounds`` alternating fresh processes each (the load changes within seconds on a shared
+    machine), each tree with its own kernel cache (``caches``: the folders, else new temporary
+    ones); the per-path median, the ratio this / base and the 1-minute load average before each
+    process, written after every round (a partial run keeps what it measured)."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {"base": str(Path(base).resolve()), "this": here}
+    runs = {k: [] for k in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        for done in range(1, rounds + 1):
+            for (key, tree), cache in zip(trees.items(), caches):
+                env = dict(os.environ, PYTHONPATH=tree, SSLDYN_CACHE_DIR=cache or os.path.join(tmp, key))
+                load = os.getloadavg()[0]
+                cmd = [sys.executable, __file__, "--paths-child"] + (["--quick"] if quick else [])
+                res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                line = [ln for ln in res.stdout.splitlines() if ln.startswith("PATHS ")][-1]
+                runs[key].append(dict(json.loads(line[6:]), loadavg_1min_before=load))
+            names = [k for k in runs["this"][0] if k not in ("threads", "loadavg_1min_before")]
+            med = {key: {n: float(np.median([r[n] for r in runs[key]])) for n in names} for key in trees}
+            out = {"base_tree": trees["base"], "rounds": done,
+                   "seconds_median": med, "ratio_this_over_base": {n: med["this"][n] / med["base"][n] for n in names},
+                   "loadavg_1min_before_each": {k: [r["loadavg_1min_before"] for r in v] for k, v in runs.items()},
+                   "note": "ratio < 1: this tree is faster; both trees timed alternately in the same run"}
+            write("integrators_paths" + ("_quick" if quick else ""), out, folder)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     ap.add_argument("--out", default=None, help="folder of the results file (default benchmarks/results)")
+    ap.add_argument("--against", default=None, metavar="TREE",
+                    help="time every path against another checkout TREE (e.g. the code before a change) "
+                         "in the same run; writes integrators_paths.json")
+    ap.add_argument("--rounds", type=int, default=3, help="with --against: alternating runs per tree")
+    ap.add_argument("--caches", nargs=2, default=(None, None), metavar=("BASE", "THIS"),
+                    help="with --against: the kernel cache folders of the two trees (default: new temporary ones)")
+    ap.add_argument("--paths-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.paths_child:
+        return paths_child(args.quick)
+    if args.against:
+        return against(args.against, args.rounds, args.quick, args.out, args.caches)
     q = args.quick
     rng = np.random.default_rng(0)
     out = {}

@@ -77,18 +77,20 @@ def _fixed_chunk(f, tab, bound, ctol, K, torch, coarse=True):
             fm = sum(x.abs() for x in Ks[0])
             conv = live & (fm < ctol) if ctol > 0 else torch.zeros_like(live)
             # the status rule (dynamics.stepping): a step the flow changes too much across
+            go = live & ~conv
             if coarse:
                 fvar = torch.stack([(Ks[k][j] - Ks[0][j]).abs() for k in range(1, S) for j in range(len(ys))]).amax(0)
-                sg = live & ~conv & st.coarse_mask(fvar, fm, dt, sum(x.abs() for x in ys))     # NaN: unresolved
-            else:
-                sg = torch.zeros_like(live)
-            growth = sum(a * b for a, b in zip(ys, Ks[0]))
-            keep = live & (v <= bound) & ~conv & ~sg      # NaN and inf fail v <= bound
-            dead = live & ~(v <= bound) & ~conv & ~sg
+                sg = go & st.coarse_mask(fvar, fm, dt, sum(x.abs() for x in ys))     # NaN: unresolved
+                go = go & ~sg
+            keep = go & (v <= bound)                          # NaN and inf fail v <= bound
+            dead = go & ~(v <= bound)
             ys = [torch.where(keep, a, c) for a, c in zip(new, ys)]
             status = torch.where(dead, torch.where(torch.isnan(fm), st.NONFINITE, st.DIVERGED).to(torch.int8), status)
-            status = torch.where(sg, st.unresolved_values(growth, torch).to(torch.int8), status)
-            tev = torch.where(dead | sg, t + dt, torch.where(conv, t, tev))
+            if coarse:
+                growth = sum(a * b for a, b in zip(ys, Ks[0]))
+                status = torch.where(sg, st.unresolved_values(growth, torch).to(torch.int8), status)
+                dead = dead | sg
+            tev = torch.where(dead, t + dt, torch.where(conv, t, tev))
             nst = nst + keep.to(torch.int64)
             live = keep
         return ys, live, status, tev, nst
