@@ -225,7 +225,8 @@ def integrate(model: str, params: Any, y0: ArrayLike, t_end: float, *, form: str
         from .stepping import check_step_count
         check_step_count(t0, t_end, dt, max_steps)
     _check_memory(y.shape[0], n_state, tout.size, (t_end - t0) / dt if fixed else 0.0)
-    run = dict(params=shared, p0=(y[:, 0] if scalar else y).copy(), model=model.name, form=model.form,
+    run = dict(params=shared, p0=(y[:, 0] if scalar else y).copy(), model=model.name, fingerprint=model.fingerprint,
+               form=model.form,
                convention=model.convention,
                options=dict(t0=t0, t_end=t_end, dt=dt if fixed else None, fixed_step=fixed, rtol=rtol, atol=atol,
                             max_steps=max_steps, diverge_bound=bound, converge_tol=ctol if ctol else None, h0=h0,

@@ -62,7 +62,7 @@ RESERVED = frozenset({
     "t_eval", "converge_tol", "diverge_bound", "max_steps", "device", "config", "merge", "workers", "dask",
     "resume", "h", "samples", "fast", "list", "name", "help", "version", "mark", "steps", "lr", "momentum",
     "quick", "loss", "epochs", "batch", "data", "mode", "d", "predict", "no_predict", "predict_level", "ema",
-    "ema_momentum", "init_norms", "spread_model", "from",
+    "ema_momentum", "init_norms", "spread_model", "from", "window", "starts",
 })
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
@@ -71,7 +71,7 @@ _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 class ModelSpec:
     """Everything the tool knows of one model (see the module docstring).
 
-    Built by the registry (:func:`register_model` for a user's model); look one up with
+    Built by the registry (:func:`~symbolic.user_models.register_model` for a user's model); look one up with
     :func:`get_model`.
 
     Parameters

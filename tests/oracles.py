@@ -2,7 +2,10 @@
 
 Tests compare the derived/generated code with these; they never come from the code under test.
 """
+import contextlib
+
 import numpy as np
+import pytest
 
 
 def cosine_eq7(p, rho, sigma2, n_phi, n_psi, T):
@@ -96,6 +99,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_open(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (the probe socket is closed again)."""
+    import socket
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_until(cond, timeout: float, what: str) -> None:
     """Poll ``cond()`` every 50 ms until it is true, or fail after ``timeout`` seconds."""
     import time
@@ -105,3 +115,22 @@ def wait_until(cond, timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def registered_user_models(models: dict, cache_dir):
+    """Register ``models`` (name -> (state symbols, rhs expressions, parameter defaults)) as user
+    models with their kernels in ``cache_dir`` for the duration of the block, then remove them."""
+    from symbolic import register_model, registry, user_models
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SSLDYN_CACHE_DIR", str(cache_dir))
+    try:
+        for name, (state, rhs, params) in models.items():
+            register_model(name, state, rhs, params)
+        yield
+    finally:
+        for name in models:
+            registry._REGISTRY.pop(name, None)
+            user_models._USER_ARGS.pop(name, None)
+        mp.undo()

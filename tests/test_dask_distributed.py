@@ -2,7 +2,6 @@
 survives SIGKILL of one worker mid-sweep and merges to the process pool's result, bitwise."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from sims.sweep import merge
 from sims.sweep.manifest import recorded_chunks
-from oracles import free_port, integrate_sweep_config, npz_arrays, wait_until
+from oracles import free_port, integrate_sweep_config, npz_arrays, port_open, wait_until
 
 pytest.importorskip("distributed")
 
@@ -25,9 +24,7 @@ CFG = integrate_sweep_config(200, 240)
 _free_port, _wait = free_port, wait_until
 
 
-def _listening(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+_listening = port_open
 
 
 def _n_chunks(out):

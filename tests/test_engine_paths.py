@@ -32,7 +32,8 @@ from dynamics.integrate import integrate
 from dynamics.results import Status
 from dynamics.systems import integrate_coupled, integrate_matrix
 from dynamics.tableaus import ADAPTIVE_METHODS, METHOD_NAMES
-from symbolic import registry
+from oracles import registered_user_models
+from symbolic.model import as_model
 
 pytest.importorskip("torch")
 
@@ -47,19 +48,13 @@ MODELS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def models(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SSLDYN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    for name, (rhs, params) in MODELS.items():
-        registry.register_model(name, [P], rhs, params)
-    yield
-    for name in MODELS:
-        registry._REGISTRY.pop(name, None)
-        registry._USER_ARGS.pop(name, None)
-    mp.undo()
+    with registered_user_models({name: ([P], rhs, params) for name, (rhs, params) in MODELS.items()},
+                                tmp_path_factory.mktemp("cache")):
+        yield
 
 
 def _params(name):
-    return registry.params_class(name)(**MODELS[name][1])
+    return as_model(name).params_class(**MODELS[name][1])
 
 
 # (path name, keyword arguments of integrate, adaptive?)

@@ -16,7 +16,8 @@ from scipy.integrate import solve_ivp
 from dynamics.integrate import integrate
 from dynamics.results import Status
 from dynamics.tableaus import ADAPTIVE_METHODS, METHOD_NAMES
-from symbolic import registry
+from oracles import registered_user_models
+from symbolic.model import as_model
 
 pytestmark = pytest.mark.slow
 torch = pytest.importorskip("torch")
@@ -50,15 +51,9 @@ PATHS = ([(f"cpu-fixed-{m}", dict(method=m, dt=DT), 500.0 if m == "rk4" else 50.
 
 @pytest.fixture(scope="module", autouse=True)
 def models(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SSLDYN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    for name, (state, rhs, params, _, _) in PROBLEMS.items():
-        registry.register_model(name, state, rhs, params)
-    yield
-    for name in PROBLEMS:
-        registry._REGISTRY.pop(name, None)
-        registry._USER_ARGS.pop(name, None)
-    mp.undo()
+    with registered_user_models({name: (state, rhs, params) for name, (state, rhs, params, _, _) in PROBLEMS.items()},
+                                tmp_path_factory.mktemp("cache")):
+        yield
 
 
 def _scipy_rhs(name):
@@ -74,7 +69,7 @@ def _reference(name, t_end, y0):
 
 
 def _run(name, kw, y0, t_end):
-    params = registry.params_class(name)(**PROBLEMS[name][2])
+    params = as_model(name).params_class(**PROBLEMS[name][2])
     return integrate(name, params, np.array([y0, y0]), t_end, form="eigen", **kw)
 
 
@@ -119,7 +114,7 @@ def test_lotka_volterra_invariant_over_ten_periods(method, device):
     # 0.2-0.4 rtol here; at rtol 1e-10 and 1e-12 it measured 1.7-5.3 rtol (a non-symplectic pair
     # controls the local error only, and ~4000-10000 steps accumulate it)
     rtol = 1e-8
-    params = registry.params_class("ext-lotka")(**PROBLEMS["ext-lotka"][2])
+    params = as_model("ext-lotka").params_class(**PROBLEMS["ext-lotka"][2])
     r = integrate("ext-lotka", params, np.array([y0]), 10 * period, form="eigen", method=method, rtol=rtol, atol=1e-14,
                   device=device)
     assert r.status.tolist() == [Status.SUCCESS]

@@ -31,8 +31,7 @@ def _records(n=12, negative=False):
 
 
 def _render(fig):
-    fig.tight_layout()
-    fig.canvas.draw()
+    fig.canvas.draw()          # the figures' own (constrained) layout is applied by the draw
     return fig.canvas.get_renderer()
 
 

@@ -4,7 +4,6 @@ an uninterrupted one, on the process pool and on a real Dask scheduler."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ pytest.importorskip("torch")
 from sims.sweep import merge, run_sweep  # noqa: E402
 from sims.sweep.config import parse_config as parse_sweep_config  # noqa: E402
 from symbolic.errors import ParameterError  # noqa: E402
-from oracles import assert_bitwise_equal, free_port, npz_arrays, wait_until  # noqa: E402
+from oracles import assert_bitwise_equal, free_port, npz_arrays, port_open, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +151,7 @@ def test_train_sweep_on_a_dask_scheduler_with_a_killed_worker(tmp_path):
         procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                        "--port", str(port), "--no-dashboard"], env=env, cwd=tmp_path,
                                       stdout=logs, stderr=logs))
-        _wait(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 60, "the scheduler")
+        _wait(lambda: port_open(port), 60, "the scheduler")
         workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nthreads", "1",
                                      "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"], env=env, cwd=tmp_path,
                                     stdout=logs, stderr=logs) for _ in range(2)]
