@@ -327,3 +327,57 @@ def _chunked(fn, Y, TH, per, args, YOUT, status, tev, nst, progress, chunk=1 << 
             Y[:, lo:hi] = Yc
             YOUT[:, :, lo:hi] = YO
             bar.update(hi - lo)
+
+
+def rerun(result: BatchResult, progress: bool = False) -> BatchResult:
+    """Integrate again from the recorded model, parameters, ``p0``, grid and options: the
+    same arrays bit for bit on the same machine and versions (the kernels are deterministic).
+
+    Parameters
+    ----------
+    result : BatchResult
+        A result that records its model, ``p0``, shared parameters and options (as every
+        :func:`integrate` result does, also after :meth:`BatchResult.from_npz` /
+        :meth:`BatchResult.from_netcdf`).
+    progress : bool, optional
+        A progress bar on stderr for large batches (as :func:`dynamics.integrate.integrate`).
+
+    Returns
+    -------
+    BatchResult
+        The new run, with this one's ``defaulted``; its ``command`` is ``'python API'``.
+
+    Raises
+    ------
+    ParameterError
+        If the result records no model, ``p0`` or shared parameters (per-trajectory parameter
+        rows are not recorded), or its user model is not registered or was changed since.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dynamics import CosineParams, integrate
+    >>> res = integrate("cosine-simsiam", CosineParams(rho=0.01), [0.5, 2.0], 50.0)
+    >>> np.array_equal(rerun(res).final, res.final)
+    True
+    """
+    from symbolic.registry import get_model
+
+    if not result.model or result.p0 is None or not result.params or "t_end" not in result.options:
+        raise ParameterError("rerun needs a result that records its model, p0, shared parameters and t_end; "
+                             f"this one has model {result.model!r}, params {sorted(result.params)}")
+    try:
+        spec = get_model(result.model)
+    except ParameterError as e:
+        raise ParameterError(f"{e}: the run used a model that is not registered here (a user model: load its "
+                             "file with ssldyn --models FILE.py)") from None
+    if spec.fingerprint != result.fingerprint:
+        raise ParameterError(f"model {result.model!r} differs from the one of the run (its expressions changed: "
+                             f"fingerprint {spec.fingerprint[:12]!r}, recorded {result.fingerprint[:12]!r})")
+    opts = {k: v for k, v in result.options.items() if k not in ("t_end", "dt") and v is not None}
+    if result.options.get("fixed_step"):
+        opts["dt"] = result.options["dt"]
+    res = integrate(result.model, spec.params_class(**result.params), result.p0, result.options["t_end"],
+                    form=result.form, method=result.method.split("@")[0], t_eval=result.t, convention=result.convention,
+                    progress=progress, **opts)
+    return replace(res, defaulted=result.defaulted)

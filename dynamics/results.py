@@ -1,7 +1,7 @@
 """Result of a batched integration: final states, a status per trajectory, event times, and the
 provenance of the run (model, form, convention, parameters, initial states, method, tolerances,
 ssldyn version, command), which its files carry and re-load with (:meth:`BatchResult.from_npz`,
-:meth:`BatchResult.from_netcdf`) and from which :meth:`BatchResult.rerun` repeats it bit for bit."""
+:meth:`BatchResult.from_netcdf`) and from which :func:`dynamics.integrate.rerun` repeats it bit for bit."""
 from __future__ import annotations
 
 import contextlib
@@ -96,6 +96,7 @@ class BatchResult(Result):
     >>> import tempfile
     >>> import numpy as np
     >>> from dynamics import BatchResult, CosineParams, Status, integrate
+    >>> from dynamics.integrate import rerun
     >>> params = CosineParams(rho=0.01, sigma2=0.5, n_phi=2, n_psi=1.5, trace=0.5)
     >>> res = integrate("cosine-simsiam", params, [0.5, 2.0], 50.0, t_eval=[0.0, 10.0, 50.0])
     >>> isinstance(res, BatchResult), res.final.shape, res.t.tolist(), res.ys.shape, res.state
@@ -109,7 +110,7 @@ class BatchResult(Result):
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     res.to_npz(os.path.join(tmp, "run.npz"))
     ...     back = BatchResult.from_npz(os.path.join(tmp, "run.npz"))
-    >>> back.params == res.params, back.model, np.array_equal(back.rerun().final, res.final)
+    >>> back.params == res.params, back.model, np.array_equal(rerun(back).final, res.final)
     (True, 'cosine-simsiam', True)
     """
 
@@ -240,49 +241,6 @@ class BatchResult(Result):
                    if "t_end" in meta else {},
                    defaulted=tuple(defaulted.split(",")) if defaulted else (), version=text("version"),
                    command=text("command"), fingerprint=text("model_fingerprint"))
-
-    def rerun(self, progress: bool = False) -> "BatchResult":
-        """Integrate again from the recorded model, parameters, ``p0``, grid and options: the
-        same arrays bit for bit on the same machine and versions (the kernels are deterministic).
-
-        Parameters
-        ----------
-        progress : bool, optional
-            A progress bar on stderr for large batches (as :func:`dynamics.integrate.integrate`).
-
-        Returns
-        -------
-        BatchResult
-            The new run, with this one's ``defaulted``; its ``command`` is ``'python API'``.
-
-        Raises
-        ------
-        ParameterError
-            If the result records no model, ``p0`` or shared parameters (per-trajectory parameter
-            rows are not recorded), or its user model is not registered or was changed since.
-        """
-        from symbolic.registry import get_model
-
-        from .integrate import integrate
-
-        if not self.model or self.p0 is None or not self.params or "t_end" not in self.options:
-            raise ParameterError("rerun needs a result that records its model, p0, shared parameters and t_end; "
-                                 f"this one has model {self.model!r}, params {sorted(self.params)}")
-        try:
-            spec = get_model(self.model)
-        except ParameterError as e:
-            raise ParameterError(f"{e}: the run used a model that is not registered here (a user model: load its "
-                                 "file with ssldyn --models FILE.py)") from None
-        if spec.fingerprint != self.fingerprint:
-            raise ParameterError(f"model {self.model!r} differs from the one of the run (its expressions changed: "
-                                 f"fingerprint {spec.fingerprint[:12]!r}, recorded {self.fingerprint[:12]!r})")
-        opts = {k: v for k, v in self.options.items() if k not in ("t_end", "dt") and v is not None}
-        if self.options.get("fixed_step"):
-            opts["dt"] = self.options["dt"]
-        res = integrate(self.model, spec.params_class(**self.params), self.p0, self.options["t_end"],
-                        form=self.form, method=self.method.split("@")[0], t_eval=self.t, convention=self.convention,
-                        progress=progress, **opts)
-        return replace(res, defaulted=self.defaulted)
 
 
 @contextlib.contextmanager

@@ -145,7 +145,7 @@ def load_result(path: str | os.PathLike) -> "BatchResult | MergedSweep":
     -------
     dynamics.results.BatchResult or sims.sweep.merge.MergedSweep
         An integration (its model, parameters, ``p0``, options, method, version, command; rerun
-        it with :meth:`~dynamics.results.BatchResult.rerun`) or a merged sweep (its model, task,
+        it with :func:`dynamics.integrate.rerun`) or a merged sweep (its model, task,
         fixed parameters, axes, arrays, version, command).
 
     Raises
@@ -159,6 +159,7 @@ def load_result(path: str | os.PathLike) -> "BatchResult | MergedSweep":
     >>> import tempfile
     >>> import numpy as np
     >>> from dynamics import L2Params, integrate
+    >>> from dynamics.integrate import rerun
     >>> from sims import load_result
     >>> res = integrate("l2-byol", L2Params(eta=0.1), [0.05, 0.6], 100.0)
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +167,7 @@ def load_result(path: str | os.PathLike) -> "BatchResult | MergedSweep":
     ...     back = load_result(os.path.join(tmp, "run.npz"))
     >>> back.model, back.params["eta"], back.p0.tolist(), back.method, back.options["rtol"]
     ('l2-byol', 0.1, [0.05, 0.6], 'tsit5', 1e-08)
-    >>> np.array_equal(back.rerun().final, res.final)
+    >>> np.array_equal(rerun(back).final, res.final)
     True
     """
     from dynamics.results import BatchResult

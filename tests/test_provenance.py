@@ -18,6 +18,7 @@ import pytest
 
 import symbolic
 from dynamics import L2Params, integrate
+from dynamics.integrate import rerun
 from dynamics.results import BatchResult
 from sims.cli import main
 from sims.io import load_result
@@ -84,10 +85,10 @@ def test_integrate_file_reloads_and_reruns_bit_for_bit(tmp_path, capsys, suffix)
     assert abs(res.final[0]) < 1e-3
     out = _run(capsys, "integrate", "--from", run, "--out", again)
     assert f"rerun of {run}" in out and _defaults_line(out) == _defaults_line(_run(capsys, *argv))
-    rerun = load_result(again)
-    _same_arrays(res, rerun)
-    assert rerun.params == res.params and rerun.options == res.options and rerun.defaulted == res.defaulted
-    assert shlex.split(rerun.command)[1:4] == ["integrate", "--from", str(run)]
+    back = load_result(again)
+    _same_arrays(res, back)
+    assert back.params == res.params and back.options == res.options and back.defaulted == res.defaulted
+    assert shlex.split(back.command)[1:4] == ["integrate", "--from", str(run)]
 
 
 def test_fixed_step_eigen_run_reruns_across_formats(tmp_path, capsys):
@@ -131,7 +132,7 @@ def test_xarray_dataset_fields_equal_the_npz_arrays(tmp_path):
     # from Python, "defaulted" names the parameters equal to the dataclass's defaults
     assert ds.attrs["defaulted"] == ",".join(k for k, v in params.to_dict().items() if v == L2_DEFAULTS[k])
     assert ds.attrs["command"] == "python API" and ds.attrs["version"] == symbolic.__version__
-    _same_arrays(res, BatchResult.from_netcdf(tmp_path / "r.nc").rerun())
+    _same_arrays(res, rerun(BatchResult.from_netcdf(tmp_path / "r.nc")))
 
 
 def test_from_refuses_conflicting_flags_and_missing_inputs(tmp_path, capsys):
@@ -164,9 +165,9 @@ def test_loading_executes_nothing(tmp_path):
 def test_rerun_refuses_a_changed_model_and_missing_provenance():
     res = integrate("l2-byol", L2Params(), [0.5], 1.0)
     with pytest.raises(ParameterError, match="differs from the one of the run"):
-        replace(res, fingerprint="f" * 64).rerun()
+        rerun(replace(res, fingerprint="f" * 64))
     with pytest.raises(ParameterError, match="rerun needs"):
-        replace(res, p0=None).rerun()
+        rerun(replace(res, p0=None))
 
 
 SWEEP = '''model = "l2-byol"

@@ -263,10 +263,11 @@ def _flag(dest: str) -> str:
 
 
 def _rerun(args) -> int:
-    """``--from FILE``: integrate again what FILE records (:meth:`dynamics.results.BatchResult.rerun`)."""
+    """``--from FILE``: integrate again what FILE records (:func:`dynamics.integrate.rerun`)."""
     import time
     from dataclasses import replace
 
+    from dynamics.integrate import rerun
     from dynamics.results import BatchResult
     from sims.io import command_line
     from symbolic.errors import ParameterError
@@ -285,7 +286,7 @@ def _rerun(args) -> int:
     check_not_same("--out", args.out, "--from", path)
     old = BatchResult.from_netcdf(path) if nc else BatchResult.from_npz(path)
     t0 = time.perf_counter()
-    res = replace(old.rerun(progress=old.options.get("device") == "cpu" and old.final.shape[0] > (1 << 18)),
+    res = replace(rerun(old, progress=old.options.get("device") == "cpu" and old.final.shape[0] > (1 << 18)),
                   command=command_line(args))
     dt = time.perf_counter() - t0
     _write(res, args.out)
