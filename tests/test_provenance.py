@@ -20,7 +20,7 @@ import symbolic
 from dynamics import L2Params, integrate
 from dynamics.results import BatchResult
 from sims.cli import main
-from sims.io import load_result
+from sims.outputs import load_result
 from sims.sweep import merge, run_sweep
 from symbolic.errors import ParameterError
 
