@@ -34,8 +34,6 @@ import numpy as np
 from dynamics.outcome_rule import COLLAPSE_FRACTION, critical_decay_at
 from symbolic.results import Result
 
-from .sgd_mean_field import cosine_sample_moments, eigen_gradient, eigen_norms
-
 
 @dataclass
 class BatchMapResult(Result):
@@ -135,20 +133,33 @@ def eigen_map_batch(p0: np.ndarray, q0: np.ndarray, lrs: np.ndarray, momentum, r
     with np.errstate(over="ignore", invalid="ignore"):   # a diverging row is flagged (finite), not warned
         for k in range(K):
             lr = lrs[:, k:k + 1]
+            s = q * q
             if cosine:
-                norms = eigen_norms(p, q)
+                n_phi2 = np.sum(s, axis=1, keepdims=True)
+                ps = p * s
+                n_psi2 = np.sum(p * ps, axis=1, keepdims=True)
+                T = np.sum(ps, axis=1, keepdims=True)
+                n_phi, n_psi = np.sqrt(n_phi2), np.sqrt(n_psi2)
                 with np.errstate(all="ignore"):
-                    gp, gq = eigen_gradient(p, q, s2, loss, norms)
+                    g = q * (1.0 - p * (T + 2.0 * p * s) / n_psi2) / (a * n_phi * n_psi)
+                    pq = p * q
+                    g = g - (np.sum(g * pq, axis=1, keepdims=True) / n_psi2) * pq
+                gp, gq = -g * q, -p * g
                 if noise:
-                    _, ps, n_phi2, n_psi2, T = norms
                     with np.errstate(all="ignore"):
+                        M1 = n_psi2
                         M2 = np.sum(p * p * ps, axis=1, keepdims=True)
                         M3 = np.sum(p ** 3 * ps, axis=1, keepdims=True)
-                        e_w, e_phi = cosine_sample_moments(n_phi2, n_psi2, T, n_psi2, M2, M3, s2, dd)
+                        c = T / (a * n_phi * n_psi)
+                        e_w = n_phi2 / (2 * n_psi2) * ((1 - c * c) + (1 - 2 * a * a * c * c + c * c) / (a * a))
+                        e_phi = (0.5 * dd / n_psi2 * (M1 / n_phi2 - 2 * c * M2 / (a * n_phi * n_psi) + c * c * M3 / n_psi2)
+                                 + 0.5 * dd / (a * n_psi2) * (M1 / (a * n_phi2) - 2 * c * M2 / (n_phi * n_psi)
+                                                               + c * c * M3 / (a * n_psi2)))
                         qw = np.maximum(e_w - np.sum(gp * gp, axis=1, keepdims=True), 0.0) / B
                         qphi = np.maximum(e_phi - np.sum(gq * gq, axis=1, keepdims=True), 0.0) / B
             else:
-                gp, gq = eigen_gradient(p, q, s2, loss)
+                r = a * p - 1.0
+                gp, gq = r * s, p * r * q
             gp = gp + rho * p
             gq = gq + rho * q
             if k == 0:

@@ -264,12 +264,11 @@ def l2_gradient(W, Phi, sigma2: float):
     return a * W @ S - S, W.T @ (a * (W @ Phi) - Phi)
 
 
-def cosine_sample_moments(n_phi2, n_psi2, T, M1, M2, M3, sigma2, d):
+def cosine_sample_moments(n_phi2, n_psi2, T, M1, M2, M3, sigma2: float, d: int):
     r""":math:`(\mathbb E\|g_{W,i}\|^2,\mathbb E\|g_{\Phi,i}\|^2)` of the symmetrised per-sample
-    gradient from the norms and the traces :math:`M_1, M_2, M_3` (module docstring, A2); numbers or
-    arrays that broadcast together (:mod:`dynamics.mean_field_batch` passes one row per recipe)."""
+    gradient from the norms and the traces :math:`M_1, M_2, M_3` (module docstring, A2)."""
     a = 1.0 + sigma2
-    n_phi, n_psi = np.sqrt(n_phi2), np.sqrt(n_psi2)
+    n_phi, n_psi = math.sqrt(n_phi2), math.sqrt(n_psi2)
     c = T / (a * n_phi * n_psi)
     e_w = n_phi2 / (2 * n_psi2) * ((1 - c * c) + (1 - 2 * a * a * c * c + c * c) / (a * a))
     e_phi = (0.5 * d / n_psi2 * (M1 / n_phi2 - 2 * c * M2 / (a * n_phi * n_psi) + c * c * M3 / n_psi2)
@@ -293,31 +292,22 @@ def eigen_traces(p, q):
             float((p * p * ps).sum()), float((p ** 3 * ps).sum()))
 
 
-def eigen_norms(p, q):
-    r"""``(s, ps, N_Phi^2, N_Psi^2, T)`` of an aligned state: :math:`s_j=q_j^2`, :math:`p_js_j` and the
-    sums over the modes (the last axis, kept as a length-1 axis so they broadcast over rows)."""
-    s = q * q
-    ps = p * s
-    return (s, ps, np.sum(s, axis=-1, keepdims=True), np.sum(p * ps, axis=-1, keepdims=True),
-            np.sum(ps, axis=-1, keepdims=True))
-
-
-def eigen_gradient(p, q, sigma2, loss: str, norms=None):
+def eigen_gradient(p, q, sigma2: float, loss: str):
     r"""Gradients of the aligned state on :math:`(p_j, q_j)`, the diagonals of the matrix gradients.
     Cosine: :math:`G_j=\hat g_j-\lambda p_jq_j`, :math:`\hat g_j=q_j[1-p_j(T+2p_js_j)/N_\Psi^2]/(aN_\Phi N_\Psi)`,
     :math:`\lambda=\sum_k\hat g_kp_kq_k/N_\Psi^2`; gradients :math:`(-G_jq_j,\,-p_jG_j)`. L2:
-    :math:`((ap_j-1)q_j^2,\;p_j(ap_j-1)q_j)`. The modes are the last axis: ``p``, ``q`` of shape
-    ``(h,)`` or ``(rows, h)`` with ``sigma2`` a number or ``(rows, 1)`` (the one formula of the single
-    and the batched map, :mod:`dynamics.mean_field_batch`); ``norms`` is :func:`eigen_norms` of the
-    state when the caller has it already."""
+    :math:`((ap_j-1)q_j^2,\;p_j(ap_j-1)q_j)`."""
     a = 1.0 + sigma2
+    s = q * q
     if loss == "l2":
         r = a * p - 1.0
-        return r * (q * q), p * r * q
-    s, _, n_phi2, n_psi2, T = eigen_norms(p, q) if norms is None else norms
-    g = q * (1.0 - p * (T + 2.0 * p * s) / n_psi2) / (a * np.sqrt(n_phi2) * np.sqrt(n_psi2))
+        return r * s, p * r * q
+    n_phi = math.sqrt(float(s.sum()))
+    n_psi2 = float((p * p * s).sum())
+    T = float((p * s).sum())
+    g = q * (1.0 - p * (T + 2.0 * p * s) / n_psi2) / (a * n_phi * math.sqrt(n_psi2))
     pq = p * q
-    g = g - (np.sum(g * pq, axis=-1, keepdims=True) / n_psi2) * pq
+    g = g - (float((g * pq).sum()) / n_psi2) * pq
     return -g * q, -p * g
 
 
