@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dynamics.recipe_outcome import COLLAPSE_FRACTION, critical_decay_at
+from dynamics.outcome_rule import COLLAPSE_FRACTION, critical_decay_at
 from symbolic.results import Result
 
 

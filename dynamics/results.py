@@ -5,7 +5,7 @@ ssldyn version, command), which its files carry and re-load with (:meth:`BatchRe
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .operating_point import OperatingPoint, draw_on_map, operating_point, widen
-from .registry import registered
+from .registry import PLANES, registered
 from .style import REGIME_COLORS, axes_for, free_legend, params_caption, save, styled
 
 if TYPE_CHECKING:
@@ -28,11 +28,6 @@ LABELS = {"rho": r"weight decay $\rho$", "eta": r"weight decay $\eta$", "sigma2"
 def _is_log(v):
     v = np.asarray(v, float)
     return v.size > 2 and v.min() > 0 and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0]), rtol=1e-6)
-
-
-#: the default plane of each model's regime map: ((x field, lo, hi), (y field, lo, hi)), log axes
-PLANES = {"cosine-simsiam": (("rho", 1e-4, 1e-1), ("n_psi", 0.1, 20.0)),
-          "l2-byol": (("eta", 1e-3, 1.0), ("sigma2", 1e-2, 10.0))}
 
 
 def map_axes(model: str):

@@ -49,6 +49,11 @@ TRAINED = {
                            "Jing Fig. 11 trained: collapsed embedding dimensions vs depth, linear and ReLU (torch)"),
 }
 
+#: the default plane of each model's regime map (:func:`figures.regime_map.map_axes`):
+#: ((x field, lo, hi), (y field, lo, hi)), log axes
+PLANES = {"cosine-simsiam": (("rho", 1e-4, 1e-1), ("n_psi", 0.1, 20.0)),
+          "l2-byol": (("eta", 1e-3, 1.0), ("sigma2", 1e-2, 10.0))}
+
 
 def parametric() -> dict:
     """Figures drawn at the user's model parameters: name -> (models, draws an operating point).
@@ -57,8 +62,6 @@ def parametric() -> dict:
     models from ``--models FILE`` included) by capability: equilibria for the phase lines and the
     bifurcation diagram; the regime map also needs a default plane (:func:`figures.regime_map.map_axes`)."""
     from symbolic.registry import model_names
-
-    from .regime_map import PLANES
 
     with_equilibria = model_names("equilibria")
     return {

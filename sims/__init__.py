@@ -36,7 +36,7 @@ EXPORTS = {
     "Monitor": "sims.monitor:Monitor",
     "CollapseWarning": "sims.monitor:CollapseWarning",
     # outputs re-loaded with their provenance
-    "load_result": "sims.io:load_result",
+    "load_result": "sims.outputs:load_result",
 }
 
 __all__ = sorted(EXPORTS)

@@ -9,9 +9,8 @@ are SHA-256 of the exact bytes written, so ``sha256_file(path) == sha256(data)``
 It also holds the two environment facts every command records or needs: :func:`versions` (what
 produced a result) and :func:`require_cuda` (the project's one CUDA check, from :mod:`dynamics.gpu`).
 Neither imports torch at module import: the core runs without it. And the provenance helpers:
-:func:`command_line` (the command an output records) and :func:`load_result` (an ``integrate``
-output or a merged sweep, NPZ or NetCDF, re-loaded with its model, parameters, initial states or
-axes, method and version; nothing in a file is executed).
+:func:`command_line` (the command an output records); re-loading an output is
+:func:`sims.outputs.load_result`.
 """
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,10 +28,6 @@ from symbolic.files import check_not_input, npz_bytes, write_bytes, write_npz  #
 from symbolic.results import plain  # noqa: F401  (re-exported: the one JSON converter)
 from dynamics.gpu import require_cuda  # noqa: F401  (re-exported: the one CUDA check)
 
-if TYPE_CHECKING:
-    from dynamics.results import BatchResult
-
-    from .sweep.merge import MergedSweep
 
 
 def sha256(data: bytes) -> str:
@@ -129,54 +123,3 @@ def need_xarray(flag: str, path) -> None:
     except ImportError:
         raise ParameterError(f"{flag} {path}: NetCDF output needs the package xarray, which is not installed; "
                              "pip install ssldyn[sweep] (or give a .npz name)") from None
-
-
-def load_result(path: str | os.PathLike) -> "BatchResult | MergedSweep":
-    """Re-load an output of ``ssldyn integrate`` or ``ssldyn sweep --merge`` (.npz or .nc).
-
-    NPZ files are read with ``allow_pickle=False`` and NetCDF with xarray: nothing in a file runs.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-
-    Returns
-    -------
-    dynamics.results.BatchResult or sims.sweep.merge.MergedSweep
-        An integration (its model, parameters, ``p0``, options, method, version, command; rerun
-        it with :func:`dynamics.integrate.rerun`) or a merged sweep (its model, task,
-        fixed parameters, axes, arrays, version, command).
-
-    Raises
-    ------
-    ParameterError
-        For a suffix other than .npz or .nc, or a file that is neither kind of output.
-
-    Examples
-    --------
-    >>> import os
-    >>> import tempfile
-    >>> import numpy as np
-    >>> from dynamics import L2Params, integrate
-    >>> from dynamics.integrate import rerun
-    >>> from sims import load_result
-    >>> res = integrate("l2-byol", L2Params(eta=0.1), [0.05, 0.6], 100.0)
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     res.to_npz(os.path.join(tmp, "run.npz"))
-    ...     back = load_result(os.path.join(tmp, "run.npz"))
-    >>> back.model, back.params["eta"], back.p0.tolist(), back.method, back.options["rtol"]
-    ('l2-byol', 0.1, [0.05, 0.6], 'tsit5', 1e-08)
-    >>> np.array_equal(rerun(back).final, res.final)
-    True
-    """
-    from dynamics.results import BatchResult
-
-    from .sweep.merge import MergedSweep, is_merged
-
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    if suffix not in (".npz", ".nc"):
-        raise ParameterError(f"path must end in .npz or .nc (an integrate output or a merged sweep); got {str(path)!r}")
-    if is_merged(path):
-        return MergedSweep.load(path)
-    return BatchResult.from_netcdf(path) if suffix == ".nc" else BatchResult.from_npz(path)

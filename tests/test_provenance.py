@@ -21,7 +21,7 @@ from dynamics import L2Params, integrate
 from dynamics.integrate import rerun
 from dynamics.results import BatchResult
 from sims.cli import main
-from sims.io import load_result
+from sims.outputs import load_result
 from sims.sweep import merge, run_sweep
 from symbolic.errors import ParameterError
 

@@ -347,7 +347,8 @@ def parse_config(text: str, path: str | os.PathLike = "<config>") -> SweepConfig
             raise ConfigError(f"{path}: missing required key {key!r}")
     if raw["task"] == "train":                       # recipe axes, not model parameters
         from .train_task import parse_train
-        return parse_train(text, path, raw)
+        params, axes = parse_train(text, path, raw)
+        return SweepConfig("linear", "train", params, axes, (), {}, 1, text, str(path), "linear", None)
     model, task = raw["model"], raw["task"]
     cls = model_params_class(model, text, path)
     if task not in TASKS:

@@ -45,12 +45,10 @@ OUTPUTS = ("measured_outcome", "measured_collapse_step", "surviving_modes", "ran
            "classic_outcome", "rho", "rho_c_init", "summary")
 
 
-def parse_train(text, path, raw) -> "SweepConfig":
-    """The :class:`sims.sweep.config.SweepConfig` of a ``task = "train"`` config (module docstring)."""
-    from dynamics.recipe_outcome import LinearRecipe
+def parse_train(text, path, raw) -> tuple[dict, tuple]:
+    """``(params, axes)`` of a ``task = "train"`` config (module docstring), every point's recipe
+    checked; :func:`sims.sweep.config.parse_config` makes the :class:`~sims.sweep.config.SweepConfig`."""
     from symbolic.errors import ParameterError
-
-    from .config import SweepConfig
 
     for key in raw:
         if key not in ("model", "task", "params", "grid", "chunk_size"):
@@ -80,26 +78,30 @@ def parse_train(text, path, raw) -> "SweepConfig":
     n = math.prod(len(v) for _, v in axes)
     if n > MAX_RUNS:
         raise ConfigError(f"{path}: the train sweep has {n} runs, over the limit of {MAX_RUNS}")
-    cfg = SweepConfig("linear", "train", params, tuple(axes), (), {}, 1, text, str(path), "linear", None)
     try:
         for i in range(n):
-            recipe_of_point(cfg, i, weights=False)
+            recipe_at(params, axes, i, weights=False)
     except ParameterError as e:
         raise ConfigError(f"{path}: [grid] point {i}: {e}") from None
-    return cfg
+    return params, tuple(axes)
 
 
 def recipe_of_point(cfg, i: int, weights: bool = True):
     """``(recipe, factor)`` of point ``i`` (row-major over the axes); with ``rho_factor`` the decay is
     the factor times the critical decay at the point's initial weights (computed when ``weights``)."""
+    return recipe_at(cfg.params, cfg.axes, i, weights)
+
+
+def recipe_at(params: dict, axes, i: int, weights: bool = True):
+    """:func:`recipe_of_point` from a config's ``params`` and ``axes`` (before the config is made)."""
     import dataclasses
 
     from dynamics.recipe_outcome import INT_AXES, LinearRecipe
 
-    idx = np.unravel_index(i, cfg.shape)
-    values = {k: v for k, v in cfg.params.items()}
+    idx = np.unravel_index(i, tuple(len(v) for _, v in axes))
+    values = dict(params)
     factor = None
-    for (name, vals), j in zip(cfg.axes, idx):
+    for (name, vals), j in zip(axes, idx):
         v = float(vals[j])
         if name == "rho_factor":
             factor = v
