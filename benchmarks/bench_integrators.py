@@ -25,7 +25,6 @@ loop, coupled adaptive and fixed, matrix, torch-cpu fixed and adaptive) with OTH
 this tree's in alternating fresh processes of the same run: benchmarks/results/integrators_paths.json.
 """
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path

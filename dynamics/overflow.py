@@ -30,7 +30,7 @@ def poly_overflows(c, roots, count):
     for i in range(n + 1):
         if not abs(c[i]) <= OVERFLOW:
             return True
-    for j in range(count):
+    for j in range(count):    # noqa: SIM110  (numba: no any() over a generator)
         if not _abs_scale(c, n, roots[j]) <= OVERFLOW:
             return True
     return False

@@ -219,7 +219,7 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):   # stdout without a file descriptor (tests)
         pass
-    sys.stdout = open(os.devnull, "w")
+    sys.stdout = open(os.devnull, "w")    # noqa: SIM115  (stdout for the rest of the process)
 
 
 def _os_message(e: OSError) -> str:

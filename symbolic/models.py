@@ -185,7 +185,8 @@ _LITERALS = {"Integer": (int,), "Rational": (int,), "Float": (str,), "Symbol": (
 def parse_srepr(text: str):
     """The SymPy expression of ``srepr`` text, built only from the classes above (no ``eval``).
 
-    A bare integer (``srepr`` of a Python int) comes back as that int. Raises ``ValueError`` for anything else (another name, an attribute, a lambda, a string
+    A bare integer (``srepr`` of a Python int) comes back as that int. Raises ``ValueError`` for
+    anything else (another name, an attribute, a lambda, a string
     where an expression belongs, ...). Nodes are rebuilt unevaluated, arguments in the order given.
     """
     def literal(node, types):

@@ -78,7 +78,8 @@ def _scipy(model, form, theta, y0, t_end):
 
 
 CASES = [
-    ("cosine-simsiam", "reduced", lambda r: [r.uniform(1e-3, 0.05), r.uniform(0, 1), r.uniform(0.5, 3), r.uniform(0.5, 3), r.normal(0, 0.5)],
+    ("cosine-simsiam", "reduced",
+     lambda r: [r.uniform(1e-3, 0.05), r.uniform(0, 1), r.uniform(0.5, 3), r.uniform(0.5, 3), r.normal(0, 0.5)],
      lambda r: [r.uniform(-0.5, 1.5)]),
     ("cosine-simsiam", "eigen", lambda r: [r.uniform(1e-3, 0.05), r.uniform(0, 1), r.uniform(0.5, 3), r.uniform(0.5, 3), r.normal(0, 0.5)],
      lambda r: [r.uniform(0, 1), r.uniform(0.1, 1.5)]),

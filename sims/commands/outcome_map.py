@@ -33,7 +33,7 @@ def run(args) -> int:
     from symbolic.errors import ParameterError, check_choice
 
     from ._grid import parse_axis
-    from .predict import check_mode, exact_initial_weights, recipe_from_args
+    from .predict import check_mode, recipe_from_args
 
     check_mode(args.mode)
     base = recipe_from_args(args)
