@@ -18,10 +18,17 @@ OVERFLOW = 1e300
 #: relative distance to the critical decay treated as the fold itself
 BOUNDARY_RTOL = 1e-12
 
-def _bound(fn, k, attr):
+#: batches up to this many rows run a serial compilation of a batch loop: a first command on one
+#: point (``ssldyn demo``, ``equilibria``) then skips numba's parallel lowering, seconds of CPU
+SERIAL_ROWS = 16
+
+
+def _bound(fn, k, attr, rows: int | None = None):
+    """``fn`` compiled with its kernel argument bound to ``k.attr`` (serially for ``rows`` up to
+    :data:`SERIAL_ROWS`; the same loop body and callees, so the same results bit for bit)."""
     from .kernels import bind_kernel
 
-    return bind_kernel(fn, k.__name__, "eqpoly", attr)
+    return bind_kernel(fn, k.__name__, "eqpoly", attr, parallel=rows is None or rows > SERIAL_ROWS)
 
 
 @njit(cache=True)

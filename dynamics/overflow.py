@@ -57,7 +57,7 @@ def roots_rows(k, theta):
     roots, mult = np.empty((n, deg)), np.zeros((n, deg), dtype=np.int64)
     counts, over = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_)
     bad = np.full(n, -1, dtype=np.int64)
-    _bound(_roots_batch, k, "eqpoly")(theta, roots, mult, counts, over, bad)
+    _bound(_roots_batch, k, "eqpoly", n)(theta, roots, mult, counts, over, bad)
     return roots, mult, counts, over, bad
 
 

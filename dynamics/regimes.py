@@ -154,8 +154,14 @@ def predict_fate(params: Any, p0: ArrayLike, *, model: str | Model | None = None
     m = model_of(params, model)
     p0 = float_array("p0", p0)
     k = m.kernels("reduced", "equilibria")
-    theta = np.tile(params.as_array(k.PARAMS), (p0.size, 1))          # writable and contiguous for numba
-    return predict_fate_batch(m, theta, p0.ravel()).reshape(p0.shape)
+    row = np.ascontiguousarray(params.as_array(k.PARAMS), np.float64).reshape(1, -1)
+    roots, _, counts = equilibria_batch_full(m, row)   # one point: its equilibria once, by the serial loop
+    n = p0.size
+    theta = np.tile(row, (n, 1))                       # writable and contiguous for numba
+    roots, counts = np.tile(roots, (n, 1)), np.repeat(counts, n)
+    out = np.empty(n, dtype=np.int8)
+    _bound(_fates_batch, k, "eqpoly", 1)(theta, roots, counts, p0.ravel(), out)
+    return out.reshape(p0.shape)
 
 
 def basins(params: Any, *, model: str | Model | None = None) -> list[tuple[float, float, str]]:

@@ -25,13 +25,12 @@ the paper's :math:`t=\mathrm{lr}\times\mathrm{step}`; :math:`\rho` is the weight
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .derivation import Derivation
-from .params import _Params
+from .params import BarlowParams  # noqa: F401  (defined there: the registry loads without SymPy)
 
 w, c, t = sp.symbols("w c t", nonnegative=True)
 gamma = sp.Symbol("gamma", positive=True)
@@ -148,23 +147,3 @@ def half_time(gamma_j: float, rho_: float, c_init: float) -> float:
     if a <= 0 or c_init >= a / 2:
         return math.inf if a <= 0 else 0.0
     return math.log(a / c_init - 1.0) / (8.0 * gamma_j * a)
-
-
-@dataclass(frozen=True)
-class BarlowParams(_Params):
-    r"""One aligned mode of linear Barlow Twins (Simon et al. 2023; :mod:`symbolic.barlow_linear`).
-
-    gamma: eigenvalue :math:`\gamma` of the pairs' symmetrised cross-correlation, (0, inf).
-    rho: weight decay :math:`\rho`, [0, inf).
-    """
-    gamma: float = 1.0
-    rho: float = 0.5
-    MODEL = "barlow-linear"
-    KERNEL_NAMES = {"gamma": "gamma", "rho": "rho"}
-
-    RANGES = {"gamma": (0.0, True), "rho": (0.0, False)}
-
-    @property
-    def rho_c(self) -> float:
-        r""":math:`\rho_c=4\gamma`: the mode is learned (plateau :math:`1-\rho/(4\gamma)`) iff :math:`\rho<\rho_c`."""
-        return critical_decay(self.gamma)

@@ -40,13 +40,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-import sympy as sp
-
 from . import numba_trust
 from .errors import ParameterError
 from .files import write_bytes
 from .models import cache_dir, derive, derive_spec, fingerprint_hash, resolve
-from .printer import print_body
 from .registry import specs
 from .trust import private_dir, read_signed, signed
 from .user_models import MAX_STATES      # the loops unroll every state: their compile time grows with n
@@ -81,6 +78,10 @@ def kernel_source(model: str | Model, form: str | None = None, convention: str |
 
 
 def _kernel_source(spec, form: str, convention: str) -> str:
+    import sympy as sp                   # lazy: a cached kernel module is loaded without SymPy
+
+    from .printer import print_body
+
     model = spec.name
     d = derive_spec(spec, form, convention)
     if form == "matrix":

@@ -35,13 +35,12 @@ twice as fast. Equilibria: Euclidean :math:`p_\pm=\frac{1\pm\sqrt{1-4\eta(1+\sig
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .derivation import Derivation
-from .params import _Params
+from .params import DirectSetParams  # noqa: F401  (defined there: the registry loads without SymPy)
 from .gaussian import view_second_moments
 
 lam, p = sp.symbols("lam p", positive=True)
@@ -145,26 +144,3 @@ def flow_lam(lam_, alpha_: float, sigma2_: float, eta_: float, iso_: int):
     pp = np.power(lam_, alpha_)
     mu = 1.0 if iso_ else pp
     return 2.0 * lam_ * (mu * (1.0 - (1.0 + sigma2_) * pp) - eta_)
-
-
-@dataclass(frozen=True)
-class DirectSetParams(_Params):
-    r"""DirectSet(alpha) / IsoLoss (Wang et al. 2021; Halvagal et al. 2023; :mod:`symbolic.directset`).
-
-    alpha: predictor power :math:`\alpha`, :math:`W_P=(WW^\top)^\alpha`, (0, inf). sigma2: augmentation
-    variance, [0, inf). eta: weight decay :math:`\eta`, [0, inf). iso: 0 (Euclidean loss) or 1 (IsoLoss).
-    """
-    alpha: float = 1.0
-    sigma2: float = 0.01
-    eta: float = 0.05
-    iso: float = 0.0
-    MODEL = "directset"
-    KERNEL_NAMES = {"alpha": "alpha", "sigma2": "sigma2", "eta": "eta", "iso": "iso"}
-
-    RANGES = {"alpha": (0.0, True), "sigma2": (0.0, False), "eta": (0.0, False), "iso": (0.0, False)}
-    DISCRETE = {"iso": ((0.0, 1.0), "0 (Euclidean loss) or 1 (IsoLoss)")}
-
-    @property
-    def eta_c(self) -> float:
-        r""":math:`\eta_c=1/(4(1+\sigma^2))` (Euclidean, saddle-node) or 1 (IsoLoss, transcritical)."""
-        return critical_decay(self.sigma2, int(self.iso))

@@ -20,16 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sympy as sp
-
-from . import cosine_simsiam
-from .derivation import Derivation, check_names
 from .errors import ParameterError
 from .files import write_text
 from .registry import CONVENTIONS, get_model  # noqa: F401  (CONVENTIONS: where callers find it)
 from .trust import mac, private_dir, verify
 
 if TYPE_CHECKING:
+    from .derivation import Derivation
     from .model import Model
 #: files whose edits invalidate cached derivations and kernels: every module of the package (a
 #: superset of what models.py and codegen.py import, directly or not: a test checks it), so a new
@@ -121,7 +118,9 @@ def clear_cache(root=None) -> tuple[int, list]:
 @lru_cache(maxsize=1)
 def source_hash() -> str:
     """Hash of the symbolic package's source files and the SymPy version."""
-    h = hashlib.sha256(sp.__version__.encode())
+    from importlib.metadata import version   # the installed SymPy's version without importing it
+
+    h = hashlib.sha256(version("sympy").encode())
     for name in DERIVATION_SOURCES:
         f = Path(__file__).parent / name
         h.update(name.encode())
@@ -155,6 +154,8 @@ def fingerprint_hash(fingerprint: str) -> str:
 
 
 def _srepr(e) -> str:
+    import sympy as sp
+
     # order='none': the arguments in SymPy's internal order, which rebuilding unevaluated keeps,
     # so the loaded expression is structurally (==) the derived one; the default sorts for printing
     return sp.srepr(e, order="none")
@@ -171,11 +172,20 @@ def _to_disk(d: Derivation) -> dict:
 
 #: SymPy classes a cached expression may name; leaves take only literal arguments, every other
 #: node only expressions (so no string ever reaches sympify, which would eval it)
-_LEAVES = {"Integer": sp.Integer, "Rational": sp.Rational, "Float": sp.Float, "Symbol": sp.Symbol,
-           "Str": sp.core.symbol.Str}
-_NODES = {c.__name__: c for c in (sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.Abs, sp.MatrixSymbol, sp.MatAdd,
-                                  sp.MatMul, sp.MatPow, sp.Transpose, sp.Identity, sp.ZeroMatrix, sp.Trace,
-                                  sp.Inverse)}
+#: (built on first use: SymPy is imported only when an expression is read)
+@lru_cache(maxsize=1)
+def _classes() -> tuple:
+    """``(leaves, nodes)``: name -> SymPy class, the two tables above."""
+    import sympy as sp
+
+    leaves = {"Integer": sp.Integer, "Rational": sp.Rational, "Float": sp.Float, "Symbol": sp.Symbol,
+              "Str": sp.core.symbol.Str}
+    nodes = {c.__name__: c for c in (sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.Abs, sp.MatrixSymbol, sp.MatAdd,
+                                     sp.MatMul, sp.MatPow, sp.Transpose, sp.Identity, sp.ZeroMatrix, sp.Trace,
+                                     sp.Inverse)}
+    return leaves, nodes
+
+
 #: keyword arguments allowed, by leaf: Symbol's assumptions (booleans), Float's precision
 _KEYWORDS = {"Symbol": {"positive", "negative", "nonnegative", "nonpositive", "real", "integer", "nonzero",
                         "finite", "commutative"}, "Float": {"precision"}}
@@ -189,6 +199,12 @@ def parse_srepr(text: str):
     anything else (another name, an attribute, a lambda, a string
     where an expression belongs, ...). Nodes are rebuilt unevaluated, arguments in the order given.
     """
+    import sympy as sp
+
+    from .derivation import check_names
+
+    _LEAVES, _NODES = _classes()
+
     def literal(node, types):
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             v = literal(node.operand, types)
@@ -224,6 +240,8 @@ def parse_srepr(text: str):
 
 
 def _from_disk(obj: dict) -> Derivation:
+    from .derivation import Derivation
+
     ev = parse_srepr
     return Derivation(obj["model"], obj["form"], tuple(obj["state"]), tuple(obj["params"]),
                       {k: ev(v) for k, v in obj["rhs"].items()},
@@ -341,7 +359,9 @@ def _derive(spec, form: str, convention: str, use_cache: bool, key: str) -> Deri
     else:
         d = spec.forms[form]()
         if convention == "feature-norm":
-            d = cosine_simsiam.feature_norm_convention(d)
+            from .cosine_simsiam import feature_norm_convention
+
+            d = feature_norm_convention(d)
     if use_cache:
         payload = _to_disk(d)
         write_text(path, json.dumps({"hmac": _payload_hash(payload, path.name), "payload": payload}),

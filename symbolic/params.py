@@ -322,3 +322,47 @@ def user_params_class(model: str, defaults: dict, decay: str | None = None):
                                                + ", ".join(f"{n} (default {v!r})" for n, v in defaults.items())})
     cls.__module__ = __name__
     return cls
+
+
+@dataclass(frozen=True)
+class BarlowParams(_Params):
+    r"""One aligned mode of linear Barlow Twins (Simon et al. 2023; :mod:`symbolic.barlow_linear`).
+
+    gamma: eigenvalue :math:`\gamma` of the pairs' symmetrised cross-correlation, (0, inf).
+    rho: weight decay :math:`\rho`, [0, inf). Defined here, beside the other built-in classes, so the
+    registry table loads without SymPy.
+    """
+    gamma: float = 1.0
+    rho: float = 0.5
+    MODEL = "barlow-linear"
+    KERNEL_NAMES = {"gamma": "gamma", "rho": "rho"}
+
+    RANGES = {"gamma": (0.0, True), "rho": (0.0, False)}
+
+    @property
+    def rho_c(self) -> float:
+        r""":math:`\rho_c=4\gamma`: the mode is learned (plateau :math:`1-\rho/(4\gamma)`) iff :math:`\rho<\rho_c`."""
+        return 4.0 * self.gamma
+
+
+@dataclass(frozen=True)
+class DirectSetParams(_Params):
+    r"""DirectSet(alpha) / IsoLoss (Wang et al. 2021; Halvagal et al. 2023; :mod:`symbolic.directset`).
+
+    alpha: predictor power :math:`\alpha`, :math:`W_P=(WW^\top)^\alpha`, (0, inf). sigma2: augmentation
+    variance, [0, inf). eta: weight decay :math:`\eta`, [0, inf). iso: 0 (Euclidean loss) or 1 (IsoLoss).
+    """
+    alpha: float = 1.0
+    sigma2: float = 0.01
+    eta: float = 0.05
+    iso: float = 0.0
+    MODEL = "directset"
+    KERNEL_NAMES = {"alpha": "alpha", "sigma2": "sigma2", "eta": "eta", "iso": "iso"}
+
+    RANGES = {"alpha": (0.0, True), "sigma2": (0.0, False), "eta": (0.0, False), "iso": (0.0, False)}
+    DISCRETE = {"iso": ((0.0, 1.0), "0 (Euclidean loss) or 1 (IsoLoss)")}
+
+    @property
+    def eta_c(self) -> float:
+        r""":math:`\eta_c=1/(4(1+\sigma^2))` (Euclidean, saddle-node) or 1 (IsoLoss, transcritical)."""
+        return 1.0 if self.iso else 1.0 / (4.0 * (1.0 + self.sigma2))

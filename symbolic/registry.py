@@ -44,14 +44,15 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .derivation import FORMS
 from .errors import ParameterError, check_choice
-from .params import CosineDeltaParams, CosineParams, L2Params, TwoLayerParams
+from .params import BarlowParams, CosineDeltaParams, CosineParams, DirectSetParams, L2Params, TwoLayerParams
 
 if TYPE_CHECKING:
     from .model import Model
 
 CONVENTIONS = ("frobenius", "feature-norm")
+#: the forms of a model (the same tuple as :data:`symbolic.derivation.FORMS`; a test checks)
+FORMS = ("matrix", "eigen", "reduced")
 CAPABILITIES = ("matrix", "eigen", "reduced", "equilibria", "regimes", "folds", "eigen-equilibria", "coupled",
                 "matrix-flow", "gradient-check")
 #: option names of the subcommands that are not model parameters: a user parameter may not take
@@ -153,14 +154,24 @@ class ModelSpec:
 _REGISTRY: dict = {}
 
 
+@dataclass(frozen=True)
+class _LazyForm:
+    """``symbolic.<module>.<function>()``, the module imported on the first call (it imports SymPy)."""
+
+    module: str
+    function: str
+
+    def __call__(self, *args, **kwargs):
+        mod = __import__(f"symbolic.{self.module}", fromlist=["_"])
+        return getattr(mod, self.function)(*args, **kwargs)
+
+
 def _builtin(name, module, forms, params_class, supports, *, decay=None, critical=None, conventions=("frobenius",),
              help="", param_help=None):
-    """Register a built-in model: ``forms`` and (when given by name) ``params_class`` are attributes
-    of ``symbolic.<module>``, so a new family is its module plus one call here."""
-    mod = __import__(f"symbolic.{module}", fromlist=["_"])
-    table = {f: getattr(mod, fn) for f, fn in forms.items()}
-    if isinstance(params_class, str):
-        params_class = getattr(mod, params_class)
+    """Register a built-in model: ``forms`` are functions of ``symbolic.<module>``, named here and
+    imported on first call (the table loads without SymPy), so a new family is its module plus one
+    call here."""
+    table = {f: _LazyForm(module, fn) for f, fn in forms.items()}
     _REGISTRY[name] = ModelSpec(name, MappingProxyType(table), params_class, decay, critical,
                                 frozenset(supports) | frozenset(table), conventions, help,
                                 MappingProxyType(dict(param_help or {})))
@@ -194,12 +205,12 @@ _builtin("two-layer", "two_layer", {"matrix": "matrix_form", "eigen": "eigen_for
          help="two-layer linear contrastive singular-value flow (Jing et al. 2022, Thm. 3)",
          param_help={"lam": "lambda = v^T X v along the mode, finite"})
 _builtin("barlow-linear", "barlow_linear", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
-         "BarlowParams", ("equilibria", "regimes", "folds"), decay="rho", critical="rho_c",
+         BarlowParams, ("equilibria", "regimes", "folds"), decay="rho", critical="rho_c",
          help="linear Barlow Twins, one aligned mode: stepwise learning (Simon et al. 2023)",
          param_help={"gamma": "cross-correlation eigenvalue gamma of the mode, (0, inf)",
                      "rho": "weight decay rho, [0, inf)"})
 _builtin("directset", "directset", {"matrix": "matrix_form", "eigen": "eigen_form", "reduced": "reduced_form"},
-         "DirectSetParams", ("equilibria", "regimes", "folds"), decay="eta", critical="eta_c",
+         DirectSetParams, ("equilibria", "regimes", "folds"), decay="eta", critical="eta_c",
          help="DirectSet(alpha) / IsoLoss, predictor (W W^T)^alpha (Wang et al. 2021; Halvagal et al. 2023)",
          param_help={"alpha": "predictor power alpha, W_P = (W W^T)^alpha, (0, inf)",
                      "sigma2": "augmentation variance sigma^2, [0, inf)", "eta": "weight decay eta, [0, inf)",
