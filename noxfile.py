@@ -49,7 +49,7 @@ def docs(session: nox.Session) -> None:
 def shipped(session: nox.Session) -> None:
     """Re-derive the built-in models and rewrite symbolic/data/derivations.json."""
     session.install("-e", ".")
-    session.run("python", "-m", "symbolic.shipped")
+    session.run("python", "-m", "symbolic.ship_derivations")
 
 
 @nox.session(default=False)

@@ -13,10 +13,10 @@ from an allowlist of SymPy classes: nothing in the file is executed), with
 ``tests/test_tooling.py`` re-derives every entry and compares, and fails on stale data naming the
 command that regenerates it::
 
-    python -m symbolic.shipped          # re-derive every built-in model and rewrite the file
+    python -m symbolic.ship_derivations     # re-derive every built-in model and rewrite the file
 
 This module imports no other module of the package at import time (``symbolic.models`` imports it
-lazily; :func:`regenerate` imports ``symbolic.models``).
+lazily); writing the file is :mod:`symbolic.ship_derivations`, which derives with ``symbolic.models``.
 """
 from __future__ import annotations
 
@@ -92,29 +92,3 @@ def builtin_entries() -> list[tuple[str, str, str]]:
 
     return [(m, f, c) for m in model_names() if not get_model(m).user
             for f in get_model(m).forms for c in get_model(m).conventions]
-
-
-def fresh_payloads() -> dict:
-    """Every built-in derivation derived now by SymPy, as payloads (``derive(..., use_cache=False)``
-    reads neither the disk cache nor the shipped data)."""
-    from . import models
-
-    return {entry_key(*e): models._to_disk(models.derive(*e, use_cache=False)) for e in builtin_entries()}
-
-
-def regenerate(path: Path = DATA) -> Path:
-    """Re-derive every built-in model and write the data file atomically; returns its path."""
-    import sympy as sp
-
-    from .files import write_text
-
-    entries = {k: {"sha256": entry_hash(p), "payload": p} for k, p in fresh_payloads().items()}
-    text = json.dumps({"sources": sources_hash(), "sympy": sp.__version__, "entries": entries},
-                      sort_keys=True, indent=1)
-    out = write_text(path, text + "\n", name="shipped derivations")
-    _read.cache_clear()
-    return out
-
-
-if __name__ == "__main__":
-    print(f"wrote {regenerate()} ({len(builtin_entries())} derivations, sources {sources_hash()})")

@@ -89,20 +89,20 @@ def test_shipped_derivations_are_of_the_present_sources():
 
     stored = _stored()
     assert stored["sources"] == shipped.sources_hash(), (
-        "symbolic/data/derivations.json was derived from other sources: run `python -m symbolic.shipped`")
+        "symbolic/data/derivations.json was derived from other sources: run `python -m symbolic.ship_derivations`")
     assert sorted(stored["entries"]) == sorted(shipped.entry_key(*e) for e in shipped.builtin_entries())
 
 
 @pytest.mark.slow
 def test_shipped_derivations_equal_a_fresh_derivation():
     """Every entry against SymPy deriving it again now (``derive(..., use_cache=False)``)."""
-    from symbolic import shipped
+    from symbolic import ship_derivations
 
     stored = {k: e["payload"] for k, e in _stored()["entries"].items()}
-    fresh = shipped.fresh_payloads()
+    fresh = ship_derivations.fresh_payloads()
     assert sorted(stored) == sorted(fresh)
     differ = [k for k in fresh if stored[k] != fresh[k]]
-    assert not differ, f"shipped derivations differ from the derivation: {differ}; run `python -m symbolic.shipped`"
+    assert not differ, f"shipped derivations differ from the derivation: {differ}; run `python -m symbolic.ship_derivations`"
 
 
 def test_derive_serves_the_shipped_entry_and_it_equals_the_expression(monkeypatch, tmp_path):
