@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
 from .files import write_text
@@ -128,7 +128,7 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def resolve(model: str | Model, form: str | None = None, convention: str | None = None) -> tuple:
+def resolve(model: str | Model, form: str | None = None, convention: str | None = None) -> tuple[Any, str, str]:
     """``(spec, form, convention)`` of ``model``, checked: a :class:`~symbolic.model.Model` gives
     its spec and (as defaults) its form and convention without a lookup; a name is looked up
     once (defaults 'reduced', 'frobenius')."""

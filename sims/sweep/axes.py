@@ -145,8 +145,8 @@ def check_sizes(text, path, raw, needs_initial: bool):
     specs = [(k, "grid", v) for k, v in raw["grid"].items()] if isinstance(raw["grid"], dict) else []
     if needs_initial and isinstance(raw.get("initial"), dict):
         specs += [(k, "initial", v) for k, v in raw["initial"].items()]
-    sizes = [(axis_length(v), k, sec) for k, sec, v in specs]
-    sizes = [(n, k, sec) for n, k, sec in sizes if n]
+    declared = [(axis_length(v), k, sec) for k, sec, v in specs]
+    sizes = [(n, k, sec) for n, k, sec in declared if n is not None]
     if not sizes:
         return
     n_points = math.prod(n for n, _, _ in sizes)

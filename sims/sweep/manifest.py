@@ -147,7 +147,7 @@ def recorded_chunks(out) -> dict:
         lines = read_capped(out / JOURNAL, MAX_MANIFEST_BYTES, JOURNAL).decode("ascii", "replace").splitlines()
     except ParameterError:
         lines = []
-    table.update(m.groups() for m in map(_LINE.fullmatch, lines) if m)
+    table.update((m[1], m[2]) for m in map(_LINE.fullmatch, lines) if m)
     return table
 
 

@@ -170,7 +170,9 @@ def fixed_params(cfg) -> tuple:
     """``({name: value}, defaulted names)``: the parameters every point of ``cfg`` shares, the
     config's [params] and the dataclass defaults of those no axis varies (numbers and strings)."""
     if cfg.task == "train":
-        from dynamics.recipe_outcome import LinearRecipe as cls
+        from dynamics.recipe_outcome import LinearRecipe
+
+        cls: type = LinearRecipe
     else:
         cls = cfg.params_class
     varied = {n for n, _ in cfg.axes} | ({"rho"} if any(n == "rho_factor" for n, _ in cfg.axes) else set())
