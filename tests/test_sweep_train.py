@@ -122,7 +122,7 @@ def test_sigkilled_train_sweep_resumes_bitwise(tmp_path):
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
+        p.communicate()                   # reaps it and closes its pipes
     again = _cli("sweep", cfg, "--out", out, "--workers", 2, "--no-progress")
     text, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
